@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Kernel sources are bundled into src/generated before any test imports them.
+    globalSetup: ['test/setup/generate-kernels.ts'],
+    // Two cores: llvmpipe already spreads each dispatch over both, so files run one at a time.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
