@@ -1,0 +1,182 @@
+/**
+ * The V-Net paper's on-the-fly augmentation, on the CPU, seeded (src/data/random.ts) so runs reproduce:
+ *
+ * - a random dense deformation: a cubic B-spline displacement field interpolating a coarse grid of control
+ *   points whose displacements are drawn from N(0, σ²) voxels (the original: 5 × 5 × 5 points, i.e. a
+ *   2 × 2 × 2 B-spline mesh, σ = 15), applied to image (trilinear) and label (nearest) alike;
+ * - histogram matching of a training volume's intensities to another scan's (quantile mapping).
+ *
+ * Fields and volumes are flat arrays in Volume order (x fastest) with shape `[nx, ny, nz]`.
+ */
+import { allocateVoxels, voxelTypeOf, type Vec3, type VoxelArray } from '../io/volume.js';
+import { sampler, type Interpolation } from './interpolate.js';
+import { quantileOfSorted, sortedCopy } from './quantile.js';
+import type { Rng } from './random.js';
+
+/** Per-voxel displacement in voxels: the output voxel p samples the input at p + (x, y, z)[p]. */
+export interface DisplacementField {
+  x: Float32Array;
+  y: Float32Array;
+  z: Float32Array;
+}
+
+export interface DeformationOptions {
+  /** Control points per axis, at least 4 (a cubic B-spline needs 4); default 5. */
+  controlPoints?: number;
+  /** Standard deviation of the control point displacements, in voxels; default 15. */
+  sigma?: number;
+}
+
+/** Control point displacements for each axis, `controlPoints³` values each, x fastest. */
+export interface ControlGrid {
+  controlPoints: number;
+  x: Float64Array;
+  y: Float64Array;
+  z: Float64Array;
+}
+
+export function randomControlGrid(rng: Rng, options: DeformationOptions = {}): ControlGrid {
+  const { controlPoints = 5, sigma = 15 } = options;
+  if (!Number.isInteger(controlPoints) || controlPoints < 4) throw new Error(`controlPoints must be an integer ≥ 4, got ${controlPoints}`);
+  const draw = () => Float64Array.from({ length: controlPoints ** 3 }, () => rng.normal(0, sigma));
+  return { controlPoints, x: draw(), y: draw(), z: draw() };
+}
+
+/**
+ * The dense field of a uniform cubic B-spline over the volume. Like ITK's BSplineTransform, the
+ * `controlPoints − 3` spline spans cover the volume exactly, with one control point beyond each end.
+ */
+export function bsplineField(shape: Vec3, grid: ControlGrid): DisplacementField {
+  const weights = shape.map((n) => basisWeights(n, grid.controlPoints));
+  return {
+    x: evaluateTensorSpline(grid.x, shape, weights, grid.controlPoints),
+    y: evaluateTensorSpline(grid.y, shape, weights, grid.controlPoints),
+    z: evaluateTensorSpline(grid.z, shape, weights, grid.controlPoints),
+  };
+}
+
+export function randomBSplineField(shape: Vec3, rng: Rng, options: DeformationOptions = {}): DisplacementField {
+  return bsplineField(shape, randomControlGrid(rng, options));
+}
+
+/** n × m matrix: weight of control point c for voxel v along one axis (4 non-zero per row, summing to 1). */
+function basisWeights(n: number, m: number): Float64Array {
+  const spans = m - 3;
+  const w = new Float64Array(n * m);
+  for (let v = 0; v < n; v++) {
+    const t = n > 1 ? (v * spans) / (n - 1) : 0;
+    const span = Math.min(Math.floor(t), spans - 1);
+    const u = t - span;
+    const row = v * m + span;
+    w[row] = (1 - u) ** 3 / 6;
+    w[row + 1] = (3 * u ** 3 - 6 * u ** 2 + 4) / 6;
+    w[row + 2] = (-3 * u ** 3 + 3 * u ** 2 + 3 * u + 1) / 6;
+    w[row + 3] = u ** 3 / 6;
+  }
+  return w;
+}
+
+/** Σ_abc wx[x,a] wy[y,b] wz[z,c] coef[a,b,c], contracting one axis at a time (O(N·m) instead of O(N·m³)). */
+function evaluateTensorSpline(coef: Float64Array, shape: Vec3, [wx, wy, wz]: Float64Array[], m: number): Float32Array {
+  const [nx, ny, nz] = shape;
+  const alongX = new Float64Array(nx * m * m); // [x, b, c]
+  for (let c = 0; c < m; c++) {
+    for (let b = 0; b < m; b++) {
+      for (let x = 0; x < nx; x++) {
+        let sum = 0;
+        for (let a = 0; a < m; a++) sum += wx[x * m + a] * coef[a + m * (b + m * c)];
+        alongX[x + nx * (b + m * c)] = sum;
+      }
+    }
+  }
+  const alongXY = new Float64Array(nx * ny * m); // [x, y, c]
+  for (let c = 0; c < m; c++) {
+    for (let y = 0; y < ny; y++) {
+      for (let b = 0; b < m; b++) {
+        const w = wy[y * m + b];
+        if (w === 0) continue;
+        for (let x = 0; x < nx; x++) alongXY[x + nx * (y + ny * c)] += w * alongX[x + nx * (b + m * c)];
+      }
+    }
+  }
+  const out = new Float32Array(nx * ny * nz);
+  const plane = nx * ny;
+  for (let z = 0; z < nz; z++) {
+    for (let c = 0; c < m; c++) {
+      const w = wz[z * m + c];
+      if (w === 0) continue;
+      for (let p = 0; p < plane; p++) out[z * plane + p] += w * alongXY[p + plane * c];
+    }
+  }
+  return out;
+}
+
+/**
+ * `data` deformed by `field` (backward mapping). Linear interpolation gives float32; nearest keeps the input's
+ * type, which is what label maps need. An all-zero field returns an exact copy.
+ */
+export function warp(data: VoxelArray, shape: Vec3, field: DisplacementField, interpolation: Interpolation, outside = 0): VoxelArray {
+  const [nx, ny, nz] = shape;
+  const out = interpolation === 'linear' ? new Float32Array(data.length) : allocateVoxels(voxelTypeOf(data), data.length);
+  const sample = sampler(interpolation);
+  for (let k = 0, n = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, n++) {
+        out[n] = sample(data, shape, i + field.x[n], j + field.y[n], k + field.z[n], outside);
+      }
+    }
+  }
+  return out;
+}
+
+export interface HistogramMatchOptions {
+  /** Quantile landmarks matched (piecewise linear between them); default 1024. */
+  levels?: number;
+}
+
+/**
+ * `source`'s intensities remapped so that their distribution follows `reference`'s: each value goes to the
+ * reference value at the same quantile. Monotone, so anatomy keeps its contrast order; equal values stay
+ * equal (a run of tied values maps to the middle of its quantile range).
+ */
+export function matchHistogram(source: ArrayLike<number>, reference: ArrayLike<number>, options: HistogramMatchOptions = {}): Float32Array {
+  const levels = options.levels ?? 1024;
+  const sourceSorted = sortedCopy(source);
+  const referenceSorted = sortedCopy(reference);
+  const from = new Float64Array(levels + 1);
+  const to = new Float64Array(levels + 1);
+  for (let l = 0; l <= levels; l++) {
+    from[l] = quantileOfSorted(sourceSorted, l / levels);
+    to[l] = quantileOfSorted(referenceSorted, l / levels);
+  }
+  const out = new Float32Array(source.length);
+  for (let i = 0; i < source.length; i++) {
+    const position = landmarkPosition(from, source[i]);
+    const low = Math.floor(position);
+    const high = Math.min(low + 1, levels);
+    out[i] = to[low] + (position - low) * (to[high] - to[low]);
+  }
+  return out;
+}
+
+/** Fractional index of `value` among ascending `landmarks`; the middle of a run of equal landmarks. */
+function landmarkPosition(landmarks: Float64Array, value: number): number {
+  const first = countBelow(landmarks, value, false); // first index ≥ value
+  const last = countBelow(landmarks, value, true) - 1; // last index ≤ value
+  if (first <= last) return (first + last) / 2;
+  if (first === 0) return 0;
+  if (first === landmarks.length) return landmarks.length - 1;
+  return first - 1 + (value - landmarks[first - 1]) / (landmarks[first] - landmarks[first - 1]);
+}
+
+/** How many of `sorted` are below `value` (or not above it, when `inclusive`): a binary search. */
+function countBelow(sorted: Float64Array, value: number, inclusive: boolean): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid] < value || (inclusive && sorted[mid] === value)) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
