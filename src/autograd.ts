@@ -1,0 +1,123 @@
+// Reverse-mode autograd on a tape of GradNodes (one per op output), in the spirit of micrograd:
+// backward() walks the graph in reverse topological order, each node maps its output gradient to
+// its inputs' gradients, and leaves with requiresGrad accumulate them in `.grad` as PyTorch does.
+import { Tensor, formatShape } from './tensor.js';
+import { keep } from './memory.js';
+
+export type BackwardFn = (gradOutput: Tensor) => readonly (Tensor | null)[];
+
+export interface GradNode {
+  op: string;
+  inputs: readonly Tensor[];
+  backward: BackwardFn;
+  /** Tensors the op made only for its backward (not visible to the user): freed after backward. */
+  internals: Tensor[];
+  released: boolean;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording any graph (inference, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Whether an op on these inputs must record a backward. */
+export function needsGrad(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  return gradEnabled && inputs.some((t) => t?.requiresGrad);
+}
+
+/**
+ * Attaches a backward to `output`. `backward` returns one gradient per input (null where the input
+ * needs none). `internals` are freed with the graph. Without grad, internals are freed at once.
+ */
+export function record(op: string, inputs: readonly Tensor[], output: Tensor, backward: BackwardFn, internals: Tensor[] = []): Tensor {
+  if (!needsGrad(inputs)) {
+    for (const t of internals) t.dispose();
+    return output;
+  }
+  output.requiresGrad = true;
+  output.node = { op, inputs, backward, internals, released: false };
+  return output;
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative DFS: V-Net graphs are deep enough to make recursion a risk in browsers.
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length) {
+    const [t, done] = stack.pop()!;
+    if (done) {
+      order.push(t);
+      continue;
+    }
+    if (visited.has(t)) continue;
+    visited.add(t);
+    stack.push([t, true]);
+    for (const i of t.node?.inputs ?? []) if (i.requiresGrad && !visited.has(i)) stack.push([i, false]);
+  }
+  return order;
+}
+
+/**
+ * Back-propagates from `root`. Without `gradient`, root must hold one element (a loss).
+ * `accumulate(a, b)` adds two gradients; it is passed in to keep this file free of kernels.
+ */
+export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: Tensor, g: Tensor) => void): void {
+  const grads = new Map<Tensor, Tensor>([[root, gradient]]);
+  const order = topoOrder(root);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k]!;
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    const node = t.node;
+    if (!node) {
+      if (t.grad) {
+        accumulate(t.grad, g);
+        if (g !== gradient) g.dispose();
+      } else {
+        t.grad = keep(g === gradient ? g.viewAs(g.shape) : g);
+      }
+      continue;
+    }
+    if (node.released) {
+      throw new Error(`backward: the graph through ${node.op} was already used by a backward(); build it again to differentiate twice`);
+    }
+    const inputGrads = node.backward(g);
+    if (g !== gradient) g.dispose();
+    node.inputs.forEach((input, i) => {
+      const ig = inputGrads[i];
+      if (!ig || !input.requiresGrad) {
+        ig?.dispose();
+        return;
+      }
+      if (ig.size !== input.size) {
+        throw new Error(`backward of ${node.op}: gradient ${formatShape(ig.shape)} does not match input ${i} ${formatShape(input.shape)}`);
+      }
+      const fitted = ig.shape.length === input.shape.length ? ig : ig.viewAs(input.shape);
+      if (fitted !== ig) ig.dispose();
+      const prev = grads.get(input);
+      if (prev) {
+        accumulate(prev, fitted);
+        fitted.dispose();
+      } else {
+        grads.set(input, fitted);
+      }
+    });
+    node.released = true;
+    for (const x of node.internals) x.dispose();
+    node.internals = [];
+  }
+}

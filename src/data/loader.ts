@@ -1,0 +1,143 @@
+/**
+ * Training data pipeline, browser-safe (loader-node.ts reads folders): preprocessing as in the paper (resample
+ * to a common spacing, crop/pad to the network size, normalise), then an endless, seeded stream of augmented
+ * batches (B-spline deformation + histogram matching, see augment.ts).
+ *
+ * Sizes and spacings are in Volume order, `[x, y, z]` (the paper's 128 × 128 × 64 voxels of 1 × 1 × 1.5 mm);
+ * batches come out in tensor order, `[B, 1, D, H, W]` = `[B, 1, z, y, x]`, which is the same flat layout.
+ *
+ * Prefetching: while the consumer works on batch n (typically awaiting the GPU), batch n + 1 is prepared in
+ * a macrotask on the same thread, so CPU augmentation overlaps GPU compute. (Moving it to a worker would also
+ * overlap the consumer's own CPU work; the interface would not change.)
+ */
+import type { Vec3, Volume } from '../io/volume.js';
+import { matchHistogram, randomBSplineField, warp, type DeformationOptions } from './augment.js';
+import { centerCropOrPad } from './crop.js';
+import { rescaleIntensity, zscore } from './intensity.js';
+import { Rng } from './random.js';
+import { resampleToGrid, resampleToSpacing } from './resample.js';
+
+export interface PrepareOptions {
+  /** Target spacing in mm, `[x, y, z]`; default the paper's [1, 1, 1.5]; null keeps each scan's own. */
+  spacing?: Vec3 | null;
+  /** Network input size, `[x, y, z]`; default the paper's [128, 128, 64]. */
+  size?: Vec3;
+  /** Intensity normalisation; default 'zscore' (then padding, which is 0, equals the mean intensity). */
+  normalize?: 'zscore' | 'rescale' | 'none';
+}
+
+export interface PreparedCase {
+  id: string;
+  /** Normalised intensities, `size` voxels, x fastest. */
+  image: Float32Array;
+  /** 1 on the foreground (any non-zero source label), else 0. */
+  label: Uint8Array;
+  /** `[x, y, z]`. */
+  shape: Vec3;
+}
+
+export function prepareCase(id: string, image: Volume, label: Volume, options: PrepareOptions = {}): PreparedCase {
+  const { spacing = [1, 1, 1.5], size = [128, 128, 64], normalize = 'zscore' } = options;
+  const resampled = spacing ? resampleToSpacing(image, spacing, 'linear') : image;
+  // The label follows the image's (resampled) grid exactly, whatever small header differences it has.
+  const labelOnGrid = resampleToGrid(label, resampled, 'nearest');
+  const normalized = { ...resampled, data: normalizeIntensity(resampled.data, normalize) };
+  const croppedImage = centerCropOrPad(normalized, size);
+  const croppedLabel = centerCropOrPad(labelOnGrid, size);
+  return {
+    id,
+    image: croppedImage.data instanceof Float32Array ? croppedImage.data : Float32Array.from(croppedImage.data),
+    label: Uint8Array.from(croppedLabel.data, (v) => (v !== 0 ? 1 : 0)),
+    shape: [...size],
+  };
+}
+
+function normalizeIntensity(data: ArrayLike<number>, mode: PrepareOptions['normalize']): Float32Array {
+  if (mode === 'zscore') return zscore(data);
+  if (mode === 'rescale') return rescaleIntensity(data, { lowerPercentile: 0.5, upperPercentile: 99.5 });
+  return Float32Array.from(data);
+}
+
+export interface BatchOptions {
+  /** Cases per batch; default 2. */
+  batchSize?: number;
+  /** Seeds order and augmentation; the same seed replays the same batches. Default 0. */
+  seed?: number;
+  /** Stop after this many batches; default never. */
+  batches?: number;
+  /** Random B-spline deformation (default: the paper's), or false. */
+  deformation?: DeformationOptions | false;
+  /** Match each image's histogram to another random case's; default true. */
+  histogramMatching?: boolean;
+}
+
+export interface Batch {
+  image: Float32Array;
+  label: Uint8Array;
+  /** `[B, 1, D, H, W]`. */
+  shape: [number, 1, number, number, number];
+  ids: string[];
+}
+
+export async function* batchIterator(cases: PreparedCase[], options: BatchOptions = {}): AsyncGenerator<Batch> {
+  const { batchSize = 2, seed = 0, batches = Infinity, deformation = {}, histogramMatching = true } = options;
+  if (cases.length === 0) throw new Error('no cases to draw batches from');
+  const shape = cases[0].shape;
+  const bad = cases.find((c) => c.shape.some((n, a) => n !== shape[a]));
+  if (bad) throw new Error(`case ${bad.id} is [${bad.shape}], not [${shape}] like ${cases[0].id}: prepare all cases to one size`);
+  const rng = new Rng(seed);
+  let order: number[] = [];
+
+  const makeBatch = (): Batch => {
+    const voxels = shape[0] * shape[1] * shape[2];
+    const batch: Batch = {
+      image: new Float32Array(batchSize * voxels),
+      label: new Uint8Array(batchSize * voxels),
+      shape: [batchSize, 1, shape[2], shape[1], shape[0]],
+      ids: [],
+    };
+    for (let b = 0; b < batchSize; b++) {
+      // Epochs: every case once, in a fresh random order, before any repeats.
+      if (order.length === 0) order = rng.shuffle([...cases.keys()]);
+      const index = order.pop()!;
+      let image: Float32Array = cases[index].image;
+      let label: Uint8Array = cases[index].label;
+      if (histogramMatching && cases.length > 1) {
+        const other = (index + rng.int(1, cases.length)) % cases.length;
+        image = matchHistogram(image, cases[other].image);
+      }
+      if (deformation) {
+        const field = randomBSplineField(shape, rng, deformation);
+        image = warp(image, shape, field, 'linear') as Float32Array;
+        label = warp(label, shape, field, 'nearest') as Uint8Array;
+      }
+      batch.image.set(image, b * voxels);
+      batch.label.set(label, b * voxels);
+      batch.ids.push(cases[index].id);
+    }
+    return batch;
+  };
+
+  let next = inNextTask(makeBatch);
+  for (let produced = 0; produced < batches; produced++) {
+    const batch = await next;
+    if (produced + 1 < batches) next = inNextTask(makeBatch);
+    yield batch;
+  }
+}
+
+/** Runs `work` in a later macrotask, i.e. while the caller is awaiting something else. */
+function inNextTask<T>(work: () => T): Promise<T> {
+  const promise = new Promise<T>((resolve, reject) =>
+    setTimeout(() => {
+      try {
+        resolve(work());
+      } catch (error) {
+        reject(error);
+      }
+    }, 0),
+  );
+  // A consumer that stops early never awaits the prefetched batch; its failure must not crash the process.
+  promise.catch(() => undefined);
+  return promise;
+}

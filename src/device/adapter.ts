@@ -1,0 +1,48 @@
+// Finding a WebGPU adapter: navigator.gpu in a browser, Dawn (the `webgpu` package) in Node.
+
+export type AdapterChoice = 'auto' | 'gpu' | 'llvmpipe' | 'swiftshader' | 'browser';
+
+export interface FoundAdapter {
+  adapter: GPUAdapter;
+  /** Which of our choices produced it ('gpu', 'llvmpipe', ...). */
+  kind: Exclude<AdapterChoice, 'auto'>;
+  /** Dawn backend or 'browser'. */
+  backend: string;
+  featureLevel: 'core' | 'compatibility';
+}
+
+export const adapterChoices: readonly AdapterChoice[] = ['auto', 'gpu', 'llvmpipe', 'swiftshader', 'browser'];
+
+const installHint =
+  'On Debian/Ubuntu install Mesa for the llvmpipe software adapter: ' +
+  'apt-get install libegl1 libegl-dev libegl-mesa0 libgles2 libgl1-mesa-dri ' +
+  '(or run scripts/setup.sh). For SwiftShader install chromium and libvulkan1.';
+
+export function envAdapterChoice(): string | undefined {
+  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.VOXGPU_ADAPTER;
+}
+
+export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> {
+  if (!adapterChoices.includes(choice)) {
+    throw new Error(`init: unknown adapter '${String(choice)}'; expected one of ${adapterChoices.join(', ')}`);
+  }
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu && (choice === 'auto' || choice === 'browser')) return browserAdapter(nav.gpu);
+  if (choice === 'browser') throw new Error('init: adapter "browser" asked for, but navigator.gpu is not available here');
+  // A variable specifier keeps bundlers from pulling Node-only code into a browser build.
+  const nodeModule = './adapter-node.js';
+  const { findNodeAdapter } = (await import(/* @vite-ignore */ nodeModule)) as typeof import('./adapter-node.js');
+  const found = await findNodeAdapter(choice);
+  if (!found) {
+    throw new Error(`init: no WebGPU adapter found for '${choice}'. ${installHint}`);
+  }
+  return found;
+}
+
+async function browserAdapter(gpu: GPU): Promise<FoundAdapter> {
+  const core = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (core) return { adapter: core, kind: 'browser', backend: 'browser', featureLevel: 'core' };
+  const compat = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+  if (compat) return { adapter: compat, kind: 'browser', backend: 'browser', featureLevel: 'compatibility' };
+  throw new Error('init: this browser exposes navigator.gpu but returned no adapter (WebGPU disabled or blocklisted?)');
+}

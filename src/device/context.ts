@@ -1,0 +1,301 @@
+// The GPU context: one device, its buffer pool, its pipeline cache and one open command encoder
+// into which every op records its dispatch. Work reaches the GPU on flush (a readback, an upload,
+// or every `maxPendingDispatches`), so a training step costs a handful of queue submissions.
+import { BufferPool, type MemoryStats } from './buffer-pool.js';
+import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
+import { kernelSources } from '../generated/kernels.js';
+import { adapterChoices, envAdapterChoice, findAdapter, type AdapterChoice, type FoundAdapter } from './adapter.js';
+
+export interface InitOptions {
+  /** Which adapter to use; default: the VOXGPU_ADAPTER environment variable, else 'auto'. */
+  adapter?: AdapterChoice;
+}
+
+export interface Description {
+  adapter: string;
+  kind: string;
+  backend: string;
+  featureLevel: string;
+  isSoftware: boolean;
+  limits: Record<string, number>;
+}
+
+/** Something a kernel binding accepts: a GPU buffer, or any object exposing one (a Tensor). */
+export type Bindable = GPUBuffer | { readonly buffer: GPUBuffer };
+
+export interface Dispatch {
+  /** The user-facing op, named in every error. */
+  op: string;
+  kernel: string;
+  entry: string;
+  bindings: Record<string, Bindable>;
+  params?: Record<string, number | readonly number[]>;
+  constants?: Record<string, number>;
+  /** Workgroup counts; see `grid()` for 1-D work larger than one dimension allows. */
+  workgroups: number | readonly [number, number?, number?];
+}
+
+const limitNames = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxUniformBufferBindingSize',
+] as const;
+
+const maxPendingDispatches = 256;
+const maxCachedUniforms = 4096;
+
+export class Context {
+  readonly pool: BufferPool;
+  readonly limits: Record<(typeof limitNames)[number], number>;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly staging: GPUBuffer[] = [];
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private lastOp = '(none)';
+  private errors: string[] = [];
+  private lostReason: string | null = null;
+  private retired: GPUBuffer[] = [];
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly found: FoundAdapter,
+  ) {
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
+    device.addEventListener('uncapturederror', (ev) => {
+      this.errors.push(`${(ev as GPUUncapturedErrorEvent).error.message} (while running ${this.lastOp})`);
+    });
+    void device.lost.then((info) => {
+      this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  describe(): Description {
+    const i = this.found.adapter.info;
+    const name = [i.description, i.device, i.vendor, i.architecture].filter(Boolean).join(' / ');
+    return {
+      adapter: name || '(unnamed adapter)',
+      kind: this.found.kind,
+      backend: this.found.backend,
+      featureLevel: this.found.featureLevel,
+      isSoftware: /llvmpipe|swiftshader|lavapipe|software/i.test(name) || this.found.kind !== 'gpu',
+      limits: { ...this.limits },
+    };
+  }
+
+  memory(): MemoryStats {
+    return this.pool.memory();
+  }
+
+  /** Splits `invocations` 1-D work items into a 2-D grid that respects the per-dimension limit. */
+  grid(invocations: number, workgroupSize: number): [number, number] {
+    const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
+    const maxX = this.limits.maxComputeWorkgroupsPerDimension;
+    if (groups <= maxX) return [groups, 1];
+    const y = Math.ceil(groups / maxX);
+    if (y > maxX) throw new Error(`grid: ${invocations} invocations exceed the adapter's dispatch limit (${maxX}² workgroups)`);
+    return [Math.ceil(groups / y), y];
+  }
+
+  dispatch(d: Dispatch): void {
+    this.checkAlive(d.op);
+    const info = entryInfo(d.kernel, d.entry);
+    const constants = d.constants ?? {};
+    const pipeline = this.pipeline(info, constants, d.op);
+    const entries = this.bindGroupEntries(info, d);
+    const groups = (typeof d.workgroups === 'number' ? [d.workgroups] : d.workgroups).map((g) => g ?? 1);
+    while (groups.length < 3) groups.push(1);
+    const maxG = this.limits.maxComputeWorkgroupsPerDimension;
+    if (groups.some((g) => g > maxG || !Number.isInteger(g) || g < 0)) {
+      throw new Error(`${d.op}: dispatch of [${groups.join(', ')}] workgroups exceeds maxComputeWorkgroupsPerDimension (${maxG})`);
+    }
+    if (groups.some((g) => g === 0)) return;
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.lastOp = `${d.op} (${d.kernel}.${d.entry})`;
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
+    if (++this.pending >= maxPendingDispatches) this.flush();
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.pass?.end();
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pass = null;
+    this.pending = 0;
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
+  }
+
+  /** Writes host data into a buffer, ordered after all work recorded so far. */
+  upload(buffer: GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    this.checkAlive('upload');
+    this.flush();
+    this.device.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copies `bytes` from a buffer back to the host, after all recorded work has run. */
+  async read(buffer: GPUBuffer, bytes: number, op = 'toArray'): Promise<ArrayBuffer> {
+    this.checkAlive(op);
+    const staging = this.staging.pop() ?? null;
+    const target =
+      staging && staging.size >= bytes
+        ? staging
+        : this.device.createBuffer({ size: Math.max(bytes, 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    if (staging && target !== staging) this.staging.push(staging);
+    this.flush();
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(buffer, 0, target, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    await target.mapAsync(GPUMapMode.READ, 0, bytes);
+    const out = target.getMappedRange(0, bytes).slice(0);
+    target.unmap();
+    this.staging.push(target);
+    this.throwErrors(op);
+    return out;
+  }
+
+  /** Waits for all submitted work and reports any GPU error it raised. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwErrors('sync');
+  }
+
+  destroy(): void {
+    this.flush();
+    this.pool.trim();
+    this.device.destroy();
+  }
+
+  private checkAlive(op: string): void {
+    if (this.lostReason) throw new Error(`${op}: the GPU device was lost (${this.lostReason}); call init() again`);
+    this.throwErrors(op);
+  }
+
+  private throwErrors(op: string): void {
+    if (this.errors.length === 0) return;
+    const msg = this.errors.join('\n');
+    this.errors = [];
+    throw new Error(`${op}: WebGPU reported an error: ${msg}`);
+  }
+
+  private pipeline(info: EntryInfo, constants: Record<string, number>, op: string): GPUComputePipeline {
+    for (const k of Object.keys(constants)) {
+      if (!info.overrides.has(k)) {
+        throw new Error(`${op}: kernel ${info.kernel} has no override constant '${k}' (has: ${[...info.overrides.keys()].join(', ') || 'none'})`);
+      }
+    }
+    const keys = Object.keys(constants).sort();
+    const key = `${info.kernel}.${info.entry}|${keys.map((k) => `${k}=${constants[k]}`).join(',')}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const wg = workgroupSize(info, constants);
+      const invocations = wg[0] * wg[1] * wg[2];
+      if (invocations > this.limits.maxComputeInvocationsPerWorkgroup) {
+        throw new Error(`${op}: workgroup of ${invocations} invocations exceeds maxComputeInvocationsPerWorkgroup (${this.limits.maxComputeInvocationsPerWorkgroup})`);
+      }
+      const module = this.shaderModule(info.kernel);
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: { module, entryPoint: info.entry, constants },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private readonly modules = new Map<string, GPUShaderModule>();
+
+  private shaderModule(kernel: string): GPUShaderModule {
+    let m = this.modules.get(kernel);
+    if (!m) {
+      m = this.device.createShaderModule({ label: kernel, code: kernelSources[kernel]! });
+      this.modules.set(kernel, m);
+    }
+    return m;
+  }
+
+  private bindGroupEntries(info: EntryInfo, d: Dispatch): GPUBindGroupEntry[] {
+    const given = new Set(Object.keys(d.bindings));
+    const entries: GPUBindGroupEntry[] = [];
+    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    for (const [name, b] of info.bindings) {
+      if (b.kind === 'uniform') {
+        if (!d.params) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs params for its uniform '${name}'`);
+        entries.push({ binding: b.binding, resource: { buffer: this.uniform(packUniform(info, d.op, d.params)) } });
+        continue;
+      }
+      const v = d.bindings[name];
+      if (!v) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${[...given].join(', ')})`);
+      given.delete(name);
+      const buffer = 'buffer' in v ? v.buffer : v;
+      if (buffer.size > maxBinding) {
+        throw new Error(`${d.op}: binding '${name}' is ${buffer.size} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding} bytes); use a smaller batch or volume`);
+      }
+      entries.push({ binding: b.binding, resource: { buffer } });
+    }
+    if (given.size > 0) {
+      throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} has no binding ${[...given].map((g) => `'${g}'`).join(', ')} (has: ${[...info.bindings.keys()].join(', ')})`);
+    }
+    return entries;
+  }
+
+  /** Uniform buffers are cached by content: a training loop repeats the same shapes every step. */
+  private uniform(bytes: ArrayBuffer): GPUBuffer {
+    const key = Array.from(new Uint32Array(bytes)).join(',');
+    let b = this.uniforms.get(key);
+    if (!b) {
+      if (this.uniforms.size >= maxCachedUniforms) {
+        // Buffers may still be referenced by the open encoder: destroy them after the next submit.
+        this.retired.push(...this.uniforms.values());
+        this.uniforms.clear();
+      }
+      b = this.device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+      new Uint8Array(b.getMappedRange()).set(new Uint8Array(bytes));
+      b.unmap();
+      this.uniforms.set(key, b);
+    }
+    return b;
+  }
+}
+
+let current: Context | null = null;
+
+/** Creates the GPU context and makes it the default one used by every op. */
+export async function init(options: InitOptions = {}): Promise<Context> {
+  const env = envAdapterChoice();
+  const choice = options.adapter ?? (env as AdapterChoice | undefined) ?? 'auto';
+  if (!adapterChoices.includes(choice)) {
+    throw new Error(`init: unknown adapter '${choice}'${options.adapter ? '' : ' (from VOXGPU_ADAPTER)'}; expected one of ${adapterChoices.join(', ')}`);
+  }
+  const found = await findAdapter(choice);
+  // Compatibility-level adapters start with low default limits: ask for everything the adapter has.
+  const requiredLimits: Record<string, number> = {};
+  for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
+  const device = await found.adapter.requestDevice({ requiredLimits, label: 'voxgpu' });
+  current?.destroy();
+  current = new Context(device, found);
+  return current;
+}
+
+/** The context made by the last `init()`. */
+export function getContext(): Context {
+  if (!current) throw new Error('voxgpu: no GPU context; call `await init()` first');
+  return current;
+}

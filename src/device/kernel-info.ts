@@ -1,0 +1,143 @@
+// What a WGSL kernel expects, read from the shader itself with wgsl_reflect: per entry point, the
+// bindings by name, the uniform parameter struct's layout, the override constants and the workgroup
+// size. Ops dispatch by these names, so a kernel and its op cannot silently disagree.
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { kernelSources } from '../generated/kernels.js';
+
+export interface UniformMember {
+  name: string;
+  offset: number;
+  /** Number of 4-byte scalars the member occupies (vec4<u32> = 4, array<vec4<u32>, 2> = 8). */
+  scalars: number;
+  scalar: 'u32' | 'i32' | 'f32';
+}
+
+export interface BindingInfo {
+  binding: number;
+  group: number;
+  kind: 'storage' | 'uniform';
+  access: string;
+}
+
+export interface EntryInfo {
+  kernel: string;
+  entry: string;
+  bindings: Map<string, BindingInfo>;
+  /** The uniform struct of the entry (at most one), packed from a params object. */
+  uniform?: { name: string; size: number; members: UniformMember[] };
+  overrides: Map<string, number>;
+  /** Workgroup size expressions: numbers or override names. */
+  workgroupExpr: string[];
+}
+
+interface ReflectType {
+  name: string;
+  size: number;
+  format?: ReflectType;
+  members?: { name: string; offset: number; size: number; type: ReflectType }[];
+}
+
+const cache = new Map<string, Map<string, EntryInfo>>();
+
+function scalarOf(t: ReflectType, kernel: string, member: string): UniformMember['scalar'] {
+  let cur: ReflectType | undefined = t;
+  while (cur && !['u32', 'i32', 'f32'].includes(cur.name)) cur = cur.format;
+  if (!cur) throw new Error(`kernel ${kernel}: uniform member '${member}' has unsupported type ${t.name}`);
+  return cur.name as UniformMember['scalar'];
+}
+
+function parseOverrideDefault(source: string, name: string): number {
+  const m = new RegExp(`override\\s+${name}\\s*(?::\\s*\\w+)?\\s*=\\s*([-0-9.eE]+)`).exec(source);
+  return m ? Number(m[1]) : NaN;
+}
+
+function workgroupExpr(source: string, entry: string): string[] {
+  const m = new RegExp(`@workgroup_size\\(([^)]*)\\)[^{]*?fn\\s+${entry}\\s*\\(`).exec(source);
+  if (!m) throw new Error(`kernel entry ${entry}: no @workgroup_size found`);
+  const parts = m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  while (parts.length < 3) parts.push('1');
+  return parts;
+}
+
+function reflectKernel(kernel: string): Map<string, EntryInfo> {
+  const source = kernelSources[kernel];
+  if (source === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
+  const reflect = new WgslReflect(source);
+  const overrides = new Map<string, number>();
+  for (const o of reflect.overrides) overrides.set(o.name, parseOverrideDefault(source, o.name));
+  const entries = new Map<string, EntryInfo>();
+  for (const e of reflect.entry.compute) {
+    const bindings = new Map<string, BindingInfo>();
+    let uniform: EntryInfo['uniform'];
+    for (const r of e.resources) {
+      const kind = r.resourceType === 0 ? 'uniform' : 'storage';
+      bindings.set(r.name, { binding: r.binding, group: r.group, kind, access: r.access });
+      if (kind === 'uniform') {
+        const t = r.type as unknown as ReflectType;
+        const members = (t.members ?? []).map((m) => ({
+          name: m.name,
+          offset: m.offset,
+          scalars: m.size / 4,
+          scalar: scalarOf(m.type, kernel, m.name),
+        }));
+        uniform = { name: r.name, size: t.size, members };
+      }
+    }
+    entries.set(e.name, { kernel, entry: e.name, bindings, uniform, overrides, workgroupExpr: workgroupExpr(source, e.name) });
+  }
+  return entries;
+}
+
+export function entryInfo(kernel: string, entry: string): EntryInfo {
+  let entries = cache.get(kernel);
+  if (!entries) cache.set(kernel, (entries = reflectKernel(kernel)));
+  const info = entries.get(entry);
+  if (!info) throw new Error(`kernel ${kernel} has no compute entry point '${entry}' (has: ${[...entries.keys()].join(', ')})`);
+  return info;
+}
+
+export function kernelNames(): string[] {
+  return Object.keys(kernelSources);
+}
+
+export function entryNames(kernel: string): string[] {
+  if (!cache.has(kernel)) cache.set(kernel, reflectKernel(kernel));
+  return [...cache.get(kernel)!.keys()];
+}
+
+/** Resolves the workgroup size with the given override constants. */
+export function workgroupSize(info: EntryInfo, constants: Record<string, number>): [number, number, number] {
+  return info.workgroupExpr.map((x) => {
+    const n = Number(x);
+    if (!Number.isNaN(n)) return n;
+    const v = constants[x] ?? info.overrides.get(x);
+    if (v === undefined || Number.isNaN(v)) throw new Error(`kernel ${info.kernel}.${info.entry}: workgroup size '${x}' has no value`);
+    return v;
+  }) as [number, number, number];
+}
+
+/** Packs a params object into the entry's uniform struct, checking names against the shader. */
+export function packUniform(info: EntryInfo, op: string, params: Record<string, number | readonly number[]>): ArrayBuffer {
+  const u = info.uniform!;
+  // Rounded up to 16 bytes: GL's std140 blocks are read in vec4 units, and llvmpipe reading past
+  // an 8-byte buffer corrupts the heap.
+  const buf = new ArrayBuffer(Math.ceil(u.size / 16) * 16);
+  const views = { u32: new Uint32Array(buf), i32: new Int32Array(buf), f32: new Float32Array(buf) };
+  const known = new Set(u.members.map((m) => m.name));
+  for (const key of Object.keys(params)) {
+    if (!known.has(key)) throw new Error(`${op}: kernel ${info.kernel}.${info.entry} has no parameter '${key}' (has: ${[...known].join(', ')})`);
+  }
+  for (const m of u.members) {
+    const v = params[m.name];
+    if (v === undefined) {
+      if (m.name.startsWith('_')) continue; // padding
+      throw new Error(`${op}: kernel ${info.kernel}.${info.entry} needs parameter '${m.name}'`);
+    }
+    const values = typeof v === 'number' ? [v] : v;
+    if (values.length > m.scalars) {
+      throw new Error(`${op}: parameter '${m.name}' of ${info.kernel}.${info.entry} holds ${m.scalars} values, got ${values.length}`);
+    }
+    views[m.scalar].set(values, m.offset / 4);
+  }
+  return buf;
+}

@@ -1,0 +1,48 @@
+// tidy(): deterministic release of every tensor an expression creates, apart from what it returns.
+// GPU memory cannot wait for the JS garbage collector in a training loop.
+import { Tensor } from './tensor.js';
+
+const scopes: Set<Tensor>[] = [];
+
+export function trackInScope(t: Tensor): void {
+  scopes[scopes.length - 1]?.add(t);
+}
+
+/** Removes a tensor from every open scope, so it outlives them (used for gradients and parameters). */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collectTensors(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (value instanceof Tensor) {
+    out.add(value);
+    return;
+  }
+  for (const v of Array.isArray(value) ? value : Object.values(value)) collectTensors(v, out, seen);
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it except those in its result (a tensor, or
+ * arrays/objects of tensors). Tensors returned move to the enclosing scope. `fn` must be synchronous.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) throw new Error('tidy: the function must be synchronous (it returned a Promise)');
+  const survivors = new Set<Tensor>();
+  collectTensors(result, survivors);
+  for (const t of scope) {
+    if (survivors.has(t)) trackInScope(t);
+    else t.dispose();
+  }
+  return result;
+}

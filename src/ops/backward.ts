@@ -1,0 +1,29 @@
+// Tensor.backward(): seeds the gradient and accumulates into leaves with the in-place kernel.
+import { noGrad, runBackward } from '../autograd.js';
+import { formatShape, setBackwardImpl, type Tensor } from '../tensor.js';
+import { ones } from './creation.js';
+import { runElementwise } from './util.js';
+
+/** into += g (same size), in place. */
+export function accumulate(into: Tensor, g: Tensor, scale = 1): void {
+  runElementwise('backward', 'map', 'accumulate', into.size, { x: g, out: into }, { n: into.size, s: scale });
+}
+
+export function backward(root: Tensor, gradient?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new Error(`backward: tensor ${formatShape(root.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+  }
+  if (!gradient && root.size !== 1) {
+    throw new Error(`backward: a gradient can only be implied for a one-element output, got shape ${formatShape(root.shape)}; pass one`);
+  }
+  if (gradient && gradient.size !== root.size) {
+    throw new Error(`backward: gradient shape ${formatShape(gradient.shape)} does not match output ${formatShape(root.shape)}`);
+  }
+  noGrad(() => {
+    const seed = gradient ?? ones(root.shape);
+    runBackward(root, seed, accumulate);
+    if (!gradient) seed.dispose();
+  });
+}
+
+setBackwardImpl(backward);

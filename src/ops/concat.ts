@@ -1,0 +1,64 @@
+// concat along any axis (V-Net's skip connections join channels) and narrow, its inverse, which
+// is also concat's backward. kernels/slab.wgsl.
+import { record } from '../autograd.js';
+import { empty, formatShape, type Tensor } from '../tensor.js';
+import { normalizeDim, runElementwise } from './util.js';
+
+function inner(t: { shape: readonly number[] }, dim: number): number {
+  return t.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+}
+
+function copySlab(op: string, entry: 'insert' | 'extract', src: Tensor, dst: Tensor, small: Tensor, big: Tensor, dim: number, start: number): void {
+  const rowInner = inner(small, dim);
+  runElementwise(op, 'slab', entry, small.size, { src, dst }, {
+    n: small.size,
+    length: small.shape[dim]! * rowInner,
+    bigStride: big.shape[dim]! * rowInner,
+    offset: start * rowInner,
+  });
+}
+
+/** The slice [start, start + length) of x along `dim`, without autograd. */
+function narrowRaw(op: string, x: Tensor, dim: number, start: number, length: number): Tensor {
+  const out = empty(x.shape.map((d, i) => (i === dim ? length : d)));
+  copySlab(op, 'extract', x, out, out, x, dim, start);
+  return out;
+}
+
+export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
+  if (tensors.length === 0) throw new Error('concat: expected at least one tensor, got none');
+  const first = tensors[0]!;
+  const d = normalizeDim('concat', dim, first.rank);
+  for (const [i, t] of tensors.entries()) {
+    if (t.rank !== first.rank || t.shape.some((s, k) => k !== d && s !== first.shape[k])) {
+      throw new Error(`concat: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along dimension ${d} (all other dimensions must match)`);
+    }
+  }
+  const total = tensors.reduce((a, t) => a + t.shape[d]!, 0);
+  const out = empty(first.shape.map((s, k) => (k === d ? total : s)));
+  const starts: number[] = [];
+  let start = 0;
+  for (const t of tensors) {
+    starts.push(start);
+    copySlab('concat', 'insert', t, out, t, out, d, start);
+    start += t.shape[d]!;
+  }
+  return record('concat', tensors, out, (g) =>
+    tensors.map((t, i) => (t.requiresGrad ? narrowRaw('concat', g, d, starts[i]!, t.shape[d]!) : null)),
+  );
+}
+
+/** The slice [start, start + length) of x along `dim`, like torch.narrow (a copy here). */
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = normalizeDim('narrow', dim, x.rank);
+  if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > x.shape[d]!) {
+    throw new Error(`narrow: slice [${start}, ${start + length}) is outside dimension ${d} of size ${x.shape[d]} (shape ${formatShape(x.shape)})`);
+  }
+  const out = narrowRaw('narrow', x, d, start, length);
+  return record('narrow', [x], out, (g) => {
+    const gx = empty(x.shape);
+    runElementwise('narrow', 'map', 'fill', gx.size, { out: gx }, { n: gx.size, s: 0 });
+    copySlab('narrow', 'insert', g, gx, g, gx, d, start);
+    return [gx];
+  });
+}

@@ -1,0 +1,71 @@
+// Elementwise maps of one tensor with a scalar: scalar add/multiply, exp, log, sqrt, abs, relu.
+// kernels/map.wgsl; each backward is a product with the local derivative.
+import { record } from '../autograd.js';
+import { empty, type Tensor } from '../tensor.js';
+import { runElementwise } from './util.js';
+import { binaryRaw } from './binary.js';
+
+const FN = { add: 0, mul: 1, exp: 2, log: 3, sqrt: 4, abs: 5, max: 6, step: 7 } as const;
+
+/** out = f(x, s) without autograd. */
+export function mapRaw(op: string, fn: keyof typeof FN, x: Tensor, s = 0): Tensor {
+  const out = empty(x.shape);
+  runElementwise(op, 'map', 'map', x.size, { x, out }, { n: x.size, s }, { FN: FN[fn] });
+  return out;
+}
+
+export function addScalar(x: Tensor, s: number): Tensor {
+  return record('add', [x], mapRaw('add', 'add', x, s), (g) => [mapRaw('add', 'mul', g, 1)]);
+}
+
+export function mulScalar(x: Tensor, s: number): Tensor {
+  return record('mul', [x], mapRaw('mul', 'mul', x, s), (g) => [mapRaw('mul', 'mul', g, s)]);
+}
+
+export function neg(x: Tensor): Tensor {
+  return mulScalar(x, -1);
+}
+
+export function exp(x: Tensor): Tensor {
+  const out = mapRaw('exp', 'exp', x);
+  return record('exp', [x], out, (g) => [mulRaw('exp', g, out)]);
+}
+
+export function log(x: Tensor): Tensor {
+  return record('log', [x], mapRaw('log', 'log', x), (g) => [binaryRaw('log', 'div', g, x)]);
+}
+
+export function sqrt(x: Tensor): Tensor {
+  const out = mapRaw('sqrt', 'sqrt', x);
+  return record('sqrt', [x], out, (g) => {
+    const half = binaryRaw('sqrt', 'div', g, out);
+    const gx = mapRaw('sqrt', 'mul', half, 0.5);
+    half.dispose();
+    return [gx];
+  });
+}
+
+export function abs(x: Tensor): Tensor {
+  return record('abs', [x], mapRaw('abs', 'abs', x), (g) => {
+    // d|x|/dx = 2·step(x) − 1 (0 taken as negative, as good as any subgradient).
+    const step = mapRaw('abs', 'step', x, 0);
+    const sign = mapRaw('abs', 'mul', step, 2);
+    const signed = mapRaw('abs', 'add', sign, -1);
+    const gx = mulRaw('abs', g, signed);
+    for (const t of [step, sign, signed]) t.dispose();
+    return [gx];
+  });
+}
+
+export function relu(x: Tensor): Tensor {
+  return record('relu', [x], mapRaw('relu', 'max', x, 0), (g) => {
+    const step = mapRaw('relu', 'step', x, 0);
+    const gx = mulRaw('relu', g, step);
+    step.dispose();
+    return [gx];
+  });
+}
+
+function mulRaw(op: string, a: Tensor, b: Tensor): Tensor {
+  return binaryRaw(op, 'mul', a, b);
+}
