@@ -35,7 +35,7 @@ export async function findCases(dir: string): Promise<Pairing> {
   return pairing;
 }
 
-/** Reads and prepares every case of `dir`, a few files at a time. */
+/** Reads and prepares every case of `dir`, one case at a time so only prepared (small) volumes accumulate. */
 export async function loadCases(dir: string, options: PrepareOptions = {}): Promise<PreparedCase[]> {
   const { cases } = await findCases(dir);
   const prepared: PreparedCase[] = [];
