@@ -127,7 +127,7 @@ interface Geometry {
 
 function readGeometry(header: NIFTI1, view: DataView, little: boolean, fail: (problem: string) => never): Geometry {
   // Voxel sizes of axes a 2-D image does not have are often written as 0; they are 1 by convention.
-  const pixdim = [1, 2, 3].map((a) => Math.abs(header.pixDims[a]) || 1) as Vec3;
+  const pixdim = [1, 2, 3].map((a) => shortestFloat32(Math.abs(header.pixDims[a])) || 1) as Vec3;
   let ras: Geometry;
   if (header.sform_code > 0) {
     const srow = Array.from({ length: 12 }, (_, i) => view.getFloat32(280 + 4 * i, little));
@@ -151,7 +151,19 @@ function fromAffineColumns(srow: number[], pixdim: Vec3, fail: (problem: string)
     spacing[c] = Math.abs(length - pixdim[c]) <= 1e-5 * pixdim[c] ? pixdim[c] : length;
     for (let r = 0; r < 3; r++) direction[3 * r + c] = srow[4 * r + c] / length;
   }
-  return { spacing, origin: [srow[3], srow[7], srow[11]], direction };
+  return { spacing, origin: [srow[3], srow[7], srow[11]].map(shortestFloat32) as Vec3, direction };
+}
+
+/**
+ * The shortest decimal that is the same float32: the header's 0.800000011920929 was written as 0.8, and
+ * reporting (or re-writing as text in a MetaImage) 0.8 is what the user expects. Exact as float32.
+ */
+function shortestFloat32(value: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
 }
 
 /** nifti1_io.c's nifti_quatern_to_mat44, including its repair of a quaternion whose a² rounds below zero. */
@@ -176,7 +188,8 @@ function fromQuaternion(header: NIFTI1, pixdim: Vec3): Geometry {
     2 * (c * d + a * b),
     (a * a + d * d - c * c - b * b) * qfac,
   ];
-  return { spacing: pixdim, origin: [header.qoffset_x, header.qoffset_y, header.qoffset_z], direction };
+  const origin = [header.qoffset_x, header.qoffset_y, header.qoffset_z].map(shortestFloat32) as Vec3;
+  return { spacing: pixdim, origin, direction };
 }
 
 // RAS+ ⇄ LPS+: the same flip in both directions. `0 - x` rather than `-x` so that zeros stay +0 (a -0 in
