@@ -148,6 +148,15 @@ export class Context {
     this.device.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** Buffer-to-buffer copy, ordered after all work recorded so far. */
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+    this.checkAlive('copy');
+    this.flush();
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+  }
+
   /** Copies `bytes` from a buffer back to the host, after all recorded work has run. */
   async read(buffer: GPUBuffer, bytes: number, op = 'toArray'): Promise<ArrayBuffer> {
     this.checkAlive(op);

@@ -1,0 +1,73 @@
+// Layers with PyTorch's constructor arguments and parameter names (weight, bias), so state
+// dicts translate name for name.
+import { conv3d, type Conv3dOptions } from '../ops/conv3d.js';
+import { convTranspose3d, type ConvTranspose3dOptions } from '../ops/conv-transpose3d.js';
+import { prelu } from '../ops/prelu.js';
+import { full, zeros } from '../ops/creation.js';
+import type { Tensor } from '../tensor.js';
+import { msraAverage } from './init.js';
+import { Module } from './module.js';
+
+type Triple = number | readonly [number, number, number];
+
+function triple(k: Triple): [number, number, number] {
+  return typeof k === 'number' ? [k, k, k] : [k[0], k[1], k[2]];
+}
+
+export interface Conv3dArgs extends Conv3dOptions {
+  bias?: boolean;
+  seed?: number;
+}
+
+export class Conv3d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Triple,
+    readonly options: Conv3dArgs = {},
+  ) {
+    super();
+    this.weight = this.addParameter('weight', msraAverage([outChannels, inChannels, ...triple(kernelSize)], options.seed));
+    this.bias = options.bias === false ? null : this.addParameter('bias', zeros([outChannels]));
+  }
+  forward(x: Tensor): Tensor {
+    return conv3d(x, this.weight, this.bias, this.options);
+  }
+}
+
+export interface ConvTranspose3dArgs extends ConvTranspose3dOptions {
+  bias?: boolean;
+  seed?: number;
+}
+
+export class ConvTranspose3d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Triple,
+    readonly options: ConvTranspose3dArgs = {},
+  ) {
+    super();
+    this.weight = this.addParameter('weight', msraAverage([inChannels, outChannels, ...triple(kernelSize)], options.seed));
+    this.bias = options.bias === false ? null : this.addParameter('bias', zeros([outChannels]));
+  }
+  forward(x: Tensor): Tensor {
+    return convTranspose3d(x, this.weight, this.bias, this.options);
+  }
+}
+
+/** Per-channel PReLU (numParameters = channels) or one shared slope (1), initial slope 0.25. */
+export class PReLU extends Module {
+  readonly weight: Tensor;
+  constructor(numParameters = 1, init = 0.25) {
+    super();
+    this.weight = this.addParameter('weight', full([numParameters], init));
+  }
+  forward(x: Tensor): Tensor {
+    return prelu(x, this.weight);
+  }
+}
