@@ -10,7 +10,6 @@
  */
 import { allocateVoxels, voxelTypeOf, type Vec3, type VoxelArray } from '../io/volume.js';
 import { sampler, type Interpolation } from './interpolate.js';
-import { quantileOfSorted, sortedCopy } from './quantile.js';
 import type { Rng } from './random.js';
 
 /** Per-voxel displacement in voxels: the output voxel p samples the input at p + (x, y, z)[p]. */
@@ -130,53 +129,54 @@ export function warp(data: VoxelArray, shape: Vec3, field: DisplacementField, in
 }
 
 export interface HistogramMatchOptions {
-  /** Quantile landmarks matched (piecewise linear between them); default 1024. */
-  levels?: number;
+  /** Histogram bins over each volume's intensity range; default 65536. */
+  bins?: number;
 }
 
 /**
  * `source`'s intensities remapped so that their distribution follows `reference`'s: each value goes to the
  * reference value at the same quantile. Monotone, so anatomy keeps its contrast order; equal values stay
- * equal (a run of tied values maps to the middle of its quantile range).
+ * equal, at the middle of their quantile range (a background of zeros lands on the reference's quantile of
+ * half the background fraction, not on its minimum).
+ *
+ * Quantiles come from fine histograms rather than sorting: O(n) instead of O(n log n), which keeps a
+ * 128 × 128 × 64 volume in tens of milliseconds. The price is resolution: values within 1/65536 of the
+ * intensity range of each other map to the same output.
  */
-export function matchHistogram(source: ArrayLike<number>, reference: ArrayLike<number>, options: HistogramMatchOptions = {}): Float32Array {
-  const levels = options.levels ?? 1024;
-  const sourceSorted = sortedCopy(source);
-  const referenceSorted = sortedCopy(reference);
-  const from = new Float64Array(levels + 1);
-  const to = new Float64Array(levels + 1);
-  for (let l = 0; l <= levels; l++) {
-    from[l] = quantileOfSorted(sourceSorted, l / levels);
-    to[l] = quantileOfSorted(referenceSorted, l / levels);
+export function matchHistogram(
+  source: ArrayLike<number>,
+  reference: ArrayLike<number>,
+  options: HistogramMatchOptions = {},
+): Float32Array {
+  const bins = options.bins ?? 65536;
+  const from = cumulativeHistogram(source, bins);
+  const to = cumulativeHistogram(reference, bins);
+  // For each source bin, the reference value at the bin's mid-rank quantile; both walks are monotone.
+  const table = new Float64Array(bins);
+  for (let b = 0, r = 0; b < bins; b++) {
+    const q = (from.cdf[b] + from.cdf[b + 1]) / 2;
+    while (r < bins - 1 && to.cdf[r + 1] < q) r++;
+    const mass = to.cdf[r + 1] - to.cdf[r];
+    table[b] = to.min + (r + (mass > 0 ? (q - to.cdf[r]) / mass : 0.5)) * to.width;
   }
   const out = new Float32Array(source.length);
-  for (let i = 0; i < source.length; i++) {
-    const position = landmarkPosition(from, source[i]);
-    const low = Math.floor(position);
-    const high = Math.min(low + 1, levels);
-    out[i] = to[low] + (position - low) * (to[high] - to[low]);
-  }
+  for (let i = 0; i < source.length; i++) out[i] = table[from.bin(source[i])];
   return out;
 }
 
-/** Fractional index of `value` among ascending `landmarks`; the middle of a run of equal landmarks. */
-function landmarkPosition(landmarks: Float64Array, value: number): number {
-  const first = countBelow(landmarks, value, false); // first index ≥ value
-  const last = countBelow(landmarks, value, true) - 1; // last index ≤ value
-  if (first <= last) return (first + last) / 2;
-  if (first === 0) return 0;
-  if (first === landmarks.length) return landmarks.length - 1;
-  return first - 1 + (value - landmarks[first - 1]) / (landmarks[first] - landmarks[first - 1]);
-}
-
-/** How many of `sorted` are below `value` (or not above it, when `inclusive`): a binary search. */
-function countBelow(sorted: Float64Array, value: number, inclusive: boolean): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (sorted[mid] < value || (inclusive && sorted[mid] === value)) low = mid + 1;
-    else high = mid;
+/** cdf[b]: the fraction of values in bins below b (cdf[0] = 0, cdf[bins] = 1). */
+function cumulativeHistogram(values: ArrayLike<number>, bins: number) {
+  if (values.length === 0) throw new Error('histogram of an empty volume');
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < min) min = values[i];
+    if (values[i] > max) max = values[i];
   }
-  return low;
+  const width = (max - min) / bins;
+  const bin = (v: number) => (width > 0 ? Math.min(Math.floor((v - min) / width), bins - 1) : 0);
+  const cdf = new Float64Array(bins + 1);
+  for (let i = 0; i < values.length; i++) cdf[bin(values[i]) + 1]++;
+  for (let b = 1; b <= bins; b++) cdf[b] = cdf[b - 1] + cdf[b] / values.length;
+  return { min, width, cdf, bin };
 }

@@ -2,7 +2,7 @@
  * Centre crop / zero pad to the network's input size (the paper: 128 × 128 × 64), and the exact inverse to put
  * a prediction back. The origin moves with the crop, so a cropped volume still lies where it did in the world.
  */
-import { allocateVoxels, indexToWorld, voxelTypeOf, type Vec3, type Volume } from '../io/volume.js';
+import { allocateVoxels, cloneGrid, indexToWorld, voxelTypeOf, type Vec3, type Volume } from '../io/volume.js';
 
 /** out[i, j, k] = volume[i + start[0], j + start[1], k + start[2]], or `fill` where that is outside. */
 export function cropOrPad(volume: Volume, shape: Vec3, start: Vec3, fill = 0): Volume {
@@ -23,13 +23,7 @@ export function cropOrPad(volume: Volume, shape: Vec3, start: Vec3, fill = 0): V
       data.set(volume.data.subarray(from, from + x1 - x0), x0 + nx * (j + ny * k));
     }
   }
-  return {
-    data,
-    shape: [...shape],
-    spacing: [...volume.spacing],
-    origin: indexToWorld(volume, start),
-    direction: [...volume.direction],
-  };
+  return { ...cloneGrid(volume), data, shape: [...shape], origin: indexToWorld(volume, start) };
 }
 
 function centerStart(from: Vec3, to: Vec3): Vec3 {

@@ -148,12 +148,12 @@ function smoothProfile(n: number, rng: Rng, amplitude: number, cycles: number): 
 
 function applyBiasAndNoise(image: Float32Array, dims: Vec, rng: Rng, bias: number, noise: number): void {
   const [nx, ny, nz] = dims;
-  // exp of a separable sum: smooth, positive, and cheap (three 1-D profiles instead of a 3-D field).
-  const [bx, by, bz] = dims.map((n) => smoothProfile(n, rng, bias, 1));
+  // exp of a separable sum = a product of three 1-D factors: smooth, positive, and no 3-D field to compute.
+  const [bx, by, bz] = dims.map((n) => smoothProfile(n, rng, bias, 1).map(Math.exp));
   for (let z = 0, i = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
-      const plane = by[y] + bz[z];
-      for (let x = 0; x < nx; x++, i++) image[i] = image[i] * Math.exp(bx[x] + plane) + rng.normal(0, noise);
+      const plane = by[y] * bz[z];
+      for (let x = 0; x < nx; x++, i++) image[i] = image[i] * bx[x] * plane + rng.normal(0, noise);
     }
   }
 }

@@ -45,6 +45,11 @@ export interface Grid {
   origin: Vec3;
   /** Row-major; column c is the LPS unit direction of voxel axis c. */
   direction: Mat3;
+  /**
+   * NIfTI qform/sform codes (what the coordinates mean: scanner, aligned, MNI…) of the file the grid came
+   * from. They travel with the grid so that a mask resampled onto a scan's grid is written with its codes.
+   */
+  niftiCodes?: { qform: number; sform: number };
 }
 
 export interface Volume extends Grid {
@@ -54,8 +59,6 @@ export interface Volume extends Grid {
    * scl_slope turns stored integers into floats). Informational only: writers store `data`'s type.
    */
   storedType?: VoxelType;
-  /** NIfTI qform/sform codes of the source, kept so that a written mask carries its scan's codes. */
-  niftiCodes?: { qform: number; sform: number };
 }
 
 export const IDENTITY_DIRECTION: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
@@ -126,12 +129,14 @@ export function tensorDataToVolume(data: Float32Array, shape: readonly number[],
 }
 
 export function cloneGrid(grid: Grid): Grid {
-  return {
+  const clone: Grid = {
     shape: [...grid.shape],
     spacing: [...grid.spacing],
     origin: [...grid.origin],
     direction: [...grid.direction],
   };
+  if (grid.niftiCodes) clone.niftiCodes = { ...grid.niftiCodes };
+  return clone;
 }
 
 /** World position (LPS mm) of a continuous voxel index. */
