@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { PNG } from 'pngjs';
-import { init, tensor, VNet, SGD, Adam, StepLR, trainStep, segment, saveCheckpoint, syntheticCase, dice, renderSlices, type LossKind, type Optimizer } from '../src/index.js';
+import { init, tensor, VNet, SGD, Adam, StepLR, trainStep, segment, syntheticCase, dice, renderSlices, type LossKind, type Optimizer } from '../src/index.js';
+import { saveCheckpoint } from '../src/node.js';
 
 const program = new Command()
   .name('train')
@@ -26,6 +27,7 @@ const program = new Command()
   .option('--eval-cases <n>', 'held-out synthetic volumes', (v) => parseInt(v, 10), 8)
   .option('--seed <n>', 'seed for data and weights', (v) => parseInt(v, 10), 1)
   .option('--out <dir>', 'where to write the checkpoint and the PNG', 'examples/out')
+  .option('--checkpoint-every <n>', 'save a checkpoint every n iterations', (v) => parseInt(v, 10), 100)
   .option('--full', "the paper's configuration: 128x128x64, 16 base channels, SGD lr 1e-4 momentum 0.99")
   .parse();
 
@@ -42,6 +44,7 @@ interface RunOptions {
   evalCases: number;
   seed: number;
   out: string;
+  checkpointEvery: number;
   full?: boolean;
 }
 
@@ -88,8 +91,10 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
     cliProgress.Presets.shades_classic,
   );
   bar.start(opts.iterations, 0, { loss: '-', speed: '-' });
+  const checkpoint = join(opts.out, `vnet-${loss}.safetensors`);
+  const save = (iteration: number) => saveCheckpoint(checkpoint, model, { optimizer, iteration, config: model.config });
   const started = performance.now();
-  let lastGood = 0;
+  let lastSaved = 0;
   for (let it = 0; it < opts.iterations; it++) {
     const seeds = Array.from({ length: opts.batch }, (_, b) => opts.seed * 100_003 + it * opts.batch + b);
     const data = batch(seeds);
@@ -101,9 +106,10 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
     schedule.step();
     if (!Number.isFinite(value)) {
       bar.stop();
-      throw new Error(`training diverged at iteration ${it + 1} (loss ${value}); the last good checkpoint is kept (iteration ${lastGood})`);
+      const kept = lastSaved ? `${checkpoint} (iteration ${lastSaved}) is kept` : 'no checkpoint was saved yet';
+      throw new Error(`training diverged at iteration ${it + 1} (loss ${value}); ${kept}. Try a lower --lr.`);
     }
-    lastGood = it + 1;
+    if ((it + 1) % opts.checkpointEvery === 0) await save((lastSaved = it + 1));
     const elapsed = (performance.now() - started) / 1000;
     bar.update(it + 1, { loss: value.toFixed(4), speed: ((it + 1) / elapsed).toFixed(2) });
   }
@@ -116,7 +122,7 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
     const seg = await segment(model, c.image, shape);
     heldOutDice.push(dice(seg.mask, c.label));
   }
-  await saveCheckpoint(join(opts.out, `vnet-${loss}.safetensors`), model, { optimizer, iteration: opts.iterations, config: model.config });
+  await save(opts.iterations);
   return { model, heldOutDice, seconds };
 }
 
