@@ -53,7 +53,8 @@ export function decodeNifti(input: Uint8Array | ArrayBuffer, name: string = BUFF
     throw new VolumeFormatError(name, problem);
   };
   let bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  if (isGzip(bytes)) bytes = withFileName(name, () => gunzip(bytes));
+  const gzipped = isGzip(bytes);
+  if (gzipped) bytes = withFileName(name, () => gunzip(bytes));
   if (bytes.length < HEADER_SIZE) fail(`truncated header: expected at least ${HEADER_SIZE} bytes got ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const sizeofHdr = [view.getInt32(0, true), view.getInt32(0, false)];
@@ -77,7 +78,7 @@ export function decodeNifti(input: Uint8Array | ArrayBuffer, name: string = BUFF
   if (!Number.isInteger(offset) || offset < VOX_OFFSET) fail(`invalid vox_offset ${offset}`);
   const expected = offset + voxelCount(shape) * bytesPerVoxel(type);
   if (bytes.length !== expected) {
-    fail(`size mismatch: expected ${expected} bytes got ${bytes.length}${input !== bytes ? ' (after gunzip)' : ''}`);
+    fail(`size mismatch: expected ${expected} bytes got ${bytes.length}${gzipped ? ' (after gunzip)' : ''}`);
   }
 
   const raw = decodeVoxels(bytes.subarray(offset, expected), type, little);
