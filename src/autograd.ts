@@ -72,9 +72,12 @@ function topoOrder(root: Tensor): Tensor[] {
 
 /**
  * Back-propagates from `root`. Without `gradient`, root must hold one element (a loss).
- * `accumulate(a, b)` adds two gradients; it is passed in to keep this file free of kernels.
+ * `accumulate(into, g)` returns into + g: in place (returning `into`) when `into` owns its buffer,
+ * else a new tensor, because gradients may be views sharing a buffer (add hands both operands a view
+ * of one upstream gradient; reshape a view of the caller's gradient). It is passed in to keep this
+ * file free of kernels.
  */
-export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: Tensor, g: Tensor) => void): void {
+export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: Tensor, g: Tensor) => Tensor): void {
   const grads = new Map<Tensor, Tensor>([[root, gradient]]);
   const order = topoOrder(root);
   for (let k = order.length - 1; k >= 0; k--) {
@@ -85,7 +88,11 @@ export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: T
     const node = t.node;
     if (!node) {
       if (t.grad) {
-        accumulate(t.grad, g);
+        const total = accumulate(t.grad, g);
+        if (total !== t.grad) {
+          t.grad.dispose();
+          t.grad = keep(total);
+        }
         if (g !== gradient) g.dispose();
       } else {
         t.grad = keep(g === gradient ? g.viewAs(g.shape) : g);
@@ -110,8 +117,12 @@ export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: T
       if (fitted !== ig) ig.dispose();
       const prev = grads.get(input);
       if (prev) {
-        accumulate(prev, fitted);
+        const total = accumulate(prev, fitted);
         fitted.dispose();
+        if (total !== prev) {
+          prev.dispose();
+          grads.set(input, total);
+        }
       } else {
         grads.set(input, fitted);
       }

@@ -17,6 +17,10 @@ class Storage {
   release(): void {
     if (--this.refs === 0) this.ctx.pool.release(this.buffer);
   }
+  /** Whether more than one live tensor (views) holds this buffer. */
+  get shared(): boolean {
+    return this.refs > 1;
+  }
 }
 
 /** Set by ops/backward.ts; kept as a hook so this file does not depend on any kernel. */
@@ -75,6 +79,11 @@ export class Tensor {
 
   get disposed(): boolean {
     return this.storage === null;
+  }
+
+  /** @internal Whether another live tensor (a view) uses the same buffer: writing in place would change it too. */
+  get sharesBuffer(): boolean {
+    return this.live('use').shared;
   }
 
   get isLeaf(): boolean {
