@@ -7,9 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { PNG } from 'pngjs';
-import { init, tensor, VNet, SGD, Adam, StepLR, trainStep, segment, syntheticCase, dice, renderSlices, type LossKind, type Optimizer } from '../src/index.js';
+import { init, VNet, SGD, Adam, StepLR, fit, segment, syntheticCase, dice, renderSlices, type HostBatch, type LossKind, type Optimizer } from '../src/index.js';
+import { trainingProgress } from '../src/cli/progress.js';
 import { saveCheckpoint } from '../src/node.js';
 
 const program = new Command()
@@ -55,7 +55,7 @@ if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d <= 0)) pro
 if (!['adam', 'sgd'].includes(opts.optimizer)) program.error(`--optimizer must be adam or sgd, got ${opts.optimizer}`);
 if (!['dice', 'ce'].includes(opts.loss)) program.error(`--loss must be dice or ce, got ${opts.loss}`);
 
-/** A batch of synthetic cases as GPU tensors: image [N, 1, D, H, W], labels [N, D, H, W]. */
+/** Synthetic cases as one host batch: image [N, 1, D, H, W], labels [N, D, H, W]. */
 function batch(seeds: number[]): { image: Float32Array; labels: Float32Array } {
   const voxels = shape[0] * shape[1] * shape[2];
   const image = new Float32Array(seeds.length * voxels);
@@ -80,49 +80,42 @@ function classWeights(): number[] {
   return [0.5 / (1 - fg), 0.5 / fg];
 }
 
+/** Endless synthetic batches; each iteration sees new volumes, so there is nothing to overfit. */
+function* syntheticBatches(): Generator<HostBatch> {
+  for (let it = 0; ; it++) {
+    const seeds = Array.from({ length: opts.batch }, (_, b) => opts.seed * 100_003 + it * opts.batch + b);
+    yield { ...batch(seeds), shape: [opts.batch, 1, ...shape] };
+  }
+}
+
 async function train(loss: LossKind, label: string): Promise<{ model: VNet; heldOutDice: number[]; seconds: number }> {
   const model = new VNet({ baseChannels: opts.baseChannels, kernelSize: opts.kernelSize, seed: opts.seed });
   const optimizer = makeOptimizer(model);
   // The paper's schedule: ×0.1 every 25,000 iterations; scaled to short runs: ×0.1 at 75% of them.
-  const schedule = new StepLR(optimizer, { stepSize: opts.full ? 25_000 : Math.max(1, Math.floor(opts.iterations * 0.75)), gamma: 0.1 });
-  const weights = loss === 'crossEntropy' ? tensor(classWeights(), [2]) : undefined;
-  const bar = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} it | loss {loss} | {speed} it/s | ETA {eta_formatted}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(opts.iterations, 0, { loss: '-', speed: '-' });
+  const scheduler = new StepLR(optimizer, { stepSize: opts.full ? 25_000 : Math.max(1, Math.floor(opts.iterations * 0.75)), gamma: 0.1 });
   const checkpoint = join(opts.out, `vnet-${loss}.safetensors`);
-  const save = (iteration: number) => saveCheckpoint(checkpoint, model, { optimizer, iteration, config: model.config });
+  const progress = trainingProgress(label, opts.iterations);
   const started = performance.now();
-  let lastSaved = 0;
-  for (let it = 0; it < opts.iterations; it++) {
-    const seeds = Array.from({ length: opts.batch }, (_, b) => opts.seed * 100_003 + it * opts.batch + b);
-    const data = batch(seeds);
-    const image = tensor(data.image, [opts.batch, 1, ...shape]);
-    const labels = tensor(data.labels, [opts.batch, ...shape]);
-    const lossT = trainStep(model, optimizer, image, labels, { loss, classWeights: weights });
-    const value = await lossT.item();
-    for (const t of [image, labels, lossT]) t.dispose();
-    schedule.step();
-    if (!Number.isFinite(value)) {
-      bar.stop();
-      const kept = lastSaved ? `${checkpoint} (iteration ${lastSaved}) is kept` : 'no checkpoint was saved yet';
-      throw new Error(`training diverged at iteration ${it + 1} (loss ${value}); ${kept}. Try a lower --lr.`);
-    }
-    if ((it + 1) % opts.checkpointEvery === 0) await save((lastSaved = it + 1));
-    const elapsed = (performance.now() - started) / 1000;
-    bar.update(it + 1, { loss: value.toFixed(4), speed: ((it + 1) / elapsed).toFixed(2) });
+  try {
+    await fit(model, optimizer, syntheticBatches(), {
+      iterations: opts.iterations,
+      loss,
+      classWeights: loss === 'crossEntropy' ? classWeights() : undefined,
+      scheduler,
+      checkpointEvery: opts.checkpointEvery,
+      saveCheckpoint: (iteration) => saveCheckpoint(checkpoint, model, { optimizer, iteration, config: model.config }),
+      onIteration: (it, value) => progress.update(it, value),
+    });
+  } finally {
+    progress.stop();
   }
-  bar.stop();
   const seconds = (performance.now() - started) / 1000;
-  weights?.dispose();
   const heldOutDice: number[] = [];
   for (let k = 0; k < opts.evalCases; k++) {
     const c = syntheticCase(2_000_000_000 + k, shape);
     const seg = await segment(model, c.image, shape);
     heldOutDice.push(dice(seg.mask, c.label));
   }
-  await save(opts.iterations);
   return { model, heldOutDice, seconds };
 }
 

@@ -1,0 +1,23 @@
+/** The training progress bar: iteration, loss, iterations per second and ETA (cli-progress). */
+import cliProgress from 'cli-progress';
+
+export interface TrainingProgress {
+  update(iteration: number, loss: number): void;
+  stop(): void;
+}
+
+export function trainingProgress(label: string, total: number, start = 0): TrainingProgress {
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} |{bar}| {value}/{total} it | loss {loss} | {speed} it/s | ETA {eta_formatted}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, start, { loss: '-', speed: '-' });
+  const began = performance.now();
+  return {
+    update(iteration, loss) {
+      const seconds = (performance.now() - began) / 1000;
+      bar.update(iteration, { loss: loss.toFixed(4), speed: ((iteration - start) / seconds).toFixed(2) });
+    },
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,65 @@
+// The training loop shared by the example and `voxgpu train`: batches in, one trainStep each, the
+// learning-rate schedule, periodic checkpoints, and a clean stop when the loss stops being finite.
+import { tensor } from '../tensor.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { StepLR } from '../optim/step-lr.js';
+import { trainStep, type LossKind } from './train-step.js';
+import type { VNet } from './vnet.js';
+
+/** A batch on the host: image [N, Cin, D, H, W] and labels [N, D, H, W] (class indices). */
+export interface HostBatch {
+  image: Float32Array;
+  labels: ArrayLike<number>;
+  shape: readonly [number, number, number, number, number];
+}
+
+export interface FitOptions {
+  iterations: number;
+  /** Iterations already done (when resuming); numbering continues from here. */
+  startIteration?: number;
+  loss?: LossKind;
+  /** Cross-entropy class weights, background first. */
+  classWeights?: readonly number[];
+  scheduler?: StepLR;
+  checkpointEvery?: number;
+  /** Saves a checkpoint for the given iteration count (atomically, so a crash keeps the last one). */
+  saveCheckpoint?: (iteration: number) => Promise<void>;
+  onIteration?: (iteration: number, loss: number) => void;
+}
+
+export class DivergedError extends Error {}
+
+export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncIterable<HostBatch> | Iterable<HostBatch>, o: FitOptions): Promise<number[]> {
+  const losses: number[] = [];
+  const weights = o.classWeights ? tensor([...o.classWeights], [o.classWeights.length]) : undefined;
+  let iteration = o.startIteration ?? 0;
+  let lastSaved = 0;
+  try {
+    for await (const b of batches) {
+      if (iteration >= o.iterations) break;
+      const [n, , d, h, w] = b.shape;
+      const image = tensor(b.image, b.shape);
+      const labels = tensor(Float32Array.from(b.labels), [n, d, h, w]);
+      const lossT = trainStep(model, optimizer, image, labels, { loss: o.loss, classWeights: weights });
+      // One readback per iteration: it is where the progress bar and the divergence check need the value.
+      const loss = await lossT.item();
+      for (const t of [image, labels, lossT]) t.dispose();
+      iteration++;
+      if (!Number.isFinite(loss)) {
+        const kept = lastSaved ? `the checkpoint of iteration ${lastSaved} is kept` : 'no checkpoint was saved yet';
+        throw new DivergedError(`training diverged at iteration ${iteration} (loss ${loss}); ${kept}. Try a lower learning rate.`);
+      }
+      o.scheduler?.step();
+      losses.push(loss);
+      o.onIteration?.(iteration, loss);
+      if (o.saveCheckpoint && o.checkpointEvery && iteration % o.checkpointEvery === 0) {
+        await o.saveCheckpoint(iteration);
+        lastSaved = iteration;
+      }
+    }
+  } finally {
+    weights?.dispose();
+  }
+  if (o.saveCheckpoint && lastSaved !== iteration) await o.saveCheckpoint(iteration);
+  return losses;
+}
