@@ -8,13 +8,15 @@ import { Command } from 'commander';
 import { convertCommand } from './convert.js';
 import { evaluateCommand } from './evaluate.js';
 import { infoCommand } from './info.js';
+import { segmentCommand } from './segment.js';
+import { trainCommand } from './train.js';
 
-const SUBCOMMANDS: (() => Command)[] = [infoCommand, evaluateCommand, convertCommand];
+const SUBCOMMANDS: (() => Command)[] = [infoCommand, evaluateCommand, convertCommand, segmentCommand, trainCommand];
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 const program = new Command('voxgpu')
-  .description('Volumetric segmentation (V-Net) on WebGPU: inspect, convert and evaluate medical volumes.')
+  .description('Volumetric segmentation (V-Net) on WebGPU: train, segment, inspect, convert and evaluate medical volumes.')
   .version(version)
   .showHelpAfterError('(run with --help for usage)');
 for (const make of SUBCOMMANDS) program.addCommand(make());

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { init } from '../device/context.js';
 import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
-import { readVolume, writeVolume, type Volume } from '../io/node.js';
+import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume, type Volume } from '../io/node.js';
 import { zscore } from '../data/intensity.js';
 import { resampleToGrid, resampleToSpacing } from '../data/resample.js';
 import { largestConnectedComponent } from '../metrics/index.js';
@@ -37,7 +37,7 @@ export function segmentCommand(): Command {
     .option('--largest-component', 'keep only the largest connected foreground component')
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (scanPath: string, o: SegmentCliOptions) => {
-      await checkOutputs([o.output], [scanPath, o.model], o);
+      await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
       const info = await readCheckpointInfo(o.model);
       if (!info.config) throw new Error(`${o.model} holds no model configuration; save checkpoints with { config: model.config }`);
       await init();
