@@ -53,7 +53,8 @@ export function segmentCommand(): Command {
       const onScanGrid = resampleToGrid({ ...resampled, data: mask } as Volume, scan, 'nearest');
       await writeVolume(o.output, { ...onScanGrid, data: Uint8Array.from(onScanGrid.data) });
       const voxelMl = scan.spacing[0] * scan.spacing[1] * scan.spacing[2] / 1000;
-      const fg = onScanGrid.data.reduce((a: number, v: number) => a + (v ? 1 : 0), 0);
+      let fg = 0;
+      for (const v of onScanGrid.data) if (v) fg++;
       process.stdout.write(`wrote ${o.output}: ${fg} foreground voxels (${(fg * voxelMl).toFixed(2)} mL)\n`);
     });
 }
