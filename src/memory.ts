@@ -27,6 +27,7 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen = new Set<unknown
 /**
  * Runs `fn` and disposes every tensor created inside it except those in its result (a tensor, or
  * arrays/objects of tensors). Tensors returned move to the enclosing scope. `fn` must be synchronous.
+ * When `fn` throws, everything it created (and did not keep()) is disposed before the error propagates.
  */
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
@@ -34,10 +35,17 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (e) {
+    // A failed step must not leak what it made before failing: a training loop may catch and go on.
+    for (const t of scope) t.dispose();
+    throw e;
   } finally {
     scopes.pop();
   }
-  if (result instanceof Promise) throw new Error('tidy: the function must be synchronous (it returned a Promise)');
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new Error('tidy: the function must be synchronous (it returned a Promise)');
+  }
   const survivors = new Set<Tensor>();
   collectTensors(result, survivors);
   for (const t of scope) {
