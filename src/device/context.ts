@@ -253,6 +253,10 @@ export class Context {
       const v = d.bindings[name];
       if (!v) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${[...given].join(', ')})`);
       given.delete(name);
+      if ((v as { disposed?: boolean }).disposed) {
+        const shape = (v as { shape?: readonly number[] }).shape ?? [];
+        throw new Error(`${d.op}: tensor [${shape.join(', ')}] was disposed (bound as '${name}' of ${info.kernel}.${info.entry})`);
+      }
       const buffer = 'buffer' in v ? v.buffer : v;
       if (buffer.size > maxBinding) {
         throw new Error(`${d.op}: binding '${name}' is ${buffer.size} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding} bytes); use a smaller batch or volume`);
