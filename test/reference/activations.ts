@@ -1,0 +1,81 @@
+// Float64 references for PReLU, softmax, logSoftmax and argmax, with their analytic gradients
+// (which the tests in turn check against finite differences).
+
+/** Calls fn with the flat indices of every line along `dim` of a row-major `shape`. */
+export function forEachLine(shape: readonly number[], dim: number, fn: (indices: number[]) => void): void {
+  const length = shape[dim]!;
+  const inner = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const outer = shape.slice(0, dim).reduce((a, b) => a * b, 1);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < inner; k++) fn(Array.from({ length }, (_, c) => (o * length + c) * inner + k));
+  }
+}
+
+/** The alpha index of each element: its channel (dimension 1), or 0 for a shared slope. */
+function slopeIndex(shape: readonly number[], alphaSize: number, i: number): number {
+  if (alphaSize === 1) return 0;
+  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
+  return Math.floor(i / inner) % shape[1]!;
+}
+
+export function prelu(x: Float64Array, alpha: Float64Array, shape: readonly number[]): Float64Array {
+  return x.map((v, i) => (v > 0 ? v : alpha[slopeIndex(shape, alpha.length, i)]! * v));
+}
+
+export function preluBackward(x: Float64Array, alpha: Float64Array, g: Float64Array, shape: readonly number[]): { gx: Float64Array; gAlpha: Float64Array } {
+  const gx = new Float64Array(x.length);
+  const gAlpha = new Float64Array(alpha.length);
+  x.forEach((v, i) => {
+    const c = slopeIndex(shape, alpha.length, i);
+    gx[i] = v > 0 ? g[i]! : alpha[c]! * g[i]!;
+    if (v <= 0) gAlpha[c]! += g[i]! * v;
+  });
+  return { gx, gAlpha };
+}
+
+export function logSoftmax(x: Float64Array, shape: readonly number[], dim: number): Float64Array {
+  const out = new Float64Array(x.length);
+  forEachLine(shape, dim, (line) => {
+    const m = Math.max(...line.map((i) => x[i]!));
+    const lse = m + Math.log(line.reduce((a, i) => a + Math.exp(x[i]! - m), 0));
+    for (const i of line) out[i] = x[i]! - lse;
+  });
+  return out;
+}
+
+export function softmax(x: Float64Array, shape: readonly number[], dim: number): Float64Array {
+  return logSoftmax(x, shape, dim).map(Math.exp);
+}
+
+/** Gradient of Σ g·softmax(x): y ⊙ (g − Σ g·y) along each line. */
+export function softmaxBackward(y: Float64Array, g: Float64Array, shape: readonly number[], dim: number): Float64Array {
+  const gx = new Float64Array(y.length);
+  forEachLine(shape, dim, (line) => {
+    const s = line.reduce((a, i) => a + g[i]! * y[i]!, 0);
+    for (const i of line) gx[i] = y[i]! * (g[i]! - s);
+  });
+  return gx;
+}
+
+/** Gradient of Σ g·logSoftmax(x): g − softmax ⊙ Σ g along each line. */
+export function logSoftmaxBackward(y: Float64Array, g: Float64Array, shape: readonly number[], dim: number): Float64Array {
+  const gx = new Float64Array(y.length);
+  forEachLine(shape, dim, (line) => {
+    const s = line.reduce((a, i) => a + g[i]!, 0);
+    for (const i of line) gx[i] = g[i]! - Math.exp(y[i]!) * s;
+  });
+  return gx;
+}
+
+/** First index of the maximum along `dim`, in the order of the remaining axes. */
+export function argmax(x: Float64Array, shape: readonly number[], dim: number): Float64Array {
+  const out: number[] = [];
+  forEachLine(shape, dim, (line) => {
+    let best = 0;
+    line.forEach((i, k) => {
+      if (x[i]! > x[line[best]!]!) best = k;
+    });
+    out.push(best);
+  });
+  return Float64Array.from(out);
+}
