@@ -108,7 +108,12 @@ export class Context {
 
   dispatch(d: Dispatch): void {
     this.checkAlive(d.op);
-    const info = entryInfo(d.kernel, d.entry);
+    let info: EntryInfo;
+    try {
+      info = entryInfo(d.kernel, d.entry);
+    } catch (e) {
+      throw new Error(`${d.op}: ${(e as Error).message}`);
+    }
     const constants = d.constants ?? {};
     const pipeline = this.pipeline(info, constants, d.op);
     const entries = this.bindGroupEntries(info, d);
