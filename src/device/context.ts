@@ -256,7 +256,7 @@ export class Context {
         continue;
       }
       const v = d.bindings[name];
-      if (!v) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${[...given].join(', ')})`);
+      if (!v) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${Object.keys(d.bindings).join(', ')})`);
       given.delete(name);
       if ((v as { disposed?: boolean }).disposed) {
         const shape = (v as { shape?: readonly number[] }).shape ?? [];
