@@ -1,0 +1,145 @@
+// Every user error is thrown at once, names the op and says what was wrong, exactly.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  add, concat, div, expand, getContext, greater, mean, mul, narrow, reshape, sub, sum, tensor, tidy, zeros,
+  type Context, type Tensor,
+} from '../../src/index.js';
+import { gpu } from '../helpers.js';
+
+let ctx: Context;
+beforeAll(async () => {
+  ctx = await gpu();
+});
+
+const t = (shape: number[]): Tensor => zeros(shape);
+
+describe('shape errors', () => {
+  it('broadcasting', () => {
+    expect(() => add(t([2, 3]), t([4]))).toThrow('add: shapes [2, 3] and [4] cannot be broadcast (dimension 1 of the result: 3 vs 4)');
+    expect(() => mul(t([2, 3, 4]), t([3, 2]))).toThrow('mul: shapes [2, 3, 4] and [3, 2] cannot be broadcast (dimension 2 of the result: 4 vs 2)');
+    expect(() => sub(t([5]), t([2, 4]))).toThrow('sub: shapes [5] and [2, 4] cannot be broadcast (dimension 1 of the result: 5 vs 4)');
+    expect(() => div(t([2, 16, 4, 4, 4]), t([1, 8, 1, 1, 1]))).toThrow(
+      'div: shapes [2, 16, 4, 4, 4] and [1, 8, 1, 1, 1] cannot be broadcast (dimension 1 of the result: 16 vs 8)',
+    );
+    expect(() => greater(t([3]), t([2]))).toThrow('greater: shapes [3] and [2] cannot be broadcast (dimension 0 of the result: 3 vs 2)');
+  });
+
+  it('reshape and view', () => {
+    const x = t([2, 3]);
+    expect(() => reshape(x, [4])).toThrow('reshape: cannot view shape [2, 3] (6 elements) as [4] (4 elements)');
+    expect(() => reshape(x, [4, -1])).toThrow('reshape: cannot view shape [2, 3] (6 elements) as [4, -1]');
+    expect(() => reshape(x, [0, -1])).toThrow('reshape: cannot view shape [2, 3] (6 elements) as [0, -1]');
+    expect(() => reshape(x, [-1, -1])).toThrow('reshape: only one dimension can be -1, got [-1, -1]');
+    expect(() => reshape(x, [-2, -3])).toThrow('reshape: shape must be an array of non-negative integers, got [-2,-3]');
+    expect(() => x.viewAs([7])).toThrow('reshape: cannot view shape [2, 3] (6 elements) as [7] (7 elements)');
+  });
+
+  it('concat', () => {
+    expect(() => concat([t([2, 3]), t([2, 4])], 0)).toThrow(
+      'concat: tensor 1 has shape [2, 4], incompatible with [2, 3] along dimension 0 (all other dimensions must match)',
+    );
+    expect(() => concat([t([2, 3]), t([2, 3]), t([6])], 1)).toThrow(
+      'concat: tensor 2 has shape [6], incompatible with [2, 3] along dimension 1 (all other dimensions must match)',
+    );
+    expect(() => concat([t([1, 2, 3]), t([1, 5, 3])], -1)).toThrow(
+      'concat: tensor 1 has shape [1, 5, 3], incompatible with [1, 2, 3] along dimension 2 (all other dimensions must match)',
+    );
+    expect(() => concat([], 0)).toThrow('concat: expected at least one tensor, got none');
+    expect(() => concat([t([2, 3])], 2)).toThrow('concat: dimension 2 out of range for a tensor of rank 2 (expected -2 to 1)');
+  });
+
+  it('dimensions of sum, mean and narrow', () => {
+    const x = t([2, 3]);
+    expect(() => sum(x, 2)).toThrow('sum: dimension 2 out of range for a tensor of rank 2 (expected -2 to 1)');
+    expect(() => mean(x, -3)).toThrow('mean: dimension -3 out of range for a tensor of rank 2 (expected -2 to 1)');
+    expect(() => sum(x, [0, 5])).toThrow('sum: dimension 5 out of range for a tensor of rank 2 (expected -2 to 1)');
+    expect(() => sum(x, 0.5)).toThrow('sum: dimension 0.5 out of range for a tensor of rank 2 (expected -2 to 1)');
+    expect(() => sum(x, [0, -2])).toThrow('sum: dimension list [0,-2] repeats a dimension');
+    expect(() => narrow(x, 2, 0, 1)).toThrow('narrow: dimension 2 out of range for a tensor of rank 2 (expected -2 to 1)');
+    expect(() => narrow(x, 1, 2, 2)).toThrow('narrow: slice [2, 4) is outside dimension 1 of size 3 (shape [2, 3])');
+    expect(() => narrow(x, -1, -1, 1)).toThrow('narrow: slice [-1, 0) is outside dimension 1 of size 3 (shape [2, 3])');
+  });
+
+  it('expand', () => {
+    expect(() => expand(t([2, 3]), [3, 3])).toThrow('expand: cannot expand shape [2, 3] to [3, 3] (each dimension must match or be 1)');
+    expect(() => expand(t([2, 3]), [3])).toThrow('expand: cannot expand shape [2, 3] to [3] (each dimension must match or be 1)');
+  });
+
+  it('tensor(), item() and ranks', async () => {
+    expect(() => tensor([1, 2, 3, 4, 5], [2, 3])).toThrow('tensor: data has 5 elements but shape [2, 3] needs 6');
+    expect(() => tensor([1, 2], [1])).toThrow('tensor: data has 2 elements but shape [1] needs 1');
+    expect(() => tensor([1, 2], [2.5])).toThrow('tensor: shape must be an array of non-negative integers, got [2.5]');
+    await expect(t([2]).item()).rejects.toThrow('item: tensor must have one element, got shape [2]');
+    const rank9 = [1, 1, 1, 1, 1, 1, 1, 1, 2];
+    expect(() => add(t(rank9), t([2]))).toThrow('add: tensors of rank 9 are not supported (at most 8), got shape [1, 1, 1, 1, 1, 1, 1, 1, 2]');
+    expect(() => sum(t(rank9))).toThrow('sum: tensors of rank 9 are not supported (at most 8), got shape [1, 1, 1, 1, 1, 1, 1, 1, 2]');
+  });
+
+  it('sizes over the adapter limits', () => {
+    expect(() => zeros([2 ** 30])).toThrow(`empty: shape [1073741824] needs 4294967296 bytes, over the adapter's maxBufferSize (${ctx.limits.maxBufferSize})`);
+    const n = ctx.limits.maxStorageBufferBindingSize / 4 + 1024;
+    expect(() => tidy(() => zeros([n]))).toThrow(
+      `full: binding 'out' is ${ctx.limits.maxStorageBufferBindingSize + 2 ** 24} bytes, over the adapter's maxStorageBufferBindingSize (${ctx.limits.maxStorageBufferBindingSize} bytes); use a smaller batch or volume`,
+    );
+    ctx.pool.trim();
+  });
+});
+
+describe('dispatch checks the op against the kernel it names', () => {
+  const base = () => {
+    const x = zeros([4]);
+    const out = zeros([4]);
+    return { x, out };
+  };
+  const run = (d: Partial<Parameters<Context['dispatch']>[0]>) => () => {
+    const { x, out } = base();
+    getContext().dispatch({ op: 'myOp', kernel: 'map', entry: 'map', bindings: { x, out }, params: { n: 4, s: 1 }, workgroups: 1, ...d });
+  };
+
+  it('a well-formed dispatch runs', async () => {
+    const x = tensor([1, 2, 3, 4]);
+    const out = zeros([4]);
+    getContext().dispatch({ op: 'myOp', kernel: 'map', entry: 'map', bindings: { x, out }, params: { n: 4, s: 10 }, constants: { FN: 0 }, workgroups: 1 });
+    expect(Array.from(await out.toArray())).toEqual([11, 12, 13, 14]);
+  });
+
+  it('a wrong, missing or extra binding name', () => {
+    const { x, out } = base();
+    expect(run({ bindings: { input: x, out } })).toThrow("myOp: kernel map.map needs binding 'x' (given: input, out)");
+    expect(run({ bindings: { x } })).toThrow("myOp: kernel map.map needs binding 'out' (given: x)");
+    expect(run({ bindings: { x, out, extra: x } })).toThrow("myOp: kernel map.map has no binding 'extra' (has: p, out, x)");
+    expect(run({ entry: 'fill', bindings: { x, out } })).toThrow("myOp: kernel map.fill has no binding 'x' (has: p, out)");
+  });
+
+  it('an unknown, missing or oversized parameter', () => {
+    expect(run({ params: { n: 4, s: 1, bogus: 2 } })).toThrow("myOp: kernel map.map has no parameter 'bogus' (has: n, s)");
+    expect(run({ params: { n: 4 } })).toThrow("myOp: kernel map.map needs parameter 's'");
+    expect(run({ params: undefined })).toThrow("myOp: kernel map.map needs params for its uniform 'p'");
+    expect(run({ params: { n: [4, 5], s: 1 } })).toThrow("myOp: parameter 'n' of map.map holds 1 values, got 2");
+    expect(run({ kernel: 'binary', entry: 'expand', params: { n: 4, rank: 1, outShape: new Array(9).fill(1), aStrides: [], bStrides: [] } })).toThrow(
+      "myOp: parameter 'outShape' of binary.expand holds 8 values, got 9",
+    );
+  });
+
+  it('an unknown override constant, kernel or entry point', () => {
+    expect(run({ constants: { NOPE: 1 } })).toThrow("myOp: kernel map has no override constant 'NOPE' (has: FN, WG)");
+    expect(run({ kernel: 'nope' })).toThrow("myOp: kernel 'nope' not found in kernels/ (have: ");
+    expect(run({ entry: 'nope' })).toThrow("myOp: kernel map has no compute entry point 'nope' (has: map, fill, accumulate)");
+  });
+
+  it('workgroup counts and sizes over the limits', () => {
+    expect(run({ workgroups: [70000] })).toThrow('myOp: dispatch of [70000, 1, 1] workgroups exceeds maxComputeWorkgroupsPerDimension (65535)');
+    expect(run({ workgroups: [1.5, 1] })).toThrow('myOp: dispatch of [1.5, 1, 1] workgroups exceeds maxComputeWorkgroupsPerDimension (65535)');
+    expect(run({ constants: { WG: 2048 } })).toThrow(
+      `myOp: workgroup of 2048 invocations exceeds maxComputeInvocationsPerWorkgroup (${ctx.limits.maxComputeInvocationsPerWorkgroup})`,
+    );
+    expect(() => ctx.grid(65535 * 65535 * 256 + 1, 256)).toThrow(
+      `grid: ${65535 * 65535 * 256 + 1} invocations exceed the adapter's dispatch limit (65535² workgroups)`,
+    );
+  });
+
+  it('none of the refused dispatches reached the GPU: no WebGPU error, and ops still work', async () => {
+    await ctx.sync();
+    expect(Array.from(await add(tensor([1, 2]), tensor([3, 4])).toArray())).toEqual([4, 6]);
+  });
+});
