@@ -1,0 +1,61 @@
+// Every kernel in kernels/ (bundled into src/generated/kernels.ts) parses with wgsl_reflect and
+// compiles, entry point by entry point, into a pipeline on this adapter, with the layout the
+// context relies on: group 0 only, at most one uniform, a workgroup size within the limits.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from '../../src/index.js';
+import { kernelSources } from '../../src/generated/kernels.js';
+import { entryInfo, entryNames, workgroupSize } from '../../src/device/kernel-info.js';
+import { gpu } from '../helpers.js';
+
+let ctx: Context;
+beforeAll(async () => {
+  ctx = await gpu();
+});
+
+const kernels = Object.keys(kernelSources).sort();
+
+it('kernels/ holds the core kernels', () => {
+  expect(kernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
+});
+
+describe.each(kernels)('kernel %s', (kernel) => {
+  // Error scopes keep a broken kernel's errors here instead of in the context's uncaptured-error
+  // list, where they would fail the next op of an unrelated test.
+  it('compiles without errors', async () => {
+    ctx.device.pushErrorScope('validation');
+    const module = ctx.device.createShaderModule({ label: kernel, code: kernelSources[kernel]! });
+    await ctx.device.popErrorScope();
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+    expect(errors).toEqual([]);
+  });
+
+  it('every entry point makes a valid pipeline with its default constants', async () => {
+    await ctx.sync(); // no stray error from earlier work
+    const entries = entryNames(kernel);
+    expect(entries.length).toBeGreaterThan(0);
+    ctx.device.pushErrorScope('validation');
+    const module = ctx.device.createShaderModule({ label: kernel, code: kernelSources[kernel]! });
+    const moduleError = await ctx.device.popErrorScope();
+    expect(moduleError?.message ?? null, `${kernel}: shader module`).toBeNull();
+    for (const entry of entries) {
+      const info = entryInfo(kernel, entry);
+      for (const [name, b] of info.bindings) {
+        expect(b.group, `${kernel}.${entry}: binding '${name}' must be in group 0`).toBe(0);
+      }
+      const uniforms = [...info.bindings.values()].filter((b) => b.kind === 'uniform');
+      expect(uniforms.length, `${kernel}.${entry}: at most one uniform`).toBeLessThanOrEqual(1);
+      if (uniforms.length) expect(info.uniform, `${kernel}.${entry}: uniform layout reflected`).toBeDefined();
+      const storage = [...info.bindings.values()].filter((b) => b.kind === 'storage').length;
+      expect(storage).toBeLessThanOrEqual(ctx.limits.maxStorageBuffersPerShaderStage);
+      const wg = workgroupSize(info, {});
+      expect(wg.every((n) => Number.isInteger(n) && n >= 1), `${kernel}.${entry}: workgroup size ${wg}`).toBe(true);
+      expect(wg[0] * wg[1] * wg[2]).toBeLessThanOrEqual(ctx.limits.maxComputeInvocationsPerWorkgroup);
+
+      ctx.device.pushErrorScope('validation');
+      ctx.device.createComputePipeline({ label: `${kernel}.${entry}`, layout: 'auto', compute: { module, entryPoint: entry } });
+      const error = await ctx.device.popErrorScope();
+      expect(error?.message ?? null, `${kernel}.${entry}`).toBeNull();
+    }
+  });
+});
