@@ -1,0 +1,109 @@
+// Shared plumbing of the real-browser tests: find (or install) Chromium, launch it headless with
+// WebGPU on SwiftShader, and serve production builds of a page on 127.0.0.1 (WebGPU needs a secure
+// context; localhost counts).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build, preview, type InlineConfig, type PreviewServer } from 'vite';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+const candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome-stable', '/usr/bin/google-chrome'];
+
+function installedChromium(): string | null {
+  const env = process.env.CHROMIUM_PATH;
+  if (env) return existsSync(env) ? env : null;
+  return candidates.find((c) => existsSync(c)) ?? null;
+}
+
+let found: { path: string | null; reason: string } | undefined;
+
+/**
+ * The Chromium to drive. When none is installed, scripts/setup-browser.sh installs Debian's; only
+ * when that fails too do the browser tests skip, with `reason` saying why.
+ */
+export function findChromium(): { path: string | null; reason: string } {
+  if (found) return found;
+  let path = installedChromium();
+  let reason = '';
+  if (!path) {
+    const r = spawnSync('bash', [join(repoRoot, 'scripts/setup-browser.sh')], { stdio: 'inherit', timeout: 15 * 60_000 });
+    path = installedChromium();
+    if (!path) reason = `browser tests skipped: no Chromium (set CHROMIUM_PATH) and scripts/setup-browser.sh could not install one (exit ${r.status ?? r.signal})`;
+  }
+  found = { path, reason };
+  if (reason) console.warn(reason);
+  return found;
+}
+
+/**
+ * Headless Chromium with WebGPU. Without a GPU, Chromium picks SwiftShader (Vulkan on the CPU); the
+ * flags pin it so that results and timings do not depend on the machine. `webgpu: false` leaves
+ * WebGPU off (navigator.gpu exists but returns no adapter), for the "no WebGPU" message.
+ */
+export const webgpuArgs = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-vulkan-surface',
+];
+
+export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  const { path } = findChromium();
+  if (!path) throw new Error('launchChromium: no Chromium');
+  return chromium.launch({
+    executablePath: path,
+    headless: true,
+    // Playwright gives every launch a fresh temporary profile; --no-sandbox because CI runs as root.
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      ...(options.webgpu === false ? [] : webgpuArgs),
+    ],
+  });
+}
+
+/** Collects the page's console errors and uncaught exceptions, so a failing test shows them. */
+export function pageLog(page: Page): string[] {
+  const log: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') log.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  return log;
+}
+
+export interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Production-builds a page (vite build) into a temporary folder and serves it with `vite preview` on a
+ * free port: the tests exercise the bundle a user would ship, and a built page cannot reload itself
+ * mid-test the way the dev server does when it discovers a dependency.
+ */
+export async function buildAndServe(config: InlineConfig): Promise<Served & { outDir: string }> {
+  const outDir = mkdtempSync(join(tmpdir(), 'voxgpu-page-'));
+  const common: InlineConfig = { ...config, logLevel: 'warn', build: { ...config.build, outDir, emptyOutDir: true } };
+  await build(common);
+  const server: PreviewServer = await preview({ ...common, preview: { host: '127.0.0.1', port: 0, strictPort: false } });
+  const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('buildAndServe: preview server has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    outDir,
+    async close() {
+      await server.close();
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// The browser demo (examples/browser): `vite` serves it, `vite build` bundles it into examples/out/browser.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+const repo = fileURLToPath(new URL('./', import.meta.url));
+
+/** The library imports its WGSL from src/generated (git-ignored): make it fresh before Vite reads src. */
+function generateKernels(): Plugin {
+  return {
+    name: 'voxgpu-generate-kernels',
+    buildStart() {
+      execFileSync(process.execPath, ['scripts/gen-kernels.mjs'], { cwd: repo, stdio: 'inherit' });
+    },
+  };
+}
+
+export default defineConfig({
+  root: fileURLToPath(new URL('./examples/browser/', import.meta.url)),
+  // Relative asset URLs, so the built page works from any folder of any static host.
+  base: './',
+  plugins: [generateKernels()],
+  // WebGPU needs a secure context: plain http is only allowed on localhost.
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1' },
+  build: {
+    outDir: fileURLToPath(new URL('./examples/out/browser/', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+  },
+});
