@@ -1,16 +1,15 @@
 // Layers with PyTorch's constructor arguments and parameter names (weight, bias), so state
 // dicts translate name for name.
-import { conv3d, type Conv3dOptions } from '../ops/conv3d.js';
-import { convTranspose3d, type ConvTranspose3dOptions } from '../ops/conv-transpose3d.js';
+import { conv3d } from '../ops/conv3d.js';
+import { convTranspose3d } from '../ops/conv-transpose3d.js';
+import type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from '../ops/conv-shape.js';
 import { prelu } from '../ops/prelu.js';
 import { full, zeros } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
 import { msraAverage } from './init.js';
 import { Module } from './module.js';
 
-type Triple = number | readonly [number, number, number];
-
-function triple(k: Triple): [number, number, number] {
+function triple(k: Size3): [number, number, number] {
   return typeof k === 'number' ? [k, k, k] : [k[0], k[1], k[2]];
 }
 
@@ -25,7 +24,7 @@ export class Conv3d extends Module {
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
-    kernelSize: Triple,
+    kernelSize: Size3,
     readonly options: Conv3dArgs = {},
   ) {
     super();
@@ -48,7 +47,7 @@ export class ConvTranspose3d extends Module {
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
-    kernelSize: Triple,
+    kernelSize: Size3,
     readonly options: ConvTranspose3dArgs = {},
   ) {
     super();
