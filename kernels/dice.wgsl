@@ -1,0 +1,130 @@
+// The V-Net Dice loss (Milletari et al., section 3). Per sample n and counted class c, over voxels:
+//   I = Σ p·g,  U = Σ p² + Σ g² + eps,  D = 2·I / U,  loss = 1 − mean D
+// with its analytic gradient ∂D/∂p_j = 2·(g_j·U − 2·p_j·I) / U². probs is [N, C, voxels]; the
+// target is class labels [N, voxels] (g = 1 where the label is c) or one-hot [N, C, voxels]
+// (ONE_HOT = 1). Counted classes are listed in `classes` (at most 256).
+
+// sums: a split reduction (src/ops/row-sums.ts); row = sample × counted class, items = voxels.
+struct SumParams {
+  rows: u32,
+  rowLength: u32,
+  chunks: u32,
+  channels: u32,
+  classCount: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+  classes: array<vec4<u32>, 64>,
+}
+
+// loss: D per (sample, class) from the sums, then per-sample losses or their batch mean.
+struct LossParams {
+  batch: u32,
+  classCount: u32,
+  eps: f32,
+  mean: u32,
+}
+
+// backward: one invocation per element of probs.
+struct GradParams {
+  n: u32,
+  channels: u32,
+  voxels: u32,
+  classCount: u32,
+  eps: f32,
+  // 1: the upstream gradient has one value per sample (reduction 'none'), 0: one value.
+  perSample: u32,
+  // ∂loss/∂D per (sample, class) before the upstream gradient: −1/classCount (÷ batch for 'mean').
+  scale: f32,
+  batch: u32,
+  classes: array<vec4<u32>, 64>,
+}
+
+override ONE_HOT: u32 = 0u;
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> probs: array<f32>;
+@group(0) @binding(1) var<storage, read> targets: array<f32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<uniform> sp: SumParams;
+@group(0) @binding(4) var<storage, read> sums: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(6) var<uniform> lp: LossParams;
+@group(0) @binding(7) var<storage, read> g: array<f32>;
+@group(0) @binding(8) var<uniform> gp: GradParams;
+
+// A label that is not an integer in [0, channels) is background (class 0): never an out-of-bounds
+// index. checkLabels (src/ops/labels.ts) reports such labels.
+fn labelOf(v: f32, channels: u32) -> u32 {
+  if (v >= 0.0 && v < f32(channels) && v == floor(v)) { return u32(v); }
+  return 0u;
+}
+
+// g for sample n, class c, voxel s.
+fn targetAt(n: u32, c: u32, s: u32, channels: u32, voxels: u32) -> f32 {
+  if (ONE_HOT == 1u) { return targets[(n * channels + c) * voxels + s]; }
+  return select(0.0, 1.0, labelOf(targets[n * voxels + s], channels) == c);
+}
+
+@compute @workgroup_size(WG)
+fn partialSums(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  if (t >= sp.rows * sp.chunks) { return; }
+  let row = t / sp.chunks;
+  let n = row / sp.classCount;
+  let k = row % sp.classCount;
+  let c = sp.classes[k / 4u][k % 4u];
+  let base = (n * sp.channels + c) * sp.rowLength;
+  var pg = 0.0;
+  var pp = 0.0;
+  var gg = 0.0;
+  for (var s = t % sp.chunks; s < sp.rowLength; s += sp.chunks) {
+    let pv = probs[base + s];
+    let gv = targetAt(n, c, s, sp.channels, sp.rowLength);
+    pg += pv * gv;
+    pp += pv * pv;
+    gg += gv * gv;
+  }
+  let stride = sp.rows * sp.chunks;
+  partials[t] = pg;
+  partials[stride + t] = pp;
+  partials[2u * stride + t] = gg;
+}
+
+// One invocation: N × classCount values at most a few hundred.
+@compute @workgroup_size(1)
+fn loss() {
+  let rows = lp.batch * lp.classCount;
+  var total = 0.0;
+  for (var n = 0u; n < lp.batch; n++) {
+    var dice = 0.0;
+    for (var k = 0u; k < lp.classCount; k++) {
+      let r = n * lp.classCount + k;
+      dice += 2.0 * sums[r] / (sums[rows + r] + sums[2u * rows + r] + lp.eps);
+    }
+    let sampleLoss = 1.0 - dice / f32(lp.classCount);
+    if (lp.mean == 0u) { out[n] = sampleLoss; }
+    total += sampleLoss;
+  }
+  if (lp.mean == 1u) { out[0] = total / f32(lp.batch); }
+}
+
+@compute @workgroup_size(WG)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= gp.n) { return; }
+  let s = i % gp.voxels;
+  let c = (i / gp.voxels) % gp.channels;
+  let n = i / (gp.voxels * gp.channels);
+  var grad = 0.0;
+  for (var k = 0u; k < gp.classCount; k++) {
+    if (gp.classes[k / 4u][k % 4u] != c) { continue; }
+    let rows = gp.batch * gp.classCount;
+    let r = n * gp.classCount + k;
+    let inter = sums[r];
+    let denom = sums[rows + r] + sums[2u * rows + r] + gp.eps;
+    let dD = 2.0 * (targetAt(n, c, s, gp.channels, gp.voxels) * denom - 2.0 * probs[i] * inter) / (denom * denom);
+    grad = gp.scale * g[select(0u, n, gp.perSample == 1u)] * dD;
+  }
+  out[i] = grad;
+}

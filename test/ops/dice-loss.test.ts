@@ -1,0 +1,121 @@
+// The V-Net Dice loss: forward and the paper's analytic gradient against the float64 reference
+// (label and one-hot targets, default and explicit classes, both reductions, a volume that takes
+// many chunks per row), the reference against finite differences, the paper's formula on a case
+// worked by hand, empty masks, bad labels (background in the loss, reported by checkLabels) and
+// the exact errors for bad input.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tensor } from '../../src/index.js';
+import { diceLoss, type DiceLossOptions } from '../../src/ops/dice-loss.js';
+import { checkLabels } from '../../src/ops/labels.js';
+import { dot, gpu, rng } from '../helpers.js';
+import { softmax } from '../reference/activations.js';
+import * as ref from '../reference/losses.js';
+import { expectClose, expectFiniteDifference, inputs, reportErrors } from './check.js';
+
+beforeAll(async () => {
+  await gpu();
+});
+reportErrors('diceLoss');
+
+/** Softmax probabilities (float32-rounded) and integer labels for [batch, channels, ...spatial]. */
+function problem(batch: number, channels: number, spatial: number[], seed: number) {
+  const voxels = spatial.reduce((a, b) => a * b, 1);
+  const shape = { batch, channels, voxels };
+  const probs = Float64Array.from(Float32Array.from(softmax(inputs(batch * channels * voxels, seed, -3, 3), [batch, channels, voxels], 1)));
+  const r = rng(seed + 1);
+  const labels = Float64Array.from({ length: batch * voxels }, () => Math.floor(r() * channels));
+  return { shape, probs, labels, probsShape: [batch, channels, ...spatial], labelShape: [batch, ...spatial] };
+}
+
+const cases: { name: string; batch: number; channels: number; spatial: number[]; options: DiceLossOptions; oneHot?: boolean }[] = [
+  { name: 'binary (the paper)', batch: 2, channels: 2, spatial: [7, 5, 6], options: {} },
+  { name: 'C = 3, default classes', batch: 2, channels: 3, spatial: [7, 5, 6], options: {} },
+  { name: 'C = 3, per sample', batch: 2, channels: 3, spatial: [7, 5, 6], options: { reduction: 'none' } },
+  { name: 'C = 4, classes [0, 2], eps 0.1', batch: 2, channels: 4, spatial: [3, 5, 2], options: { classes: [0, 2], eps: 0.1 } },
+  { name: 'C = 3, one-hot target', batch: 2, channels: 3, spatial: [7, 5, 6], options: {}, oneHot: true },
+  { name: 'C = 3, one-hot, per sample, classes [2, 1]', batch: 2, channels: 3, spatial: [4, 3, 5], options: { reduction: 'none', classes: [2, 1] }, oneHot: true },
+  { name: '40³ volume (many chunks per row)', batch: 2, channels: 2, spatial: [40, 40, 40], options: {} },
+];
+
+describe('diceLoss', () => {
+  for (const c of cases) {
+    it(`${c.name}: forward and gradient`, async () => {
+      const { shape, probs, labels, probsShape, labelShape } = problem(c.batch, c.channels, c.spatial, 30);
+      const g = ref.oneHot(labels, shape);
+      const classes = c.options.classes ?? Array.from({ length: c.channels - 1 }, (_, i) => i + 1);
+      const eps = c.options.eps ?? 1e-6;
+      const perSample = ref.diceLoss(probs, g, shape, classes, eps);
+      const mean = c.options.reduction !== 'none';
+      const upstream = mean ? [0.7] : inputs(c.batch, 31);
+      const p = tensor(probs, probsShape, { requiresGrad: true });
+      const target = c.oneHot ? tensor(g, probsShape) : tensor(labels, labelShape);
+      const loss = diceLoss(p, target, c.options);
+      expect(loss.shape).toEqual(mean ? [] : [c.batch]);
+      expectClose('forward', await loss.toArray(), mean ? [perSample.reduce((a, b) => a + b) / c.batch] : perSample);
+      loss.backward(tensor(upstream, loss.shape));
+      const perSampleUpstream = mean ? new Array<number>(c.batch).fill(upstream[0]! / c.batch) : upstream;
+      expectClose('gradient', await p.grad!.toArray(), ref.diceLossBackward(probs, g, shape, classes, eps, perSampleUpstream));
+    });
+  }
+
+  it('reference gradient matches finite differences', () => {
+    const { shape, probs, labels } = problem(2, 3, [4], 32);
+    const g = ref.oneHot(labels, shape);
+    const upstream = inputs(2, 33);
+    for (const classes of [[1, 2], [0]]) {
+      const analytic = ref.diceLossBackward(probs, g, shape, classes, 1e-6, upstream);
+      expectFiniteDifference((p) => dot(ref.diceLoss(p, g, shape, classes, 1e-6), upstream), probs, analytic);
+    }
+  });
+
+  it("follows the paper's formula on a case worked by hand", async () => {
+    // Foreground p = [0.9, 0.2, 0.6, 0.1], labels [1, 0, 1, 1]: Σpg = 1.6, Σp² = 1.22, Σg² = 3.
+    const p = tensor([0.1, 0.8, 0.4, 0.9, 0.9, 0.2, 0.6, 0.1], [1, 2, 1, 2, 2], { requiresGrad: true });
+    const loss = diceLoss(p, tensor([1, 0, 1, 1], [1, 1, 2, 2]), { eps: 0 });
+    expectClose('forward', [await loss.item()], [1 - (2 * 1.6) / 4.22]);
+    loss.backward();
+    // ∂loss/∂p_j = −2·(g_j·4.22 − 2·p_j·1.6) / 4.22²; background (class 0) gets none.
+    const fg = [0.9, 0.2, 0.6, 0.1].map((pj, j) => (-2 * ([1, 0, 1, 1][j]! * 4.22 - 2 * pj * 1.6)) / 4.22 ** 2);
+    expectClose('gradient', await p.grad!.toArray(), [0, 0, 0, 0, ...fg]);
+  });
+
+  it('is finite on an empty target with an empty prediction (D = 0/eps = 0, loss 1)', async () => {
+    const p = tensor([1, 1, 1, 0, 0, 0], [1, 2, 3, 1, 1], { requiresGrad: true });
+    const loss = diceLoss(p, tensor([0, 0, 0], [1, 3, 1, 1]));
+    expect(await loss.item()).toBe(1);
+    loss.backward();
+    expect(Array.from(await p.grad!.toArray()).every((v) => v === 0)).toBe(true);
+  });
+
+  it('reads labels that are not class indices as background; checkLabels reports them', async () => {
+    const { shape, probs, probsShape } = problem(1, 3, [2, 2, 2], 34);
+    const bad = [0, 7, 2, -1, 1.5, 1, NaN, 2];
+    const asBackground = bad.map((l) => (Number.isInteger(l) && l >= 0 && l < 3 ? l : 0));
+    const loss = diceLoss(tensor(probs, probsShape), tensor(bad, [1, 2, 2, 2]));
+    expectClose('forward', [await loss.item()], ref.diceLoss(probs, ref.oneHot(asBackground, shape), shape, [1, 2], 1e-6));
+    await expect(checkLabels(tensor(bad, [1, 2, 2, 2]), 3)).rejects.toThrow('checkLabels: 4 of 8 labels in target [1, 2, 2, 2] are not integers in [0, 3)');
+    await expect(checkLabels(tensor(asBackground, [1, 2, 2, 2]), 3)).resolves.toBeUndefined();
+    await expect(checkLabels(tensor(asBackground, [1, 2, 2, 2]), 2)).rejects.toThrow('checkLabels: 2 of 8 labels in target [1, 2, 2, 2] are not integers in [0, 2)');
+  });
+
+  it('gives the target no gradient', async () => {
+    const p = tensor([0.3, 0.7], [1, 2, 1], { requiresGrad: true });
+    const target = tensor([0, 1], [1, 2, 1], { requiresGrad: true });
+    diceLoss(p, target).backward();
+    expect(target.grad).toBeNull();
+    expect(p.grad).not.toBeNull();
+  });
+
+  it('rejects bad input before any GPU work, naming the op and the shapes', () => {
+    const p = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
+    const labels = tensor(new Float32Array(8), [2, 4]);
+    expect(() => diceLoss(tensor([1, 2], [2]), labels)).toThrow('diceLoss: probs must have rank 2 or more (N, C, ...spatial), got shape [2]');
+    expect(() => diceLoss(p, tensor(new Float32Array(6), [2, 3]))).toThrow('diceLoss: target [2, 3] does not fit probs [2, 3, 4]: expected class labels [2, 4] or one-hot [2, 3, 4]');
+    expect(() => diceLoss(p, labels, { classes: [3] })).toThrow('diceLoss: class 3 is out of range for probs with 3 channels (expected 0 to 2)');
+    expect(() => diceLoss(p, labels, { classes: [1, 1] })).toThrow('diceLoss: classes [1, 1] repeats a class');
+    expect(() => diceLoss(p, labels, { classes: [] })).toThrow('diceLoss: classes is empty; list at least one class to count');
+    expect(() => diceLoss(tensor(new Float32Array(4), [2, 1, 2]), tensor(new Float32Array(4), [2, 2]))).toThrow('diceLoss: probs has 1 channel, so no class but the background (0) is left to count; pass classes: [0]');
+    expect(() => diceLoss(p, labels, { eps: -1 })).toThrow('diceLoss: eps must be a finite number ≥ 0, got -1');
+    expect(() => diceLoss(p, labels, { reduction: 'sum' as 'mean' })).toThrow("diceLoss: reduction must be 'mean' or 'none', got 'sum'");
+  });
+});
