@@ -1,0 +1,86 @@
+// Wall-clock timing of GPU work: record, `await ctx.sync()`, repeat. A hand-written loop rather than
+// benny here because GPU cases need what benchmark.js does not model: a first run that compiles
+// pipelines (excluded), a sync that must close every sample, and cases lasting from 0.1 ms to
+// minutes, where a fixed time budget and a handful of samples must do.
+import type { Context } from '../../src/device/context.js';
+
+export interface TimingOptions {
+  /** Untimed runs before sampling (the first compiles pipelines and fills the buffer pool). */
+  warmup?: number;
+  minSamples?: number;
+  maxSamples?: number;
+  /** Stop sampling once this much time was spent (after minSamples). */
+  budgetMs?: number;
+  /**
+   * A sample repeats the case until it lasts this long, so the sync round trip (≈0.1–0.3 ms on
+   * llvmpipe) and timer noise stay small next to the work being timed.
+   */
+  minSampleMs?: number;
+}
+
+export interface Timing {
+  /** Per-run times of each sample (ms). */
+  samples: number[];
+  /** Runs recorded before each sync. */
+  reps: number;
+  medianMs: number;
+  minMs: number;
+  meanMs: number;
+  /** Relative spread: (max − min) / median over the samples. */
+  spread: number;
+  /** The first (compiling) run, for reference. */
+  firstMs: number;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function summarize(samples: number[], reps: number, firstMs: number): Timing {
+  const med = median(samples);
+  return {
+    samples,
+    reps,
+    medianMs: med,
+    minMs: Math.min(...samples),
+    meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+    spread: med > 0 ? (Math.max(...samples) - Math.min(...samples)) / med : 0,
+    firstMs,
+  };
+}
+
+/**
+ * Times `run`, which records GPU work (dispatches) and must not wait on the GPU itself. Each sample
+ * is `reps` runs followed by one sync; the per-run time is sample time / reps.
+ */
+export async function timeGpu(ctx: Context, run: () => void, options: TimingOptions = {}): Promise<Timing> {
+  const { warmup = 1, minSamples = 3, maxSamples = 15, budgetMs = 3000, minSampleMs = 30 } = options;
+  let firstMs = 0;
+  let lastMs = 0;
+  for (let i = 0; i < Math.max(1, warmup); i++) {
+    const t0 = performance.now();
+    run();
+    await ctx.sync();
+    lastMs = performance.now() - t0;
+    if (i === 0) firstMs = lastMs;
+  }
+  if (warmup < 2) {
+    // One more, untimed, to know the cost without compilation before choosing reps.
+    const t0 = performance.now();
+    run();
+    await ctx.sync();
+    lastMs = performance.now() - t0;
+  }
+  const reps = Math.max(1, Math.min(1000, Math.ceil(minSampleMs / Math.max(lastMs, 1e-3))));
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < maxSamples && (samples.length < minSamples || performance.now() - start < budgetMs)) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) run();
+    await ctx.sync();
+    samples.push((performance.now() - t0) / reps);
+  }
+  return summarize(samples, reps, firstMs);
+}

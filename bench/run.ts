@@ -1,0 +1,148 @@
+// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,ops,vnet]
+// Measures the adapter's ceilings, the dispatch overhead, every V-Net kernel forward and backward,
+// and whole training steps / inference, then prints a table and writes bench/results/*.json.
+// See BENCHMARKS.md for the models behind each figure.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { init } from '../src/device/context.js';
+// Installs Tensor.backward() (the training step calls loss.backward()).
+import '../src/ops/backward.js';
+import type { AdapterChoice } from '../src/device/adapter.js';
+import { measureCeiling } from './ceiling.js';
+import { measureDispatch } from './dispatch.js';
+import { opCases, runCase, type OpConfig } from './ops.js';
+import { vnetCases, type VNetBenchConfig } from './vnet.js';
+import { adapterSlug, table, writeResults, type Ceiling, type Row } from './lib/report.js';
+import { formatKernels } from './lib/recorder.js';
+import { machine } from './lib/load.js';
+import type { TimingOptions } from './lib/timing.js';
+
+const sectionNames = ['ceiling', 'dispatch', 'ops', 'vnet'] as const;
+
+const program = new Command()
+  .name('bench')
+  .description('voxgpu kernel and V-Net benchmarks on the current WebGPU adapter')
+  .option('--full', "the paper's shapes: 16 ch at 128×128×64 down to 256 ch at 8×8×4, V-Net base 16 up to 128×128×64 (slow on a CPU)")
+  .option('--quick', 'fewer samples per case (a smoke run; figures are noisier)')
+  .option('--only <regex>', 'only op cases whose name or shape matches')
+  .option('--sections <list>', `comma-separated subset of ${sectionNames.join(',')}`, sectionNames.join(','))
+  .option('--base-channels <n>', 'V-Net base width for the whole-network cases (default 8, or 16 with --full)', (v) => parseInt(v, 10))
+  .option('--adapter <name>', 'auto, gpu, llvmpipe or swiftshader (default: VOXGPU_ADAPTER, else auto)')
+  .option('--out <dir>', 'where the JSON results go', join(dirname(fileURLToPath(import.meta.url)), 'results'))
+  .parse();
+
+const opts = program.opts<{ full?: boolean; quick?: boolean; only?: string; sections: string; baseChannels?: number; adapter?: string; out: string }>();
+const sections = new Set(opts.sections.split(',').map((s) => s.trim()));
+for (const s of sections) if (!(sectionNames as readonly string[]).includes(s)) program.error(`--sections: unknown section '${s}' (have ${sectionNames.join(', ')})`);
+const only = opts.only ? new RegExp(opts.only, 'i') : null;
+const full = !!opts.full;
+
+const opConfig: OpConfig = full
+  ? {
+      kernelSize: 5,
+      numClasses: 2,
+      stages: [
+        { channels: 16, size: [128, 128, 64] },
+        { channels: 32, size: [64, 64, 32] },
+        { channels: 64, size: [32, 32, 16] },
+        { channels: 128, size: [16, 16, 8] },
+        { channels: 256, size: [8, 8, 4] },
+      ],
+    }
+  : {
+      kernelSize: 5,
+      numClasses: 2,
+      stages: [
+        { channels: 16, size: [32, 32, 32] },
+        { channels: 32, size: [16, 16, 16] },
+        { channels: 64, size: [8, 8, 8] },
+      ],
+    };
+
+const vnetConfig: VNetBenchConfig = {
+  baseChannels: opts.baseChannels ?? (full ? 16 : 8),
+  kernelSize: 5,
+  trainSizes: full
+    ? [
+        [32, 32, 32],
+        [64, 64, 64],
+        [128, 128, 64],
+      ]
+    : [
+        [32, 32, 32],
+        [64, 64, 64],
+      ],
+  inferenceSize: full ? [128, 128, 64] : [32, 32, 32],
+};
+
+const opTiming: TimingOptions = opts.quick
+  ? { minSamples: 2, maxSamples: 5, budgetMs: 400, minSampleMs: 20 }
+  : { minSamples: 5, maxSamples: 21, budgetMs: 2500, minSampleMs: 40 };
+const vnetTiming: TimingOptions = opts.quick ? { minSamples: 1, maxSamples: 2, budgetMs: 0, minSampleMs: 0 } : { minSamples: 3, maxSamples: 7, budgetMs: 10_000, minSampleMs: 0 };
+
+const log = (s: string) => console.log(s);
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const ctx = await init(opts.adapter ? { adapter: opts.adapter as AdapterChoice } : {});
+  const desc = ctx.describe();
+  const host = machine();
+  log(`adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel})`);
+  log(`host: ${host.cores} × ${host.cpu}, load average ${host.loadavg.join(' ')}`);
+  log(`configuration: ${full ? 'full (the paper)' : 'small (default)'}${opts.quick ? ', quick' : ''}`);
+  if (host.loadavg[0]! > 0.5) log('warning: the machine is busy; on a software adapter other processes slow every figure');
+
+  const rows: Row[] = [];
+  let ceiling: Ceiling | null = null;
+  let dispatch: { perDispatchUs: number; emptyOpUs: number } | null = null;
+
+  if (sections.has('ceiling')) {
+    log('\nceiling');
+    const r = await measureCeiling(ctx, { quick: !!opts.quick, log });
+    ceiling = r.ceiling;
+    rows.push(...r.rows);
+    log(`  => FMA ceiling ${ceiling.fmaGflops.toFixed(1)} GFLOP/s (${ceiling.fmaVariant}); copy ceiling ${ceiling.copyGbps.toFixed(2)} GB/s (${ceiling.copyVariant}); copyBufferToBuffer ${ceiling.memcpyGbps.toFixed(2)} GB/s`);
+  }
+  if (sections.has('dispatch')) {
+    log('\ndispatch overhead');
+    const r = await measureDispatch(ctx, { quick: !!opts.quick, log });
+    dispatch = r;
+    rows.push(...r.rows);
+    log(`  => ${r.perDispatchUs.toFixed(1)} µs per tiny-op dispatch (target ≤ 50 µs), empty op + sync ${r.emptyOpUs.toFixed(0)} µs`);
+  }
+  if (sections.has('ops')) {
+    log('\nops');
+    for (const c of opCases(opConfig)) {
+      if (only && !only.test(`${c.name} ${c.shape}`)) continue;
+      const r = await runCase(ctx, c, ceiling, opTiming);
+      rows.push(r);
+      const figures = r.status === 'ok' ? `${r.medianMs!.toFixed(3)} ms${r.gflops !== undefined ? `, ${r.gflops.toFixed(1)} GFLOP/s` : ''}, ${r.gbps!.toFixed(2)} GB/s` : `${r.status}: ${r.note}`;
+      log(`  ${c.name} ${c.shape}: ${figures}${r.kernels?.length ? `  [${formatKernels(r.kernels)}]` : ''}`);
+    }
+  }
+  if (sections.has('vnet')) {
+    log('\nV-Net');
+    rows.push(...(await vnetCases(ctx, vnetConfig, ceiling, vnetTiming, log)));
+  }
+
+  log(`\n${table(rows)}`);
+  const finished = new Date();
+  const files = writeResults(opts.out, adapterSlug(desc.adapter, desc.kind), started, {
+    adapter: desc,
+    host: { ...host, loadavgAtEnd: machine().loadavg, node: process.version, platform: `${process.platform}-${process.arch}` },
+    started: started.toISOString(),
+    finished: finished.toISOString(),
+    configuration: { full, quick: !!opts.quick, only: opts.only ?? null, sections: [...sections], ops: opConfig, vnet: vnetConfig, opTiming, vnetTiming },
+    ceiling,
+    dispatch,
+    rows,
+  });
+  log(`\nresults: ${files.join(', ')}`);
+  ctx.destroy();
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

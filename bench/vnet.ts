@@ -1,0 +1,122 @@
+// Whole-network figures: one V-Net training step (forward, Dice loss, backward, SGD with the
+// paper's momentum) per input size, and one inference pass. Each also reports the peak GPU memory
+// the pool saw during the step (ctx.pool.resetPeak() before it, ctx.memory().peakBytes after):
+// "peak" is everything live at the worst moment (weights, optimizer state, input included);
+// "step" is that minus what was live before the step (activations, gradients, temporaries).
+import type { Context } from '../src/device/context.js';
+import { noGrad } from '../src/autograd.js';
+import { randn } from '../src/ops/creation.js';
+import { SGD } from '../src/optim/sgd.js';
+import { tensor, type Tensor } from '../src/tensor.js';
+import type { VNetOptions } from '../src/nn/vnet.js';
+import { loadVNet, MissingOp } from './lib/ops-loader.js';
+import { fmtDims, vnetForwardFlops, vox, type Dims3 } from './lib/flops.js';
+import { rates, timed, type Ceiling, type Row } from './lib/report.js';
+import { recordDispatches } from './lib/recorder.js';
+import { timeGpu, type TimingOptions } from './lib/timing.js';
+import { foreignLoad, mark } from './lib/load.js';
+
+export interface VNetBenchConfig {
+  baseChannels: number;
+  kernelSize: number;
+  /** Input sizes [D, H, W] for the training step (time vs voxel count). */
+  trainSizes: Dims3[];
+  inferenceSize: Dims3;
+}
+
+const paper = { inChannels: 1, numClasses: 2, encoderConvs: [1, 2, 3, 3, 3], decoderConvs: [3, 3, 2, 1] } as const;
+
+/** A centred ellipsoid of foreground, ~11% of the volume (the prostate is a few %). */
+function ballLabels(size: Dims3): Tensor {
+  const [d, h, w] = size;
+  const data = new Float32Array(vox(size));
+  let i = 0;
+  for (let z = 0; z < d; z++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++, i++) data[i] = ((z - d / 2) / d) ** 2 + ((y - h / 2) / h) ** 2 + ((x - w / 2) / w) ** 2 < 0.09 ? 1 : 0;
+  return tensor(data, [1, ...size]);
+}
+
+const mib = (b: number) => b / 2 ** 20;
+
+export async function vnetCases(ctx: Context, c: VNetBenchConfig, ceiling: Ceiling | null, timing: TimingOptions, log: (s: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  const options: VNetOptions = { ...paper, baseChannels: c.baseChannels, kernelSize: c.kernelSize, seed: 1 };
+  const shapeOf = { ...paper, baseChannels: c.baseChannels, kernelSize: c.kernelSize };
+  const label = (size: Dims3) => `base ${c.baseChannels}, k ${c.kernelSize} @ ${fmtDims(size)}`;
+  let mods: Awaited<ReturnType<typeof loadVNet>>;
+  try {
+    mods = await loadVNet();
+  } catch (e) {
+    const note = e instanceof MissingOp ? e.message : (e as Error).message.split('\n')[0]!;
+    const status = e instanceof MissingOp ? 'skipped' : 'failed';
+    for (const size of c.trainSizes) rows.push({ section: 'vnet', name: 'training step', shape: label(size), status, note });
+    rows.push({ section: 'vnet', name: 'inference', shape: label(c.inferenceSize), status, note });
+    return rows;
+  }
+
+  const measure = async (name: string, size: Dims3, flops: number, build: () => { run: () => void; dispose: () => void }): Promise<Row> => {
+    const row: Row = { section: 'vnet', name, shape: label(size), status: 'ok', flops };
+    let built: ReturnType<typeof build> | null = null;
+    try {
+      built = build();
+      await ctx.sync();
+      // First run: compiles, fills the pool, and tells which kernels a step runs.
+      const seen = recordDispatches(ctx, built.run);
+      await ctx.sync();
+      row.kernels = seen.kernels;
+      row.dispatches = seen.dispatches;
+      const before = ctx.memory().bytesInUse;
+      ctx.pool.resetPeak();
+      built.run();
+      await ctx.sync();
+      const peak = ctx.memory().peakBytes;
+      const m = mark();
+      const t = await timeGpu(ctx, built.run, { ...timing, warmup: 0 });
+      timed(row, t, foreignLoad(m));
+      row.extra = { peakBytes: peak, stepBytes: peak - before, voxels: vox(size), msPerMvoxel: t.medianMs / (vox(size) / 1e6) };
+      row.note = `peak ${mib(peak).toFixed(0)} MiB (step ${mib(peak - before).toFixed(0)} MiB), ${seen.dispatches} dispatches`;
+      rates(row, ceiling);
+      log(`  ${name} ${row.shape}: ${t.medianMs.toFixed(1)} ms, ${row.note}`);
+    } catch (e) {
+      row.status = 'failed';
+      row.note = (e as Error).message.split('\n')[0];
+      await ctx.sync().catch(() => undefined);
+    } finally {
+      built?.dispose();
+    }
+    return row;
+  };
+
+  for (const size of c.trainSizes) {
+    rows.push(
+      await measure('training step', size, 3 * vnetForwardFlops(shapeOf, size), () => {
+        const model = new mods.VNet(options);
+        const opt = new SGD(model.parameters(), { lr: 1e-4, momentum: 0.99 });
+        const image = randn([1, 1, ...size], { seed: 5 });
+        const labels = ballLabels(size);
+        return {
+          run: () => mods.trainStep(model, opt, image, labels).dispose(),
+          dispose: () => {
+            opt.zeroGrad();
+            for (const t of [image, labels, ...model.parameters(), ...opt.stateDict().tensors.values()]) t.dispose();
+          },
+        };
+      }),
+    );
+  }
+  const size = c.inferenceSize;
+  rows.push(
+    await measure('inference', size, vnetForwardFlops(shapeOf, size), () => {
+      const model = new mods.VNet(options);
+      const image = randn([1, 1, ...size], { seed: 6 });
+      return {
+        run: () => noGrad(() => model.forward(image).dispose()),
+        dispose: () => {
+          for (const t of [image, ...model.parameters()]) t.dispose();
+        },
+      };
+    }),
+  );
+  return rows;
+}
