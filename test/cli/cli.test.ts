@@ -1,25 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeVolume } from '../../src/io/node.js';
 import type { Vec3, Volume } from '../../src/io/volume.js';
 import { tempDir } from '../helpers/volumes.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/**
- * Runs the CLI end to end from the checkout, like `npx tsx src/cli/main.ts …` but through tsx's loader
- * directly, which starts in half the time (npx and tsx's own CLI process are skipped).
- */
-function voxgpu(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { ROOT, voxgpu } from '../helpers/cli.js';
 
 function cube(shape: Vec3, lo: number, hi: number, spacing: Vec3 = [0.5, 0.5, 2]): Volume {
   const data = new Uint8Array(shape[0] * shape[1] * shape[2]);

@@ -1,0 +1,60 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readVolume, writeVolume } from '../../src/io/node.js';
+import { syntheticCase } from '../../src/data/synthetic.js';
+import type { Vec3 } from '../../src/io/volume.js';
+import { tempDir } from '../helpers/volumes.js';
+import { voxgpu } from '../helpers/cli.js';
+
+/** Two synthetic cases written as NIfTI scan/label pairs, 18×17×16 voxels of 1×1×1.5 mm. */
+async function dataset(): Promise<string> {
+  const dir = tempDir();
+  const shape: Vec3 = [18, 17, 16];
+  for (const id of [0, 1]) {
+    const c = syntheticCase(id, [16, 17, 18]);
+    const grid = { shape, spacing: [1, 1, 1.5] as Vec3, origin: [0, 0, 0] as Vec3, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number] };
+    await writeVolume(join(dir, `case${id}.nii.gz`), { ...grid, data: c.image });
+    await writeVolume(join(dir, `case${id}_seg.nii.gz`), { ...grid, data: c.label });
+  }
+  return dir;
+}
+
+describe('voxgpu train and segment', () => {
+  it('trains from a folder, resumes, and segments a scan onto its own grid', async () => {
+    const data = await dataset();
+    const ckpt = join(tempDir(), 'vnet.safetensors');
+    const common = ['--data', data, '-o', ckpt, '--size', '16,16,16', '--base-channels', '4', '--batch', '1', '--checkpoint-every', '1'];
+    const trained = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam');
+    expect(trained.stderr).not.toMatch(/error/);
+    expect(trained.code).toBe(0);
+    expect(trained.stdout).toMatch(/^2 cases from /m);
+    expect(existsSync(ckpt)).toBe(true);
+
+    const again = await voxgpu('train', ...common, '--iterations', '2');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${ckpt} already exists (use --force to replace it)`);
+    const resumed = await voxgpu('train', ...common, '--iterations', '3', '--optimizer', 'adam', '--resume');
+    expect(resumed.code).toBe(0);
+
+    const scan = join(data, 'case0.nii.gz');
+    const mask = join(tempDir(), 'mask.nii.gz');
+    const seg = await voxgpu('segment', '--model', ckpt, scan, '-o', mask);
+    expect(seg.code).toBe(0);
+    expect(seg.stdout).toMatch(/wrote .*mask\.nii\.gz: \d+ foreground voxels \([\d.]+ mL\)/);
+    const [s, m] = [await readVolume(scan), await readVolume(mask)];
+    expect(m.shape).toEqual(s.shape);
+    expect(m.spacing).toEqual(s.spacing);
+    expect([...new Set(m.data)].every((v) => v === 0 || v === 1)).toBe(true);
+
+    const overwrite = await voxgpu('segment', '--model', ckpt, scan, '-o', scan, '--force');
+    expect(overwrite.code).toBe(1);
+    expect(overwrite.stderr).toContain(`refusing to overwrite input file ${scan}`);
+  });
+
+  it('rejects bad arguments with a message and a non-zero exit', async () => {
+    const r = await voxgpu('train', '--data', '/nonexistent', '-o', join(tempDir(), 'x.safetensors'), '--iterations', '0');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--iterations must be a positive integer, got 0');
+  });
+});
