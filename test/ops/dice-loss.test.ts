@@ -79,6 +79,19 @@ describe('diceLoss', () => {
     expectClose('gradient', await p.grad!.toArray(), [0, 0, 0, 0, ...fg]);
   });
 
+  it('gives the same loss and gradient for labels and their one-hot encoding', async () => {
+    const { shape, probs, labels, probsShape, labelShape } = problem(2, 4, [3, 4, 5], 35);
+    const results = [];
+    for (const target of [tensor(labels, labelShape), tensor(ref.oneHot(labels, shape), probsShape)]) {
+      const p = tensor(probs, probsShape, { requiresGrad: true });
+      const loss = diceLoss(p, target, { classes: [3, 1, 0] });
+      loss.backward();
+      results.push({ loss: await loss.item(), grad: await p.grad!.toArray() });
+    }
+    expect(results[1]!.loss).toBe(results[0]!.loss);
+    expect(Array.from(results[1]!.grad)).toEqual(Array.from(results[0]!.grad));
+  });
+
   it('is finite on an empty target with an empty prediction (D = 0/eps = 0, loss 1)', async () => {
     const p = tensor([1, 1, 1, 0, 0, 0], [1, 2, 3, 1, 1], { requiresGrad: true });
     const loss = diceLoss(p, tensor([0, 0, 0], [1, 3, 1, 1]));
