@@ -1,0 +1,69 @@
+// init(), getContext() and describe() on this machine's software adapter.
+import { describe, expect, it } from 'vitest';
+import { getContext, init } from '../../src/index.js';
+import { adapterChoices } from '../../src/device/adapter.js';
+
+describe('before init()', () => {
+  it('getContext() says to call init()', () => {
+    expect(() => getContext()).toThrow('voxgpu: no GPU context; call `await init()` first');
+  });
+});
+
+describe('init()', () => {
+  it('refuses an unknown adapter by name, listing the choices', async () => {
+    await expect(init({ adapter: 'nonsense' as never })).rejects.toThrow(
+      "init: unknown adapter 'nonsense'; expected one of auto, gpu, llvmpipe, swiftshader, browser",
+    );
+    expect(adapterChoices).toEqual(['auto', 'gpu', 'llvmpipe', 'swiftshader', 'browser']);
+  });
+
+  it('says when the unknown adapter came from VOXGPU_ADAPTER', async () => {
+    const prev = process.env.VOXGPU_ADAPTER;
+    process.env.VOXGPU_ADAPTER = 'quantum';
+    try {
+      await expect(init()).rejects.toThrow(
+        "init: unknown adapter 'quantum' (from VOXGPU_ADAPTER); expected one of auto, gpu, llvmpipe, swiftshader, browser",
+      );
+    } finally {
+      if (prev === undefined) delete process.env.VOXGPU_ADAPTER;
+      else process.env.VOXGPU_ADAPTER = prev;
+    }
+  });
+
+  it('in a browser-less Node, asking for the browser adapter says why it cannot', async () => {
+    await expect(init({ adapter: 'browser' })).rejects.toThrow('init: adapter "browser" asked for, but navigator.gpu is not available here');
+  });
+
+  it('makes the default context; describe() reports llvmpipe, compatibility and the limits', async () => {
+    const ctx = await init();
+    expect(getContext()).toBe(ctx);
+    const d = ctx.describe();
+    expect(d.adapter).toMatch(/llvmpipe/);
+    expect(d.kind).toBe('llvmpipe');
+    expect(['opengl', 'opengles']).toContain(d.backend);
+    expect(d.featureLevel).toBe('compatibility');
+    expect(d.isSoftware).toBe(true);
+    expect(Object.keys(d.limits).sort()).toEqual(
+      [
+        'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
+        'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension',
+        'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage', 'maxUniformBufferBindingSize',
+      ].sort(),
+    );
+    // The device got what the adapter offers, not compatibility mode's low defaults.
+    for (const [name, value] of Object.entries(d.limits)) {
+      expect(ctx.device.limits[name as keyof GPUSupportedLimits], name).toBe(value);
+    }
+    expect(d.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 2 ** 20);
+    expect(d.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(8);
+    expect(d.limits.maxComputeInvocationsPerWorkgroup).toBeGreaterThanOrEqual(256);
+    expect(d.limits.maxComputeWorkgroupsPerDimension).toBe(65535);
+    console.log('describe():', JSON.stringify(d));
+  });
+
+  it('a forced llvmpipe adapter gives the same kind of context', async () => {
+    const ctx = await init({ adapter: 'llvmpipe' });
+    expect(ctx.describe().kind).toBe('llvmpipe');
+    expect(ctx.describe().adapter).toMatch(/llvmpipe/);
+  });
+});
