@@ -156,7 +156,8 @@ describe('segment', () => {
     const whole = await segment(model, c.image, [16, 16, 32]);
     const before = ctx.memory().bytesInUse;
     const windows = await segment(model, c.image, [16, 16, 32], { window: [16, 16, 16], overlap: 0.5 });
-    expect(ctx.memory().bytesInUse).toBe(before);
+    // ≤ rather than =: the garbage collector may free tensors of earlier tests meanwhile.
+    expect(ctx.memory().bytesInUse).toBeLessThanOrEqual(before);
     expect(windows.probs.length).toBe(2 * 16 * 16 * 32);
     // Away from window borders the network sees the same context; values stay probabilities.
     for (const p of windows.probs) expect(p >= 0 && p <= 1).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { gpu, randomArray, maxRelError } from '../helpers.js';
-import { tensor, type Tensor } from '../../src/index.js';
-import { SGD, Adam, StepLR } from '../../src/optim/index.js';
+import { tensor, SGD, Adam, StepLR, type Tensor } from '../../src/index.js';
+
 
 beforeAll(async () => {
   await gpu();
