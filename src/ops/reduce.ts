@@ -22,8 +22,9 @@ function reduceBlocks(op: string, x: Tensor, kept: Block[], red: Block[], scale:
   const reduceSize = red.reduce((a, b) => a * b.size, 1);
   let chunks = Math.min(Math.ceil(targetInvocations / outSize), Math.ceil(reduceSize / minChunk));
   chunks = Math.max(chunks, 1);
-  const chunk = Math.ceil(reduceSize / chunks);
-  chunks = Math.ceil(reduceSize / chunk);
+  // At least one element per chunk and one chunk: an empty reduced axis sums to 0 (mean: NaN).
+  const chunk = Math.max(1, Math.ceil(reduceSize / chunks));
+  chunks = Math.max(1, Math.ceil(reduceSize / chunk));
   const out = empty([outSize * chunks]);
   const ctx = getContext();
   ctx.dispatch({
