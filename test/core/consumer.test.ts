@@ -43,11 +43,11 @@ afterAll(() => {
 });
 
 describe('the built package, from a consumer', () => {
-  it('package.json exports dist/index.js with its types', () => {
+  it("package.json exports dist/index.js with its types as '.'", () => {
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string; type: string; exports?: unknown };
     expect(pkg.name).toBe('voxgpu');
     expect(pkg.type).toBe('module');
-    expect(pkg.exports).toEqual({ '.': { types: './dist/index.d.ts', import: './dist/index.js' } });
+    expect(pkg.exports).toMatchObject({ '.': { types: './dist/index.d.ts', import: './dist/index.js' } });
   });
 
   it('tsc -p tsconfig.json builds dist/', () => {
@@ -100,5 +100,17 @@ console.log(JSON.stringify({ adapter: ctx.describe().adapter, y: Array.from(awai
     expect(result.y).toEqual([11, 22, 33]);
     expect(result.grad).toEqual([22, 44, 66]);
     expect(result.adapter).toMatch(/llvmpipe/);
+  });
+
+  // src/index.ts points file helpers to 'voxgpu/node' (src/node.ts): package.json must export it as
+  // "./node": { "types": "./dist/node.d.ts", "import": "./dist/node.js" }.
+  it("'voxgpu/node' resolves to the Node entry with the file helpers", () => {
+    writeFileSync(
+      join(dir, 'node-entry.mjs'),
+      `const m = await import('voxgpu/node');\nconsole.log(JSON.stringify([typeof m.readVolume, typeof m.saveCheckpoint, typeof m.add]));\n`,
+    );
+    const r = run(['node-entry.mjs'], dir);
+    expect(r.out.trim(), r.out).toBe('["function","function","function"]');
+    expect(r.code).toBe(0);
   });
 });
