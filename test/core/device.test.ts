@@ -1,6 +1,6 @@
 // init(), getContext() and describe() on this machine's software adapter.
 import { describe, expect, it } from 'vitest';
-import { getContext, init } from '../../src/index.js';
+import { add, getContext, init, zeros } from '../../src/index.js';
 import { adapterChoices } from '../../src/device/adapter.js';
 
 describe('before init()', () => {
@@ -65,5 +65,18 @@ describe('init()', () => {
     const ctx = await init({ adapter: 'llvmpipe' });
     expect(ctx.describe().kind).toBe('llvmpipe');
     expect(ctx.describe().adapter).toMatch(/llvmpipe/);
+  });
+});
+
+describe('device loss', () => {
+  it('ops on a lost device throw, naming the op; init() again recovers', async () => {
+    const ctx = await init();
+    ctx.device.destroy();
+    const info = await ctx.device.lost;
+    expect(info.reason).toBe('destroyed');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(() => add(zeros([2]), 1)).toThrow(/^full: the GPU device was lost \(destroyed: .*\); call init\(\) again$/);
+    await init();
+    expect(Array.from(await add(zeros([2]), 1).toArray())).toEqual([1, 1]);
   });
 });

@@ -1,7 +1,7 @@
 // Every user error is thrown at once, names the op and says what was wrong, exactly.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  add, concat, div, expand, getContext, greater, mean, mul, narrow, reshape, sub, sum, tensor, tidy, zeros,
+  add, concat, div, exp, expand, getContext, greater, mean, mul, narrow, reshape, sub, sum, tensor, tidy, zeros,
   type Context, type Tensor,
 } from '../../src/index.js';
 import { gpu } from '../helpers.js';
@@ -141,5 +141,27 @@ describe('dispatch checks the op against the kernel it names', () => {
   it('none of the refused dispatches reached the GPU: no WebGPU error, and ops still work', async () => {
     await ctx.sync();
     expect(Array.from(await add(tensor([1, 2]), tensor([3, 4])).toArray())).toEqual([4, 6]);
+  });
+});
+
+describe('errors the GPU reports later', () => {
+  it('a WebGPU validation error surfaces as a JS error naming the op that was running, once', async () => {
+    const t = tensor([1, 2, 3, 4]);
+    // One buffer bound for reading and for writing in the same dispatch: the JS checks pass, WebGPU refuses.
+    getContext().dispatch({ op: 'aliasing', kernel: 'map', entry: 'accumulate', bindings: { x: t, out: t }, params: { n: 4, s: 1 }, workgroups: 1 });
+    const err = await t.toArray().then(
+      () => null,
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(/^toArray: WebGPU reported an error: /);
+    expect(err).toContain('(while running aliasing (map.accumulate))');
+    // Reported once; the context goes on working.
+    expect(Array.from(await add(t, 1).toArray())).toEqual([2, 3, 4, 5]);
+  });
+
+  it("backward through a graph whose saved tensors tidy() freed fails with a clear error, never garbage", () => {
+    const x = tensor([1, 2, 3], [3], { requiresGrad: true });
+    const loss = tidy(() => sum(exp(x))); // exp's output, which its backward needs, is freed here
+    expect(() => loss.backward()).toThrow("exp: tensor [3] was disposed (bound as 'b' of binary.binary)");
   });
 });
