@@ -4,6 +4,9 @@
 import { getContext, type Context } from './device/context.js';
 import type { GradNode } from './autograd.js';
 import { trackInScope } from './memory.js';
+// A cycle (backward needs kernels that make tensors), safe because neither side runs the other
+// at load time; importing it here makes t.backward() work whichever module a user imports.
+import { backward } from './ops/backward.js';
 
 class Storage {
   private refs = 1;
@@ -21,12 +24,6 @@ class Storage {
   get shared(): boolean {
     return this.refs > 1;
   }
-}
-
-/** Set by ops/backward.ts; kept as a hook so this file does not depend on any kernel. */
-let backwardImpl: ((root: Tensor, gradient?: Tensor) => void) | null = null;
-export function setBackwardImpl(fn: typeof backwardImpl): void {
-  backwardImpl = fn;
 }
 
 const collected = new FinalizationRegistry<Storage>((s) => s.release());
@@ -108,7 +105,7 @@ export class Tensor {
 
   /** Back-propagates from this tensor (a one-element loss unless `gradient` is given). */
   backward(gradient?: Tensor): void {
-    backwardImpl!(this, gradient);
+    backward(this, gradient);
   }
 
   /** The same data without graph history, sharing the buffer. */

@@ -1,6 +1,6 @@
 // Tensor.backward(): seeds the gradient and accumulates into leaves with the in-place kernel.
 import { noGrad, runBackward } from '../autograd.js';
-import { formatShape, setBackwardImpl, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../tensor.js';
 import { binaryRaw } from './binary.js';
 import { ones } from './creation.js';
 import { runElementwise } from './util.js';
@@ -41,5 +41,3 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     if (!gradient) seed.dispose();
   });
 }
-
-setBackwardImpl(backward);
