@@ -3,7 +3,7 @@ import { noGrad, runBackward } from '../autograd.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { binaryRaw } from './binary.js';
 import { ones } from './creation.js';
-import { runElementwise } from './util.js';
+import { runElementwise, sameShape } from './util.js';
 
 /** into += g (same size), in place. */
 export function accumulate(into: Tensor, g: Tensor, scale = 1): void {
@@ -32,7 +32,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   if (!gradient && root.size !== 1) {
     throw new Error(`backward: a gradient can only be implied for a one-element output, got shape ${formatShape(root.shape)}; pass one`);
   }
-  if (gradient && gradient.size !== root.size) {
+  if (gradient && !sameShape(gradient.shape, root.shape)) {
     throw new Error(`backward: gradient shape ${formatShape(gradient.shape)} does not match output ${formatShape(root.shape)}`);
   }
   noGrad(() => {
