@@ -142,9 +142,14 @@ describe('backward() errors', () => {
     );
   });
 
-  it('a gradient of the wrong size is refused', () => {
+  it('a gradient of the wrong shape is refused', () => {
     const x = tensor([1, 2, 3], [3], { requiresGrad: true });
     expect(() => mul(x, 2).backward(tensor([1, 2], [2]))).toThrow('backward: gradient shape [2] does not match output [3]');
+    // Same size, other shape: refused up front (as PyTorch does), not deep inside an op's backward.
+    const y = tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+    const w = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    expect(() => mul(y, w).backward(tensor([1, 1, 1, 1, 1, 1], [3, 2]))).toThrow('backward: gradient shape [3, 2] does not match output [2, 3]');
+    expect(() => mul(y, w).backward(tensor([1, 1, 1, 1, 1, 1], [6]))).toThrow('backward: gradient shape [6] does not match output [2, 3]');
   });
 
   it('a second backward through the same graph throws', async () => {
