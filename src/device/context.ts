@@ -50,12 +50,30 @@ const limitNames = [
 
 const maxPendingDispatches = 256;
 const maxCachedUniforms = 4096;
+const maxCachedBindGroups = 8192;
+
+interface CachedPipeline {
+  pipeline: GPUComputePipeline;
+  /** getBindGroupLayout() is a call into the native side: asked once per pipeline. */
+  layout: GPUBindGroupLayout;
+  id: number;
+}
 
 export class Context {
   readonly pool: BufferPool;
   readonly limits: Record<(typeof limitNames)[number], number>;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
+  /**
+   * Bind groups by (pipeline, buffers): the pool hands a training loop the same buffers in the
+   * same order every step, so after the first step nearly every dispatch finds its bind group
+   * here instead of creating one (the costliest call of a dispatch on the host). A destroyed
+   * buffer (pool.trim(), a retired uniform) is never bound again, so its stale entries are never
+   * hit; the bound on the size frees them.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
   private readonly staging: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -124,11 +142,11 @@ export class Context {
       throw new Error(`${d.op}: dispatch of [${groups.join(', ')}] workgroups exceeds maxComputeWorkgroupsPerDimension (${maxG})`);
     }
     if (groups.some((g) => g === 0)) return;
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroup(pipeline, entries);
     this.lastOp = `${d.op} (${d.kernel}.${d.entry})`;
     this.encoder ??= this.device.createCommandEncoder();
     this.pass ??= this.encoder.beginComputePass();
-    this.pass.setPipeline(pipeline);
+    this.pass.setPipeline(pipeline.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
     if (++this.pending >= maxPendingDispatches) this.flush();
@@ -208,30 +226,50 @@ export class Context {
     throw new Error(`${op}: WebGPU reported an error: ${msg}`);
   }
 
-  private pipeline(info: EntryInfo, constants: Record<string, number>, op: string): GPUComputePipeline {
-    for (const k of Object.keys(constants)) {
-      if (!info.overrides.has(k)) {
-        throw new Error(`${op}: kernel ${info.kernel} has no override constant '${k}' (has: ${[...info.overrides.keys()].join(', ') || 'none'})`);
-      }
-    }
-    const keys = Object.keys(constants).sort();
-    const key = `${info.kernel}.${info.entry}|${keys.map((k) => `${k}=${constants[k]}`).join(',')}`;
+  private pipeline(info: EntryInfo, constants: Record<string, number>, op: string): CachedPipeline {
+    // Keyed in the caller's order of constants (no sort, no arrays: this runs on every dispatch);
+    // the same constants given in another order only cost one more pipeline.
+    let key = `${info.kernel}.${info.entry}|`;
+    for (const k in constants) key += `${k}=${constants[k]},`;
     let p = this.pipelines.get(key);
     if (!p) {
+      for (const k of Object.keys(constants)) {
+        if (!info.overrides.has(k)) {
+          throw new Error(`${op}: kernel ${info.kernel} has no override constant '${k}' (has: ${[...info.overrides.keys()].join(', ') || 'none'})`);
+        }
+      }
       const wg = workgroupSize(info, constants);
       const invocations = wg[0] * wg[1] * wg[2];
       if (invocations > this.limits.maxComputeInvocationsPerWorkgroup) {
         throw new Error(`${op}: workgroup of ${invocations} invocations exceeds maxComputeInvocationsPerWorkgroup (${this.limits.maxComputeInvocationsPerWorkgroup})`);
       }
       const module = this.shaderModule(info.kernel);
-      p = this.device.createComputePipeline({
+      const pipeline = this.device.createComputePipeline({
         label: key,
         layout: 'auto',
         compute: { module, entryPoint: info.entry, constants },
       });
+      p = { pipeline, layout: pipeline.getBindGroupLayout(0), id: this.nextId++ };
       this.pipelines.set(key, p);
     }
     return p;
+  }
+
+  private bindGroup(p: CachedPipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    let key = `${p.id}`;
+    for (const e of entries) {
+      const buffer = (e.resource as GPUBufferBinding).buffer;
+      let id = this.bufferIds.get(buffer);
+      if (id === undefined) this.bufferIds.set(buffer, (id = this.nextId++));
+      key += `,${e.binding}:${id}`;
+    }
+    let g = this.bindGroups.get(key);
+    if (!g) {
+      if (this.bindGroups.size >= maxCachedBindGroups) this.bindGroups.clear();
+      g = this.device.createBindGroup({ layout: p.layout, entries });
+      this.bindGroups.set(key, g);
+    }
+    return g;
   }
 
   private readonly modules = new Map<string, GPUShaderModule>();
