@@ -30,6 +30,8 @@ const patterns: [number[], number[]][] = [
   [[2, 3, 4], [3, 1]],
   [[2, 3, 2, 3, 4], [1, 3, 1, 1, 1]],
   [[1, 3, 1, 1, 1], [2, 3, 2, 3, 4]],
+  // Rank 8, the most the kernels pack, broadcasting in alternate dimensions.
+  [[2, 1, 2, 1, 2, 1, 2, 1], [1, 2, 1, 2, 1, 2, 1, 3]],
 ];
 
 describe('binary ops with broadcasting', () => {

@@ -40,6 +40,9 @@ const cases: ReduceCase[] = [
   { shape: [4, 1, 5], dim: 1 },
   { shape: [4, 1, 5], dim: [0, 1], keepDim: true },
   { shape: [3, 1, 1, 4], dim: [0, 3] },
+  // Rank 8 with alternating reduced axes: four kept and four reduced blocks.
+  { shape: [2, 2, 2, 2, 2, 2, 2, 3], dim: [0, 2, 4, 6] },
+  { shape: [2, 2, 2, 2, 2, 2, 2, 3], dim: [1, 3, 5, 7], keepDim: true },
   // Two passes: 16 outputs of 1980 elements each, and 3 rows of 70001.
   { shape: [2, 16, 9, 10, 11], dim: [0, 2, 3, 4], fdSamples: 12 },
   { shape: [2, 16, 9, 10, 11], dim: [0, 2, 3, 4], keepDim: true, fdSamples: 12 },
