@@ -216,3 +216,15 @@ describe('leaves and detach', () => {
     close(await values(x.grad), [1, 2, 3].map((v) => 2 * Math.exp(v)), 1e-4);
   });
 });
+
+describe('deep graphs', () => {
+  it('backward through 1000 chained ops (no recursion limit) is exact', async () => {
+    const x = tensor([1, 2], [2], { requiresGrad: true });
+    tidy(() => {
+      let t = x;
+      for (let i = 0; i < 1000; i++) t = i % 2 ? mul(t, 1.0005) : add(t, 0.25);
+      sum(t).backward();
+    });
+    close(await values(x.grad), [1.0005 ** 500, 1.0005 ** 500], 1e-3);
+  });
+});
