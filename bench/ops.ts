@@ -8,7 +8,7 @@ import { noGrad } from '../src/autograd.js';
 import { randn, ones } from '../src/ops/creation.js';
 import { add } from '../src/ops/binary.js';
 import { concat } from '../src/ops/concat.js';
-import { tensor, type Tensor } from '../src/tensor.js';
+import { empty, tensor, type Tensor } from '../src/tensor.js';
 import { loadOp, MissingOp } from './lib/ops-loader.js';
 import { bytesOf, convFlops, fmtDims, vox, type Dims3 } from './lib/flops.js';
 import { rates, timed, type Ceiling, type Row } from './lib/report.js';
@@ -28,6 +28,8 @@ export interface OpCase {
   flops: number;
   bytes: number;
   prepare: () => Promise<Prepared>;
+  /** Overrides of the section's timing options (the naive kernel runs for seconds). */
+  timing?: TimingOptions;
 }
 
 export interface Stage {
@@ -121,6 +123,56 @@ function convCases(ops: 'conv3d' | 'convTranspose3d', label: string, n: number, 
   ];
 }
 
+/** Above this a naive run takes minutes on a CPU; the row says so instead. */
+const naiveMaxFlops = 2e10;
+
+function naiveConvCase(n: number, ch: number, size: Dims3, k: number): OpCase {
+  const flops = convFlops(n, ch, ch, size, k);
+  const xs = n * ch * vox(size);
+  return {
+    name: `naive conv3d ${k}³ forward`,
+    shape: `${ch}→${ch} @ ${fmtDims(size)}`,
+    flops,
+    bytes: bytesOf(xs, ch * ch * k ** 3, ch, xs),
+    timing: { minSamples: 2, maxSamples: 3, budgetMs: 0 },
+    prepare: async () => {
+      if (n !== 1) throw new MissingOp('the naive reference kernel handles batch 1 only');
+      if (flops > naiveMaxFlops) throw new MissingOp(`naive reference not run above ${naiveMaxFlops / 1e9} GFLOP (too slow)`);
+      const x = rnd([1, ch, ...size]);
+      const w = rnd([ch, ch, k, k, k]);
+      const b = rnd([ch]);
+      const ctx = x.ctx;
+      return {
+        run: () =>
+          noGrad(() => {
+            const out = empty([1, ch, ...size]);
+            ctx.dispatch({
+              op: 'bench.naiveConv',
+              kernel: 'bench_naive_conv',
+              entry: 'forward',
+              bindings: { x, weight: w, bias: b, out },
+              params: { cin: ch, cout: ch, k, pad: (k - 1) / 2, d: size[0], h: size[1], w: size[2], n: out.size },
+              workgroups: ctx.grid(out.size, 64),
+            });
+            out.dispose();
+          }),
+        dispose: () => disposeAll(x, w, b),
+      };
+    },
+  };
+}
+
+/** Notes on each conv forward row how many times faster it is than the naive kernel at that shape. */
+export function compareToNaive(rows: Row[]): void {
+  for (const naive of rows.filter((r) => r.name.startsWith('naive ') && r.status === 'ok')) {
+    const real = rows.find((r) => r.name === naive.name.slice('naive '.length) && r.shape === naive.shape && r.status === 'ok');
+    if (!real) continue;
+    const speedup = naive.medianMs! / real.medianMs!;
+    real.extra = { ...real.extra, speedupVsNaive: speedup };
+    real.note = [real.note, `${speedup.toFixed(1)}× naive`].filter(Boolean).join('; ');
+  }
+}
+
 function pairCases(
   label: string,
   shape: string,
@@ -140,6 +192,8 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
   const last = c.stages.length - 1;
   // The stage convolutions: k³, 'same' padding, C→C at each level.
   for (const s of c.stages) cases.push(...convCases('conv3d', `conv3d ${k}³`, n, s.channels, s.channels, s.size, k, 1, (k - 1) / 2));
+  // The issue's baseline: one output per invocation (kernels/bench_naive_conv.wgsl), forward only.
+  for (const s of c.stages) cases.push(naiveConvCase(n, s.channels, s.size, k));
   // Down: 2³ stride 2 from each level to the next.
   for (let l = 0; l < last; l++) {
     const s = c.stages[l]!;
@@ -225,7 +279,7 @@ export async function runCase(ctx: Context, c: OpCase, ceiling: Ceiling | null, 
     row.kernels = seen.kernels;
     row.dispatches = seen.dispatches;
     const m = mark();
-    const t = await timeGpu(ctx, prepared.run, timing);
+    const t = await timeGpu(ctx, prepared.run, { ...timing, ...c.timing });
     rates(timed(row, t, foreignLoad(m)), ceiling);
   } catch (e) {
     row.status = e instanceof MissingOp ? 'skipped' : 'failed';

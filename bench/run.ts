@@ -11,7 +11,7 @@ import '../src/ops/backward.js';
 import type { AdapterChoice } from '../src/device/adapter.js';
 import { measureCeiling } from './ceiling.js';
 import { measureDispatch } from './dispatch.js';
-import { opCases, runCase, type OpConfig } from './ops.js';
+import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
 import { vnetCases, type VNetBenchConfig } from './vnet.js';
 import { adapterSlug, table, writeResults, type Ceiling, type Row } from './lib/report.js';
 import { formatKernels } from './lib/recorder.js';
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   let ceiling: Ceiling | null = null;
-  let dispatch: { perDispatchUs: number; emptyOpUs: number } | null = null;
+  let dispatch: { perDispatchUs: number; hostUs: number; emptyOpUs: number } | null = null;
 
   if (sections.has('ceiling')) {
     log('\nceiling');
@@ -107,8 +107,9 @@ async function main(): Promise<void> {
   if (sections.has('dispatch')) {
     log('\ndispatch overhead');
     const r = await measureDispatch(ctx, { quick: !!opts.quick, log });
-    dispatch = r;
-    rows.push(...r.rows);
+    const { rows: dispatchRows, ...figures } = r;
+    dispatch = figures;
+    rows.push(...dispatchRows);
     log(`  => ${r.perDispatchUs.toFixed(1)} µs per tiny-op dispatch (target ≤ 50 µs), empty op + sync ${r.emptyOpUs.toFixed(0)} µs`);
   }
   if (sections.has('ops')) {
@@ -121,9 +122,19 @@ async function main(): Promise<void> {
       log(`  ${c.name} ${c.shape}: ${figures}${r.kernels?.length ? `  [${formatKernels(r.kernels)}]` : ''}`);
     }
   }
+  compareToNaive(rows);
   if (sections.has('vnet')) {
     log('\nV-Net');
-    rows.push(...(await vnetCases(ctx, vnetConfig, ceiling, vnetTiming, log)));
+    const vnetRows = await vnetCases(ctx, vnetConfig, ceiling, vnetTiming, log);
+    // How much of a step the dispatch overhead alone would explain.
+    for (const r of vnetRows) {
+      if (dispatch && r.dispatches && r.medianMs) {
+        const ms = (r.dispatches * dispatch.perDispatchUs) / 1000;
+        r.extra = { ...r.extra, dispatchOverheadMs: ms };
+        r.note += `, dispatch overhead ≈ ${ms.toFixed(0)} ms (${((100 * ms) / r.medianMs).toFixed(1)}%)`;
+      }
+    }
+    rows.push(...vnetRows);
   }
 
   log(`\n${table(rows)}`);

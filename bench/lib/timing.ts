@@ -66,8 +66,9 @@ export async function timeGpu(ctx: Context, run: () => void, options: TimingOpti
     lastMs = performance.now() - t0;
     if (i === 0) firstMs = lastMs;
   }
-  if (warmup < 2) {
-    // One more, untimed, to know the cost without compilation before choosing reps.
+  if (warmup < 2 && lastMs < minSampleMs) {
+    // The first run may be mostly compilation: one more, untimed, before choosing reps. (A first
+    // run already longer than a sample needs no repetition whatever compilation cost.)
     const t0 = performance.now();
     run();
     await ctx.sync();
