@@ -16,10 +16,28 @@ import { recordDispatches } from './lib/recorder.js';
 import { timeGpu, type TimingOptions } from './lib/timing.js';
 import { foreignLoad, mark } from './lib/load.js';
 
-/** A prepared case: `run` records the work once; `dispose` frees what `prepare` made. */
-interface Prepared {
-  run: () => void;
+/**
+ * A prepared case: `compute` records the work once and returns its outputs (the caller disposes
+ * them: the timing loop at once, the tuning sweep after comparing them); `dispose` frees what
+ * `prepare` made.
+ */
+export interface Prepared {
+  compute: () => Tensor[];
   dispose: () => void;
+}
+
+/** Records a case and frees its outputs right away (the pool reuses them only for later work). */
+export const runOf = (p: Prepared) => (): void => disposeAll(...p.compute());
+
+/** What a conv case computes, for the tuning sweep. */
+export interface ConvMeta {
+  op: 'conv3d' | 'convTranspose3d';
+  pass: 'forward' | Grads;
+  cin: number;
+  cout: number;
+  size: Dims3;
+  k: number;
+  stride: number;
 }
 
 export interface OpCase {
@@ -28,6 +46,7 @@ export interface OpCase {
   flops: number;
   bytes: number;
   prepare: () => Promise<Prepared>;
+  conv?: ConvMeta;
   /** Overrides of the section's timing options (the naive kernel runs for seconds). */
   timing?: TimingOptions;
 }
@@ -65,10 +84,10 @@ const disposeAll = (...ts: (Tensor | null | undefined)[]) => {
   for (const t of ts) t?.dispose();
 };
 
-/** Forward under noGrad; the output is freed right after it is recorded. */
+/** Forward under noGrad. */
 function forwardCase(make: () => Tensor, inputs: Tensor[]): Prepared {
   return {
-    run: () => noGrad(() => make().dispose()),
+    compute: () => noGrad(() => [make()]),
     dispose: () => disposeAll(...inputs),
   };
 }
@@ -80,7 +99,7 @@ function backwardCase(make: () => Tensor, inputs: Tensor[]): Prepared {
   if (!node) throw new Error('the forward recorded no backward (no input requires grad?)');
   const g = out.size === 1 ? ones(out.shape) : rnd(out.shape);
   return {
-    run: () => noGrad(() => disposeAll(...node.backward(g))),
+    compute: () => noGrad(() => node.backward(g).filter((t): t is Tensor => t !== null)),
     dispose: () => {
       disposeAll(...node.internals);
       disposeAll(out, g, ...inputs);
@@ -115,11 +134,12 @@ function convCases(ops: 'conv3d' | 'convTranspose3d', label: string, n: number, 
     dw: bytesOf(ys, xs, ws, cout),
     'dx+dw': bytesOf(ys, xs, ws, xs, ws, cout),
   };
+  const conv = (pass: ConvMeta['pass']): ConvMeta => ({ op: ops, pass, cin, cout, size: inSize, k, stride });
   return [
-    { name: `${label} forward`, shape, flops, bytes: bytes.forward, prepare: () => make(null) },
-    { name: `${label} backward dx`, shape, flops, bytes: bytes.dx, prepare: () => make('dx') },
-    { name: `${label} backward dw`, shape, flops, bytes: bytes.dw, prepare: () => make('dw') },
-    { name: `${label} backward dx+dw`, shape, flops: 2 * flops, bytes: bytes['dx+dw'], prepare: () => make('dx+dw') },
+    { name: `${label} forward`, shape, flops, bytes: bytes.forward, prepare: () => make(null), conv: conv('forward') },
+    { name: `${label} backward dx`, shape, flops, bytes: bytes.dx, prepare: () => make('dx'), conv: conv('dx') },
+    { name: `${label} backward dw`, shape, flops, bytes: bytes.dw, prepare: () => make('dw'), conv: conv('dw') },
+    { name: `${label} backward dx+dw`, shape, flops: 2 * flops, bytes: bytes['dx+dw'], prepare: () => make('dx+dw'), conv: conv('dx+dw') },
   ];
 }
 
@@ -143,7 +163,7 @@ function naiveConvCase(n: number, ch: number, size: Dims3, k: number): OpCase {
       const b = rnd([ch]);
       const ctx = x.ctx;
       return {
-        run: () =>
+        compute: () =>
           noGrad(() => {
             const out = empty([1, ch, ...size]);
             ctx.dispatch({
@@ -154,7 +174,7 @@ function naiveConvCase(n: number, ch: number, size: Dims3, k: number): OpCase {
               params: { cin: ch, cout: ch, k, pad: (k - 1) / 2, d: size[0], h: size[1], w: size[2], n: out.size },
               workgroups: ctx.grid(out.size, 64),
             });
-            out.dispose();
+            return [out];
           }),
         dispose: () => disposeAll(x, w, b),
       };
@@ -274,12 +294,13 @@ export async function runCase(ctx: Context, c: OpCase, ceiling: Ceiling | null, 
   let prepared: Prepared | null = null;
   try {
     prepared = await c.prepare();
-    const seen = recordDispatches(ctx, prepared.run);
+    const run = runOf(prepared);
+    const seen = recordDispatches(ctx, run);
     await ctx.sync();
     row.kernels = seen.kernels;
     row.dispatches = seen.dispatches;
     const m = mark();
-    const t = await timeGpu(ctx, prepared.run, { ...timing, ...c.timing });
+    const t = await timeGpu(ctx, run, { ...timing, ...c.timing });
     rates(timed(row, t, foreignLoad(m)), ceiling);
   } catch (e) {
     row.status = e instanceof MissingOp ? 'skipped' : 'failed';

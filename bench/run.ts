@@ -12,13 +12,16 @@ import type { AdapterChoice } from '../src/device/adapter.js';
 import { measureCeiling } from './ceiling.js';
 import { measureDispatch } from './dispatch.js';
 import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
+import { tuneConv } from './tune.js';
 import { vnetCases, type VNetBenchConfig } from './vnet.js';
 import { adapterSlug, table, writeResults, type Ceiling, type Row } from './lib/report.js';
 import { formatKernels } from './lib/recorder.js';
 import { machine } from './lib/load.js';
 import type { TimingOptions } from './lib/timing.js';
 
-const sectionNames = ['ceiling', 'dispatch', 'ops', 'vnet'] as const;
+const sectionNames = ['ceiling', 'dispatch', 'ops', 'vnet', 'tune'] as const;
+/** 'tune' (the conv tile sweep) is opt-in: it multiplies the conv cases by a dozen variants. */
+const defaultSections = ['ceiling', 'dispatch', 'ops', 'vnet'];
 
 const program = new Command()
   .name('bench')
@@ -26,7 +29,7 @@ const program = new Command()
   .option('--full', "the paper's shapes: 16 ch at 128×128×64 down to 256 ch at 8×8×4, V-Net base 16 up to 128×128×64 (slow on a CPU)")
   .option('--quick', 'fewer samples per case (a smoke run; figures are noisier)')
   .option('--only <regex>', 'only op cases whose name or shape matches')
-  .option('--sections <list>', `comma-separated subset of ${sectionNames.join(',')}`, sectionNames.join(','))
+  .option('--sections <list>', `comma-separated subset of ${sectionNames.join(',')}`, defaultSections.join(','))
   .option('--base-channels <n>', 'V-Net base width for the whole-network cases (default 8, or 16 with --full)', (v) => parseInt(v, 10))
   .option('--adapter <name>', 'auto, gpu, llvmpipe or swiftshader (default: VOXGPU_ADAPTER, else auto)')
   .option('--out <dir>', 'where the JSON results go', join(dirname(fileURLToPath(import.meta.url)), 'results'))
@@ -123,6 +126,11 @@ async function main(): Promise<void> {
     }
   }
   compareToNaive(rows);
+  if (sections.has('tune')) {
+    log('\ntuning the conv tiles (winners cached in ' + join(opts.out, 'tuning.json') + ')');
+    const cases = opCases(opConfig).filter((c) => c.conv?.op === 'conv3d' && c.conv.k === opConfig.kernelSize && (!only || only.test(`${c.name} ${c.shape}`)));
+    rows.push(...(await tuneConv(ctx, cases, ceiling, { timing: { minSamples: 3, maxSamples: 5, budgetMs: 500, minSampleMs: 30 }, cachePath: join(opts.out, 'tuning.json'), log })));
+  }
   if (sections.has('vnet')) {
     log('\nV-Net');
     const vnetRows = await vnetCases(ctx, vnetConfig, ceiling, vnetTiming, log);
