@@ -5,7 +5,7 @@
 import type { Context } from '../../src/device/context.js';
 
 export interface TimingOptions {
-  /** Untimed runs before sampling (the first compiles pipelines and fills the buffer pool). */
+  /** Untimed runs before sampling (the first compiles pipelines and fills the buffer pool); may be 0. */
   warmup?: number;
   minSamples?: number;
   maxSamples?: number;
@@ -28,7 +28,7 @@ export interface Timing {
   meanMs: number;
   /** Relative spread: (max − min) / median over the samples. */
   spread: number;
-  /** The first (compiling) run, for reference. */
+  /** The first untimed (compiling) run, for reference; NaN when there was none. */
   firstMs: number;
 }
 
@@ -57,24 +57,23 @@ export function summarize(samples: number[], reps: number, firstMs: number): Tim
  */
 export async function timeGpu(ctx: Context, run: () => void, options: TimingOptions = {}): Promise<Timing> {
   const { warmup = 1, minSamples = 3, maxSamples = 15, budgetMs = 3000, minSampleMs = 30 } = options;
-  let firstMs = 0;
-  let lastMs = 0;
-  for (let i = 0; i < Math.max(1, warmup); i++) {
+  let firstMs = NaN;
+  let lastMs = NaN;
+  const untimed = async () => {
     const t0 = performance.now();
     run();
     await ctx.sync();
     lastMs = performance.now() - t0;
-    if (i === 0) firstMs = lastMs;
+    if (Number.isNaN(firstMs)) firstMs = lastMs;
+  };
+  for (let i = 0; i < warmup; i++) await untimed();
+  let reps = 1;
+  if (minSampleMs > 0) {
+    // The first run may be mostly compilation: time one more before choosing reps, unless it
+    // already lasted a whole sample (then no repetition is needed, whatever compilation cost).
+    if (warmup < 2 && !(lastMs >= minSampleMs)) await untimed();
+    reps = Math.max(1, Math.min(1000, Math.ceil(minSampleMs / Math.max(lastMs, 1e-3))));
   }
-  if (warmup < 2 && lastMs < minSampleMs) {
-    // The first run may be mostly compilation: one more, untimed, before choosing reps. (A first
-    // run already longer than a sample needs no repetition whatever compilation cost.)
-    const t0 = performance.now();
-    run();
-    await ctx.sync();
-    lastMs = performance.now() - t0;
-  }
-  const reps = Math.max(1, Math.min(1000, Math.ceil(minSampleMs / Math.max(lastMs, 1e-3))));
   const samples: number[] = [];
   const start = performance.now();
   while (samples.length < maxSamples && (samples.length < minSamples || performance.now() - start < budgetMs)) {
