@@ -27,5 +27,9 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('./examples/out/browser/', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
+    // The library records an optimizer's class name (constructor.name) in checkpoints and checks it on
+    // load; minified names ("yi") would make Node checkpoints unloadable here and browser ones unreadable
+    // elsewhere. Remove once checkpoints use a stable optimizer id.
+    rolldownOptions: { output: { keepNames: true } },
   },
 });

@@ -107,3 +107,52 @@ export async function buildAndServe(config: InlineConfig): Promise<Served & { ou
     },
   };
 }
+
+export const demoConfig: InlineConfig = { configFile: join(repoRoot, 'vite.config.ts') };
+
+/** A new tab on the demo, once it has a WebGPU context and its first scan ('ready'), or its no-WebGPU message. */
+export async function openDemo(browser: Browser, url: string, state: 'ready' | 'no-webgpu' = 'ready'): Promise<{ page: Page; log: string[] }> {
+  const page = await browser.newPage();
+  const log = pageLog(page);
+  await page.goto(url);
+  await page.waitForSelector(`#app[data-state="${state}"]`, { state: 'attached', timeout: 120_000 });
+  return { page, log };
+}
+
+/** Clicks a button of the demo and waits until the task it starts has finished without error. */
+export async function runTask(page: Page, button: string, log: string[], timeout = 300_000): Promise<void> {
+  await page.click(button);
+  await waitReady(page, log, timeout);
+}
+
+export async function waitReady(page: Page, log: string[], timeout = 300_000): Promise<void> {
+  await page.waitForSelector('#app:is([data-state="ready"], [data-state="error"])', { state: 'attached', timeout });
+  if ((await page.getAttribute('#app', 'data-state')) === 'error') {
+    throw new Error(`demo: ${await page.textContent('#status')} (page log: ${log.join(' | ') || 'empty'})`);
+  }
+}
+
+export interface DemoSession {
+  served: Served;
+  browser: Browser;
+  /** A scratch folder for files the test hands to the page; removed by close(). */
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** The built demo, served, plus a Chromium with WebGPU and a scratch folder. */
+export async function startDemoSession(): Promise<DemoSession> {
+  const served = await buildAndServe(demoConfig);
+  const browser = await launchChromium();
+  const dir = mkdtempSync(join(tmpdir(), 'voxgpu-demo-'));
+  return {
+    served,
+    browser,
+    dir,
+    async close() {
+      await browser.close();
+      await served.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

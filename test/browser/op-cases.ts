@@ -2,62 +2,37 @@
 // seeded inputs, forward outputs and gradients read back as plain numbers, so the two runtimes'
 // results can be compared value for value. Sizes are tiny: SwiftShader compiles and runs everything
 // on the CPU.
-import type * as Voxgpu from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { randomArray } from '../helpers.js';
-
-type Size3 = number | readonly [number, number, number];
-interface ConvOptions {
-  stride?: Size3;
-  padding?: Size3;
-  dilation?: Size3;
-  outputPadding?: Size3;
-}
-
-/**
- * The V-Net ops, typed here because src/index.ts does not export them all yet: a case that needs one
- * the library does not export reports itself pending instead of failing to import.
- */
-export interface ModelOps {
-  conv3d(x: Tensor, weight: Tensor, bias: Tensor | null, options?: ConvOptions): Tensor;
-  convTranspose3d(x: Tensor, weight: Tensor, bias: Tensor | null, options?: ConvOptions): Tensor;
-  prelu(x: Tensor, alpha: Tensor): Tensor;
-  softmax(x: Tensor, dim?: number): Tensor;
-  logSoftmax(x: Tensor, dim?: number): Tensor;
-  diceLoss(probs: Tensor, labels: Tensor): Tensor;
-}
-
-export type CaseLib = typeof Voxgpu & Partial<ModelOps>;
-type FullLib = typeof Voxgpu & ModelOps;
+import type { Lib } from './lib.js';
 
 /** Named results of one case, each a flat array of numbers. */
 export type Outputs = Record<string, number[]>;
 /** `leakedBytes`: GPU memory the case left in use (bytesInUse after minus before); must be 0. */
-export type CaseResult = { outputs: Outputs; leakedBytes: number } | { pending: string[] } | { error: string };
+export type CaseResult = { outputs: Outputs; leakedBytes: number } | { error: string };
 
 interface OpCase {
-  needs?: (keyof ModelOps)[];
   /** Largest relative difference allowed between the runtimes; default 1e-4. */
   tolerance?: number;
   /** Builds inputs and returns the tensors to read (forward outputs, gradients); runs inside tidy. */
-  build(lib: FullLib): Record<string, Tensor>;
+  build(lib: Lib): Record<string, Tensor>;
 }
 
 let seed = 1000;
 /** Uniform seeded input; seeds follow the call order, identical in both runtimes. */
-function input(lib: FullLib, shape: number[], options: { lo?: number; hi?: number; grad?: boolean } = {}): Tensor {
+function input(lib: Lib, shape: number[], options: { lo?: number; hi?: number; grad?: boolean } = {}): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return lib.tensor(Float32Array.from(randomArray(n, seed++, options.lo ?? -1, options.hi ?? 1)), shape, { requiresGrad: options.grad ?? false });
 }
 
 /** A 0/1 label volume from a seed (about a third foreground). */
-function labels(lib: FullLib, shape: number[]): Tensor {
+function labels(lib: Lib, shape: number[]): Tensor {
   const u = randomArray(shape.reduce((a, b) => a * b, 1), seed++);
   return lib.tensor(Float32Array.from(u, (v) => (v > 0.33 ? 0 : 1)), shape);
 }
 
 /** Backward of Σ w·y with a seeded w, so every output element's gradient path is exercised. */
-function backwardWeighted(lib: FullLib, y: Tensor): void {
+function backwardWeighted(lib: Lib, y: Tensor): void {
   lib.sum(lib.mul(y, input(lib, [...y.shape]))).backward();
 }
 
@@ -115,7 +90,6 @@ export const opCases: Record<string, OpCase> = {
     },
   },
   conv3d: {
-    needs: ['conv3d'],
     build(lib) {
       const x = input(lib, [1, 2, 5, 6, 4], { grad: true });
       const w = input(lib, [3, 2, 3, 3, 3], { grad: true });
@@ -127,7 +101,6 @@ export const opCases: Record<string, OpCase> = {
     },
   },
   convTranspose3d: {
-    needs: ['convTranspose3d'],
     build(lib) {
       const x = input(lib, [1, 3, 2, 3, 2], { grad: true });
       const w = input(lib, [3, 2, 2, 2, 2], { grad: true });
@@ -138,7 +111,6 @@ export const opCases: Record<string, OpCase> = {
     },
   },
   prelu: {
-    needs: ['prelu'],
     build(lib) {
       const x = input(lib, [2, 3, 2, 3, 2], { grad: true });
       const alpha = input(lib, [3], { lo: 0, hi: 0.5, grad: true });
@@ -148,7 +120,6 @@ export const opCases: Record<string, OpCase> = {
     },
   },
   softmax: {
-    needs: ['softmax', 'logSoftmax'],
     build(lib) {
       const x = input(lib, [2, 3, 2, 2, 3], { lo: -3, hi: 3, grad: true });
       const p = lib.softmax(x, 1);
@@ -158,7 +129,6 @@ export const opCases: Record<string, OpCase> = {
     },
   },
   diceLoss: {
-    needs: ['softmax', 'diceLoss'],
     build(lib) {
       const logits = input(lib, [2, 2, 3, 4, 3], { lo: -2, hi: 2, grad: true });
       const loss = lib.diceLoss(lib.softmax(logits, 1), labels(lib, [2, 3, 4, 3]));
@@ -169,16 +139,14 @@ export const opCases: Record<string, OpCase> = {
 };
 
 /** Runs one case and reads its tensors back; frees every tensor it made. */
-export async function runOpCase(lib: CaseLib, name: string): Promise<CaseResult> {
+export async function runOpCase(lib: Lib, name: string): Promise<CaseResult> {
   const c = opCases[name];
   if (!c) return { error: `no op case '${name}'` };
-  const missing = (c.needs ?? []).filter((n) => typeof lib[n] !== 'function');
-  if (missing.length > 0) return { pending: missing };
   // Seeds restart per case, so a case's inputs do not depend on which cases ran before it.
   seed = 1000 + Object.keys(opCases).indexOf(name) * 100;
   try {
     const before = lib.getContext().memory().bytesInUse;
-    const tensors = lib.tidy(() => c.build(lib as FullLib));
+    const tensors = lib.tidy(() => c.build(lib));
     const outputs: Outputs = {};
     for (const [k, t] of Object.entries(tensors)) {
       outputs[k] = Array.from(await t.toArray());

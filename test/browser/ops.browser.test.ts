@@ -4,11 +4,11 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as voxgpu from '../../src/index.js';
 import { maxRelError } from '../helpers.js';
 import { buildAndServe, findChromium, launchChromium, pageLog, type Served } from './browser.js';
 import type { Harness } from './harness/harness.js';
-import { opCases, runOpCase, type CaseLib, type CaseResult } from './op-cases.js';
+import { lib } from './lib.js';
+import { opCases, runOpCase, type CaseResult } from './op-cases.js';
 
 const harnessDir = fileURLToPath(new URL('./harness/', import.meta.url));
 const chromiumPath = findChromium().path;
@@ -28,8 +28,8 @@ describe.skipIf(!chromiumPath)('op test vectors in Chromium match Node', () => {
     await page.waitForFunction(() => 'harness' in window, null, { timeout: 60_000 });
     const described = await page.evaluate(() => (window as unknown as { harness: Harness }).harness.init());
     console.log(`browser adapter: ${described.adapter} (${described.kind})`);
-    await voxgpu.init();
-    console.log(`node adapter: ${voxgpu.getContext().describe().adapter}`);
+    await lib.init();
+    console.log(`node adapter: ${lib.getContext().describe().adapter}`);
   }, 300_000);
 
   afterAll(async () => {
@@ -39,19 +39,13 @@ describe.skipIf(!chromiumPath)('op test vectors in Chromium match Node', () => {
 
   function outputsOf(where: string, r: CaseResult): Record<string, number[]> {
     if ('error' in r) throw new Error(`${where}: ${r.error}`);
-    if ('pending' in r) throw new Error(`${where}: pending`);
     expect(r.leakedBytes, `${where} left GPU memory in use`).toBe(0);
     return r.outputs;
   }
 
   for (const name of Object.keys(opCases)) {
-    it(name, async (ctx) => {
-      const node = await runOpCase(voxgpu as CaseLib, name);
-      if ('pending' in node) {
-        // Turns into a real test as soon as src/index.ts exports the op.
-        console.warn(`op case ${name}: pending, src/index.ts does not export ${node.pending.join(', ')} yet`);
-        ctx.skip();
-      }
+    it(name, async () => {
+      const node = await runOpCase(lib, name);
       const t0 = performance.now();
       const inPage = await page.evaluate((n) => (window as unknown as { harness: Harness }).harness.run(n), name);
       const ms = performance.now() - t0;

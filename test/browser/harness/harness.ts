@@ -1,21 +1,22 @@
 // The op test page: the library as a browser bundle sees it, with the shared op cases, exposed to
 // the test as window.harness.
-import * as voxgpu from '../../../src/index.js';
-import { opCases, runOpCase, type CaseLib, type CaseResult } from '../op-cases.js';
+import type { Description } from '../../../src/index.js';
+import { lib } from '../lib.js';
+import { opCases, runOpCase, type CaseResult } from '../op-cases.js';
 
 export interface Harness {
   names: string[];
-  init(): Promise<voxgpu.Description>;
+  init(): Promise<Description>;
   run(name: string): Promise<CaseResult>;
 }
 
 const harness: Harness = {
   names: Object.keys(opCases),
   async init() {
-    await voxgpu.init();
-    return voxgpu.getContext().describe();
+    await lib.init();
+    return lib.getContext().describe();
   },
-  run: (name) => runOpCase(voxgpu as CaseLib, name),
+  run: (name) => runOpCase(lib, name),
 };
 (window as unknown as { harness: Harness }).harness = harness;
 document.getElementById('status')!.textContent = 'ready';

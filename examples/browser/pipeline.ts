@@ -1,0 +1,125 @@
+// The demo's work, with no DOM: the model, live training on synthetic volumes, and segmentation of a
+// scan on its own grid (the same steps as `voxgpu segment`: resample to the model's spacing,
+// z-score, sliding windows, mask back onto the scan's grid).
+import { zscore } from '../../src/data/intensity.js';
+import { resampleToGrid, resampleToSpacing } from '../../src/data/resample.js';
+import { syntheticCase } from '../../src/data/synthetic.js';
+import { checkpointInfo, loadCheckpointBytes } from '../../src/io/checkpoint.js';
+import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type Volume } from '../../src/io/volume.js';
+import { fit, type HostBatch } from '../../src/nn/fit.js';
+import { segment } from '../../src/nn/segment.js';
+import { VNet, type VNetOptions } from '../../src/nn/vnet.js';
+import { Adam } from '../../src/optim/adam.js';
+
+/**
+ * Tiny on purpose: software WebGPU (SwiftShader) runs every kernel on the CPU. Three levels (sizes in
+ * multiples of 4), 4 base channels, 3×3×3 kernels.
+ */
+export const demoModelOptions: VNetOptions = { baseChannels: 4, kernelSize: 3, encoderConvs: [1, 2, 2], decoderConvs: [2, 1], seed: 1 };
+
+/** Synthetic volumes and training windows: [D, H, W] (tensor order) = 32 × 32 × 16 voxels (x, y, z). */
+export const syntheticShape: [number, number, number] = [16, 32, 32];
+/** Spacing (mm, x y z) the demo model works at; synthetic volumes are made at it. */
+export const defaultSpacing: Vec3 = [1, 1, 1.5];
+
+export interface ModelState {
+  model: VNet;
+  optimizer: Adam;
+  /** Iterations trained so far (continues across "Train" clicks and from a loaded checkpoint). */
+  iteration: number;
+  losses: number[];
+  /** Where the weights came from, for the page. */
+  source: string;
+}
+
+export function newModel(options: VNetOptions = demoModelOptions, source = 'random initialisation'): ModelState {
+  const model = new VNet(options);
+  return { model, optimizer: new Adam(model.parameters(), { lr: 3e-3 }), iteration: 0, losses: [], source };
+}
+
+/**
+ * Frees a model's GPU memory: parameters, their gradients and the optimizer's moments (the library has
+ * no Module.dispose yet).
+ */
+export function disposeModel(s: ModelState): void {
+  for (const p of s.model.parameters()) {
+    p.grad?.dispose();
+    p.dispose();
+  }
+  for (const t of s.optimizer.stateDict().tensors.values()) t.dispose();
+}
+
+/** A model built from a checkpoint's saved configuration, with its weights (and Adam state, if any). */
+export function modelFromCheckpoint(bytes: Uint8Array, name: string): ModelState {
+  const info = checkpointInfo(bytes, name);
+  if (!info.config) throw new Error(`${name} holds no model configuration (save checkpoints with { config: model.config })`);
+  const s = newModel(info.config as VNetOptions, name);
+  try {
+    const withAdam = info.metadata.optimizer?.includes('"Adam"');
+    const loaded = loadCheckpointBytes(bytes, s.model, withAdam ? s.optimizer : undefined, name);
+    s.iteration = loaded.iteration;
+  } catch (e) {
+    disposeModel(s);
+    throw e;
+  }
+  return s;
+}
+
+/** A synthetic scan ([D, H, W] voxels, tensor order) as a Volume at the demo spacing, with its ground truth. */
+export function syntheticScan(seed: number, shape: [number, number, number] = syntheticShape): { scan: Volume; truth: Uint8Array } {
+  const c = syntheticCase(seed, shape);
+  const [d, h, w] = shape;
+  const grid = { shape: [w, h, d] as Vec3, spacing: [...defaultSpacing] as Vec3, origin: [0, 0, 0] as Vec3, direction: [...IDENTITY_DIRECTION] as Volume['direction'] };
+  return { scan: { ...grid, data: c.image }, truth: c.label };
+}
+
+/** Endless fresh synthetic cases (never the same seed twice, so there is nothing to memorise). */
+function* trainingBatches(from: number): Generator<HostBatch> {
+  for (let i = from; ; i++) {
+    const c = syntheticCase(1_000_000 + i, syntheticShape);
+    yield { image: zscore(c.image), labels: c.label, shape: [1, 1, ...syntheticShape] };
+  }
+}
+
+/** Trains `iterations` more steps with the Dice loss; `onIteration` sees every loss as it arrives. */
+export async function train(s: ModelState, iterations: number, onIteration: (iteration: number, loss: number) => void): Promise<void> {
+  const end = s.iteration + iterations;
+  await fit(s.model, s.optimizer, trainingBatches(s.iteration), {
+    iterations: end,
+    startIteration: s.iteration,
+    loss: 'dice',
+    onIteration: (it, loss) => {
+      s.iteration = it;
+      s.losses.push(loss);
+      onIteration(it, loss);
+    },
+  });
+}
+
+export interface ScanSegmentation {
+  /** Labels on the scan's own grid (0/1), x fastest. */
+  mask: Uint8Array;
+  foregroundVoxels: number;
+  /** Foreground voxels × the scan's voxel volume, in mL. */
+  foregroundMl: number;
+  milliseconds: number;
+}
+
+/** Segments a scan and returns the mask on the scan's own grid. */
+export async function segmentScan(s: ModelState, scan: Volume, spacing: Vec3 = defaultSpacing): Promise<ScanSegmentation> {
+  const t0 = performance.now();
+  const resampled = resampleToSpacing(scan, spacing, 'linear');
+  const [x, y, z] = resampled.shape;
+  const result = await segment(s.model, zscore(resampled.data), [z, y, x]);
+  const onScan = resampleToGrid({ ...resampled, data: result.mask }, scan, 'nearest');
+  const mask = Uint8Array.from(onScan.data);
+  let foregroundVoxels = 0;
+  for (const v of mask) foregroundVoxels += v ? 1 : 0;
+  const [sx, sy, sz] = scan.spacing;
+  return { mask, foregroundVoxels, foregroundMl: (foregroundVoxels * sx * sy * sz) / 1000, milliseconds: performance.now() - t0 };
+}
+
+/** The mask as a volume with the scan's geometry, so it overlays the scan in any viewer. */
+export function maskVolume(scan: Volume, mask: Uint8Array): Volume {
+  return { ...cloneGrid(scan), data: mask };
+}

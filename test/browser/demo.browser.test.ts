@@ -1,0 +1,154 @@
+// The demo page (examples/browser), production-built and driven in headless Chromium: it segments
+// the synthetic volume with a checkpoint trained in Node and agrees with Node's segmentation, the
+// overlay is visible in a screenshot, the mask downloads as NIfTI, scans open from a drop or the
+// file picker, it trains live with a loss plot, and without WebGPU it says so.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../../src/index.js';
+import { checkpointBytes } from '../../src/io/checkpoint.js';
+import { decodeVolume, encodeMhd, encodeVolume } from '../../src/io/index.js';
+import { lossLineColour } from '../../examples/browser/loss-plot.js';
+import { newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
+import { overlayRgb } from '../../examples/browser/viewer.js';
+import { findChromium, launchChromium, openDemo, runTask, startDemoSession, waitReady, type DemoSession } from './browser.js';
+
+const chromiumPath = findChromium().path;
+
+/** Pixels where the overlay's red clearly dominates (grey levels have r = g = b). */
+function overlayPixels(rgba: ArrayLike<number>): number {
+  let n = 0;
+  const [r, g, b] = overlayRgb;
+  const margin = (r - Math.max(g, b)) / 4;
+  for (let p = 0; p < rgba.length; p += 4) if (rgba[p]! - Math.max(rgba[p + 1]!, rgba[p + 2]!) > margin) n++;
+  return n;
+}
+
+/** A canvas's RGBA pixels; runs in the page (playwright serialises the function). */
+function canvasPixels(c: HTMLElement): number[] {
+  if (!(c instanceof HTMLCanvasElement)) throw new Error('not a canvas');
+  return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+}
+
+describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
+  let session: DemoSession;
+  let dir: string;
+  let trained: ModelState;
+  let checkpointPath: string;
+
+  beforeAll(async () => {
+    session = await startDemoSession();
+    dir = session.dir;
+    // A briefly trained model from Node: the page must load it and segment exactly as Node does.
+    await init();
+    trained = newModel();
+    await train(trained, 15, () => {});
+    checkpointPath = join(dir, 'node-trained.safetensors');
+    writeFileSync(checkpointPath, await checkpointBytes(trained.model, { optimizer: trained.optimizer, iteration: trained.iteration, config: trained.model.config }));
+  }, 300_000);
+
+  afterAll(() => session?.close());
+
+  it('says WebGPU is missing instead of showing a blank page', async () => {
+    const plain = await launchChromium({ webgpu: false });
+    try {
+      const { page } = await openDemo(plain, session.served.url, 'no-webgpu');
+      expect(await page.isVisible('#no-webgpu')).toBe(true);
+      expect(await page.textContent('#no-webgpu')).toMatch(/WebGPU is not available/);
+      expect(await page.isVisible('#app')).toBe(false);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  describe('with WebGPU', () => {
+    let page: Page;
+    let log: string[];
+
+    beforeAll(async () => {
+      ({ page, log } = await openDemo(session.browser, session.served.url));
+    }, 180_000);
+
+    it('loads a checkpoint, segments the synthetic volume as Node does, and shows the overlay', async () => {
+      await page.setInputFiles('#checkpoint-file', checkpointPath);
+      await waitReady(page, log);
+      expect(await page.textContent('#model-info')).toContain('node-trained.safetensors');
+      await runTask(page, '#synthetic', log);
+      await runTask(page, '#segment', log);
+      expect(await page.getAttribute('#app', 'data-segmentations')).toBe('1');
+
+      const voxels = Number(await page.textContent('#voxels'));
+      const ml = Number(await page.textContent('#volume-ml'));
+      const { scan } = syntheticScan(Number(await page.inputValue('#seed')));
+      const node = await segmentScan(trained, scan);
+      expect(voxels).toBeGreaterThan(0);
+      // Same weights, same input: only voxels within float rounding of the threshold may differ.
+      expect(Math.abs(voxels - node.foregroundVoxels)).toBeLessThanOrEqual(Math.max(2, 0.01 * node.foregroundVoxels));
+      expect(ml).toBeCloseTo((voxels * scan.spacing[0] * scan.spacing[1] * scan.spacing[2]) / 1000, 3);
+
+      // The overlay is in the canvases...
+      const inCanvases: number[] = [];
+      for (const c of await page.locator('#viewer canvas').all()) inCanvases.push(overlayPixels(await c.evaluate(canvasPixels)));
+      expect(inCanvases.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      // ...and on screen.
+      const shot = PNG.sync.read(await page.locator('#viewer').screenshot());
+      const onScreen = overlayPixels(shot.data);
+      console.log(`demo: ${voxels} foreground voxels (Node: ${node.foregroundVoxels}), ${ml} mL, ${onScreen} overlay pixels on screen`);
+      expect(onScreen).toBeGreaterThan(100);
+      writeFileSync(join(dir, 'viewer.png'), PNG.sync.write(shot));
+    });
+
+    it('downloads the mask as NIfTI on the scan grid', async () => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('#download-mask')]);
+      expect(file.suggestedFilename()).toMatch(/-mask\.nii\.gz$/);
+      const mask = decodeVolume(readFileSync((await file.path())!), file.suggestedFilename());
+      const { scan } = syntheticScan(Number(await page.inputValue('#seed')));
+      expect(mask.shape).toEqual(scan.shape);
+      expect(mask.spacing).toEqual(scan.spacing);
+      let fg = 0;
+      for (const v of mask.data) fg += v ? 1 : 0;
+      expect(fg).toBe(Number(await page.textContent('#voxels')));
+    });
+
+    it('opens a dropped NIfTI and a picked .mhd with its data file', async () => {
+      const small = syntheticScan(3, [8, 16, 16]).scan;
+      const nii = encodeVolume(small, 'dropped.nii.gz');
+      const dataTransfer = await page.evaluateHandle((bytes) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], 'dropped.nii.gz'));
+        return dt;
+      }, [...nii]);
+      await page.dispatchEvent('body', 'drop', { dataTransfer });
+      await page.waitForFunction(() => document.getElementById('scan-info')!.textContent!.startsWith('dropped.nii.gz'));
+      await waitReady(page, log);
+      expect(await page.textContent('#scan-info')).toContain(small.shape.join(' × '));
+
+      const { header, data } = encodeMhd(small, 'picked.raw');
+      writeFileSync(join(dir, 'picked.mhd'), header);
+      writeFileSync(join(dir, 'picked.raw'), data);
+      await page.setInputFiles('#scan-file', [join(dir, 'picked.mhd'), join(dir, 'picked.raw')]);
+      await page.waitForFunction(() => document.getElementById('scan-info')!.textContent!.startsWith('picked.mhd'));
+      await waitReady(page, log);
+      await runTask(page, '#segment', log);
+      const node = await segmentScan(trained, small);
+      expect(Math.abs(Number(await page.textContent('#voxels')) - node.foregroundVoxels)).toBeLessThanOrEqual(Math.max(2, 0.01 * node.foregroundVoxels));
+    });
+
+    it('trains live and plots the loss', async () => {
+      const before = Number((await page.textContent('#model-info'))!.match(/(\d+) iterations trained/)![1]);
+      await page.fill('#iterations', '2');
+      await runTask(page, '#train', log);
+      expect(await page.textContent('#model-info')).toContain(`${before + 2} iterations trained`);
+      expect(await page.textContent('#status')).toMatch(/Dice loss 0\.\d+/);
+      const lineColour = [1, 3, 5].map((i) => parseInt(lossLineColour.slice(i, i + 2), 16));
+      const plot = await page.locator('#loss-plot').evaluate(canvasPixels);
+      let linePixels = 0;
+      for (let p = 0; p < plot.length; p += 4) {
+        if (Math.abs(plot[p]! - lineColour[0]!) + Math.abs(plot[p + 1]! - lineColour[1]!) + Math.abs(plot[p + 2]! - lineColour[2]!) < 40) linePixels++;
+      }
+      expect(linePixels).toBeGreaterThan(10);
+    });
+  });
+});
