@@ -91,6 +91,16 @@ function copyKernel(wg: number): CopyVariant {
   };
 }
 
+function copyScalarKernel(wg: number): CopyVariant {
+  return {
+    label: `copy kernel, 1 f32/invocation, WG ${wg}`,
+    kernel: 'bench_copy.copyScalar',
+    constants: { WG: wg },
+    run: (ctx, src, dst, n) =>
+      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry: 'copyScalar', bindings: { srcScalar: src, dstScalar: dst }, params: { n: 4 * n, stride: 0 }, constants: { WG: wg }, workgroups: ctx.grid(4 * n, wg) }),
+  };
+}
+
 function copyLoopKernel(groups: number, wg = 256): CopyVariant {
   return {
     label: `copy kernel, grid-stride loop, ${groups}×${wg} invocations`,
@@ -105,6 +115,7 @@ const copyVariants: CopyVariant[] = [
   copyKernel(64),
   copyKernel(256),
   copyKernel(1024),
+  copyScalarKernel(256),
   copyLoopKernel(8),
   copyLoopKernel(32),
   copyLoopKernel(128),

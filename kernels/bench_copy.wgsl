@@ -1,7 +1,7 @@
 // Bench only (bench/ceiling.ts): the adapter's memory-bandwidth ceiling, and an empty kernel for
 // the dispatch overhead. Bytes moved = bytes read + bytes written = 2 · buffer size.
 struct Params {
-  /** vec4 elements to copy. */
+  /** Elements to copy (vec4s; f32s for copyScalar). */
   n: u32,
   /** Threads in the whole grid: the stride of the grid-stride loop. */
   stride: u32,
@@ -19,6 +19,17 @@ fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
   dst[i] = src[i];
+}
+
+// One f32 per invocation, as the elementwise ops are written: what such a kernel can stream.
+@group(0) @binding(3) var<storage, read> srcScalar: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dstScalar: array<f32>;
+
+@compute @workgroup_size(WG)
+fn copyScalar(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  dstScalar[i] = srcScalar[i];
 }
 
 // A fixed grid that loops over the buffer: fewer, longer invocations (less per-workgroup cost on a
