@@ -1,16 +1,27 @@
 // The browser demo (examples/browser): `vite` serves it, `vite build` bundles it into examples/out/browser.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 const repo = fileURLToPath(new URL('./', import.meta.url));
 
-/** The library imports its WGSL from src/generated (git-ignored): make it fresh before Vite reads src. */
+/**
+ * The library imports its WGSL from src/generated (git-ignored): make it fresh before Vite reads src,
+ * and again whenever a kernel changes under the dev server (which then reloads the page).
+ */
 function generateKernels(): Plugin {
+  const generate = (): void => {
+    execFileSync(process.execPath, ['scripts/gen-kernels.mjs'], { cwd: repo, stdio: 'inherit' });
+  };
   return {
     name: 'voxgpu-generate-kernels',
-    buildStart() {
-      execFileSync(process.execPath, ['scripts/gen-kernels.mjs'], { cwd: repo, stdio: 'inherit' });
+    buildStart: generate,
+    configureServer(server) {
+      server.watcher.add(join(repo, 'kernels'));
+      server.watcher.on('change', (file) => {
+        if (file.endsWith('.wgsl')) generate();
+      });
     },
   };
 }
