@@ -30,10 +30,13 @@ it('V-Net gradients match finite differences of the whole network', async () => 
       p.ctx.upload(p.buffer, data);
       return (await lossOf()).item();
     };
-    const fd = ((await at(orig + h)) - (await at(orig - h))) / (2 * h);
+    const [up, down] = [await at(orig + h), await at(orig - h)];
+    const fd = (up - down) / (2 * h);
     await at(orig);
     report.push(`${name}: ${g[k]} vs ${fd}`);
-    expect(Math.abs(g[k]! - fd) / Math.abs(fd), name).toBeLessThan(0.05);
+    // Allowed: 3% plus the float32 rounding of the two losses, divided by the step.
+    const roundoff = (4 * 2 ** -24 * Math.abs(up)) / h;
+    expect(Math.abs(g[k]! - fd), name).toBeLessThan(0.03 * Math.abs(fd) + roundoff);
   }
   expect(report).toHaveLength(10);
 });
