@@ -185,7 +185,7 @@ function noWebGpu(reason: string): void {
 
 async function start(): Promise<void> {
   if (!window.isSecureContext) return noWebGpu('The page is not in a secure context (plain http from a host other than localhost).');
-  if (!('gpu' in navigator)) return noWebGpu('This browser has no navigator.gpu.');
+  if (!navigator.gpu) return noWebGpu('This browser has no navigator.gpu.');
   try {
     // 'browser': navigator.gpu only; never the library's Node (Dawn) fallback.
     await init({ adapter: 'browser' });

@@ -1,17 +1,18 @@
 // The demo page (examples/browser), production-built and driven in headless Chromium: it segments
 // the synthetic volume with a checkpoint trained in Node and agrees with Node's segmentation, the
 // overlay is visible in a screenshot, the mask downloads as NIfTI, scans open from a drop or the
-// file picker, it trains live with a loss plot, and without WebGPU it says so.
+// file picker, it trains live with a loss plot, its checkpoints load in Node, and without WebGPU it
+// says so.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
-import { checkpointBytes } from '../../src/io/checkpoint.js';
+import { checkpointBytes, checkpointInfo } from '../../src/io/checkpoint.js';
 import { decodeVolume, encodeMhd, encodeVolume } from '../../src/io/index.js';
 import { lossLineColour } from '../../examples/browser/loss-plot.js';
-import { newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
+import { disposeModel, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
 import { overlayRgb } from '../../examples/browser/viewer.js';
 import { findChromium, launchChromium, openDemo, runTask, startDemoSession, waitReady, type DemoSession } from './browser.js';
 
@@ -149,6 +150,20 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
         if (Math.abs(plot[p]! - lineColour[0]!) + Math.abs(plot[p + 1]! - lineColour[1]!) + Math.abs(plot[p + 2]! - lineColour[2]!) < 40) linePixels++;
       }
       expect(linePixels).toBeGreaterThan(10);
+    });
+
+    it('saves a checkpoint that Node loads, optimizer state included', async () => {
+      const iterations = Number((await page.textContent('#model-info'))!.match(/(\d+) iterations trained/)![1]);
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('#save-checkpoint')]);
+      const bytes = new Uint8Array(readFileSync((await file.path())!));
+      const loaded = modelFromCheckpoint(bytes, file.suggestedFilename());
+      try {
+        expect(loaded.iteration).toBe(iterations);
+        expect(JSON.parse(checkpointInfo(bytes).metadata.optimizer!).type).toBe('Adam');
+        expect(loaded.optimizer.stateDict().tensors.size).toBeGreaterThan(0);
+      } finally {
+        disposeModel(loaded);
+      }
     });
   });
 });
