@@ -16,11 +16,16 @@
 // along W. Tap counts/strides along W are then override constants so every row index folds to a
 // constant. No workgroup memory, no barriers, loops left as loops.
 
+// Register arrays have these fixed sizes, and every loop over them runs to the fixed size with the
+// override bound as a guard inside: Mesa's NIR then always unrolls it (a loop whose counter indexes
+// an array of its trip count) and keeps the tile in registers. A loop it does not unroll turns
+// the whole tile into memory traffic, 5-10x slower.
+const MAXCO: u32 = 16u;   // COT at most
+const MAXCO4: u32 = 4u;   // MAXCO / 4
+const MAXXV: u32 = 4u;    // XV at most
 const MAXV: u32 = 8u;     // vec4s in a row buffer
-const MAXF: u32 = 32u;    // floats in a row buffer (4 * MAXV)
-const MAXACC: u32 = 32u;  // vec4 accumulators (COT * XV)
-const MAXXV: u32 = 4u;
-const MAXGACC: u32 = 64u; // weightGrad accumulators (COT * TW)
+const MAXTW: u32 = 8u;    // TW at most on the weightGrad fast path
+const MAXKHT: u32 = 8u;   // KHT at most
 
 override WG: u32 = 64u;
 override COT: u32 = 8u;   // output channels per invocation (weightGrad: lhs channels), multiple of 4
@@ -32,6 +37,7 @@ override DWI: u32 = 1u;   // source dilation along W
 override OFFMOD: u32 = 0u; // first source position of a row segment, mod 4
 override NV: u32 = 1u;    // vec4s per row segment
 override BIAS: u32 = 0u;
+override KHT: u32 = 1u;   // weightGrad fast path: taps along H per invocation
 
 struct ConvParams {
   total: u32,
@@ -93,26 +99,34 @@ struct GradParams {
 @group(0) @binding(11) var<storage, read_write> partial: array<f32>;
 @group(0) @binding(12) var<uniform> gp: GradParams;
 
-alias Row = array<f32, MAXF>;
+alias Row = array<vec4<f32>, MAXV>;
 
 // NV vec4s of a source row from vec4 index `first` on (zeros outside [0, len4): padding).
 fn loadRow(rowStart4: u32, first: i32, len4: i32) -> Row {
   var r: Row;
-  for (var v = 0u; v < NV; v++) {
+  for (var v = 0u; v < MAXV; v++) {
     let c = first + i32(v);
-    let inside = c >= 0 && c < len4;
-    let q = select(vec4<f32>(0.0), src4[rowStart4 + u32(select(0, c, inside))], inside);
-    r[4u * v] = q.x;
-    r[4u * v + 1u] = q.y;
-    r[4u * v + 2u] = q.z;
-    r[4u * v + 3u] = q.w;
+    let inside = v < NV && c >= 0 && c < len4;
+    if (v < NV) { r[v] = select(vec4<f32>(0.0), src4[rowStart4 + u32(select(0, c, inside))], inside); }
   }
   return r;
 }
 
-// Four positions SWI apart from row index i.
+// Four positions SWI apart from element i of the row (i folds to a constant once the caller's
+// small loops unroll).
 fn rowTap(r: ptr<function, Row>, i: u32) -> vec4<f32> {
-  return vec4<f32>((*r)[i], (*r)[i + SWI], (*r)[i + 2u * SWI], (*r)[i + 3u * SWI]);
+  let j = vec4<u32>(i, i + SWI, i + 2u * SWI, i + 3u * SWI);
+  return vec4<f32>((*r)[j.x / 4u][j.x % 4u], (*r)[j.y / 4u][j.y % 4u], (*r)[j.z / 4u][j.z % 4u], (*r)[j.w / 4u][j.w % 4u]);
+}
+
+// Moves the row DWI elements to the left: the next tap along W reads the same constant indices,
+// so the tap loop needs no unrolling (an unrolled tap loop with large tiles defeats the compiler).
+fn nextTap(r: ptr<function, Row>) {
+  for (var s = 0u; s < DWI; s++) {
+    for (var v = 0u; v < MAXV; v++) {
+      if (v < NV) { (*r)[v] = vec4<f32>((*r)[v].yzw, select(0.0, (*r)[min(v + 1u, MAXV - 1u)].x, v + 1u < NV)); }
+    }
+  }
 }
 
 fn srcAt(rowStart: u32, pos: i32, len: i32) -> f32 {
@@ -120,20 +134,20 @@ fn srcAt(rowStart: u32, pos: i32, len: i32) -> f32 {
   return select(0.0, src[rowStart + u32(select(0, pos, inside))], inside);
 }
 
-alias Acc = array<vec4<f32>, MAXACC>;
+alias Acc = array<array<vec4<f32>, MAXXV>, MAXCO>;
 alias XTile = array<vec4<f32>, MAXXV>;
 
 // acc[u][v] += w[u] · x[v] for the COT weights of one tap.
 fn fmaTile(acc: ptr<function, Acc>, tap: u32, xs: ptr<function, XTile>) {
-  for (var q = 0u; q < COT / 4u; q++) {
-    let w = packed4[tap * (COT / 4u) + q];
-    for (var v = 0u; v < XV; v++) {
-      let x = (*xs)[v];
-      let a = 4u * q * XV + v;
-      (*acc)[a] = fma(vec4<f32>(w.x), x, (*acc)[a]);
-      (*acc)[a + XV] = fma(vec4<f32>(w.y), x, (*acc)[a + XV]);
-      (*acc)[a + 2u * XV] = fma(vec4<f32>(w.z), x, (*acc)[a + 2u * XV]);
-      (*acc)[a + 3u * XV] = fma(vec4<f32>(w.w), x, (*acc)[a + 3u * XV]);
+  var w: array<vec4<f32>, MAXCO4>;
+  for (var q = 0u; q < MAXCO4; q++) {
+    if (q < COT / 4u) { w[q] = packed4[tap * (COT / 4u) + q]; }
+  }
+  for (var u = 0u; u < MAXCO; u++) {
+    if (u >= COT) { continue; }
+    let wu = vec4<f32>(w[u / 4u][u % 4u]);
+    for (var v = 0u; v < MAXXV; v++) {
+      if (v < XV) { (*acc)[u][v] = fma(wu, (*xs)[v], (*acc)[u][v]); }
     }
   }
 }
@@ -153,11 +167,11 @@ fn convolve(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   let m0 = wt * 4u * XV;
 
   var acc: Acc;
-  for (var u = 0u; u < COT; u++) {
+  for (var u = 0u; u < MAXCO; u++) {
     let co = cb * COT + u;
     var b = 0.0;
-    if (BIAS == 1u) { b = select(0.0, bias[min(co, cp.outChannels - 1u)], co < cp.outChannels); }
-    for (var v = 0u; v < XV; v++) { acc[u * XV + v] = vec4<f32>(b); }
+    if (BIAS == 1u && u < COT) { b = select(0.0, bias[min(co, cp.outChannels - 1u)], co < cp.outChannels); }
+    for (var v = 0u; v < MAXXV; v++) { acc[u][v] = vec4<f32>(b); }
   }
 
   let size = vec3<i32>(cp.srcSize.xyz);
@@ -178,17 +192,22 @@ fn convolve(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         if (ROW == 1u) {
           var row = loadRow(rowStart / 4u, (sw0 - i32(OFFMOD)) / 4, i32(cp.srcSize.w));
           for (var tw = 0u; tw < TW; tw++) {
-            for (var v = 0u; v < XV; v++) { xs[v] = rowTap(&row, OFFMOD + 4u * v * SWI + tw * DWI); }
+            for (var v = 0u; v < MAXXV; v++) {
+              if (v < XV) { xs[v] = rowTap(&row, OFFMOD + 4u * v * SWI); }
+            }
             fmaTile(&acc, tap0 + tw, &xs);
+            nextTap(&row);
           }
         } else {
           for (var tw = 0u; tw < cp.taps.z; tw++) {
             let p0 = sw0 + i32(tw) * cp.srcDil.z;
-            for (var v = 0u; v < XV; v++) {
+            for (var v = 0u; v < MAXXV; v++) {
               let p = p0 + i32(4u * v) * cp.srcStride.z;
               let s = cp.srcStride.z;
-              xs[v] = vec4<f32>(srcAt(rowStart, p, size.z), srcAt(rowStart, p + s, size.z),
-                                srcAt(rowStart, p + 2 * s, size.z), srcAt(rowStart, p + 3 * s, size.z));
+              if (v < XV) {
+                xs[v] = vec4<f32>(srcAt(rowStart, p, size.z), srcAt(rowStart, p + s, size.z),
+                                  srcAt(rowStart, p + 2 * s, size.z), srcAt(rowStart, p + 3 * s, size.z));
+              }
             }
             fmaTile(&acc, tap0 + tw, &xs);
           }
@@ -199,15 +218,14 @@ fn convolve(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
   let od = cp.outPhase.x + cp.outStride.x * qd;
   let oh = cp.outPhase.y + cp.outStride.y * qh;
-  for (var u = 0u; u < COT; u++) {
+  for (var u = 0u; u < MAXCO; u++) {
     let co = cb * COT + u;
-    if (co >= cp.outChannels) { break; }
     let base = (((n * cp.outChannels + co) * cp.outSize.x + od) * cp.outSize.y + oh) * cp.outSize.z + cp.outPhase.z;
-    for (var v = 0u; v < XV; v++) {
-      let a = acc[u * XV + v];
+    for (var v = 0u; v < MAXXV; v++) {
+      let a = acc[u][v];
       for (var e = 0u; e < 4u; e++) {
         let q = m0 + 4u * v + e;
-        if (q < cp.count.z) { out[base + cp.outStride.z * q] = a[e]; }
+        if (u < COT && v < XV && co < cp.outChannels && q < cp.count.z) { out[base + cp.outStride.z * q] = a[e]; }
       }
     }
   }
@@ -249,20 +267,25 @@ fn weightGrad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   rest = rest / gp.tapTiles;
   let ab = rest % gp.kernel.w;
   let chunk = rest / gp.kernel.w;
-  // Fast path: all taps along W in registers; otherwise one tap per invocation.
+  // Fast path: a tile of KHT taps along H times all taps along W, which share each lhs load;
+  // otherwise one tap per invocation.
   var kw = 0u;
-  var khd = tap;
-  if (ROW == 0u) {
+  var kh0 = 0u;
+  var kd = 0u;
+  if (ROW == 1u) {
+    let khBlocks = (gp.kernel.y + KHT - 1u) / KHT;
+    kh0 = (tap % khBlocks) * KHT;
+    kd = tap / khBlocks;
+  } else {
     kw = tap % gp.kernel.z;
-    khd = tap / gp.kernel.z;
+    kh0 = (tap / gp.kernel.z) % gp.kernel.y;
+    kd = tap / (gp.kernel.z * gp.kernel.y);
   }
-  let kh = khd % gp.kernel.y;
-  let kd = khd / gp.kernel.y;
   let a0 = ab * COT;
   let plane = gp.lhsSize.y * gp.lhsSize.z * gp.lhsSize.w;
   let srcW = i32(gp.srcSize.w);
 
-  var acc: array<f32, MAXGACC>;
+  var acc: array<array<array<f32, MAXTW>, MAXKHT>, MAXCO>;
   let rowEnd = min(gp.rows, (chunk + 1u) * gp.chunkRows);
   for (var r = chunk * gp.chunkRows; r < rowEnd; r++) {
     let oh = r % gp.lhsSize.z;
@@ -270,37 +293,56 @@ fn weightGrad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let od = r2 % gp.lhsSize.y;
     let n = r2 / gp.lhsSize.y;
     let sd = i32(od) * gp.stride.x - gp.padding.x + i32(kd) * gp.dilation.x;
-    let sh = i32(oh) * gp.stride.y - gp.padding.y + i32(kh) * gp.dilation.y;
-    if (sd < 0 || sd >= i32(gp.srcSize.y) || sh < 0 || sh >= i32(gp.srcSize.z)) { continue; }
-    let srcRow = (((n * gp.srcSize.x + b) * gp.srcSize.y + u32(sd)) * gp.srcSize.z + u32(sh)) * gp.srcSize.w;
+    if (sd < 0 || sd >= i32(gp.srcSize.y)) { continue; }
+    let srcPlane = ((n * gp.srcSize.x + b) * gp.srcSize.y + u32(sd)) * gp.srcSize.z;
+    let sh0 = i32(oh) * gp.stride.y - gp.padding.y + i32(kh0) * gp.dilation.y;
     let lhsRow = (((n * gp.lhsSize.x + a0) * gp.lhsSize.y + od) * gp.lhsSize.z + oh) * gp.lhsSize.w;
     if (ROW == 1u) {
       for (var w4 = 0u; w4 < gp.lhsSize.w / 4u; w4++) {
-        let first = i32(4u * w4) * gp.stride.z - gp.padding.z;
-        var row = loadRow(srcRow / 4u, (first - i32(OFFMOD)) / 4, srcW / 4);
-        for (var a = 0u; a < COT; a++) {
+        let first = (i32(4u * w4) * gp.stride.z - gp.padding.z - i32(OFFMOD)) / 4;
+        var rows: array<Row, MAXKHT>;
+        for (var j = 0u; j < MAXKHT; j++) {
+          let sh = sh0 + i32(j) * gp.dilation.y;
+          let inside = j < KHT && kh0 + j < gp.kernel.y && sh >= 0 && sh < i32(gp.srcSize.z);
+          // An empty row length reads zeros for taps outside the kernel or the volume.
+          rows[j] = loadRow((srcPlane + u32(select(0, sh, inside))) * gp.srcSize.w / 4u, first, select(0, srcW / 4, inside));
+        }
+        for (var a = 0u; a < MAXCO; a++) {
+          if (a >= COT) { continue; }
           let inside = a0 + a < gp.lhsSize.x;
           let g = select(vec4<f32>(0.0), lhs4[select(0u, (lhsRow + a * plane) / 4u + w4, inside)], inside);
-          for (var tw = 0u; tw < TW; tw++) {
-            acc[a * TW + tw] += dot(g, rowTap(&row, OFFMOD + tw * DWI));
+          for (var j = 0u; j < MAXKHT; j++) {
+            if (j >= KHT) { continue; }
+            var shifted = rows[j];
+            for (var tw = 0u; tw < MAXTW; tw++) {
+              if (tw < TW) {
+                acc[a][j][tw] += dot(g, rowTap(&shifted, OFFMOD));
+                nextTap(&shifted);
+              }
+            }
           }
         }
       }
-    } else {
+    } else if (sh0 >= 0 && sh0 < i32(gp.srcSize.z)) {
+      let srcRow = (srcPlane + u32(sh0)) * gp.srcSize.w;
       for (var ow = 0u; ow < gp.lhsSize.w; ow++) {
         let x = srcAt(srcRow, i32(ow) * gp.stride.z - gp.padding.z + i32(kw) * gp.dilation.z, srcW);
-        for (var a = 0u; a < COT; a++) {
-          acc[a] = fma(lhsAt(lhsRow + a * plane + ow, a0 + a < gp.lhsSize.x), x, acc[a]);
+        for (var a = 0u; a < MAXCO; a++) {
+          if (a < COT) { acc[a][0][0] = fma(lhsAt(lhsRow + a * plane + ow, a0 + a < gp.lhsSize.x), x, acc[a][0][0]); }
         }
       }
     }
   }
 
   let taps = gp.kernel.x * gp.kernel.y * gp.kernel.z;
+  let tapsH = select(1u, KHT, ROW == 1u);
   let tapsW = select(1u, TW, ROW == 1u);
-  for (var a = 0u; a < COT; a++) {
-    if (a0 + a >= gp.lhsSize.x) { break; }
-    let base = ((chunk * gp.lhsSize.x + a0 + a) * gp.srcSize.x + b) * taps + (kd * gp.kernel.y + kh) * gp.kernel.z + kw;
-    for (var tw = 0u; tw < tapsW; tw++) { partial[base + tw] = acc[a * tapsW + tw]; }
+  for (var a = 0u; a < MAXCO; a++) {
+    for (var j = 0u; j < MAXKHT; j++) {
+      let base = ((chunk * gp.lhsSize.x + a0 + a) * gp.srcSize.x + b) * taps + (kd * gp.kernel.y + kh0 + j) * gp.kernel.z + kw;
+      for (var tw = 0u; tw < MAXTW; tw++) {
+        if (a < COT && j < tapsH && kh0 + j < gp.kernel.y && tw < tapsW && a0 + a < gp.lhsSize.x) { partial[base + tw] = acc[a][j][tw]; }
+      }
+    }
   }
 }

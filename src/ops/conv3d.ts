@@ -11,14 +11,16 @@ import { checkBindable, conv3dShape, type Conv3dOptions, type ConvGeometry } fro
 import { sum } from './reduce.js';
 
 /**
- * Register tiles (override constants of kernels/conv3d.wgsl): output channels per invocation
- * (weightGrad: channels of the small tensor) and vec4s of positions along W. Tuned on llvmpipe.
+ * Register tiles (override constants of kernels/conv3d.wgsl), tuned on llvmpipe where ~100
+ * accumulators per invocation pay best: `convolve` keeps COT output channels × 4·XV positions
+ * along W (XV up to maxXV, fit to the row), weightGrad COT channels × KHT × kW taps.
  */
-export const convTiles = { COT: 8, XV: 1, WG: 64 };
+export const convTiles = { COT: 8, maxXV: 4, WG: 64 };
+export const gradTiles = { COT: 8, KHT: 5 };
 /** Row buffer of the fast path, in vec4s (MAXV in the kernel). */
 const maxRowVec4s = 8;
-/** weightGrad accumulators per invocation (MAXGACC in the kernel). */
-const maxGradAccumulators = 64;
+/** Taps along W the weightGrad fast path keeps in registers (MAXTW in the kernel). */
+const maxGradTaps = 8;
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
 const gradInvocations = 4096;
 
@@ -78,6 +80,17 @@ function fastRow(srcW: number, w: DimPlan, xv: number): Record<string, number> |
   return { ROW: 1, TW: w.taps, SWI: w.srcStride, DWI: w.srcDil, OFFMOD: offmod, NV: nv };
 }
 
+/** The widest position tile that wastes least on the row's end, on the fast path where it fits. */
+function positionTile(srcW: number, w: DimPlan): { XV: number; fast: Record<string, number> | null } {
+  let best = { XV: 1, fast: fastRow(srcW, w, 1) };
+  for (let XV = 2; XV <= convTiles.maxXV && 4 * (XV - 1) < w.count; XV++) {
+    const fast = fastRow(srcW, w, XV);
+    const padded = (v: number): number => Math.ceil(w.count / (4 * v)) * v;
+    if ((fast || !best.fast) && padded(XV) <= padded(best.XV)) best = { XV, fast };
+  }
+  return best;
+}
+
 const vec4 = (a: number, b: number, c: number, d = 0): number[] => [a, b, c, d];
 
 /**
@@ -100,7 +113,7 @@ export function convolve(
   const outShape = [N, Cout, ...outSpatial];
   checkBindable(op, 'output', outShape);
   const out = empty(outShape);
-  const { XV, WG } = convTiles;
+  const { WG } = convTiles;
   const COT = Cout <= 4 ? 4 : convTiles.COT;
   const blocks = Math.ceil(Cout / COT);
   const plans = [0, 1, 2].map((i) => (transposed ? transposedPlan : forwardPlan)(outSpatial[i]!, g, i));
@@ -131,9 +144,9 @@ export function convolve(
           constants: { COT, WG },
           workgroups: ctx.grid(packedSize, WG),
         });
+        const { XV, fast } = positionTile(srcSize[2]!, pw);
         const wTiles = Math.ceil(pw.count / (4 * XV));
         const total = N * blocks * pd.count * ph.count * wTiles;
-        const fast = fastRow(srcSize[2]!, pw, XV);
         ctx.dispatch({
           op,
           kernel: 'conv3d',
@@ -179,10 +192,11 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
   const weightShape = [A, B, KD, KH, KW];
   const size = A * B * KD * KH * KW;
   const { WG } = convTiles;
-  const COT = A <= 4 ? 4 : convTiles.COT;
+  const COT = A <= 4 ? 4 : gradTiles.COT;
+  const KHT = Math.min(KH, gradTiles.KHT);
   const w: DimPlan = forwardPlan(0, g, 2)[0]!;
-  const fast = GW % 4 === 0 && COT * KW <= maxGradAccumulators ? fastRow(SW, w, 1) : null;
-  const tapTiles = KD * KH * (fast ? 1 : KW);
+  const fast = GW % 4 === 0 && KW <= maxGradTaps ? fastRow(SW, w, 1) : null;
+  const tapTiles = KD * (fast ? Math.ceil(KH / KHT) : KH * KW);
   const aBlocks = Math.ceil(A / COT);
   const tiles = B * tapTiles * aBlocks;
   const rows = N * GD * GH;
@@ -209,7 +223,7 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
       padding: vec4(...g.padding),
       dilation: vec4(...g.dilation),
     },
-    constants: { COT, WG, ...(fast ?? { ROW: 0 }) },
+    constants: { COT, WG, ...(fast ? { ...fast, KHT } : { ROW: 0 }) },
     workgroups: ctx.grid(total, WG),
   });
   const summed = chunks === 1 ? partial : sum(partial, 0);
