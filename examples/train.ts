@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
-import { init, VNet, SGD, Adam, StepLR, fit, segment, syntheticCase, dice, renderSlices, type HostBatch, type LossKind, type Optimizer } from '../src/index.js';
+import { init, zscore, VNet, SGD, Adam, StepLR, fit, segment, syntheticCase, dice, renderSlices, type HostBatch, type LossKind, type Optimizer } from '../src/index.js';
 import { trainingProgress } from '../src/cli/progress.js';
 import { saveCheckpoint } from '../src/node.js';
 
@@ -62,7 +62,8 @@ function batch(seeds: number[]): { image: Float32Array; labels: Float32Array } {
   const labels = new Float32Array(seeds.length * voxels);
   seeds.forEach((s, i) => {
     const c = syntheticCase(s, shape);
-    image.set(c.image, i * voxels);
+    // z-scored like every scan `voxgpu segment` sees, so this checkpoint works there too.
+    image.set(zscore(c.image), i * voxels);
     labels.set(c.label, i * voxels);
   });
   return { image, labels };
@@ -113,7 +114,7 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
   const heldOutDice: number[] = [];
   for (let k = 0; k < opts.evalCases; k++) {
     const c = syntheticCase(2_000_000_000 + k, shape);
-    const seg = await segment(model, c.image, shape);
+    const seg = await segment(model, zscore(c.image), shape);
     heldOutDice.push(dice(seg.mask, c.label));
   }
   return { model, heldOutDice, seconds };
@@ -125,7 +126,7 @@ function mean(xs: number[]): number {
 
 async function writeFigure(model: VNet, path: string): Promise<void> {
   const c = syntheticCase(2_000_000_000, shape);
-  const seg = await segment(model, c.image, shape);
+  const seg = await segment(model, zscore(c.image), shape);
   const img = renderSlices(c.image, shape, seg.mask, c.label, Math.max(1, Math.round(256 / Math.max(...shape))));
   const png = new PNG({ width: img.width, height: img.height });
   png.data.set(img.rgba);

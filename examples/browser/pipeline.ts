@@ -1,13 +1,12 @@
 // The demo's work, with no DOM: the model, live training on synthetic volumes, and segmentation of a
 // scan on its own grid (the same steps as `voxgpu segment`: resample to the model's spacing,
 // z-score, sliding windows, mask back onto the scan's grid).
-import { zscore } from '../../src/data/intensity.js';
-import { resampleToGrid, resampleToSpacing } from '../../src/data/resample.js';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { checkpointInfo, loadCheckpointBytes } from '../../src/io/checkpoint.js';
 import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type Volume } from '../../src/io/volume.js';
 import { fit, type HostBatch } from '../../src/nn/fit.js';
-import { segment } from '../../src/nn/segment.js';
+import { zscore } from '../../src/data/intensity.js';
+import { segmentVolume } from '../../src/nn/segment-volume.js';
 import { VNet, type VNetOptions } from '../../src/nn/vnet.js';
 import { Adam } from '../../src/optim/adam.js';
 
@@ -37,16 +36,10 @@ export function newModel(options: VNetOptions = demoModelOptions, source = 'rand
   return { model, optimizer: new Adam(model.parameters(), { lr: 3e-3 }), iteration: 0, losses: [], source };
 }
 
-/**
- * Frees a model's GPU memory: parameters, their gradients and the optimizer's moments (the library has
- * no Module.dispose yet).
- */
+/** Frees a model's GPU memory: parameters, their gradients and the optimizer's moments. */
 export function disposeModel(s: ModelState): void {
-  for (const p of s.model.parameters()) {
-    p.grad?.dispose();
-    p.dispose();
-  }
-  for (const t of s.optimizer.stateDict().tensors.values()) t.dispose();
+  s.model.dispose();
+  s.optimizer.dispose();
 }
 
 /** A model built from a checkpoint's saved configuration, with its weights (and Adam state, if any). */
@@ -108,15 +101,8 @@ export interface ScanSegmentation {
 /** Segments a scan and returns the mask on the scan's own grid. */
 export async function segmentScan(s: ModelState, scan: Volume, spacing: Vec3 = defaultSpacing): Promise<ScanSegmentation> {
   const t0 = performance.now();
-  const resampled = resampleToSpacing(scan, spacing, 'linear');
-  const [x, y, z] = resampled.shape;
-  const result = await segment(s.model, zscore(resampled.data), [z, y, x]);
-  const onScan = resampleToGrid({ ...resampled, data: result.mask }, scan, 'nearest');
-  const mask = Uint8Array.from(onScan.data);
-  let foregroundVoxels = 0;
-  for (const v of mask) foregroundVoxels += v ? 1 : 0;
-  const [sx, sy, sz] = scan.spacing;
-  return { mask, foregroundVoxels, foregroundMl: (foregroundVoxels * sx * sy * sz) / 1000, milliseconds: performance.now() - t0 };
+  const result = await segmentVolume(s.model, scan, { spacing });
+  return { mask: result.mask.data as Uint8Array, foregroundVoxels: result.foregroundVoxels, foregroundMl: result.foregroundMl, milliseconds: performance.now() - t0 };
 }
 
 /** The mask as a volume with the scan's geometry, so it overlays the scan in any viewer. */

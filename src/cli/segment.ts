@@ -1,16 +1,13 @@
 /**
- * `voxgpu segment --model ckpt.safetensors scan.nii.gz -o mask.nii.gz`: resample the scan to the model's
- * spacing, normalise it, segment it with sliding windows, resample the mask back onto the scan's own grid,
- * and write it with the scan's geometry (so it overlays the scan in any viewer).
+ * `voxgpu segment --model ckpt.safetensors scan.nii.gz -o mask.nii.gz`: segmentVolume (resample, normalise,
+ * sliding windows, back onto the scan's grid) and write the mask with the scan's geometry, so it overlays
+ * the scan in any viewer.
  */
 import { Command } from 'commander';
 import { init } from '../device/context.js';
 import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
-import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume, type Volume } from '../io/node.js';
-import { zscore } from '../data/intensity.js';
-import { resampleToGrid, resampleToSpacing } from '../data/resample.js';
-import { largestConnectedComponent } from '../metrics/index.js';
-import { segment } from '../nn/segment.js';
+import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
+import { segmentVolume } from '../nn/segment-volume.js';
 import { VNet, type VNetOptions } from '../nn/vnet.js';
 import { parseVec3 } from './options.js';
 import { checkOutputs } from './output-guard.js';
@@ -44,17 +41,8 @@ export function segmentCommand(): Command {
       const model = new VNet(info.config as VNetOptions);
       await loadCheckpoint(o.model, model);
       const scan = await readVolume(scanPath);
-      const resampled = resampleToSpacing(scan, o.spacing, 'linear');
-      const [x, y, z] = resampled.shape;
-      const window = o.window ? ([o.window[2], o.window[1], o.window[0]] as const) : undefined;
-      const result = await segment(model, zscore(resampled.data), [z, y, x], { window, overlap: Number(o.overlap) });
-      let mask = result.mask;
-      if (o.largestComponent) mask = largestConnectedComponent(mask, resampled.shape);
-      const onScanGrid = resampleToGrid({ ...resampled, data: mask } as Volume, scan, 'nearest');
-      await writeVolume(o.output, { ...onScanGrid, data: Uint8Array.from(onScanGrid.data) });
-      const voxelMl = scan.spacing[0] * scan.spacing[1] * scan.spacing[2] / 1000;
-      let fg = 0;
-      for (const v of onScanGrid.data) if (v) fg++;
-      process.stdout.write(`wrote ${o.output}: ${fg} foreground voxels (${(fg * voxelMl).toFixed(2)} mL)\n`);
+      const result = await segmentVolume(model, scan, { spacing: o.spacing, window: o.window, overlap: Number(o.overlap), largestComponent: o.largestComponent });
+      await writeVolume(o.output, result.mask);
+      process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
     });
 }

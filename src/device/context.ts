@@ -105,7 +105,7 @@ export class Context {
       kind: this.found.kind,
       backend: this.found.backend,
       featureLevel: this.found.featureLevel,
-      isSoftware: /llvmpipe|swiftshader|lavapipe|software/i.test(name) || this.found.kind !== 'gpu',
+      isSoftware: /llvmpipe|swiftshader|lavapipe|software/i.test(name) || this.found.kind === 'llvmpipe' || this.found.kind === 'swiftshader',
       limits: { ...this.limits },
     };
   }

@@ -36,7 +36,7 @@ export async function checkpointBytes(model: Module, options: SaveOptions = {}):
   if (options.optimizer) {
     const s = options.optimizer.stateDict();
     for (const [k, v] of await host(s.tensors, optimizerPrefix)) tensors.set(k, v);
-    metadata.optimizer = JSON.stringify({ type: options.optimizer.constructor.name, stepCount: s.stepCount, lr: s.lr });
+    metadata.optimizer = JSON.stringify({ type: options.optimizer.kind, stepCount: s.stepCount, lr: s.lr });
   }
   return encodeSafetensors(tensors, metadata);
 }
@@ -62,7 +62,7 @@ export function loadCheckpointBytes(bytes: Uint8Array, model: Module, optimizer?
   if (optimizer) {
     if (!metadata.optimizer) throw new Error(`checkpoint ${source}: holds no optimizer state`);
     const o = JSON.parse(metadata.optimizer) as { type: string; stepCount: number; lr: number };
-    if (o.type !== optimizer.constructor.name) throw new Error(`checkpoint ${source}: optimizer state is for ${o.type}, not ${optimizer.constructor.name}`);
+    if (o.type !== optimizer.kind) throw new Error(`checkpoint ${source}: optimizer state is for ${o.type}, not ${optimizer.kind}`);
     const state = new Map([...tensors].filter(([k]) => k.startsWith(optimizerPrefix)).map(([k, v]) => [k.slice(optimizerPrefix.length), v]));
     optimizer.loadStateDict({ tensors: state, stepCount: o.stepCount, lr: o.lr });
   }

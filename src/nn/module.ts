@@ -66,6 +66,12 @@ export abstract class Module {
     }
   }
 
+  /** Frees every parameter and gradient (the module is unusable afterwards). */
+  dispose(): void {
+    this.zeroGrad();
+    for (const p of this.parameters()) p.dispose();
+  }
+
   /** The parameters by dotted name (the tensors themselves, not copies). */
   stateDict(): StateDict {
     return new Map(this.namedParameters());

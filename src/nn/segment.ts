@@ -14,6 +14,8 @@ export interface SegmentOptions {
   overlap?: number;
   /** Foreground threshold for two-class models; default 0.5. */
   threshold?: number;
+  /** Called after each window, for progress displays. */
+  onWindow?: (done: number, total: number) => void;
 }
 
 export interface Segmentation {
@@ -87,16 +89,16 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
   const tents = win.map(tent);
   const wasTraining = model.training;
   model.eval();
+  const origins = starts(D, win[0], overlap).flatMap((z0) => starts(H, win[1], overlap).flatMap((y0) => starts(W, win[2], overlap).map((x0) => [z0, y0, x0] as const)));
   try {
-    for (const z0 of starts(D, win[0], overlap))
-      for (const y0 of starts(H, win[1], overlap))
-        for (const x0 of starts(W, win[2], overlap)) {
-          const input = cutWindow(data, [D, H, W], [z0, y0, x0], win, inCh);
-          const probsT = noGrad(() => tidy(() => model.forward(tensor(input, [1, inCh, ...win]))));
-          const probs = await probsT.toArray();
-          probsT.dispose();
-          blend(acc, weight, probs, [D, H, W], [z0, y0, x0], win, tents, C);
-        }
+    for (const [done, [z0, y0, x0]] of origins.entries()) {
+      const input = cutWindow(data, [D, H, W], [z0, y0, x0], win, inCh);
+      const probsT = noGrad(() => tidy(() => model.forward(tensor(input, [1, inCh, ...win]))));
+      const probs = await probsT.toArray();
+      probsT.dispose();
+      blend(acc, weight, probs, [D, H, W], [z0, y0, x0], win, tents, C);
+      options.onWindow?.(done + 1, origins.length);
+    }
   } finally {
     model.train(wasTraining);
   }

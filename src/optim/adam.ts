@@ -17,7 +17,7 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
+    super('Adam', params, options.lr ?? 1e-3);
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;

@@ -13,9 +13,14 @@ export abstract class Optimizer {
   /** Per-parameter state, e.g. `3.momentum` for the fourth parameter's buffer. */
   protected readonly state = new Map<string, Tensor>();
 
-  constructor(params: Iterable<Tensor>, lr: number) {
+  /** `kind` names the optimizer in checkpoints and errors (class names do not survive minification). */
+  constructor(
+    readonly kind: string,
+    params: Iterable<Tensor>,
+    lr: number,
+  ) {
     this.params = [...params];
-    if (!(lr >= 0)) throw new Error(`${this.constructor.name}: lr must be a non-negative number, got ${lr}`);
+    if (!(lr >= 0)) throw new Error(`${kind}: lr must be a non-negative number, got ${lr}`);
     this.lr = lr;
   }
 
@@ -44,6 +49,12 @@ export abstract class Optimizer {
     }
   }
 
+  /** Frees the optimizer's state tensors (momentum buffers, moments). */
+  dispose(): void {
+    for (const t of this.state.values()) t.dispose();
+    this.state.clear();
+  }
+
   /** State tensors by name, plus the step count and learning rate, for checkpoints. */
   stateDict(): { tensors: Map<string, Tensor>; stepCount: number; lr: number } {
     return { tensors: new Map(this.state), stepCount: this.stepCount, lr: this.lr };
@@ -54,7 +65,7 @@ export abstract class Optimizer {
       const index = Number(key.split('.')[0]);
       const p = this.params[index];
       if (!p || p.size !== t.data.length) {
-        throw new Error(`${this.constructor.name}.loadStateDict: state '${key}' (${t.data.length} values) does not fit parameter ${index}${p ? ` of ${p.size} values` : ' (no such parameter)'}`);
+        throw new Error(`${this.kind}.loadStateDict: state '${key}' (${t.data.length} values) does not fit parameter ${index}${p ? ` of ${p.size} values` : ' (no such parameter)'}`);
       }
       const buf = this.buffer(index, key.slice(key.indexOf('.') + 1));
       buf.ctx.upload(buf.buffer, t.data);

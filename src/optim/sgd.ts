@@ -19,7 +19,7 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
-    super(params, options.lr);
+    super('SGD', params, options.lr);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
