@@ -23,6 +23,7 @@
 const MAXCO: u32 = 16u;   // COT at most
 const MAXCO4: u32 = 4u;   // MAXCO / 4
 const MAXXV: u32 = 4u;    // XV at most
+const MAXHT: u32 = 4u;    // HT at most
 const MAXV: u32 = 8u;     // vec4s in a row buffer
 const MAXTW: u32 = 8u;    // TW at most on the weightGrad fast path
 const MAXKHT: u32 = 8u;   // KHT at most
@@ -30,6 +31,7 @@ const MAXKHT: u32 = 8u;   // KHT at most
 override WG: u32 = 64u;
 override COT: u32 = 8u;   // output channels per invocation (weightGrad: lhs channels), multiple of 4
 override XV: u32 = 1u;    // vec4s of positions along W per invocation
+override HT: u32 = 1u;    // output rows (along H) per invocation
 override ROW: u32 = 0u;   // 1: aligned fast path, using the five constants below
 override TW: u32 = 1u;    // taps along W
 override SWI: u32 = 1u;   // source stride along W
@@ -44,6 +46,10 @@ struct ConvParams {
   channels: u32,     // source channels (summed over)
   outChannels: u32,
   blocks: u32,       // ceil(outChannels / COT)
+  tiles: u32,        // tiles of HT rows along H
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
   srcSize: vec4<u32>,  // D, H, W, W / 4
   outSize: vec4<u32>,  // D, H, W
   count: vec4<u32>,    // positions of this phase per dimension; w: tiles along W
@@ -134,10 +140,11 @@ fn srcAt(rowStart: u32, pos: i32, len: i32) -> f32 {
   return select(0.0, src[rowStart + u32(select(0, pos, inside))], inside);
 }
 
-alias Acc = array<array<vec4<f32>, MAXXV>, MAXCO>;
-alias XTile = array<vec4<f32>, MAXXV>;
+// Positions of a tile: HT output rows × XV vec4s along W.
+alias XTile = array<array<vec4<f32>, MAXXV>, MAXHT>;
+alias Acc = array<XTile, MAXCO>;
 
-// acc[u][v] += w[u] · x[v] for the COT weights of one tap.
+// acc[u] += w[u] · x for the COT weights of one tap: each weight load serves HT·XV vec4s.
 fn fmaTile(acc: ptr<function, Acc>, tap: u32, xs: ptr<function, XTile>) {
   var w: array<vec4<f32>, MAXCO4>;
   for (var q = 0u; q < MAXCO4; q++) {
@@ -146,8 +153,10 @@ fn fmaTile(acc: ptr<function, Acc>, tap: u32, xs: ptr<function, XTile>) {
   for (var u = 0u; u < MAXCO; u++) {
     if (u >= COT) { continue; }
     let wu = vec4<f32>(w[u / 4u][u % 4u]);
-    for (var v = 0u; v < MAXXV; v++) {
-      if (v < XV) { (*acc)[u][v] = fma(wu, (*xs)[v], (*acc)[u][v]); }
+    for (var r = 0u; r < MAXHT; r++) {
+      for (var v = 0u; v < MAXXV; v++) {
+        if (r < HT && v < XV) { (*acc)[u][r][v] = fma(wu, (*xs)[r][v], (*acc)[u][r][v]); }
+      }
     }
   }
 }
@@ -158,55 +167,72 @@ fn convolve(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   if (t >= cp.total) { return; }
   let wt = t % cp.count.w;
   var rest = t / cp.count.w;
-  let qh = rest % cp.count.y;
-  rest = rest / cp.count.y;
+  let ht = rest % cp.tiles;
+  rest = rest / cp.tiles;
   let qd = rest % cp.count.x;
   rest = rest / cp.count.x;
   let cb = rest % cp.blocks;
   let n = rest / cp.blocks;
   let m0 = wt * 4u * XV;
+  let qh0 = ht * HT;
 
   var acc: Acc;
   for (var u = 0u; u < MAXCO; u++) {
     let co = cb * COT + u;
     var b = 0.0;
     if (BIAS == 1u && u < COT) { b = select(0.0, bias[min(co, cp.outChannels - 1u)], co < cp.outChannels); }
-    for (var v = 0u; v < MAXXV; v++) { acc[u][v] = vec4<f32>(b); }
+    for (var r = 0u; r < MAXHT; r++) {
+      for (var v = 0u; v < MAXXV; v++) { acc[u][r][v] = vec4<f32>(b); }
+    }
   }
 
   let size = vec3<i32>(cp.srcSize.xyz);
   let sd0 = i32(qd) * cp.srcStride.x + cp.srcOffset.x;
-  let sh0 = i32(qh) * cp.srcStride.y + cp.srcOffset.y;
+  let sh0 = i32(qh0) * cp.srcStride.y + cp.srcOffset.y;
   let sw0 = i32(m0) * cp.srcStride.z + cp.srcOffset.z;
   var xs: XTile;
+  var rows: array<Row, MAXHT>;
+  var rowStart: array<u32, MAXHT>;
+  var rowLen: array<i32, MAXHT>;
   for (var c = 0u; c < cp.channels; c++) {
     let plane = (n * cp.channels + c) * cp.srcSize.x;
     for (var td = 0u; td < cp.taps.x; td++) {
       let sd = sd0 + i32(td) * cp.srcDil.x;
       if (sd < 0 || sd >= size.x) { continue; }
       for (var th = 0u; th < cp.taps.y; th++) {
-        let sh = sh0 + i32(th) * cp.srcDil.y;
-        if (sh < 0 || sh >= size.y) { continue; }
-        let rowStart = ((plane + u32(sd)) * cp.srcSize.y + u32(sh)) * cp.srcSize.z;
+        // Source rows of the HT output rows; a row outside the volume (or past the last output
+        // row) reads as length 0, i.e. zeros.
+        for (var r = 0u; r < MAXHT; r++) {
+          let sh = sh0 + i32(r) * cp.srcStride.y + i32(th) * cp.srcDil.y;
+          let inside = r < HT && qh0 + r < cp.count.y && sh >= 0 && sh < size.y;
+          rowStart[r] = ((plane + u32(sd)) * cp.srcSize.y + u32(select(0, sh, inside))) * cp.srcSize.z;
+          rowLen[r] = select(0, size.z, inside);
+        }
         let tap0 = (((cb * cp.channels + c) * cp.taps.x + td) * cp.taps.y + th) * cp.taps.z;
         if (ROW == 1u) {
-          var row = loadRow(rowStart / 4u, (sw0 - i32(OFFMOD)) / 4, i32(cp.srcSize.w));
+          for (var r = 0u; r < MAXHT; r++) {
+            if (r < HT) { rows[r] = loadRow(rowStart[r] / 4u, (sw0 - i32(OFFMOD)) / 4, rowLen[r] / 4); }
+          }
           for (var tw = 0u; tw < TW; tw++) {
-            for (var v = 0u; v < MAXXV; v++) {
-              if (v < XV) { xs[v] = rowTap(&row, OFFMOD + 4u * v * SWI); }
+            for (var r = 0u; r < MAXHT; r++) {
+              for (var v = 0u; v < MAXXV; v++) {
+                if (r < HT && v < XV) { xs[r][v] = rowTap(&rows[r], OFFMOD + 4u * v * SWI); }
+              }
+              if (r < HT) { nextTap(&rows[r]); }
             }
             fmaTile(&acc, tap0 + tw, &xs);
-            nextTap(&row);
           }
         } else {
+          let s = cp.srcStride.z;
           for (var tw = 0u; tw < cp.taps.z; tw++) {
-            let p0 = sw0 + i32(tw) * cp.srcDil.z;
-            for (var v = 0u; v < MAXXV; v++) {
-              let p = p0 + i32(4u * v) * cp.srcStride.z;
-              let s = cp.srcStride.z;
-              if (v < XV) {
-                xs[v] = vec4<f32>(srcAt(rowStart, p, size.z), srcAt(rowStart, p + s, size.z),
-                                  srcAt(rowStart, p + 2 * s, size.z), srcAt(rowStart, p + 3 * s, size.z));
+            for (var r = 0u; r < MAXHT; r++) {
+              for (var v = 0u; v < MAXXV; v++) {
+                let p = sw0 + i32(tw) * cp.srcDil.z + i32(4u * v) * s;
+                let len = rowLen[r];
+                if (r < HT && v < XV) {
+                  xs[r][v] = vec4<f32>(srcAt(rowStart[r], p, len), srcAt(rowStart[r], p + s, len),
+                                       srcAt(rowStart[r], p + 2 * s, len), srcAt(rowStart[r], p + 3 * s, len));
+                }
               }
             }
             fmaTile(&acc, tap0 + tw, &xs);
@@ -217,15 +243,18 @@ fn convolve(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   }
 
   let od = cp.outPhase.x + cp.outStride.x * qd;
-  let oh = cp.outPhase.y + cp.outStride.y * qh;
   for (var u = 0u; u < MAXCO; u++) {
     let co = cb * COT + u;
-    let base = (((n * cp.outChannels + co) * cp.outSize.x + od) * cp.outSize.y + oh) * cp.outSize.z + cp.outPhase.z;
-    for (var v = 0u; v < MAXXV; v++) {
-      let a = acc[u][v];
-      for (var e = 0u; e < 4u; e++) {
-        let q = m0 + 4u * v + e;
-        if (u < COT && v < XV && co < cp.outChannels && q < cp.count.z) { out[base + cp.outStride.z * q] = a[e]; }
+    for (var r = 0u; r < MAXHT; r++) {
+      let oh = cp.outPhase.y + cp.outStride.y * (qh0 + r);
+      let base = (((n * cp.outChannels + co) * cp.outSize.x + od) * cp.outSize.y + oh) * cp.outSize.z + cp.outPhase.z;
+      for (var v = 0u; v < MAXXV; v++) {
+        let a = acc[u][r][v];
+        for (var e = 0u; e < 4u; e++) {
+          let q = m0 + 4u * v + e;
+          let inside = u < COT && r < HT && v < XV && co < cp.outChannels && qh0 + r < cp.count.y && q < cp.count.z;
+          if (inside) { out[base + cp.outStride.z * q] = a[e]; }
+        }
       }
     }
   }

@@ -12,11 +12,18 @@ import { sum } from './reduce.js';
 
 /**
  * Register tiles (override constants of kernels/conv3d.wgsl), tuned on llvmpipe where ~100
- * accumulators per invocation pay best: `convolve` keeps COT output channels × 4·XV positions
- * along W (XV up to maxXV, fit to the row), weightGrad COT channels × KHT × kW taps.
+ * accumulators per invocation pay best: `convolve` keeps COT output channels × HT rows × 4·XV
+ * positions along W (XV fit to the row, up to maxXV; HT·XV up to maxVec4s), weightGrad COT
+ * channels × KHT × kW taps.
  */
-export const convTiles = { COT: 8, maxXV: 4, WG: 64 };
+export const convTiles = { COT: 8, maxXV: 4, maxVec4s: 4, WG: 64 };
 export const gradTiles = { COT: 8, KHT: 5 };
+/** Output rows per `convolve` invocation at most (MAXHT in the kernel). */
+const maxRows = 4;
+/** COT at most (MAXCO in the kernel), and XV (MAXXV), KHT (MAXKHT). */
+const maxChannelTile = 16;
+const maxXV = 4;
+const maxKHT = 8;
 /** Row buffer of the fast path, in vec4s (MAXV in the kernel). */
 const maxRowVec4s = 8;
 /** Taps along W the weightGrad fast path keeps in registers (MAXTW in the kernel). */
@@ -80,6 +87,19 @@ function fastRow(srcW: number, w: DimPlan, xv: number): Record<string, number> |
   return { ROW: 1, TW: w.taps, SWI: w.srcStride, DWI: w.srcDil, OFFMOD: offmod, NV: nv };
 }
 
+/** The kernel's register arrays have fixed sizes: a tuned tile beyond them would be silently wrong. */
+function checkTiles(op: string): void {
+  const bad = (name: string, v: number, ok: boolean, want: string): void => {
+    if (!ok) throw new Error(`${op}: ${name} must be ${want}, got ${v}`);
+  };
+  for (const [name, cot] of [['convTiles.COT', convTiles.COT], ['gradTiles.COT', gradTiles.COT]] as const) {
+    bad(name, cot, Number.isInteger(cot) && cot % 4 === 0 && cot >= 4 && cot <= maxChannelTile, `a multiple of 4 from 4 to ${maxChannelTile}`);
+  }
+  bad('convTiles.maxXV', convTiles.maxXV, Number.isInteger(convTiles.maxXV) && convTiles.maxXV >= 1 && convTiles.maxXV <= maxXV, `an integer from 1 to ${maxXV}`);
+  bad('convTiles.maxVec4s', convTiles.maxVec4s, Number.isInteger(convTiles.maxVec4s) && convTiles.maxVec4s >= 1, 'a positive integer');
+  bad('gradTiles.KHT', gradTiles.KHT, Number.isInteger(gradTiles.KHT) && gradTiles.KHT >= 1 && gradTiles.KHT <= maxKHT, `an integer from 1 to ${maxKHT}`);
+}
+
 /** The widest position tile that wastes least on the row's end, on the fast path where it fits. */
 function positionTile(srcW: number, w: DimPlan): { XV: number; fast: Record<string, number> | null } {
   let best = { XV: 1, fast: fastRow(srcW, w, 1) };
@@ -106,6 +126,7 @@ export function convolve(
   g: ConvGeometry,
   transposed: boolean,
 ): Tensor {
+  checkTiles(op);
   const ctx = getContext();
   const [N, C] = [src.shape[0]!, src.shape[1]!];
   const Cout = weight.shape[transposed ? 1 : 0]!;
@@ -145,8 +166,11 @@ export function convolve(
           workgroups: ctx.grid(packedSize, WG),
         });
         const { XV, fast } = positionTile(srcSize[2]!, pw);
+        // Narrow rows fill the tile with more rows instead.
+        const HT = Math.max(1, Math.min(Math.floor(convTiles.maxVec4s / XV), ph.count, maxRows));
         const wTiles = Math.ceil(pw.count / (4 * XV));
-        const total = N * blocks * pd.count * ph.count * wTiles;
+        const tiles = Math.ceil(ph.count / HT);
+        const total = N * blocks * pd.count * tiles * wTiles;
         ctx.dispatch({
           op,
           kernel: 'conv3d',
@@ -157,6 +181,7 @@ export function convolve(
             channels: C,
             outChannels: Cout,
             blocks,
+            tiles,
             srcSize: vec4(srcSize[0]!, srcSize[1]!, srcSize[2]!, Math.floor(srcSize[2]! / 4)),
             outSize: vec4(outSpatial[0]!, outSpatial[1]!, outSpatial[2]!),
             count: vec4(pd.count, ph.count, pw.count, wTiles),
@@ -167,7 +192,7 @@ export function convolve(
             srcOffset: vec4(pd.srcOffset, ph.srcOffset, pw.srcOffset),
             srcDil: vec4(pd.srcDil, ph.srcDil, pw.srcDil),
           },
-          constants: { COT, XV, WG, BIAS: bias ? 1 : 0, ...(fast ?? { ROW: 0 }) },
+          constants: { COT, XV, HT, WG, BIAS: bias ? 1 : 0, ...(fast ?? { ROW: 0 }) },
           workgroups: ctx.grid(total, WG),
         });
         packed.dispose();
@@ -183,6 +208,7 @@ export function convolve(
  * gradient), in the weight layout [a, b, k] of each. Without autograd.
  */
 export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): Tensor {
+  checkTiles(op);
   const ctx = getContext();
   const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
   const B = src.shape[1]!;

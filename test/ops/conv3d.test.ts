@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor, zeros } from '../../src/index.js';
-import { conv3d } from '../../src/ops/conv3d.js';
+import { conv3d, convTiles } from '../../src/ops/conv3d.js';
 import { current, gpu, maxRelError, randomArray } from '../helpers.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase, type Triple } from '../reference/conv.js';
 import { forwardError, gradErrors, referenceGradErrors, type ConvUnderTest } from './conv-harness.js';
@@ -18,7 +18,7 @@ const zero: Triple = [0, 0, 0];
 
 // W divisible by 4 takes the aligned fast path, other widths the generic one; Cout > 8 and not a
 // multiple of the channel tile checks the remainder; widths 12 and 16 take 12- and 16-wide
-// position tiles; a 7-tall kernel spans two weight-gradient tap tiles.
+// position tiles, width 4 tiles of 4 rows; a 7-tall kernel spans two weight-gradient tap tiles.
 const cases: Record<string, ConvCase> = {
   'odd sizes, non-cubic kernel, mixed stride and padding': { xShape: [2, 3, 7, 5, 6], wShape: [5, 3, 3, 2, 4], stride: [2, 1, 2], padding: [1, 0, 2], dilation: one },
   'dilation 2': { xShape: [2, 3, 7, 5, 6], wShape: [5, 3, 3, 3, 2], stride: one, padding: [2, 1, 1], dilation: [2, 2, 2] },
@@ -29,10 +29,22 @@ const cases: Record<string, ConvCase> = {
   '5×5×5 padding 2, odd width': { xShape: [2, 2, 5, 6, 7], wShape: [3, 2, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
   '3×3×3, width 16, 10 output channels': { xShape: [1, 3, 4, 3, 16], wShape: [10, 3, 3, 3, 3], stride: one, padding: one, dilation: one },
   'width 12, 3×1×5 kernel': { xShape: [1, 2, 3, 4, 12], wShape: [5, 2, 3, 1, 5], stride: one, padding: [1, 0, 2], dilation: one },
+  '5×5×5 on width 4: tiles of 4 rows, 12 output channels': { xShape: [1, 4, 4, 6, 4], wShape: [12, 4, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
   '1×7×3 kernel': { xShape: [1, 2, 3, 9, 8], wShape: [3, 2, 1, 7, 3], stride: one, padding: [0, 3, 1], dilation: one },
 };
 
 const tolerance = 1e-5;
+
+/** Runs fn with other register tiles (the perf issue's tuning knobs), restoring them after. */
+function withTiles<T>(tiles: Partial<typeof convTiles>, fn: () => T): T {
+  const saved = { ...convTiles };
+  Object.assign(convTiles, tiles);
+  try {
+    return fn();
+  } finally {
+    Object.assign(convTiles, saved);
+  }
+}
 
 beforeAll(async () => {
   await gpu();
@@ -86,15 +98,19 @@ describe('conv3d backward', () => {
 });
 
 describe('conv3d sizes beyond one dispatch dimension', () => {
-  it('a 2050×2050 plane: more than 65535 workgroups of 64 output tiles', async () => {
+  it('a 2050×2050 plane in one-row tiles: more than 65535 workgroups of 64 invocations', async () => {
     const c: ConvCase = { xShape: [1, 1, 2050, 2050, 1], wShape: [1, 1, 3, 3, 1], stride: one, padding: [1, 1, 0], dilation: one };
     const x = randomArray(2050 * 2050, 41);
     const w = randomArray(9, 42);
     const gOut = randomArray(2050 * 2050, 43);
     const xt = tensor(x, c.xShape, { requiresGrad: true });
     const wt = tensor(w, c.wShape, { requiresGrad: true });
-    const out = conv3d(xt, wt, null, c);
-    out.backward(tensor(gOut, c.xShape));
+    // One row of 4 positions per invocation, so the dispatch needs the second grid dimension.
+    const out = withTiles({ maxVec4s: 1 }, () => {
+      const y = conv3d(xt, wt, null, c);
+      y.backward(tensor(gOut, c.xShape));
+      return y;
+    });
     const want = conv3dGradRef(c, x, w, gOut);
     expect(maxRelError(await out.toArray(), conv3dRef(c, x, w))).toBeLessThan(tolerance);
     expect(maxRelError(await xt.grad!.toArray(), want.x)).toBeLessThan(tolerance);
@@ -131,6 +147,12 @@ describe('conv3d rejects bad input before any GPU work', () => {
     expect(() => conv3d(x(), w(), null, { stride: [1, 0, 1] })).toThrow('conv3d: stride must be positive integers (a number or [d, h, w]), got [1,0,1]');
     expect(() => conv3d(x(), w(), null, { padding: -1 })).toThrow('conv3d: padding must be non-negative integers (a number or [d, h, w]), got -1');
     expect(() => conv3d(x(), w(), null, { dilation: [1, 1] as unknown as Triple })).toThrow('conv3d: dilation must be positive integers (a number or [d, h, w]), got [1,1]');
+  });
+
+  it('a register tile beyond the kernel arrays', () => {
+    withTiles({ COT: 20 }, () => {
+      expect(() => conv3d(x(), w())).toThrow('conv3d: convTiles.COT must be a multiple of 4 from 4 to 16, got 20');
+    });
   });
 
   it('an output too large for one storage binding', () => {
