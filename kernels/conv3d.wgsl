@@ -10,11 +10,13 @@
 //   src[n, b, o·stride − padding + k·dilation]; the op sums the chunks.
 //
 // Software adapters run a workgroup on one CPU thread, SIMD across invocations, and every storage
-// load is a per-lane loop: the cost is in loads, not FMAs. So each invocation keeps a register
-// tile (COT output channels × 4·XV positions along W) and, on the fast path (ROW = 1: rows
-// 16-byte aligned), reads a source row once as NV vec4s into registers, reusing it for every tap
-// along W. Tap counts/strides along W are then override constants so every row index folds to a
-// constant. No workgroup memory, no barriers, loops left as loops.
+// load is a per-lane loop (llvmpipe: one loop per load instruction, so a vec4 load costs about
+// what a scalar one does): the cost is in load instructions, not FMAs. So each invocation keeps
+// a register tile (convolve: COT output channels × HT rows × 4·XV positions along W; weightGrad:
+// COT channels × KHT × TW taps) and, on the fast path (ROW = 1: rows 16-byte aligned), reads each
+// source row once as NV vec4s, reusing it for every tap along W by shifting it DWI elements per
+// tap, so all row indices are constants without unrolling the tap loop. No workgroup memory, no
+// barriers, loops left as loops (the only unrolled ones are the fixed-size tile loops below).
 
 // Register arrays have these fixed sizes, and every loop over them runs to the fixed size with the
 // override bound as a guard inside: Mesa's NIR then always unrolls it (a loop whose counter indexes
