@@ -28,9 +28,10 @@ export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> 
   }
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu && (choice === 'auto' || choice === 'browser')) return browserAdapter(nav.gpu);
-  if (choice === 'browser' || typeof (globalThis as { document?: unknown }).document !== 'undefined') {
+  if (typeof (globalThis as { document?: unknown }).document !== 'undefined') {
     throw new Error('init: this browser has no WebGPU (navigator.gpu is missing): use a WebGPU-capable browser over https or localhost');
   }
+  if (choice === 'browser') throw new Error('init: adapter "browser" asked for, but navigator.gpu is not available here');
   // A variable specifier keeps bundlers from pulling Node-only code into a browser build.
   const nodeModule = './adapter-node.js';
   const { findNodeAdapter } = (await import(/* @vite-ignore */ nodeModule)) as typeof import('./adapter-node.js');
