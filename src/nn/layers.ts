@@ -18,41 +18,50 @@ export interface Conv3dArgs extends Conv3dOptions {
   seed?: number;
 }
 
-export class Conv3d extends Module {
+export interface ConvTranspose3dArgs extends ConvTranspose3dOptions {
+  bias?: boolean;
+  seed?: number;
+}
+
+/** Weight (MSRA-average init, `weightShape`) and optional zero bias; subclasses pick the op. */
+abstract class ConvLayer<O extends Conv3dArgs> extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   constructor(
-    readonly inChannels: number,
+    weightShape: number[],
     readonly outChannels: number,
-    kernelSize: Size3,
-    readonly options: Conv3dArgs = {},
+    readonly options: O,
   ) {
     super();
-    this.weight = this.addParameter('weight', msraAverage([outChannels, inChannels, ...triple(kernelSize)], options.seed));
+    this.weight = this.addParameter('weight', msraAverage(weightShape, options.seed));
     this.bias = options.bias === false ? null : this.addParameter('bias', zeros([outChannels]));
+  }
+}
+
+/** Like torch.nn.Conv3d: weight [out, in, kD, kH, kW]. */
+export class Conv3d extends ConvLayer<Conv3dArgs> {
+  constructor(
+    readonly inChannels: number,
+    outChannels: number,
+    kernelSize: Size3,
+    options: Conv3dArgs = {},
+  ) {
+    super([outChannels, inChannels, ...triple(kernelSize)], outChannels, options);
   }
   forward(x: Tensor): Tensor {
     return conv3d(x, this.weight, this.bias, this.options);
   }
 }
 
-export interface ConvTranspose3dArgs extends ConvTranspose3dOptions {
-  bias?: boolean;
-  seed?: number;
-}
-
-export class ConvTranspose3d extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
+/** Like torch.nn.ConvTranspose3d: weight [in, out, kD, kH, kW]. */
+export class ConvTranspose3d extends ConvLayer<ConvTranspose3dArgs> {
   constructor(
     readonly inChannels: number,
-    readonly outChannels: number,
+    outChannels: number,
     kernelSize: Size3,
-    readonly options: ConvTranspose3dArgs = {},
+    options: ConvTranspose3dArgs = {},
   ) {
-    super();
-    this.weight = this.addParameter('weight', msraAverage([inChannels, outChannels, ...triple(kernelSize)], options.seed));
-    this.bias = options.bias === false ? null : this.addParameter('bias', zeros([outChannels]));
+    super([inChannels, outChannels, ...triple(kernelSize)], outChannels, options);
   }
   forward(x: Tensor): Tensor {
     return convTranspose3d(x, this.weight, this.bias, this.options);

@@ -52,19 +52,7 @@ function sampledFiniteDifference(f: (x: Float64Array) => number, x: Float64Array
   const r = rng(seed);
   const indices = [0, x.length - 1];
   while (indices.length < samples) indices.push(Math.floor(r() * x.length));
-  const xp = Float64Array.from(x);
-  const h = 1e-4;
-  const values = new Float64Array(indices.length);
-  indices.forEach((i, k) => {
-    const v = xp[i]!;
-    xp[i] = v + h;
-    const fp = f(xp);
-    xp[i] = v - h;
-    const fm = f(xp);
-    xp[i] = v;
-    values[k] = (fp - fm) / (2 * h);
-  });
-  return { indices, values };
+  return { indices, values: finiteDifference(f, x, 1e-4, indices) };
 }
 
 export async function checkOp(name: string, c: OpCase): Promise<OpErrors> {
