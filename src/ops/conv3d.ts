@@ -11,12 +11,14 @@ import { checkBindable, conv3dShape, type Conv3dOptions, type ConvGeometry } fro
 import { sum } from './reduce.js';
 
 /**
- * Register tiles (override constants of kernels/conv3d.wgsl), tuned on llvmpipe where ~100
- * accumulators per invocation pay best: `convolve` keeps COT output channels × HT rows × 4·XV
- * positions along W (XV fit to the row, up to maxXV; HT·XV up to maxVec4s), weightGrad COT
- * channels × KHT × kW taps.
+ * Register tiles (override constants of kernels/conv3d.wgsl), the perf issue's tuning knobs.
+ * `convolve` keeps COT output channels × HT rows × 4·XV positions along W (XV fit to the row, up
+ * to maxXV; HT·XV up to maxVec4s); weightGrad COT channels × KHT × kW taps. On llvmpipe big
+ * tiles win even though they spill, a spill being a plain stack access and a storage load a loop
+ * over the SIMD lanes: 16 channels × 8 vec4s beat 8 × 4 by ~25%. weightGrad peaks lower (8 × 5 × 5
+ * scalars): its accumulators grow with the taps, not the positions.
  */
-export const convTiles = { COT: 8, maxXV: 4, maxVec4s: 4, WG: 64 };
+export const convTiles = { COT: 16, maxXV: 4, maxVec4s: 8, WG: 64 };
 export const gradTiles = { COT: 8, KHT: 5 };
 /** Output rows per `convolve` invocation at most (MAXHT in the kernel). */
 const maxRows = 4;
@@ -135,7 +137,7 @@ export function convolve(
   checkBindable(op, 'output', outShape);
   const out = empty(outShape);
   const { WG } = convTiles;
-  const COT = Cout <= 4 ? 4 : convTiles.COT;
+  const COT = Math.min(convTiles.COT, Math.max(4, Math.ceil(Cout / 4) * 4));
   const blocks = Math.ceil(Cout / COT);
   const plans = [0, 1, 2].map((i) => (transposed ? transposedPlan : forwardPlan)(outSpatial[i]!, g, i));
   const srcSize = src.shape.slice(2);
@@ -218,7 +220,7 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
   const weightShape = [A, B, KD, KH, KW];
   const size = A * B * KD * KH * KW;
   const { WG } = convTiles;
-  const COT = A <= 4 ? 4 : gradTiles.COT;
+  const COT = Math.min(gradTiles.COT, Math.max(4, Math.ceil(A / 4) * 4));
   const KHT = Math.min(KH, gradTiles.KHT);
   const w: DimPlan = forwardPlan(0, g, 2)[0]!;
   const fast = GW % 4 === 0 && KW <= maxGradTaps ? fastRow(SW, w, 1) : null;

@@ -16,14 +16,14 @@ const op: ConvUnderTest = {
 const one: Triple = [1, 1, 1];
 const zero: Triple = [0, 0, 0];
 
-// W divisible by 4 takes the aligned fast path, other widths the generic one; Cout > 8 and not a
+// W divisible by 4 takes the aligned fast path, other widths the generic one; Cout > 16 and not a
 // multiple of the channel tile checks the remainder; widths 12 and 16 take 12- and 16-wide
 // position tiles, width 4 tiles of 4 rows; a 7-tall kernel spans two weight-gradient tap tiles.
 const cases: Record<string, ConvCase> = {
   'odd sizes, non-cubic kernel, mixed stride and padding': { xShape: [2, 3, 7, 5, 6], wShape: [5, 3, 3, 2, 4], stride: [2, 1, 2], padding: [1, 0, 2], dilation: one },
   'dilation 2': { xShape: [2, 3, 7, 5, 6], wShape: [5, 3, 3, 3, 2], stride: one, padding: [2, 1, 1], dilation: [2, 2, 2] },
   'stride 2 with dilation 2, aligned rows': { xShape: [1, 2, 9, 6, 8], wShape: [3, 2, 3, 3, 3], stride: [2, 2, 2], padding: one, dilation: [2, 2, 2] },
-  '1×1×1, 11 output channels': { xShape: [2, 5, 3, 4, 8], wShape: [11, 5, 1, 1, 1], stride: one, padding: zero, dilation: one },
+  '1×1×1, 19 output channels': { xShape: [2, 5, 3, 4, 8], wShape: [19, 5, 1, 1, 1], stride: one, padding: zero, dilation: one },
   '2×2×2 stride 2 (V-Net down)': { xShape: [2, 4, 6, 4, 8], wShape: [9, 4, 2, 2, 2], stride: [2, 2, 2], padding: zero, dilation: one },
   '5×5×5 padding 2, aligned rows': { xShape: [1, 3, 6, 5, 8], wShape: [6, 3, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
   '5×5×5 padding 2, odd width': { xShape: [2, 2, 5, 6, 7], wShape: [3, 2, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
