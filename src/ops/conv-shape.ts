@@ -67,6 +67,7 @@ export function checkBindable(op: string, what: string, shape: readonly number[]
 function commonChecks(op: string, x: Tensor, weight: Tensor, weightLayout: string, options: Conv3dOptions): ConvGeometry {
   checkRank(op, 'x', x, 5, 'N, C, D, H, W');
   checkRank(op, 'weight', weight, 5, weightLayout);
+  if (spatial(weight).some((k) => k < 1)) throw new Error(`${op}: weight ${formatShape(weight.shape)} has an empty kernel`);
   return {
     stride: triple(op, 'stride', options.stride, 1, 1),
     padding: triple(op, 'padding', options.padding, 0, 0),

@@ -20,16 +20,11 @@ import { sum } from './reduce.js';
  */
 export const convTiles = { COT: 16, maxXV: 4, maxVec4s: 8, WG: 64 };
 export const gradTiles = { COT: 8, KHT: 5 };
-/** Output rows per `convolve` invocation at most (MAXHT in the kernel). */
-const maxRows = 4;
-/** COT at most (MAXCO in the kernel), and XV (MAXXV), KHT (MAXKHT). */
-const maxChannelTile = 16;
-const maxXV = 4;
-const maxKHT = 8;
-/** Row buffer of the fast path, in vec4s (MAXV in the kernel). */
-const maxRowVec4s = 8;
-/** Taps along W the weightGrad fast path keeps in registers (MAXTW in the kernel). */
-const maxGradTaps = 8;
+/**
+ * Sizes of the kernel's fixed register arrays (MAXCO, MAXXV, MAXHT, MAXKHT, MAXV, MAXTW): tiles
+ * stay within them, and the fast paths apply only where the row segment and taps fit.
+ */
+const kernelLimits = { COT: 16, XV: 4, HT: 4, KHT: 8, rowVec4s: 8, gradTaps: 8 };
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
 const gradInvocations = 4096;
 
@@ -85,7 +80,7 @@ const mod4 = (v: number): number => ((v % 4) + 4) % 4;
 function fastRow(srcW: number, w: DimPlan, xv: number): Record<string, number> | null {
   const offmod = mod4(w.srcOffset);
   const nv = Math.ceil((offmod + (4 * xv - 1) * w.srcStride + (w.taps - 1) * w.srcDil + 1) / 4);
-  if (srcW % 4 !== 0 || w.taps < 1 || nv > maxRowVec4s) return null;
+  if (srcW % 4 !== 0 || w.taps < 1 || nv > kernelLimits.rowVec4s) return null;
   return { ROW: 1, TW: w.taps, SWI: w.srcStride, DWI: w.srcDil, OFFMOD: offmod, NV: nv };
 }
 
@@ -94,20 +89,21 @@ function checkTiles(op: string): void {
   const bad = (name: string, v: number, ok: boolean, want: string): void => {
     if (!ok) throw new Error(`${op}: ${name} must be ${want}, got ${v}`);
   };
+  const upTo = (name: string, v: number, max: number): void => bad(name, v, Number.isInteger(v) && v >= 1 && v <= max, `an integer from 1 to ${max}`);
   for (const [name, cot] of [['convTiles.COT', convTiles.COT], ['gradTiles.COT', gradTiles.COT]] as const) {
-    bad(name, cot, Number.isInteger(cot) && cot % 4 === 0 && cot >= 4 && cot <= maxChannelTile, `a multiple of 4 from 4 to ${maxChannelTile}`);
+    bad(name, cot, Number.isInteger(cot) && cot % 4 === 0 && cot >= 4 && cot <= kernelLimits.COT, `a multiple of 4 from 4 to ${kernelLimits.COT}`);
   }
-  bad('convTiles.maxXV', convTiles.maxXV, Number.isInteger(convTiles.maxXV) && convTiles.maxXV >= 1 && convTiles.maxXV <= maxXV, `an integer from 1 to ${maxXV}`);
-  bad('convTiles.maxVec4s', convTiles.maxVec4s, Number.isInteger(convTiles.maxVec4s) && convTiles.maxVec4s >= 1, 'a positive integer');
-  bad('gradTiles.KHT', gradTiles.KHT, Number.isInteger(gradTiles.KHT) && gradTiles.KHT >= 1 && gradTiles.KHT <= maxKHT, `an integer from 1 to ${maxKHT}`);
+  upTo('convTiles.maxXV', convTiles.maxXV, kernelLimits.XV);
+  upTo('convTiles.maxVec4s', convTiles.maxVec4s, Infinity);
+  upTo('gradTiles.KHT', gradTiles.KHT, kernelLimits.KHT);
 }
 
 /** The widest position tile that wastes least on the row's end, on the fast path where it fits. */
 function positionTile(srcW: number, w: DimPlan): { XV: number; fast: Record<string, number> | null } {
+  const padded = (xv: number): number => Math.ceil(w.count / (4 * xv)) * xv;
   let best = { XV: 1, fast: fastRow(srcW, w, 1) };
   for (let XV = 2; XV <= convTiles.maxXV && 4 * (XV - 1) < w.count; XV++) {
     const fast = fastRow(srcW, w, XV);
-    const padded = (v: number): number => Math.ceil(w.count / (4 * v)) * v;
     if ((fast || !best.fast) && padded(XV) <= padded(best.XV)) best = { XV, fast };
   }
   return best;
@@ -169,7 +165,7 @@ export function convolve(
         });
         const { XV, fast } = positionTile(srcSize[2]!, pw);
         // Narrow rows fill the tile with more rows instead.
-        const HT = Math.max(1, Math.min(Math.floor(convTiles.maxVec4s / XV), ph.count, maxRows));
+        const HT = Math.max(1, Math.min(Math.floor(convTiles.maxVec4s / XV), ph.count, kernelLimits.HT));
         const wTiles = Math.ceil(pw.count / (4 * XV));
         const tiles = Math.ceil(ph.count / HT);
         const total = N * blocks * pd.count * tiles * wTiles;
@@ -223,7 +219,7 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
   const COT = Math.min(gradTiles.COT, Math.max(4, Math.ceil(A / 4) * 4));
   const KHT = Math.min(KH, gradTiles.KHT);
   const w: DimPlan = forwardPlan(0, g, 2)[0]!;
-  const fast = GW % 4 === 0 && KW <= maxGradTaps ? fastRow(SW, w, 1) : null;
+  const fast = GW % 4 === 0 && KW <= kernelLimits.gradTaps ? fastRow(SW, w, 1) : null;
   const tapTiles = KD * (fast ? Math.ceil(KH / KHT) : KH * KW);
   const aBlocks = Math.ceil(A / COT);
   const tiles = B * tapTiles * aBlocks;

@@ -127,6 +127,10 @@ describe('conv3d rejects bad input before any GPU work', () => {
     expect(() => conv3d(x(), zeros([3, 2, 3, 3]))).toThrow('conv3d: weight must have rank 5 (Cout, Cin, kD, kH, kW), got shape [3, 2, 3, 3]');
   });
 
+  it('an empty kernel', () => {
+    expect(() => conv3d(x(), zeros([3, 2, 3, 0, 3]))).toThrow('conv3d: weight [3, 2, 3, 0, 3] has an empty kernel');
+  });
+
   it('channel mismatch', () => {
     expect(() => conv3d(x(), zeros([3, 5, 3, 3, 3]))).toThrow(
       'conv3d: x has 2 channels (shape [1, 2, 4, 4, 4]) but weight [3, 5, 3, 3, 3] expects 5 input channels',
