@@ -51,10 +51,10 @@ if (vnet.length) {
   out.push('', '**V-Net**', '');
   out.push(
     table(
-      ['case', 'shape', 'median ms', 'ms / Mvoxel', 'GFLOP/s (convs)', '% FMA', 'peak MiB', 'step MiB', 'dispatches', 'note'],
+      ['case', 'shape', 'median ms', 'ms / Mvoxel', 'GFLOP/s (convs)', '% FMA', 'peak MiB', 'held MiB', 'step MiB', 'dispatches', 'note'],
       vnet.map((x) => {
         const e = (x.extra ?? {}) as Record<string, number>;
-        return [x.name, x.shape, x.status === 'ok' ? f(x.medianMs, 0) : x.status, f(e.msPerMvoxel, 0), f(x.gflops), f(x.pctFma), f(e.peakBytes !== undefined ? e.peakBytes / 2 ** 20 : undefined, 0), f(e.stepBytes !== undefined ? e.stepBytes / 2 ** 20 : undefined, 0), `${x.dispatches ?? ''}`, x.note ?? ''];
+        return [x.name, x.shape, x.status === 'ok' ? f(x.medianMs, 0) : x.status, f(e.msPerMvoxel, 0), f(x.gflops), f(x.pctFma), f(e.peakBytes !== undefined ? e.peakBytes / 2 ** 20 : undefined, 0), f(e.heldBytes !== undefined ? e.heldBytes / 2 ** 20 : undefined, 0), f(e.stepBytes !== undefined ? e.stepBytes / 2 ** 20 : undefined, 0), `${x.dispatches ?? ''}`, x.note ?? ''];
       }),
     ),
   );

@@ -1,8 +1,9 @@
 // Whole-network figures: one V-Net training step (forward, Dice loss, backward, SGD with the
 // paper's momentum) per input size, and one inference pass. Each also reports the peak GPU memory
 // the pool saw during the step (ctx.pool.resetPeak() before it, ctx.memory().peakBytes after):
-// "peak" is everything live at the worst moment (weights, optimizer state, input included);
-// "step" is that minus what was live before the step (activations, gradients, temporaries).
+// "peak" is everything live at the worst moment; "held" is what lives between steps (weights, their
+// gradients — kept until the next zeroGrad — momentum, input and labels); "step" = peak − held, the
+// activations and temporaries of one step.
 import type { Context } from '../src/device/context.js';
 import { noGrad } from '../src/autograd.js';
 import { randn } from '../src/ops/creation.js';
@@ -74,8 +75,8 @@ export async function vnetCases(ctx: Context, c: VNetBenchConfig, ceiling: Ceili
       const m = mark();
       const t = await timeGpu(ctx, built.run, { ...timing, warmup: 0 });
       timed(row, t, foreignLoad(m));
-      row.extra = { peakBytes: peak, stepBytes: peak - before, voxels: vox(size), msPerMvoxel: t.medianMs / (vox(size) / 1e6) };
-      row.note = `peak ${mib(peak).toFixed(0)} MiB (step ${mib(peak - before).toFixed(0)} MiB), ${seen.dispatches} dispatches`;
+      row.extra = { peakBytes: peak, heldBytes: before, stepBytes: peak - before, voxels: vox(size), msPerMvoxel: t.medianMs / (vox(size) / 1e6) };
+      row.note = `peak ${mib(peak).toFixed(0)} MiB = ${mib(before).toFixed(0)} held + ${mib(peak - before).toFixed(0)} step, ${seen.dispatches} dispatches`;
       rates(row, ceiling);
       log(`  ${name} ${row.shape}: ${t.medianMs.toFixed(1)} ms, ${row.note}`);
     } catch (e) {
