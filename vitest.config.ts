@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
     // Kernel sources are bundled into src/generated before any test imports them.
     globalSetup: ['test/setup/generate-kernels.ts'],
     // Two cores: llvmpipe already spreads each dispatch over both, so files run one at a time.
