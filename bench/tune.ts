@@ -94,7 +94,7 @@ export async function tuneConv(ctx: Context, cases: OpCase[], ceiling: Ceiling |
           const reference = prepared.compute();
           const expected = await readAll(reference);
           for (const t of reference) t.dispose();
-          const key = { adapter, op: `${m.op}.${m.pass}`, shapeClass: shapeClass({ cin: m.cin, cout: m.cout, voxels: m.size[0] * m.size[1] * m.size[2], k: m.k, stride: m.stride }) };
+          const key = { adapter, op: `${m.op}.${m.pass}`, shapeClass: shapeClass({ cin: m.cin, cout: m.cout, voxels: m.size[0] * m.size[1] * m.size[2] }, { k: m.k, stride: m.stride }) };
           const timings = new Map<string, Awaited<ReturnType<typeof timeGpu>>>();
           const result = await tuner.tune(key, variants(defaults, sweep.grid), async (v) => {
             Object.assign(tiles, v.tiles);

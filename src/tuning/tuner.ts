@@ -82,15 +82,17 @@ export function adapterId(d: { adapter: string; backend: string }): string {
 
 /**
  * Buckets each size up to a power of two, so shapes that would pick the same variant share one
- * measurement: { cin: 16, cout: 24, voxels: 30000 } → "cin16.cout32.voxels32768".
+ * measurement: { cin: 16, cout: 24, voxels: 30000 } → "cin16.cout32.voxels32768". Values that
+ * change the kernel itself (kernel size, stride) go in `exact`, kept as they are:
+ * shapeClass({ voxels: 4096 }, { k: 5 }) → "voxels4096.k5".
  */
-export function shapeClass(dims: Record<string, number>): string {
-  return Object.entries(dims)
-    .map(([name, v]) => {
-      if (!Number.isFinite(v) || v < 0) throw new Error(`tuner: shape class dimension '${name}' must be a non-negative number, got ${v}`);
-      return `${name}${v <= 1 ? v : 2 ** Math.ceil(Math.log2(v))}`;
-    })
-    .join('.');
+export function shapeClass(sizes: Record<string, number>, exact: Record<string, number | string> = {}): string {
+  const parts = Object.entries(sizes).map(([name, v]) => {
+    if (!Number.isFinite(v) || v < 0) throw new Error(`tuner: shape class dimension '${name}' must be a non-negative number, got ${v}`);
+    return `${name}${v <= 1 ? v : 2 ** Math.ceil(Math.log2(v))}`;
+  });
+  for (const [name, v] of Object.entries(exact)) parts.push(`${name}${v}`);
+  return parts.join('.');
 }
 
 function medianOf(xs: number[]): number {

@@ -248,6 +248,9 @@ describe('keys', () => {
     expect(shapeClass({ cin: 17 })).toBe(shapeClass({ cin: 32 }));
     expect(() => shapeClass({ cin: -1 })).toThrow(/'cin' must be a non-negative number/);
     expect(() => shapeClass({ cin: NaN })).toThrow(/'cin'/);
+    // Kernel size and stride change the kernel: kept exactly, never bucketed.
+    expect(shapeClass({ cin: 48, voxels: 4096 }, { k: 5, stride: 1 })).toBe('cin64.voxels4096.k5.stride1');
+    expect(shapeClass({ voxels: 512 }, { k: 5 })).not.toBe(shapeClass({ voxels: 512 }, { k: 7 }));
   });
 
   it('joins adapter, op and shape class, refusing fields that would make keys ambiguous', () => {
