@@ -81,23 +81,18 @@ interface CopyVariant {
   constants?: Record<string, number>;
 }
 
-function copyKernel(wg: number): CopyVariant {
+/** One element per invocation: a vec4 (`copy`), or an f32 as the elementwise ops are written (`copyScalar`). */
+function copyKernel(wg: number, entry: 'copy' | 'copyScalar' = 'copy'): CopyVariant {
+  const scalar = entry === 'copyScalar';
   return {
-    label: `copy kernel, 1 vec4/invocation, WG ${wg}`,
-    kernel: 'bench_copy.copy',
+    label: `copy kernel, 1 ${scalar ? 'f32' : 'vec4'}/invocation, WG ${wg}`,
+    kernel: `bench_copy.${entry}`,
     constants: { WG: wg },
-    run: (ctx, src, dst, n) =>
-      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry: 'copy', bindings: { src, dst }, params: { n, stride: 0 }, constants: { WG: wg }, workgroups: ctx.grid(n, wg) }),
-  };
-}
-
-function copyScalarKernel(wg: number): CopyVariant {
-  return {
-    label: `copy kernel, 1 f32/invocation, WG ${wg}`,
-    kernel: 'bench_copy.copyScalar',
-    constants: { WG: wg },
-    run: (ctx, src, dst, n) =>
-      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry: 'copyScalar', bindings: { srcScalar: src, dstScalar: dst }, params: { n: 4 * n, stride: 0 }, constants: { WG: wg }, workgroups: ctx.grid(4 * n, wg) }),
+    run: (ctx, src, dst, vec4s) => {
+      const n = scalar ? 4 * vec4s : vec4s;
+      const bindings: Record<string, GPUBuffer> = scalar ? { srcScalar: src, dstScalar: dst } : { src, dst };
+      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry, bindings, params: { n, stride: 0 }, constants: { WG: wg }, workgroups: ctx.grid(n, wg) });
+    },
   };
 }
 
@@ -115,7 +110,7 @@ const copyVariants: CopyVariant[] = [
   copyKernel(64),
   copyKernel(256),
   copyKernel(1024),
-  copyScalarKernel(256),
+  copyKernel(256, 'copyScalar'),
   copyLoopKernel(8),
   copyLoopKernel(32),
   copyLoopKernel(128),
