@@ -28,6 +28,21 @@ const kernelLimits = { COT: 16, XV: 4, HT: 4, KHT: 8, rowVec4s: 8, gradTaps: 8 }
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
 const gradInvocations = 4096;
 
+/** Workgroups a dispatch should have at least: one per core of this 2-core machine. */
+const minWorkgroups = 2;
+
+/**
+ * The tile's workgroup size, halved (down to 8, one SIMD row of llvmpipe) while a small volume would
+ * leave fewer than `minWorkgroups`: llvmpipe runs a workgroup on one thread, so at 64 channels of
+ * 8³ the default gave one workgroup and left a core idle. The bench's tile sweep measured WG 32
+ * there (two workgroups) 1.7× faster. A stopgap until the tuner picks tiles per adapter.
+ */
+function groupSize(invocations: number, wg: number): number {
+  let size = wg;
+  while (size > 8 && Math.ceil(invocations / size) < minWorkgroups) size /= 2;
+  return size;
+}
+
 /** How one spatial dimension of a `convolve` dispatch maps output positions to source taps. */
 interface DimPlan {
   /** Output positions outPhase + outStride·q for q < count. */
@@ -190,8 +205,8 @@ export function convolve(
             srcOffset: vec4(pd.srcOffset, ph.srcOffset, pw.srcOffset),
             srcDil: vec4(pd.srcDil, ph.srcDil, pw.srcDil),
           },
-          constants: { COT, XV, HT, WG, BIAS: bias ? 1 : 0, ...(fast ?? { ROW: 0 }) },
-          workgroups: ctx.grid(total, WG),
+          constants: { COT, XV, HT, WG: groupSize(total, WG), BIAS: bias ? 1 : 0, ...(fast ?? { ROW: 0 }) },
+          workgroups: ctx.grid(total, groupSize(total, WG)),
         });
         packed.dispose();
       }
