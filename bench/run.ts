@@ -28,7 +28,7 @@ const program = new Command()
   .description('voxgpu kernel and V-Net benchmarks on the current WebGPU adapter')
   .option('--full', "the paper's shapes: 16 ch at 128×128×64 down to 256 ch at 8×8×4, V-Net base 16 up to 128×128×64 (slow on a CPU)")
   .option('--quick', 'fewer samples per case (a smoke run; figures are noisier)')
-  .option('--only <regex>', 'only op cases whose name or shape matches')
+  .option('--only <regex>', 'only the op and V-Net cases whose name or shape matches')
   .option('--sections <list>', `comma-separated subset of ${sectionNames.join(',')}`, defaultSections.join(','))
   .option('--base-channels <n>', 'V-Net base width for the whole-network cases (default 8, or 16 with --full)', (v) => parseInt(v, 10))
   .option('--adapter <name>', 'auto, gpu, llvmpipe or swiftshader (default: VOXGPU_ADAPTER, else auto)')
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   }
   if (sections.has('vnet')) {
     log('\nV-Net');
-    const vnetRows = await vnetCases(ctx, vnetConfig, ceiling, vnetTiming, log);
+    const vnetRows = await vnetCases(ctx, vnetConfig, ceiling, vnetTiming, log, (c) => !only || only.test(c));
     // How much of a step the dispatch overhead alone would explain.
     for (const r of vnetRows) {
       if (dispatch && r.dispatches && r.medianMs) {

@@ -6,6 +6,7 @@
 // activations and temporaries of one step.
 import type { Context } from '../src/device/context.js';
 import { noGrad } from '../src/autograd.js';
+import { tidy } from '../src/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { SGD } from '../src/optim/sgd.js';
 import { tensor, type Tensor } from '../src/tensor.js';
@@ -40,7 +41,15 @@ function ballLabels(size: Dims3): Tensor {
 
 const mib = (b: number) => b / 2 ** 20;
 
-export async function vnetCases(ctx: Context, c: VNetBenchConfig, ceiling: Ceiling | null, timing: TimingOptions, log: (s: string) => void): Promise<Row[]> {
+export async function vnetCases(
+  ctx: Context,
+  c: VNetBenchConfig,
+  ceiling: Ceiling | null,
+  timing: TimingOptions,
+  log: (s: string) => void,
+  /** Which cases to run, by "name shape" (the --only filter). */
+  wanted: (nameAndShape: string) => boolean = () => true,
+): Promise<Row[]> {
   const rows: Row[] = [];
   const options: VNetOptions = { ...paper, baseChannels: c.baseChannels, kernelSize: c.kernelSize, seed: 1 };
   const shapeOf = { ...paper, baseChannels: c.baseChannels, kernelSize: c.kernelSize };
@@ -90,6 +99,7 @@ export async function vnetCases(ctx: Context, c: VNetBenchConfig, ceiling: Ceili
   };
 
   for (const size of c.trainSizes) {
+    if (!wanted(`training step ${label(size)}`)) continue;
     rows.push(
       await measure('training step', size, 3 * vnetForwardFlops(shapeOf, size), () => {
         const model = new mods.VNet(options);
@@ -99,22 +109,27 @@ export async function vnetCases(ctx: Context, c: VNetBenchConfig, ceiling: Ceili
         return {
           run: () => mods.trainStep(model, opt, image, labels).dispose(),
           dispose: () => {
-            opt.zeroGrad();
-            for (const t of [image, labels, ...model.parameters(), ...opt.stateDict().tensors.values()]) t.dispose();
+            opt.dispose();
+            model.dispose();
+            image.dispose();
+            labels.dispose();
           },
         };
       }),
     );
   }
   const size = c.inferenceSize;
+  if (!wanted(`inference ${label(size)}`)) return rows;
   rows.push(
     await measure('inference', size, vnetForwardFlops(shapeOf, size), () => {
       const model = new mods.VNet(options);
       const image = randn([1, 1, ...size], { seed: 6 });
       return {
-        run: () => noGrad(() => model.forward(image).dispose()),
+        // tidy: under noGrad nothing else frees the activations (trainStep has its own tidy).
+        run: () => tidy(() => noGrad(() => void model.forward(image))),
         dispose: () => {
-          for (const t of [image, ...model.parameters()]) t.dispose();
+          model.dispose();
+          image.dispose();
         },
       };
     }),
