@@ -8,6 +8,7 @@ interface Results {
   adapter: { adapter: string; backend: string };
   host: { cores: number; cpu: string; loadavg: number[]; loadavgAtEnd: number[]; node: string };
   started: string;
+  revision?: string | null;
   configuration: { full: boolean; quick: boolean };
   ceiling: Ceiling | null;
   dispatch: { perDispatchUs: number; hostUs: number; emptyOpUs: number } | null;
@@ -26,7 +27,7 @@ function table(head: string[], rows: string[][]): string {
 }
 
 const out: string[] = [];
-out.push(`Adapter: ${r.adapter.adapter} (${r.adapter.backend}); host ${r.host.cores} × ${r.host.cpu}, Node ${r.host.node}; run ${r.started}, ` +
+out.push(`Adapter: ${r.adapter.adapter} (${r.adapter.backend}); host ${r.host.cores} × ${r.host.cpu}, Node ${r.host.node}; code ${r.revision ?? '?'}, run ${r.started}, ` +
   `${r.configuration.full ? 'full' : 'small'} configuration; load average at start ${r.host.loadavg.join(' ')}, at end ${r.host.loadavgAtEnd.join(' ')}.`);
 if (r.ceiling) {
   out.push('', '**Ceiling**', '');

@@ -2,6 +2,7 @@
 // Measures the adapter's ceilings, the dispatch overhead, every V-Net kernel forward and backward,
 // and whole training steps / inference, then prints a table and writes bench/results/*.json.
 // See BENCHMARKS.md for the models behind each figure.
+import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -93,6 +94,17 @@ const vnetTiming: TimingOptions = opts.quick
 
 const log = (s: string) => console.log(s);
 
+/** The commit measured, "+dirty" when kernels/ or src/ differ from it (null outside a git checkout). */
+function revision(): string | null {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', '../kernels', '../src') ? `${head}+dirty` : head;
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const ctx = await init(opts.adapter ? { adapter: opts.adapter as AdapterChoice } : {});
@@ -100,7 +112,8 @@ async function main(): Promise<void> {
   const host = machine();
   log(`adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel})`);
   log(`host: ${host.cores} × ${host.cpu}, load average ${host.loadavg.join(' ')}`);
-  log(`configuration: ${full ? 'full (the paper)' : 'small (default)'}${opts.quick ? ', quick' : ''}`);
+  const rev = revision();
+  log(`configuration: ${full ? 'full (the paper)' : 'small (default)'}${opts.quick ? ', quick' : ''}; code ${rev ?? '(not a git checkout)'}`);
   if (host.loadavg[0]! > 0.5) log('warning: the machine is busy; on a software adapter other processes slow every figure');
 
   const rows: Row[] = [];
@@ -157,6 +170,7 @@ async function main(): Promise<void> {
   const files = writeResults(opts.out, adapterSlug(desc.adapter, desc.kind), started, {
     adapter: desc,
     host: { ...host, loadavgAtEnd: machine().loadavg, node: process.version, platform: `${process.platform}-${process.arch}` },
+    revision: rev,
     started: started.toISOString(),
     finished: finished.toISOString(),
     configuration: { full, quick: !!opts.quick, only: opts.only ?? null, sections: [...sections], ops: opConfig, vnet: vnetConfig, opTiming, vnetTiming },
