@@ -9,9 +9,9 @@ import { noGrad } from '../src/autograd.js';
 import { tidy } from '../src/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { SGD } from '../src/optim/sgd.js';
-import { tensor, type Tensor } from '../src/tensor.js';
 import type { VNetOptions } from '../src/nn/vnet.js';
 import { loadVNet, MissingOp } from './lib/ops-loader.js';
+import { ballLabels } from './ops.js';
 import { fmtDims, vnetForwardFlops, vox, type Dims3 } from './lib/flops.js';
 import { rates, timed, type Ceiling, type Row } from './lib/report.js';
 import { recordDispatches } from './lib/recorder.js';
@@ -27,17 +27,6 @@ export interface VNetBenchConfig {
 }
 
 const paper = { inChannels: 1, numClasses: 2, encoderConvs: [1, 2, 3, 3, 3], decoderConvs: [3, 3, 2, 1] } as const;
-
-/** A centred ellipsoid of foreground, ~11% of the volume (the prostate is a few %). */
-function ballLabels(size: Dims3): Tensor {
-  const [d, h, w] = size;
-  const data = new Float32Array(vox(size));
-  let i = 0;
-  for (let z = 0; z < d; z++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++, i++) data[i] = ((z - d / 2) / d) ** 2 + ((y - h / 2) / h) ** 2 + ((x - w / 2) / w) ** 2 < 0.09 ? 1 : 0;
-  return tensor(data, [1, ...size]);
-}
 
 const mib = (b: number) => b / 2 ** 20;
 
