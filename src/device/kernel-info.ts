@@ -96,10 +96,6 @@ export function entryInfo(kernel: string, entry: string): EntryInfo {
   return info;
 }
 
-export function kernelNames(): string[] {
-  return Object.keys(kernelSources);
-}
-
 export function entryNames(kernel: string): string[] {
   if (!cache.has(kernel)) cache.set(kernel, reflectKernel(kernel));
   return [...cache.get(kernel)!.keys()];
