@@ -1,6 +1,6 @@
 // V-Net (Milletari, Navab, Ahmadi 2016): a fully convolutional encoder-decoder for volumes with
 // residual stages, strided convolutions instead of pooling, and concatenated skip connections.
-import { add } from '../ops/binary.js';
+import { addPrelu } from '../ops/add-prelu.js';
 import { concat } from '../ops/concat.js';
 import { expand } from '../ops/expand.js';
 import { softmax } from '../ops/softmax.js';
@@ -55,7 +55,8 @@ class ResidualStage extends Module {
       h = c.forward(h);
       if (i < this.acts.length) h = this.acts[i]!.forward(h);
     });
-    return this.out.forward(add(h, residual));
+    // prelu(h + residual) in one op (the sum is never stored).
+    return addPrelu(h, residual, this.out.weight);
   }
 }
 

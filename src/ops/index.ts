@@ -11,6 +11,7 @@ export { conv3d } from './conv3d.js';
 export { convTranspose3d } from './conv-transpose3d.js';
 export type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from './conv-shape.js';
 export { prelu } from './prelu.js';
+export { addPrelu } from './add-prelu.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { argmax } from './argmax.js';
 export { diceLoss, type DiceLossOptions } from './dice-loss.js';

@@ -1,45 +1,100 @@
 // PReLU (He et al.), V-Net's activation: out = x for x > 0, alpha·x otherwise, with a learned slope
 // per channel (dimension 1) or one shared slope, like torch.nn.functional.prelu. kernels/prelu.wgsl;
-// the slope gradient is a split reduction (row-sums.ts).
+// preluKernels also serves addPrelu (add-prelu.ts), which activates x + residual in the same kernels.
 import { record } from '../autograd.js';
+import { getContext } from '../device/context.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
+import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
-import { runElementwise } from './util.js';
+import { planeGrid, WG } from './util.js';
 
-/** x seen as [outer, channels, inner]; a shared slope is one channel of all elements. */
-function layout(x: Tensor, alpha: Tensor): { channels: number; inner: number } {
-  if (alpha.size === 1) return { channels: 1, inner: x.size };
-  return { channels: x.shape[1]!, inner: x.shape.slice(2).reduce((a, b) => a * b, 1) };
+/** vec4s per invocation of the backward kernels (VPI in kernels/prelu.wgsl). */
+const backwardVec4s = 4;
+/** A shared slope splits x into planes of this many elements (a multiple of 4 · WG · VPI). */
+const sharedPlane = 4 * WG * backwardVec4s * 16;
+
+interface Layout {
+  /** Planes of `inner` elements with one slope each, each starting on a vec4 (see the kernel). */
+  planar: boolean;
+  params: { n: number; channels: number; inner: number; planes: number };
 }
 
-function checkPrelu(x: Tensor, alpha: Tensor): void {
-  if (alpha.rank !== 1) throw new Error(`prelu: alpha must have rank 1 ([C] or [1]), got shape ${formatShape(alpha.shape)}`);
-  if (x.rank === 0) throw new Error(`prelu: x must have rank 1 or more, got shape ${formatShape(x.shape)}`);
+function layout(x: Tensor, alpha: Tensor): Layout {
+  const n = x.size;
+  if (alpha.size === 1) {
+    const inner = Math.min(sharedPlane, Math.ceil(n / 4) * 4);
+    return { planar: true, params: { n, channels: 1, inner, planes: inner === 0 ? 0 : Math.ceil(n / inner) } };
+  }
+  const channels = x.shape[1]!;
+  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  return { planar: inner % 4 === 0, params: { n, channels, inner, planes: inner === 0 ? 0 : n / inner } };
+}
+
+export function checkPrelu(op: string, x: Tensor, alpha: Tensor): void {
+  if (alpha.rank !== 1) throw new Error(`${op}: alpha must have rank 1 ([C] or [1]), got shape ${formatShape(alpha.shape)}`);
+  if (x.rank === 0) throw new Error(`${op}: x must have rank 1 or more, got shape ${formatShape(x.shape)}`);
   const channels = x.rank >= 2 ? x.shape[1]! : 1;
   if (alpha.size !== 1 && alpha.size !== channels) {
-    throw new Error(`prelu: alpha has ${alpha.size} values but x ${formatShape(x.shape)} has ${channels} channel${channels === 1 ? '' : 's'} (dimension 1); expected ${channels === 1 ? '1' : `${channels} or 1`}`);
+    throw new Error(`${op}: alpha has ${alpha.size} values but x ${formatShape(x.shape)} has ${channels} channel${channels === 1 ? '' : 's'} (dimension 1); expected ${channels === 1 ? '1' : `${channels} or 1`}`);
   }
 }
 
-export function prelu(x: Tensor, alpha: Tensor): Tensor {
-  checkPrelu(x, alpha);
-  const { channels, inner } = layout(x, alpha);
-  const params = { n: x.size, channels, inner };
+export interface PreluGradients {
+  /** Gradient for the activation's input (x, or x + residual), or null when not asked for. */
+  gs: Tensor | null;
+  gAlpha: Tensor | null;
+}
+
+/**
+ * PReLU of x (+ residual when given) without autograd: the output, and the backward that gives the
+ * gradients asked for. The planar backward computes both in one pass, reading x and g once.
+ */
+export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alpha: Tensor): { out: Tensor; backward: (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients } {
+  const { planar, params } = layout(x, alpha);
+  const ctx = getContext();
+  const constants = { RESIDUAL: residual ? 1 : 0 };
+  const inputs = { x, residual: residual ?? x, alpha };
+  const vec4s = Math.ceil(params.n / 4);
+  const grid = (perInvocation: number) =>
+    planar ? planeGrid(ctx, Math.ceil(params.inner / (4 * WG * perInvocation)), params.planes) : ctx.grid(Math.ceil(vec4s / perInvocation), WG);
   const out = empty(x.shape);
-  runElementwise('prelu', 'prelu', 'forward', x.size, { x, alpha, out }, params);
-  return record('prelu', [x, alpha], out, (g) => {
-    let gx: Tensor | null = null;
-    if (x.requiresGrad) {
-      gx = empty(x.shape);
-      runElementwise('prelu', 'prelu', 'backwardInput', x.size, { x, alpha, g, out: gx }, params);
-    }
+  ctx.dispatch({ op, kernel: 'prelu', entry: planar ? 'forward' : 'forwardFlat', bindings: { ...inputs, out }, params, constants, workgroups: grid(1) });
+
+  const backward = (g: Tensor, wantS: boolean, wantAlpha: boolean): PreluGradients => {
+    const gs = wantS || planar ? empty(x.shape) : null;
     let gAlpha: Tensor | null = null;
-    if (alpha.requiresGrad) {
-      const rowLength = x.size / channels;
-      const totals = rowSums('prelu', 'prelu', 'backwardAlpha', { x, g }, { channels, inner }, { rows: channels, rowLength, stats: 1 });
-      gAlpha = totals.viewAs(alpha.shape);
-      totals.dispose();
+    if (planar) {
+      const workgroups = grid(backwardVec4s);
+      const partials = empty([params.planes / params.channels, params.channels, workgroups[0] * WG]);
+      ctx.dispatch({ op, kernel: 'prelu', entry: 'backward', bindings: { ...inputs, g, out: gs!, partials }, params, constants, workgroups });
+      if (wantAlpha) gAlpha = sum(partials, [0, 2]);
+      partials.dispose();
+    } else {
+      if (gs) ctx.dispatch({ op, kernel: 'prelu', entry: 'backwardFlat', bindings: { ...inputs, g, out: gs }, params, constants, workgroups: grid(backwardVec4s) });
+      if (wantAlpha) {
+        const { channels, inner } = params;
+        gAlpha = rowSums(op, 'prelu', 'backwardAlpha', { x, residual: inputs.residual, g }, { channels, inner }, { rows: channels, rowLength: params.n / channels, stats: 1 }, constants);
+      }
     }
-    return [gx, gAlpha];
+    if (gAlpha) {
+      const shaped = gAlpha.viewAs(alpha.shape);
+      gAlpha.dispose();
+      gAlpha = shaped;
+    }
+    if (gs && !wantS) {
+      gs.dispose();
+      return { gs: null, gAlpha };
+    }
+    return { gs, gAlpha };
+  };
+  return { out, backward };
+}
+
+export function prelu(x: Tensor, alpha: Tensor): Tensor {
+  checkPrelu('prelu', x, alpha);
+  const { out, backward } = preluKernels('prelu', x, null, alpha);
+  return record('prelu', [x, alpha], out, (g) => {
+    const { gs, gAlpha } = backward(g, x.requiresGrad, alpha.requiresGrad);
+    return [gs, gAlpha];
   });
 }

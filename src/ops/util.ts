@@ -1,5 +1,5 @@
 // Helpers every op shares: dispatching 1-D elementwise work and packing shapes for kernels.
-import { getContext, type Bindable } from '../device/context.js';
+import { getContext, type Bindable, type Context } from '../device/context.js';
 import { formatShape, type Tensor, type Shape } from '../tensor.js';
 
 /** Invocations per workgroup of the elementwise kernels (their WG override default). */
@@ -19,6 +19,18 @@ export function runElementwise(
 ): void {
   const ctx = getContext();
   ctx.dispatch({ op, kernel, entry, bindings, params, constants, workgroups: ctx.grid(n, constants?.WG ?? WG) });
+}
+
+/**
+ * Workgroups for kernels that give each (sample, channel) plane its own row of `perPlane` workgroups
+ * along x: the plane is `wid.y + wid.z · nwg.y` (z only past the per-dimension limit), so it comes
+ * from the workgroup id instead of a division per element. Kernels must skip planes ≥ the count
+ * (y · z may overshoot).
+ */
+export function planeGrid(ctx: Context, perPlane: number, planes: number): [number, number, number] {
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const z = Math.ceil(planes / maxDim);
+  return [perPlane, Math.ceil(planes / Math.max(z, 1)), z];
 }
 
 /** Pads a list of dims to `maxRank` values for a kernel's array<vec4<u32>, 2>. */

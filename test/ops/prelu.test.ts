@@ -1,6 +1,7 @@
 // PReLU: per-channel and shared slopes, ranks 1 to 5, against the float64 reference; both
-// gradients with a random upstream gradient; the slope gradient's split reduction on a volume
-// large enough to take several chunks per channel.
+// gradients with a random upstream gradient. Both kernel layouts: planar (planes a multiple of 4,
+// or a shared slope; several workgroups per plane, more planes than one grid axis holds, a partial
+// last vec4) and flat (planes that straddle vec4s, whose slope gradient is a split reduction).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { prelu } from '../../src/ops/prelu.js';
@@ -21,6 +22,12 @@ const cases: { shape: number[]; alphaSize: number }[] = [
   { shape: [11], alphaSize: 1 },
   // 2 × 16 × 4096 elements: several chunks per channel in the slope gradient.
   { shape: [2, 16, 16, 16, 16], alphaSize: 16 },
+  // Planar layout: planes of 4800 elements, several workgroups per plane, the last one partial.
+  { shape: [2, 3, 12, 20, 20], alphaSize: 3 },
+  // Shared slope over several 65536-element planes, the last one ending in a partial vec4.
+  { shape: [3, 70001], alphaSize: 1 },
+  // 70000 planes: more than 65535 workgroups along y, folded onto z.
+  { shape: [1, 70000, 4], alphaSize: 70000 },
 ];
 
 describe('prelu', () => {
