@@ -128,3 +128,39 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   }
   out[i] = grad;
 }
+
+// With softmax (diceLoss(logits, target, { softmax: true })): the gradient for the logits, from the
+// probabilities p that the forward kept. One invocation per voxel of one sample (the sample is the
+// workgroup row, src/ops/util.ts planeGrid), walking the channels: the Dice gradient a_c = ∂loss/∂p_c
+// (0 for classes not counted) through the softmax Jacobian, ∂loss/∂z_c = p_c·(a_c − Σ_c' p_c'·a_c'),
+// without writing the probability gradient.
+fn probsGradient(n: u32, k: u32, c: u32, s: u32, pv: f32) -> f32 {
+  let rows = gp.batch * gp.classCount;
+  let r = n * gp.classCount + k;
+  let denom = sums[rows + r] + sums[2u * rows + r] + gp.eps;
+  let dD = 2.0 * (targetAt(n, c, s, gp.channels, gp.voxels) * denom - 2.0 * pv * sums[r]) / (denom * denom);
+  return gp.scale * g[select(0u, n, gp.perSample == 1u)] * dD;
+}
+
+@compute @workgroup_size(WG)
+fn backwardLogits(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let n = wid.y + wid.z * nwg.y;
+  let s = wid.x * WG + lid;
+  if (n >= gp.batch || s >= gp.voxels) { return; }
+  let base = n * gp.channels * gp.voxels + s;
+  var total = 0.0;
+  for (var k = 0u; k < gp.classCount; k++) {
+    let c = gp.classes[k / 4u][k % 4u];
+    let pv = probs[base + c * gp.voxels];
+    total += pv * probsGradient(n, k, c, s, pv);
+  }
+  for (var c = 0u; c < gp.channels; c++) {
+    let i = base + c * gp.voxels;
+    let pv = probs[i];
+    var a = 0.0;
+    for (var k = 0u; k < gp.classCount; k++) {
+      if (gp.classes[k / 4u][k % 4u] == c) { a = probsGradient(n, k, c, s, pv); }
+    }
+    out[i] = pv * (a - total);
+  }
+}

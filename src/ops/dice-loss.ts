@@ -5,12 +5,16 @@
 // D = 0/eps = 0 (loss 1), not NaN. The backward is the paper's analytic gradient
 // ∂D/∂p_j = 2·(g_j·U − 2·p_j·Σ p·g) / U² with U = Σ p² + Σ g² + eps, one kernel over probs using the
 // sums that the forward saved. kernels/dice.wgsl; the sums are a split reduction (row-sums.ts).
+// With `softmax: true` the input is logits (like MONAI's DiceLoss(softmax=True)): the forward keeps
+// the probabilities, and one backward kernel takes the Dice gradient through the softmax Jacobian,
+// without the probability gradient in between.
 import { getContext } from '../device/context.js';
 import { record } from '../autograd.js';
 import { empty, type Tensor } from '../tensor.js';
 import { checkTarget } from './labels.js';
 import { rowSums } from './row-sums.js';
-import { runElementwise } from './util.js';
+import { softmaxForward } from './softmax.js';
+import { planeGrid, runElementwise, WG } from './util.js';
 
 export interface DiceLossOptions {
   /** Classes that count (indices into dimension 1); default all but the background, class 0. */
@@ -19,39 +23,44 @@ export interface DiceLossOptions {
   eps?: number;
   /** 'mean' (default): one value, the mean over the batch; 'none': per-sample losses [N]. */
   reduction?: 'mean' | 'none';
+  /** The input is logits: apply softmax over dimension 1 first (default false: probabilities). */
+  softmax?: boolean;
 }
 
 /** kernels/dice.wgsl lists the counted classes in a uniform array<vec4<u32>, 64>. */
 const maxCountedClasses = 256;
 
-function countedClasses(channels: number, classes: readonly number[] | undefined): readonly number[] {
+function countedClasses(inputName: string, channels: number, classes: readonly number[] | undefined): readonly number[] {
   if (classes === undefined) {
-    if (channels < 2) throw new Error(`diceLoss: probs has ${channels} channel, so no class but the background (0) is left to count; pass classes: [0]`);
+    if (channels < 2) throw new Error(`diceLoss: ${inputName} has ${channels} channel, so no class but the background (0) is left to count; pass classes: [0]`);
     return Array.from({ length: channels - 1 }, (_, i) => i + 1);
   }
   if (classes.length === 0) throw new Error('diceLoss: classes is empty; list at least one class to count');
   if (classes.length > maxCountedClasses) throw new Error(`diceLoss: at most ${maxCountedClasses} classes can be counted, got ${classes.length}`);
   for (const c of classes) {
-    if (!Number.isInteger(c) || c < 0 || c >= channels) throw new Error(`diceLoss: class ${c} is out of range for probs with ${channels} channels (expected 0 to ${channels - 1})`);
+    if (!Number.isInteger(c) || c < 0 || c >= channels) throw new Error(`diceLoss: class ${c} is out of range for ${inputName} with ${channels} channels (expected 0 to ${channels - 1})`);
   }
   if (new Set(classes).size !== classes.length) throw new Error(`diceLoss: classes [${classes.join(', ')}] repeats a class`);
   return classes;
 }
 
 /**
- * 1 − mean Dice of probs [N, C, ...spatial] against class labels [N, ...spatial] (labels that are
- * not integers in [0, C) count as background; see checkLabels) or one-hot [N, C, ...spatial].
- * Differentiable in probs only.
+ * 1 − mean Dice of input [N, C, ...spatial] (probabilities, or logits with `softmax: true`) against
+ * class labels [N, ...spatial] (labels that are not integers in [0, C) count as background; see
+ * checkLabels) or one-hot [N, C, ...spatial]. Differentiable in the input only.
  */
-export function diceLoss(probs: Tensor, target: Tensor, options: DiceLossOptions = {}): Tensor {
-  const oneHot = checkTarget('diceLoss', 'probs', probs, target, true);
-  const [batch, channels] = probs.shape as [number, number];
-  const classes = countedClasses(channels, options.classes);
+export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions = {}): Tensor {
+  const fromLogits = options.softmax ?? false;
+  const inputName = fromLogits ? 'logits' : 'probs';
+  const oneHot = checkTarget('diceLoss', inputName, input, target, true);
+  const [batch, channels] = input.shape as [number, number];
+  const classes = countedClasses(inputName, channels, options.classes);
   const eps = options.eps ?? 1e-6;
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new Error(`diceLoss: eps must be a finite number ≥ 0, got ${eps}`);
   const reduction = options.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'none') throw new Error(`diceLoss: reduction must be 'mean' or 'none', got '${String(reduction)}'`);
 
+  const probs = fromLogits ? softmaxForward('diceLoss', input, 1) : input;
   const voxels = probs.size / (batch * channels);
   const classCount = classes.length;
   const constants = { ONE_HOT: oneHot ? 1 : 0 };
@@ -77,11 +86,12 @@ export function diceLoss(probs: Tensor, target: Tensor, options: DiceLossOptions
   });
   return record(
     'diceLoss',
-    [probs],
+    [input],
     out,
     (g) => {
-      const gradProbs = empty(probs.shape);
-      runElementwise('diceLoss', 'dice', 'backward', probs.size, { probs, targets: target, sums, g, out: gradProbs }, {
+      const grad = empty(probs.shape);
+      const bindings = { probs, targets: target, sums, g, out: grad };
+      const params = {
         n: probs.size,
         channels,
         voxels,
@@ -91,9 +101,15 @@ export function diceLoss(probs: Tensor, target: Tensor, options: DiceLossOptions
         scale: -1 / (classCount * (mean ? batch : 1)),
         batch,
         classes,
-      }, constants);
-      return [gradProbs];
+      };
+      if (fromLogits) {
+        const ctx = getContext();
+        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits', bindings, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / WG), batch) });
+      } else {
+        runElementwise('diceLoss', 'dice', 'backward', probs.size, bindings, params, constants);
+      }
+      return [grad];
     },
-    [sums],
+    fromLogits ? [sums, probs] : [sums],
   );
 }

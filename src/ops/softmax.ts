@@ -12,11 +12,18 @@ export function lineParams(op: string, x: Tensor, dim: number): { lines: number;
   return { lines: length === 0 ? 0 : x.size / length, length, inner };
 }
 
+/** softmax (or log-softmax) of x along `dim` without autograd: for ops that fuse its backward. */
+export function softmaxForward(op: string, x: Tensor, dim: number, log = false): Tensor {
+  const params = lineParams(op, x, dim);
+  const out = empty(x.shape);
+  runElementwise(op, 'softmax', 'forward', params.lines, { x, out }, params, { LOG: log ? 1 : 0 });
+  return out;
+}
+
 function softmaxOp(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Tensor {
   const params = lineParams(op, x, dim);
   const constants = { LOG: op === 'logSoftmax' ? 1 : 0 };
-  const out = empty(x.shape);
-  runElementwise(op, 'softmax', 'forward', params.lines, { x, out }, params, constants);
+  const out = softmaxForward(op, x, dim, op === 'logSoftmax');
   return record(op, [x], out, (g) => {
     const gx = empty(x.shape);
     runElementwise(op, 'softmax', 'backward', params.lines, { y: out, g, out: gx }, params, constants);

@@ -2,13 +2,15 @@
 // (label and one-hot targets, default and explicit classes, both reductions, a volume that takes
 // many chunks per row), the reference against finite differences, the paper's formula on a case
 // worked by hand, empty masks, bad labels (background in the loss, reported by checkLabels) and
-// the exact errors for bad input.
+// the exact errors for bad input. With softmax: true (logits in): the same against the reference
+// composed with softmax, its finite differences, and equality with diceLoss(softmax(logits)).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { diceLoss, type DiceLossOptions } from '../../src/ops/dice-loss.js';
 import { checkLabels } from '../../src/ops/labels.js';
 import { dot, gpu, rng } from '../helpers.js';
-import { softmax } from '../reference/activations.js';
+import { softmax as softmaxOp } from '../../src/ops/softmax.js';
+import { softmax, softmaxBackward } from '../reference/activations.js';
 import * as ref from '../reference/losses.js';
 import { expectClose, expectFiniteDifference, inputs, reportErrors } from './check.js';
 
@@ -119,6 +121,59 @@ describe('diceLoss', () => {
     expect(p.grad).not.toBeNull();
   });
 
+  const logitCases: { name: string; batch: number; channels: number; spatial: number[]; options: DiceLossOptions; oneHot?: boolean }[] = [
+    { name: 'binary, odd volume', batch: 2, channels: 2, spatial: [7, 5, 3], options: {} },
+    { name: 'C = 4, classes [0, 2], per sample', batch: 3, channels: 4, spatial: [3, 5, 2], options: { classes: [0, 2], reduction: 'none' } },
+    { name: 'C = 3, one-hot target', batch: 2, channels: 3, spatial: [6, 5, 6], options: {}, oneHot: true },
+    { name: '40³ volume', batch: 1, channels: 2, spatial: [40, 40, 40], options: {} },
+  ];
+  for (const c of logitCases) {
+    it(`softmax: true, ${c.name}: forward and gradient for the logits`, async () => {
+      const { shape, labels, probsShape, labelShape } = problem(c.batch, c.channels, c.spatial, 36);
+      const flat = [c.batch, c.channels, shape.voxels];
+      const logits = inputs(c.batch * c.channels * shape.voxels, 37, -3, 3);
+      const probs = softmax(logits, flat, 1);
+      const g = ref.oneHot(labels, shape);
+      const classes = c.options.classes ?? Array.from({ length: c.channels - 1 }, (_, i) => i + 1);
+      const perSample = ref.diceLoss(probs, g, shape, classes, 1e-6);
+      const mean = c.options.reduction !== 'none';
+      const upstream = mean ? [0.7] : inputs(c.batch, 38);
+      const z = tensor(logits, probsShape, { requiresGrad: true });
+      const loss = diceLoss(z, c.oneHot ? tensor(g, probsShape) : tensor(labels, labelShape), { ...c.options, softmax: true });
+      expectClose('softmax forward', await loss.toArray(), mean ? [perSample.reduce((a, b) => a + b) / c.batch] : perSample);
+      loss.backward(tensor(upstream, loss.shape));
+      const perSampleUpstream = mean ? new Array<number>(c.batch).fill(upstream[0]! / c.batch) : upstream;
+      const gradProbs = ref.diceLossBackward(probs, g, shape, classes, 1e-6, perSampleUpstream);
+      expectClose('softmax gradient', await z.grad!.toArray(), softmaxBackward(probs, gradProbs, flat, 1));
+    });
+  }
+
+  it('softmax: true, reference gradient through the softmax matches finite differences', () => {
+    const { shape, labels } = problem(2, 3, [4], 39);
+    const flat = [2, 3, 4];
+    const logits = inputs(24, 40, -2, 2);
+    const g = ref.oneHot(labels, shape);
+    const upstream = inputs(2, 41);
+    const probs = softmax(logits, flat, 1);
+    const analytic = softmaxBackward(probs, ref.diceLossBackward(probs, g, shape, [1, 2], 1e-6, upstream), flat, 1);
+    expectFiniteDifference((z) => dot(ref.diceLoss(softmax(z, flat, 1), g, shape, [1, 2], 1e-6), upstream), logits, analytic);
+  });
+
+  it('softmax: true equals diceLoss(softmax(logits)), gradient included', async () => {
+    const { labels, probsShape, labelShape } = problem(2, 3, [4, 6, 5], 42);
+    const logits = inputs(2 * 3 * 120, 43, -3, 3);
+    const run = async (fused: boolean) => {
+      const z = tensor(logits, probsShape, { requiresGrad: true });
+      const target = tensor(labels, labelShape);
+      const loss = fused ? diceLoss(z, target, { softmax: true }) : diceLoss(softmaxOp(z, 1), target);
+      loss.backward();
+      return [await loss.toArray(), await z.grad!.toArray()];
+    };
+    const [fused, unfused] = [await run(true), await run(false)];
+    expectClose('vs unfused', fused[0]!, unfused[0]!);
+    expectClose('vs unfused', fused[1]!, unfused[1]!);
+  });
+
   it('rejects bad input before any GPU work, naming the op and the shapes', () => {
     const p = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
     const labels = tensor(new Float32Array(8), [2, 4]);
@@ -130,5 +185,7 @@ describe('diceLoss', () => {
     expect(() => diceLoss(tensor(new Float32Array(4), [2, 1, 2]), tensor(new Float32Array(4), [2, 2]))).toThrow('diceLoss: probs has 1 channel, so no class but the background (0) is left to count; pass classes: [0]');
     expect(() => diceLoss(p, labels, { eps: -1 })).toThrow('diceLoss: eps must be a finite number ≥ 0, got -1');
     expect(() => diceLoss(p, labels, { reduction: 'sum' as 'mean' })).toThrow("diceLoss: reduction must be 'mean' or 'none', got 'sum'");
+    expect(() => diceLoss(p, tensor(new Float32Array(6), [2, 3]), { softmax: true })).toThrow('diceLoss: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4] or one-hot [2, 3, 4]');
+    expect(() => diceLoss(p, labels, { classes: [3], softmax: true })).toThrow('diceLoss: class 3 is out of range for logits with 3 channels (expected 0 to 2)');
   });
 });
