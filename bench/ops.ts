@@ -6,6 +6,7 @@
 import type { Context } from '../src/device/context.js';
 import { noGrad } from '../src/autograd.js';
 import { randn, ones } from '../src/ops/creation.js';
+import { addPrelu } from '../src/ops/add-prelu.js';
 import { add } from '../src/ops/binary.js';
 import { concat } from '../src/ops/concat.js';
 import { empty, tensor, type Tensor } from '../src/tensor.js';
@@ -254,6 +255,15 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
         return forwardCase(() => add(a, b), [a, b]);
       },
     });
+    // The end of a residual stage, prelu(h + residual), fused (add-prelu.ts).
+    cases.push(
+      ...pairCases('residual add + prelu', shape, { flops: 3 * size, bytes: bytesOf(size, size, top.channels, size) }, { flops: 5 * size, bytes: bytesOf(size, size, size, top.channels, size, top.channels) }, async (grad) => {
+        const h = rnd([n, top.channels, ...top.size], grad);
+        const r = rnd([n, top.channels, ...top.size], grad);
+        const alpha = rnd([top.channels], grad);
+        return { make: () => addPrelu(h, r, alpha), inputs: [h, r, alpha] };
+      }),
+    );
     cases.push(
       ...pairCases('skip concat', `2 × ${shape}`, { flops: 0, bytes: bytesOf(size, size, 2 * size) }, { flops: 0, bytes: bytesOf(2 * size, 2 * size) }, async (grad) => {
         const a = rnd([n, top.channels, ...top.size], grad);
@@ -277,6 +287,13 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
       const x = rnd([n, cls, ...top.size], grad);
       const y = ballLabels(top.size);
       return { make: () => diceLoss(x, y), inputs: [x, y] };
+    }),
+    // Softmax and Dice as one loss on the logits (the training step's loss).
+    ...pairCases('dice loss (softmax)', headShape, { flops: 7 * cls * v, bytes: bytesOf(cls * v, cls * v, cls * v, v, 1) }, { flops: 6 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) }, async (grad) => {
+      const diceLoss = await loadOp('diceLoss');
+      const x = rnd([n, cls, ...top.size], grad);
+      const y = ballLabels(top.size);
+      return { make: () => diceLoss(x, y, { softmax: true }), inputs: [x, y] };
     }),
     ...pairCases('cross-entropy', headShape, { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1) }, { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) }, async (grad) => {
       const crossEntropy = await loadOp('crossEntropy');

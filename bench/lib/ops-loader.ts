@@ -10,7 +10,7 @@ export interface OpModules {
   convTranspose3d: (x: Tensor, w: Tensor, bias: Tensor | null, options: { stride?: number; padding?: number; outputPadding?: number }) => Tensor;
   prelu: (x: Tensor, alpha: Tensor) => Tensor;
   softmax: (x: Tensor, dim: number) => Tensor;
-  diceLoss: (probs: Tensor, labels: Tensor) => Tensor;
+  diceLoss: (input: Tensor, labels: Tensor, options?: { softmax?: boolean }) => Tensor;
   crossEntropy: (logits: Tensor, labels: Tensor, options?: { weight?: Tensor }) => Tensor;
 }
 
