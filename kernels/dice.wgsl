@@ -52,6 +52,9 @@ override WG: u32 = 256u;
 @group(0) @binding(6) var<uniform> lp: LossParams;
 @group(0) @binding(7) var<storage, read> g: array<f32>;
 @group(0) @binding(8) var<uniform> gp: GradParams;
+// ∂loss/∂p per (sample, counted class) is A·g − B·p (gradCoefs): (A, B) at coefs[2·row], [2·row + 1].
+@group(0) @binding(9) var<storage, read_write> coefsOut: array<f32>;
+@group(0) @binding(10) var<storage, read> coefs: array<vec2<f32>>;
 
 // A label that is not an integer in [0, channels) is background (class 0): never an out-of-bounds
 // index. checkLabels (src/ops/labels.ts) reports such labels.
@@ -109,6 +112,25 @@ fn loss() {
   if (lp.mean == 1u) { out[0] = total / f32(lp.batch); }
 }
 
+// The backward's per-(sample, class) constants, once instead of at every voxel: with
+// U = Σ p² + Σ g² + eps and I = Σ p·g, ∂loss/∂p_j = s·(2·(g_j·U − 2·p_j·I) / U²) = A·g_j − B·p_j,
+// A = 2·s / U, B = 4·s·I / U², s = scale · upstream gradient. One invocation: a few hundred rows.
+@compute @workgroup_size(1)
+fn gradCoefs() {
+  let rows = gp.batch * gp.classCount;
+  for (var r = 0u; r < rows; r++) {
+    let s = gp.scale * g[select(0u, r / gp.classCount, gp.perSample == 1u)];
+    let denom = sums[rows + r] + sums[2u * rows + r] + gp.eps;
+    coefsOut[2u * r] = 2.0 * s / denom;
+    coefsOut[2u * r + 1u] = 4.0 * s * sums[r] / (denom * denom);
+  }
+}
+
+fn probsGradient(n: u32, k: u32, c: u32, s: u32, pv: f32) -> f32 {
+  let ab = coefs[n * gp.classCount + k];
+  return ab.x * targetAt(n, c, s, gp.channels, gp.voxels) - ab.y * pv;
+}
+
 @compute @workgroup_size(WG)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
@@ -118,13 +140,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   let n = i / (gp.voxels * gp.channels);
   var grad = 0.0;
   for (var k = 0u; k < gp.classCount; k++) {
-    if (gp.classes[k / 4u][k % 4u] != c) { continue; }
-    let rows = gp.batch * gp.classCount;
-    let r = n * gp.classCount + k;
-    let inter = sums[r];
-    let denom = sums[rows + r] + sums[2u * rows + r] + gp.eps;
-    let dD = 2.0 * (targetAt(n, c, s, gp.channels, gp.voxels) * denom - 2.0 * probs[i] * inter) / (denom * denom);
-    grad = gp.scale * g[select(0u, n, gp.perSample == 1u)] * dD;
+    if (gp.classes[k / 4u][k % 4u] == c) { grad = probsGradient(n, k, c, s, probs[i]); }
   }
   out[i] = grad;
 }
@@ -134,14 +150,6 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 // workgroup row, src/ops/util.ts planeGrid), walking the channels: the Dice gradient a_c = ∂loss/∂p_c
 // (0 for classes not counted) through the softmax Jacobian, ∂loss/∂z_c = p_c·(a_c − Σ_c' p_c'·a_c'),
 // without writing the probability gradient.
-fn probsGradient(n: u32, k: u32, c: u32, s: u32, pv: f32) -> f32 {
-  let rows = gp.batch * gp.classCount;
-  let r = n * gp.classCount + k;
-  let denom = sums[rows + r] + sums[2u * rows + r] + gp.eps;
-  let dD = 2.0 * (targetAt(n, c, s, gp.channels, gp.voxels) * denom - 2.0 * pv * sums[r]) / (denom * denom);
-  return gp.scale * g[select(0u, n, gp.perSample == 1u)] * dD;
-}
-
 @compute @workgroup_size(WG)
 fn backwardLogits(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let n = wid.y + wid.z * nwg.y;

@@ -3,8 +3,8 @@
 //   D = 2·Σ p·g / (Σ p² + Σ g² + eps),   loss = 1 − mean D   (mean over counted classes, then batch)
 // eps (default 1e-6) keeps empty masks finite: an empty target with an all-zero prediction gives
 // D = 0/eps = 0 (loss 1), not NaN. The backward is the paper's analytic gradient
-// ∂D/∂p_j = 2·(g_j·U − 2·p_j·Σ p·g) / U² with U = Σ p² + Σ g² + eps, one kernel over probs using the
-// sums that the forward saved. kernels/dice.wgsl; the sums are a split reduction (row-sums.ts).
+// ∂D/∂p_j = 2·(g_j·U − 2·p_j·Σ p·g) / U² with U = Σ p² + Σ g² + eps, one kernel over probs using
+// per-(sample, class) constants computed from the sums that the forward saved. kernels/dice.wgsl; the sums are a split reduction (row-sums.ts).
 // With `softmax: true` the input is logits (like MONAI's DiceLoss(softmax=True)): the forward keeps
 // the probabilities, and one backward kernel takes the Dice gradient through the softmax Jacobian,
 // without the probability gradient in between.
@@ -89,8 +89,7 @@ export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions
     [input],
     out,
     (g) => {
-      const grad = empty(probs.shape);
-      const bindings = { probs, targets: target, sums, g, out: grad };
+      const ctx = getContext();
       const params = {
         n: probs.size,
         channels,
@@ -102,12 +101,17 @@ export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions
         batch,
         classes,
       };
+      // ∂loss/∂p = A·g − B·p with (A, B) per (sample, counted class), computed once.
+      const coefs = empty([batch * classCount, 2]);
+      ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'gradCoefs', bindings: { sums, g, coefsOut: coefs }, params, workgroups: 1 });
+      const grad = empty(probs.shape);
+      const bindings = { probs, targets: target, coefs, out: grad };
       if (fromLogits) {
-        const ctx = getContext();
         ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits', bindings, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / WG), batch) });
       } else {
         runElementwise('diceLoss', 'dice', 'backward', probs.size, bindings, params, constants);
       }
+      coefs.dispose();
       return [grad];
     },
     fromLogits ? [sums, probs] : [sums],
