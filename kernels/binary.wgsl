@@ -16,9 +16,12 @@ override OP: u32 = 0u;
 override BROADCAST: u32 = 1u;
 override WG: u32 = 256u;
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// One vec4 of the output per invocation (on llvmpipe a vec4 load costs what a scalar one does);
+// dispatched over ceil(n / 4) invocations. Each invocation owns whole vec4s of out, the last one
+// possibly partial.
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 fn at(v: array<vec4<u32>, 2>, d: u32) -> u32 {
@@ -39,31 +42,61 @@ fn offsets(i: u32) -> vec2<u32> {
   return o;
 }
 
-fn apply(x: f32, y: f32) -> f32 {
+fn apply(x: vec4<f32>, y: vec4<f32>) -> vec4<f32> {
   switch OP {
     case 0u: { return x + y; }
     case 1u: { return x - y; }
     case 2u: { return x * y; }
     case 3u: { return x / y; }
-    default: { return select(0.0, 1.0, x > y); }
+    default: { return select(vec4<f32>(0.0), vec4<f32>(1.0), x > y); }
   }
+}
+
+fn scalarA(i: u32) -> f32 {
+  return a[i / 4u][i % 4u];
+}
+
+fn scalarB(i: u32) -> f32 {
+  return b[i / 4u][i % 4u];
+}
+
+fn lanes(k: u32) -> u32 {
+  return select(min(4u, p.n - 4u * k), 0u, 4u * k >= p.n);
+}
+
+fn store(k: u32, count: u32, v: vec4<f32>) {
+  if (count == 4u) {
+    out[k] = v;
+    return;
+  }
+  for (var q = 0u; q < count; q++) { out[k][q] = v[q]; }
 }
 
 @compute @workgroup_size(WG)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.n) { return; }
+  let k = gid.x + gid.y * nwg.x * WG;
+  let count = lanes(k);
+  if (count == 0u) { return; }
   if (BROADCAST == 0u) {
-    out[i] = apply(a[i], b[i]);
+    store(k, count, apply(a[k], b[k]));
     return;
   }
-  let o = offsets(i);
-  out[i] = apply(a[o.x], b[o.y]);
+  var x = vec4<f32>(0.0);
+  var y = vec4<f32>(0.0);
+  for (var q = 0u; q < count; q++) {
+    let o = offsets(4u * k + q);
+    x[q] = scalarA(o.x);
+    y[q] = scalarB(o.y);
+  }
+  store(k, count, apply(x, y));
 }
 
 @compute @workgroup_size(WG)
 fn expand(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.n) { return; }
-  out[i] = a[offsets(i).x];
+  let k = gid.x + gid.y * nwg.x * WG;
+  let count = lanes(k);
+  if (count == 0u) { return; }
+  var x = vec4<f32>(0.0);
+  for (var q = 0u; q < count; q++) { x[q] = scalarA(offsets(4u * k + q).x); }
+  store(k, count, x);
 }

@@ -44,7 +44,7 @@ export function binaryRaw(op: string, fn: BinaryOp, a: Tensor, b: Tensor): Tenso
     op,
     'binary',
     'binary',
-    out.size,
+    Math.ceil(out.size / 4),
     { a, b, out },
     {
       n: out.size,

@@ -23,7 +23,7 @@ export function expandRaw(op: string, x: Tensor, shape: Shape, scale = 1): Tenso
     op,
     'binary',
     'expand',
-    copy.size,
+    Math.ceil(copy.size / 4),
     { a: x, out: copy },
     { n: copy.size, rank: shape.length, outShape: packDims(shape), aStrides: packDims(broadcastStrides(x.shape, shape)), bStrides: packDims([]) },
   );
