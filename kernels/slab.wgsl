@@ -1,6 +1,9 @@
 // Copies between a tensor and a slab of a larger one along one axis: concat writes each input into
 // its slab of the output; narrow (and concat's backward) reads a slab back out. Seen as
 // [outer, length] (small) inside [outer, bigStride] (big), starting at `offset` in each row.
+// insert4/extract4 copy vec4s when all three are multiples of 4 (V-Net's channel concat): the row is
+// the workgroup row (src/ops/util.ts planeGrid), so no index is divided; their params are in vec4s
+// and n is the row count.
 struct Params {
   n: u32,
   length: u32,
@@ -30,4 +33,26 @@ fn extract(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
   dst[i] = src[bigIndex(i)];
+}
+
+@group(0) @binding(3) var<storage, read> src4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dst4: array<vec4<f32>>;
+
+// vec4 j of a row: its index in the small tensor (x) and in the big one (y); none past the end.
+fn rowItem(lid: u32, wid: vec3<u32>, nwg: vec3<u32>) -> vec3<u32> {
+  let row = wid.y + wid.z * nwg.y;
+  let j = wid.x * WG + lid;
+  return vec3<u32>(row * p.length + j, row * p.bigStride + p.offset + j, u32(row < p.n && j < p.length));
+}
+
+@compute @workgroup_size(WG)
+fn insert4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let at = rowItem(lid, wid, nwg);
+  if (at.z == 1u) { dst4[at.y] = src4[at.x]; }
+}
+
+@compute @workgroup_size(WG)
+fn extract4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let at = rowItem(lid, wid, nwg);
+  if (at.z == 1u) { dst4[at.x] = src4[at.y]; }
 }

@@ -2,7 +2,11 @@
 // is also concat's backward. kernels/slab.wgsl.
 import { record } from '../autograd.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
-import { normalizeDim, runElementwise } from './util.js';
+import { getContext } from '../device/context.js';
+import { normalizeDim, planeGrid, runElementwise, WG } from './util.js';
+
+/** Rows shorter than this many vec4s would leave most of a workgroup idle: the flat copy is better. */
+const minVec4Row = 64;
 
 function inner(t: { shape: readonly number[] }, dim: number): number {
   return t.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
@@ -10,12 +14,17 @@ function inner(t: { shape: readonly number[] }, dim: number): number {
 
 function copySlab(op: string, entry: 'insert' | 'extract', src: Tensor, dst: Tensor, small: Tensor, big: Tensor, dim: number, start: number): void {
   const rowInner = inner(small, dim);
-  runElementwise(op, 'slab', entry, small.size, { src, dst }, {
-    n: small.size,
-    length: small.shape[dim]! * rowInner,
-    bigStride: big.shape[dim]! * rowInner,
-    offset: start * rowInner,
-  });
+  const length = small.shape[dim]! * rowInner;
+  const bigStride = big.shape[dim]! * rowInner;
+  const offset = start * rowInner;
+  if (length % 4 === 0 && bigStride % 4 === 0 && offset % 4 === 0 && length / 4 >= minVec4Row) {
+    const ctx = getContext();
+    const rows = length === 0 ? 0 : small.size / length;
+    const params = { n: rows, length: length / 4, bigStride: bigStride / 4, offset: offset / 4 };
+    ctx.dispatch({ op, kernel: 'slab', entry: `${entry}4`, bindings: { src4: src, dst4: dst }, params, workgroups: planeGrid(ctx, Math.ceil(length / 4 / WG), rows) });
+    return;
+  }
+  runElementwise(op, 'slab', entry, small.size, { src, dst }, { n: small.size, length, bigStride, offset });
 }
 
 /** The slice [start, start + length) of x along `dim`, without autograd. */

@@ -38,6 +38,8 @@ describe('concat of three inputs', () => {
     [-1, [[2, 3, 2], [2, 3, 1], [2, 3, 3]]],
     // V-Net's skip connection: channels of NCDHW volumes.
     [1, [[2, 2, 2, 3, 2], [2, 4, 2, 3, 2], [2, 1, 2, 3, 2]]],
+    // Rows of whole vec4s, long enough for the vec4 copy (one workgroup row per sample).
+    [1, [[2, 2, 8, 8, 4], [2, 1, 8, 8, 4], [2, 3, 8, 8, 4]]],
   ];
   for (const [dim, shapes] of cases) {
     it(`along ${dim}: ${shapes.map((s) => JSON.stringify(s)).join(' ')}`, async () => {
@@ -75,6 +77,7 @@ describe('narrow', () => {
     [[2, 3, 7], -1, 0, 2],
     [[2, 3, 7], 2, 6, 1],
     [[2, 4, 2, 2, 3], 1, 1, 2],
+    [[2, 4, 8, 8, 4], 1, 1, 2],
   ];
   for (const [shape, dim, start, length] of cases) {
     it(`${JSON.stringify(shape)} along ${dim} from ${start}, length ${length}`, async () => {
