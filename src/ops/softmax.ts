@@ -2,7 +2,8 @@
 // channels of NCDHW). kernels/softmax.wgsl; backward uses only the output, which it keeps.
 import { record } from '../autograd.js';
 import { empty, type Tensor } from '../tensor.js';
-import { normalizeDim, runElementwise } from './util.js';
+import { getContext, type Bindable } from '../device/context.js';
+import { normalizeDim, planeGrid, runElementwise, WG } from './util.js';
 
 /** x seen as [outer, length, inner] around axis `dim`: the params of kernels that walk one line each. */
 export function lineParams(op: string, x: Tensor, dim: number): { lines: number; length: number; inner: number } {
@@ -12,21 +13,37 @@ export function lineParams(op: string, x: Tensor, dim: number): { lines: number;
   return { lines: length === 0 ? 0 : x.size / length, length, inner };
 }
 
+/**
+ * Runs `entry` over the lines of x: 4 neighbouring lines per invocation in vec4s (entry4, bindings
+ * named with a 4) when inner is a multiple of 4, else one line per invocation.
+ */
+function runLines(op: string, entry: 'forward' | 'backward', x: Tensor, dim: number, bindings: Record<string, Bindable>, log: boolean): void {
+  const params = lineParams(op, x, dim);
+  const constants = { LOG: log ? 1 : 0 };
+  if (params.inner % 4 === 0) {
+    const ctx = getContext();
+    const rows = params.lines / params.inner;
+    const inner = params.inner / 4;
+    const named = Object.fromEntries(Object.entries(bindings).map(([k, v]) => [`${k}4`, v]));
+    ctx.dispatch({ op, kernel: 'softmax', entry: `${entry}4`, bindings: named, params: { ...params, lines: rows, inner }, constants, workgroups: planeGrid(ctx, Math.ceil(inner / WG), rows) });
+    return;
+  }
+  runElementwise(op, 'softmax', entry, params.lines, bindings, params, constants);
+}
+
 /** softmax (or log-softmax) of x along `dim` without autograd: for ops that fuse its backward. */
 export function softmaxForward(op: string, x: Tensor, dim: number, log = false): Tensor {
-  const params = lineParams(op, x, dim);
   const out = empty(x.shape);
-  runElementwise(op, 'softmax', 'forward', params.lines, { x, out }, params, { LOG: log ? 1 : 0 });
+  runLines(op, 'forward', x, dim, { x, out }, log);
   return out;
 }
 
 function softmaxOp(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Tensor {
-  const params = lineParams(op, x, dim);
-  const constants = { LOG: op === 'logSoftmax' ? 1 : 0 };
-  const out = softmaxForward(op, x, dim, op === 'logSoftmax');
+  const log = op === 'logSoftmax';
+  const out = softmaxForward(op, x, dim, log);
   return record(op, [x], out, (g) => {
     const gx = empty(x.shape);
-    runElementwise(op, 'softmax', 'backward', params.lines, { y: out, g, out: gx }, params, constants);
+    runLines(op, 'backward', x, dim, { y: out, g, out: gx }, log);
     return [gx];
   });
 }

@@ -1,6 +1,7 @@
 // softmax and logSoftmax along every kind of axis (NCDHW channels, first, last, negative) against
 // the float64 reference, their gradients with a random upstream gradient, and stability on logits
-// that would overflow exp().
+// that would overflow exp(). Both kernel layouts: one line per invocation, and vec4s of 4 lines
+// (inner a multiple of 4) with more outer rows than one grid axis holds.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { logSoftmax, softmax } from '../../src/ops/softmax.js';
@@ -22,6 +23,11 @@ const cases: { shape: number[]; dim: number }[] = [
   { shape: [3, 7, 2, 5], dim: -2 },
   { shape: [9], dim: 0 },
   { shape: [4, 1, 3], dim: 1 },
+  // inner a multiple of 4: 4 lines per invocation in vec4s (V-Net's channel softmax).
+  { shape: [2, 3, 8, 6, 4], dim: 1 },
+  { shape: [3, 5, 8], dim: 1 },
+  // 70000 outer rows: more workgroup rows than one grid axis holds.
+  { shape: [70000, 2, 4], dim: 1 },
 ];
 
 const ops = [
