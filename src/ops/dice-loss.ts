@@ -106,7 +106,11 @@ export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions
       ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'gradCoefs', bindings: { sums, g, coefsOut: coefs }, params, workgroups: 1 });
       const grad = empty(probs.shape);
       const bindings = { probs, targets: target, coefs, out: grad };
-      if (fromLogits) {
+      if (fromLogits && voxels % 4 === 0) {
+        // 4 voxels per invocation in vec4s.
+        const bindings4 = { probs4: probs, targets4: target, coefs, out4: grad };
+        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits4', bindings: bindings4, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / 4 / WG), batch) });
+      } else if (fromLogits) {
         ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits', bindings, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / WG), batch) });
       } else {
         runElementwise('diceLoss', 'dice', 'backward', probs.size, bindings, params, constants);
