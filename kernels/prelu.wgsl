@@ -3,13 +3,13 @@
 // One vec4 per invocation: on llvmpipe a vec4 load costs what a scalar one does.
 //
 // Two layouts (src/ops/prelu.ts picks one):
-// - planar (forward, backward): x is a list of planes of `inner` elements, one slope each (per-channel: plane =
-//   sample · channels + channel; shared: fixed-size chunks of the flat array). A 2-D grid has the
-//   plane on workgroup axes y/z, so the slope index comes from the workgroup id, not from dividing
-//   every element index. Needs planes that start on a vec4 (inner % 4 == 0, or a single slope);
-//   the last vec4 of the array may be partial.
-// - flat (forwardFlat, backwardFlat, backwardAlpha): per-channel slopes with inner % 4 != 0 (planes that straddle vec4s): 1-D grid over vec4s,
-//   the slope of each lane from its element index.
+// - planar (forward, backward): x is a list of planes of `inner` elements, one slope each
+//   (per-channel: plane = sample · channels + channel; shared: fixed-size chunks of the flat array).
+//   The plane is on workgroup axes y/z (src/ops/util.ts planeGrid), so the slope index comes from
+//   the workgroup id, not from dividing every element index. Needs planes that start on a vec4
+//   (inner % 4 == 0, or a single slope); the last vec4 of the array may be partial.
+// - flat (forwardFlat, backwardFlat, backwardAlpha): per-channel slopes with inner % 4 != 0 (planes
+//   that straddle vec4s): a 1-D grid over vec4s, the slope of each lane from its element index.
 struct Params {
   n: u32,
   channels: u32,
@@ -68,7 +68,7 @@ fn planarItem(wid: vec3<u32>, nwg: vec3<u32>, j: u32) -> Item {
 }
 
 // Vec4 k of the flat layout (workgroups along x, then y as overflow rows).
-fn flatItem(wid: vec3<u32>, nwg: vec3<u32>, k: u32) -> Item {
+fn flatItem(k: u32) -> Item {
   let e = 4u * k;
   let c = (vec4<u32>(e, e + 1u, e + 2u, e + 3u) / p.inner) % p.channels;
   return Item(k, lanes(k), vec4<f32>(alpha[c.x], alpha[c.y], alpha[c.z], alpha[c.w]));
@@ -112,7 +112,7 @@ fn forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
 
 @compute @workgroup_size(WG)
 fn forwardFlat(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let it = flatItem(wid, nwg, flatIndex(lid, wid, nwg, 0u, 1u));
+  let it = flatItem(flatIndex(lid, wid, nwg, 0u, 1u));
   if (it.count > 0u) { activate(it); }
 }
 
@@ -134,7 +134,7 @@ fn backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
 @compute @workgroup_size(WG)
 fn backwardFlat(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   for (var r = 0u; r < VPI; r++) {
-    let it = flatItem(wid, nwg, flatIndex(lid, wid, nwg, r, VPI));
+    let it = flatItem(flatIndex(lid, wid, nwg, r, VPI));
     if (it.count == 0u) { break; }
     gradient(it);
   }
