@@ -6,6 +6,7 @@ export default defineConfig({
     reporters: ['default', './test/setup/summary-reporter.ts'],
     // Kernel sources are bundled into src/generated before any test imports them.
     globalSetup: ['test/setup/generate-kernels.ts'],
+    setupFiles: ['test/setup/tuning-cache.ts'],
     // Two cores: llvmpipe already spreads each dispatch over both, so files run one at a time.
     fileParallelism: false,
     testTimeout: 120_000,

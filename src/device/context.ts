@@ -5,10 +5,18 @@ import { BufferPool, type MemoryStats } from './buffer-pool.js';
 import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
 import { kernelSources } from '../generated/kernels.js';
 import { adapterChoices, envAdapterChoice, findAdapter, type AdapterChoice, type FoundAdapter } from './adapter.js';
+import { Tuner, adapterId } from '../tuning/tuner.js';
+import { tuningStorage, type TuningCache } from '../tuning/storage.js';
 
 export interface InitOptions {
   /** Which adapter to use; default: the VOXGPU_ADAPTER environment variable, else 'auto'. */
   adapter?: AdapterChoice;
+  /**
+   * Where autotune's winners persist. Default (true): in Node the file VOXGPU_TUNING_CACHE, else
+   * $XDG_CACHE_HOME/voxgpu/tuning.json or ~/.cache/voxgpu/tuning.json; a string: that file;
+   * false: this process only. Browsers keep them in memory.
+   */
+  tuningCache?: TuningCache;
 }
 
 export interface Description {
@@ -61,6 +69,8 @@ interface CachedPipeline {
 
 export class Context {
   readonly pool: BufferPool;
+  /** Adapter identity in the tuner's keys. */
+  readonly adapterId: string;
   readonly limits: Record<(typeof limitNames)[number], number>;
   private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
@@ -82,10 +92,13 @@ export class Context {
   private errors: string[] = [];
   private lostReason: string | null = null;
   private retired: GPUBuffer[] = [];
+  private dryRunning = false;
 
   constructor(
     readonly device: GPUDevice,
     private readonly found: FoundAdapter,
+    /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts). */
+    readonly tuner: Tuner = new Tuner(),
   ) {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
@@ -95,6 +108,7 @@ export class Context {
     void device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
+    this.adapterId = adapterId(this.describe());
   }
 
   describe(): Description {
@@ -124,7 +138,21 @@ export class Context {
     return [Math.ceil(groups / y), y];
   }
 
+  /**
+   * Runs `fn` with every dispatch skipped: autotune's pass over a model wants the ops' requests
+   * (shapes, tiles), not their work. Tensors made meanwhile hold whatever their buffers held.
+   */
+  dryRun<T>(fn: () => T): T {
+    this.dryRunning = true;
+    try {
+      return fn();
+    } finally {
+      this.dryRunning = false;
+    }
+  }
+
   dispatch(d: Dispatch): void {
+    if (this.dryRunning) return;
     this.checkAlive(d.op);
     let info: EntryInfo;
     try {
@@ -345,8 +373,11 @@ export async function init(options: InitOptions = {}): Promise<Context> {
   const requiredLimits: Record<string, number> = {};
   for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
   const device = await found.adapter.requestDevice({ requiredLimits, label: 'voxgpu' });
+  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser') });
+  // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
+  await tuner.load().catch(() => undefined);
   current?.destroy();
-  current = new Context(device, found);
+  current = new Context(device, found, tuner);
   return current;
 }
 
