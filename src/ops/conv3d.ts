@@ -5,43 +5,15 @@
 // - weightGrad(): the correlation of the small tensor with the big one that gives either op's
 //   weight gradient, split over chunks of rows and summed in a second pass.
 import { record } from '../autograd.js';
-import { getContext } from '../device/context.js';
+import { getContext, type Context } from '../device/context.js';
 import { empty, type Tensor } from '../tensor.js';
+import { tuned } from '../tuning/autotune.js';
 import { checkBindable, conv3dShape, type Conv3dOptions, type ConvGeometry } from './conv-shape.js';
+import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize, kernelLimits, softwareTrialVoxels, type ConvolveTile, type GradTile } from './conv-tiles.js';
 import { sum } from './reduce.js';
 
-/**
- * Register tiles (override constants of kernels/conv3d.wgsl), the perf issue's tuning knobs.
- * `convolve` keeps COT output channels × HT rows × 4·XV positions along W (XV fit to the row, up
- * to maxXV; HT·XV up to maxVec4s); weightGrad COT channels × KHT × kW taps. On llvmpipe big
- * tiles win even though they spill, a spill being a plain stack access and a storage load a loop
- * over the SIMD lanes: 16 channels × 8 vec4s beat 8 × 4 by ~25%. weightGrad peaks lower (8 × 5 × 5
- * scalars): its accumulators grow with the taps, not the positions.
- */
-export const convTiles = { COT: 16, maxXV: 4, maxVec4s: 8, WG: 64 };
-export const gradTiles = { COT: 8, KHT: 5 };
-/**
- * Sizes of the kernel's fixed register arrays (MAXCO, MAXXV, MAXHT, MAXKHT, MAXV, MAXTW): tiles
- * stay within them, and the fast paths apply only where the row segment and taps fit.
- */
-const kernelLimits = { COT: 16, XV: 4, HT: 4, KHT: 8, rowVec4s: 8, gradTaps: 8 };
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
 const gradInvocations = 4096;
-
-/** Workgroups a dispatch should have at least: one per core of this 2-core machine. */
-const minWorkgroups = 2;
-
-/**
- * The tile's workgroup size, halved (down to 8, one SIMD row of llvmpipe) while a small volume would
- * leave fewer than `minWorkgroups`: llvmpipe runs a workgroup on one thread, so at 64 channels of
- * 8³ the default gave one workgroup and left a core idle. The bench's tile sweep measured WG 32
- * there (two workgroups) 1.7× faster. A stopgap until the tuner picks tiles per adapter.
- */
-function groupSize(invocations: number, wg: number): number {
-  let size = wg;
-  while (size > 8 && Math.ceil(invocations / size) < minWorkgroups) size /= 2;
-  return size;
-}
 
 /** How one spatial dimension of a `convolve` dispatch maps output positions to source taps. */
 interface DimPlan {
@@ -99,25 +71,11 @@ function fastRow(srcW: number, w: DimPlan, xv: number): Record<string, number> |
   return { ROW: 1, TW: w.taps, SWI: w.srcStride, DWI: w.srcDil, OFFMOD: offmod, NV: nv };
 }
 
-/** The kernel's register arrays have fixed sizes: a tuned tile beyond them would be silently wrong. */
-function checkTiles(op: string): void {
-  const bad = (name: string, v: number, ok: boolean, want: string): void => {
-    if (!ok) throw new Error(`${op}: ${name} must be ${want}, got ${v}`);
-  };
-  const upTo = (name: string, v: number, max: number): void => bad(name, v, Number.isInteger(v) && v >= 1 && v <= max, `an integer from 1 to ${max}`);
-  for (const [name, cot] of [['convTiles.COT', convTiles.COT], ['gradTiles.COT', gradTiles.COT]] as const) {
-    bad(name, cot, Number.isInteger(cot) && cot % 4 === 0 && cot >= 4 && cot <= kernelLimits.COT, `a multiple of 4 from 4 to ${kernelLimits.COT}`);
-  }
-  upTo('convTiles.maxXV', convTiles.maxXV, kernelLimits.XV);
-  upTo('convTiles.maxVec4s', convTiles.maxVec4s, Infinity);
-  upTo('gradTiles.KHT', gradTiles.KHT, kernelLimits.KHT);
-}
-
 /** The widest position tile that wastes least on the row's end, on the fast path where it fits. */
-function positionTile(srcW: number, w: DimPlan): { XV: number; fast: Record<string, number> | null } {
+function positionTile(srcW: number, w: DimPlan, maxXV: number): { XV: number; fast: Record<string, number> | null } {
   const padded = (xv: number): number => Math.ceil(w.count / (4 * xv)) * xv;
   let best = { XV: 1, fast: fastRow(srcW, w, 1) };
-  for (let XV = 2; XV <= convTiles.maxXV && 4 * (XV - 1) < w.count; XV++) {
+  for (let XV = 2; XV <= maxXV && 4 * (XV - 1) < w.count; XV++) {
     const fast = fastRow(srcW, w, XV);
     if ((fast || !best.fast) && padded(XV) <= padded(best.XV)) best = { XV, fast };
   }
@@ -126,9 +84,32 @@ function positionTile(srcW: number, w: DimPlan): { XV: number; fast: Record<stri
 
 const vec4 = (a: number, b: number, c: number, d = 0): number[] => [a, b, c, d];
 
+const trialVoxels = (ctx: Context): number => (ctx.describe().isSoftware ? softwareTrialVoxels : Infinity);
+
+/** convolve's tile request: the tuner's winner for this shape class, else the default tile. */
+function convolveTile(ctx: Context, op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): ConvolveTile {
+  const Cout = weight.shape[transposed ? 1 : 0]!;
+  return tuned(ctx, {
+    key: convolveKey(ctx.adapterId, src.shape, Cout, outSpatial, g, transposed),
+    candidates: convolveTiles,
+    trial: () => {
+      const [N, C, SD] = src.shape as [number, number, number];
+      const c = crop(N, outSpatial[0]!, outSpatial[1]! * outSpatial[2]!, SD, trialVoxels(ctx));
+      const s = [c.batch, C, c.otherDepth, ...src.shape.slice(3)];
+      const out = [c.depth, ...outSpatial.slice(1)];
+      return {
+        label: `${op} ${transposed ? 'transposed ' : ''}convolve [${src.shape.join(', ')}] → ${Cout} × ${outSpatial.join('×')}, kernel ${g.kernel.join('×')}, stride ${g.stride.join('×')}${c.batch * c.depth < N * outSpatial[0]! ? ` (timed on [${s.join(', ')}] → ${out.join('×')})` : ''}`,
+        inputs: bias ? [s, weight.shape, bias.shape] : [s, weight.shape],
+        run: ([x, w, b], tile) => convolve(op, x!, w!, b ?? null, out, g, transposed, tile),
+      };
+    },
+  });
+}
+
 /**
  * out [N, Cout, ...outSpatial] from src [N, Cin, ...]: forward, weight [Cout, Cin, k] (conv3d's
- * layout); transposed, weight [Cin, Cout, k] (convTranspose3d's). Without autograd.
+ * layout); transposed, weight [Cin, Cout, k] (convTranspose3d's). Without autograd. The tile is
+ * the tuner's choice unless given.
  */
 export function convolve(
   op: string,
@@ -138,17 +119,19 @@ export function convolve(
   outSpatial: readonly number[],
   g: ConvGeometry,
   transposed: boolean,
+  tile?: ConvolveTile,
 ): Tensor {
-  checkTiles(op);
   const ctx = getContext();
+  const t = tile ?? convolveTile(ctx, op, src, weight, bias, outSpatial, g, transposed);
+  checkConvolveTile(op, t);
   const [N, C] = [src.shape[0]!, src.shape[1]!];
   const Cout = weight.shape[transposed ? 1 : 0]!;
   const K = g.kernel[0] * g.kernel[1] * g.kernel[2];
   const outShape = [N, Cout, ...outSpatial];
   checkBindable(op, 'output', outShape);
   const out = empty(outShape);
-  const { WG } = convTiles;
-  const COT = Math.min(convTiles.COT, Math.max(4, Math.ceil(Cout / 4) * 4));
+  const { WG } = t;
+  const COT = Math.min(t.COT, Math.max(4, Math.ceil(Cout / 4) * 4));
   const blocks = Math.ceil(Cout / COT);
   const plans = [0, 1, 2].map((i) => (transposed ? transposedPlan : forwardPlan)(outSpatial[i]!, g, i));
   const srcSize = src.shape.slice(2);
@@ -178,9 +161,9 @@ export function convolve(
           constants: { COT, WG },
           workgroups: ctx.grid(packedSize, WG),
         });
-        const { XV, fast } = positionTile(srcSize[2]!, pw);
+        const { XV, fast } = positionTile(srcSize[2]!, pw, t.maxXV);
         // Narrow rows fill the tile with more rows instead.
-        const HT = Math.max(1, Math.min(Math.floor(convTiles.maxVec4s / XV), ph.count, kernelLimits.HT));
+        const HT = Math.max(1, Math.min(Math.floor(t.maxVec4s / XV), ph.count, kernelLimits.HT));
         const wTiles = Math.ceil(pw.count / (4 * XV));
         const tiles = Math.ceil(ph.count / HT);
         const total = N * blocks * pd.count * tiles * wTiles;
@@ -215,14 +198,35 @@ export function convolve(
   return out;
 }
 
+/** weightGrad's tile request: the tuner's winner for this shape class, else the default tile. */
+function gradTile(ctx: Context, op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): GradTile {
+  return tuned(ctx, {
+    key: gradKey(ctx.adapterId, lhs.shape, src.shape, g),
+    candidates: gradTiles,
+    trial: () => {
+      const [N, A, GD, GH, GW] = lhs.shape as [number, number, number, number, number];
+      const c = crop(N, GD, GH * GW, src.shape[2]!, trialVoxels(ctx));
+      const l = [c.batch, A, c.depth, GH, GW];
+      const s = [c.batch, src.shape[1]!, c.otherDepth, ...src.shape.slice(3)];
+      return {
+        label: `${op} weightGrad [${lhs.shape.join(', ')}] ⋆ [${src.shape.join(', ')}], kernel ${g.kernel.join('×')}, stride ${g.stride.join('×')}${c.batch * c.depth < N * GD ? ` (timed on [${l.join(', ')}] ⋆ [${s.join(', ')}])` : ''}`,
+        inputs: [l, s],
+        run: ([x, y], tile) => weightGrad(op, x!, y!, g, tile),
+      };
+    },
+  });
+}
+
 /**
  * grad[a, b, k] = Σ_{n, o} lhs[n, a, o] · src[n, b, o·stride − padding + k·dilation]: conv3d's
  * weight gradient (lhs = output gradient, src = x) and convTranspose3d's (lhs = x, src = output
- * gradient), in the weight layout [a, b, k] of each. Without autograd.
+ * gradient), in the weight layout [a, b, k] of each. Without autograd. The tile is the tuner's
+ * choice unless given.
  */
-export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): Tensor {
-  checkTiles(op);
+export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry, tile?: GradTile): Tensor {
   const ctx = getContext();
+  const t = tile ?? gradTile(ctx, op, lhs, src, g);
+  checkGradTile(op, t);
   const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
   const B = src.shape[1]!;
   const [GD, GH, GW] = lhs.shape.slice(2) as [number, number, number];
@@ -230,9 +234,9 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
   const [KD, KH, KW] = g.kernel;
   const weightShape = [A, B, KD, KH, KW];
   const size = A * B * KD * KH * KW;
-  const { WG } = convTiles;
-  const COT = Math.min(gradTiles.COT, Math.max(4, Math.ceil(A / 4) * 4));
-  const KHT = Math.min(KH, gradTiles.KHT);
+  const { WG } = t;
+  const COT = Math.min(t.COT, Math.max(4, Math.ceil(A / 4) * 4));
+  const KHT = Math.min(KH, t.KHT);
   const w: DimPlan = forwardPlan(0, g, 2)[0]!;
   const fast = GW % 4 === 0 && KW <= kernelLimits.gradTaps ? fastRow(SW, w, 1) : null;
   const tapTiles = KD * (fast ? Math.ceil(KH / KHT) : KH * KW);

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor, zeros } from '../../src/index.js';
-import { conv3d, convTiles } from '../../src/ops/conv3d.js';
+import { conv3d, convolve, weightGrad } from '../../src/ops/conv3d.js';
+import { conv3dShape } from '../../src/ops/conv-shape.js';
+import { convolveTiles } from '../../src/ops/conv-tiles.js';
 import { current, gpu, maxRelError, randomArray } from '../helpers.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase, type Triple } from '../reference/conv.js';
 import { forwardError, gradErrors, referenceGradErrors, type ConvUnderTest } from './conv-harness.js';
@@ -34,17 +36,6 @@ const cases: Record<string, ConvCase> = {
 };
 
 const tolerance = 1e-5;
-
-/** Runs fn with other register tiles (the perf issue's tuning knobs), restoring them after. */
-function withTiles<T>(tiles: Partial<typeof convTiles>, fn: () => T): T {
-  const saved = { ...convTiles };
-  Object.assign(convTiles, tiles);
-  try {
-    return fn();
-  } finally {
-    Object.assign(convTiles, saved);
-  }
-}
 
 beforeAll(async () => {
   await gpu();
@@ -103,18 +94,19 @@ describe('conv3d sizes beyond one dispatch dimension', () => {
     const x = randomArray(2050 * 2050, 41);
     const w = randomArray(9, 42);
     const gOut = randomArray(2050 * 2050, 43);
-    const xt = tensor(x, c.xShape, { requiresGrad: true });
-    const wt = tensor(w, c.wShape, { requiresGrad: true });
+    const xt = tensor(x, c.xShape);
+    const wt = tensor(w, c.wShape);
+    const gt = tensor(gOut, c.xShape);
+    const { geometry } = conv3dShape(xt, wt, null, c);
     // One row of 4 positions per invocation, so the dispatch needs the second grid dimension.
-    const out = withTiles({ maxVec4s: 1 }, () => {
-      const y = conv3d(xt, wt, null, c);
-      y.backward(tensor(gOut, c.xShape));
-      return y;
-    });
+    const oneRow = { ...convolveTiles[0]!, name: 'one row', maxVec4s: 1 };
+    const out = convolve('conv3d', xt, wt, null, c.xShape.slice(2), geometry, false, oneRow);
+    const dx = convolve('conv3d', gt, wt, null, c.xShape.slice(2), geometry, true, oneRow);
+    const dw = weightGrad('conv3d', gt, xt, geometry);
     const want = conv3dGradRef(c, x, w, gOut);
     expect(maxRelError(await out.toArray(), conv3dRef(c, x, w))).toBeLessThan(tolerance);
-    expect(maxRelError(await xt.grad!.toArray(), want.x)).toBeLessThan(tolerance);
-    expect(maxRelError(await wt.grad!.toArray(), want.weight)).toBeLessThan(tolerance);
+    expect(maxRelError(await dx.toArray(), want.x)).toBeLessThan(tolerance);
+    expect(maxRelError(await dw.toArray(), want.weight)).toBeLessThan(tolerance);
   });
 });
 
@@ -154,9 +146,9 @@ describe('conv3d rejects bad input before any GPU work', () => {
   });
 
   it('a register tile beyond the kernel arrays', () => {
-    withTiles({ COT: 20 }, () => {
-      expect(() => conv3d(x(), w())).toThrow('conv3d: convTiles.COT must be a multiple of 4 from 4 to 16, got 20');
-    });
+    const { geometry, outShape } = conv3dShape(x(), w(), null, {});
+    const tile = { ...convolveTiles[0]!, COT: 20 };
+    expect(() => convolve('conv3d', x(), w(), null, outShape.slice(2), geometry, false, tile)).toThrow('conv3d: tile COT must be a multiple of 4 from 4 to 16, got 20');
   });
 
   it('an output too large for one storage binding', () => {

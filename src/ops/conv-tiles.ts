@@ -1,0 +1,143 @@
+// The register-tile variants of kernels/conv3d.wgsl that the conv passes choose from (override
+// constants COT, XV, HT, WG, KHT), how a pass names its shape for the tuner, and how big a copy of
+// it autotune times. The ops dispatch the tuner's cached winner for their key, else the first tile
+// of each list: the heuristic that held before tuning existed.
+import { shapeClass, type TuneKey, type Variant } from '../tuning/tuner.js';
+import type { ConvGeometry } from './conv-shape.js';
+
+/**
+ * Sizes of the kernel's fixed register arrays (MAXCO, MAXXV, MAXHT, MAXKHT, MAXV, MAXTW): tiles
+ * stay within them, and the fast paths apply only where the row segment and taps fit.
+ */
+export const kernelLimits = { COT: 16, XV: 4, HT: 4, KHT: 8, rowVec4s: 8, gradTaps: 8 };
+
+/**
+ * `convolve`: COT output channels × HT rows × 4·XV positions along W per invocation (XV fit to the
+ * row, up to maxXV; HT·XV up to maxVec4s), WG invocations per workgroup at most (see groupSize).
+ */
+export interface ConvolveTile extends Variant {
+  COT: number;
+  maxXV: number;
+  maxVec4s: number;
+  WG: number;
+}
+
+/** `weightGrad`: COT lhs channels × KHT × kW taps per invocation. */
+export interface GradTile extends Variant {
+  COT: number;
+  KHT: number;
+  WG: number;
+}
+
+const convolveTile = (COT: number, maxXV: number, WG: number): ConvolveTile => ({ name: `COT${COT}.XV${maxXV}.WG${WG}`, COT, maxXV, maxVec4s: 8, WG });
+const gradTile = (COT: number, KHT: number, WG: number): GradTile => ({ name: `COT${COT}.KHT${KHT}.WG${WG}`, COT, KHT, WG });
+
+/**
+ * Few candidates, because autotune times each on the machine (seconds per shape on llvmpipe).
+ * First the default: on llvmpipe big tiles win even though they spill (a spill is a plain stack
+ * access, a storage load a loop over the SIMD lanes): 16 channels × 8 vec4s beat 8 × 4 by ~25%.
+ * The others are the ones the bench's full sweep found faster at some V-Net shape: 8 channels
+ * (backward dx), narrower rows, and smaller workgroups where a volume gives few of them.
+ */
+export const convolveTiles: readonly ConvolveTile[] = [
+  convolveTile(16, 4, 64),
+  convolveTile(16, 4, 32),
+  convolveTile(16, 4, 16),
+  convolveTile(16, 2, 32),
+  convolveTile(8, 4, 64),
+  convolveTile(8, 4, 32),
+];
+
+/**
+ * weightGrad peaks lower (8 × 5 × 5 scalars by default): its accumulators grow with the taps, not
+ * the positions. The sweep found 4 channels faster at small volumes and hinted at 16 at large ones,
+ * where fewer taps along H keep a 16-channel tile in registers.
+ */
+export const gradTiles: readonly GradTile[] = [gradTile(8, 5, 64), gradTile(4, 5, 64), gradTile(16, 5, 64), gradTile(16, 2, 64), gradTile(8, 5, 32), gradTile(4, 5, 32)];
+
+/** Workgroups a dispatch should have at least: one per core of a 2-core machine. */
+const minWorkgroups = 2;
+
+/**
+ * The tile's workgroup size, halved (down to 8, one SIMD row of llvmpipe) while a small volume would
+ * leave fewer than `minWorkgroups`: llvmpipe runs a workgroup on one thread, so at 64 channels of
+ * 8³ WG 64 gave one workgroup and left a core idle (WG 32 measured 1.7× faster there). Every
+ * convolve tile keeps this rule, so its WG is an upper bound.
+ */
+export function groupSize(invocations: number, wg: number): number {
+  let size = wg;
+  while (size > 8 && Math.ceil(invocations / size) < minWorkgroups) size /= 2;
+  return size;
+}
+
+function check(op: string, name: string, v: number, ok: boolean, want: string): void {
+  if (!ok) throw new Error(`${op}: tile ${name} must be ${want}, got ${v}`);
+}
+
+const upTo = (op: string, name: string, v: number, max: number): void => check(op, name, v, Number.isInteger(v) && v >= 1 && v <= max, `an integer from 1 to ${max}`);
+
+function checkCot(op: string, cot: number): void {
+  check(op, 'COT', cot, Number.isInteger(cot) && cot % 4 === 0 && cot >= 4 && cot <= kernelLimits.COT, `a multiple of 4 from 4 to ${kernelLimits.COT}`);
+}
+
+/** The kernel's register arrays have fixed sizes: a tile beyond them would be silently wrong. */
+export function checkConvolveTile(op: string, t: ConvolveTile): void {
+  checkCot(op, t.COT);
+  upTo(op, 'maxXV', t.maxXV, kernelLimits.XV);
+  upTo(op, 'maxVec4s', t.maxVec4s, Infinity);
+  upTo(op, 'WG', t.WG, Infinity);
+}
+
+export function checkGradTile(op: string, t: GradTile): void {
+  checkCot(op, t.COT);
+  upTo(op, 'KHT', t.KHT, kernelLimits.KHT);
+  upTo(op, 'WG', t.WG, Infinity);
+}
+
+const voxels = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** What stays exact in a conv key: kernel size and stride change the kernel's work per voxel. */
+function geometryClass(g: ConvGeometry): Record<string, string> {
+  return { k: g.kernel.join('x'), stride: g.stride.join('x'), dil: g.dilation.join('x') };
+}
+
+/**
+ * convolve's key: channels, output voxels (batch included: the work is linear in them) and row
+ * width bucketed; geometry and direction exact.
+ */
+export function convolveKey(adapter: string, src: readonly number[], outChannels: number, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): TuneKey {
+  const sizes = { cin: src[1]!, cout: outChannels, voxels: src[0]! * voxels(outSpatial), w: outSpatial[2]! };
+  return { adapter, op: 'conv3d.convolve', shapeClass: shapeClass(sizes, { ...geometryClass(g), t: transposed ? 1 : 0 }) };
+}
+
+/** weightGrad's key: both channel counts, the rows summed over (lhs voxels) and width, geometry exact. */
+export function gradKey(adapter: string, lhs: readonly number[], src: readonly number[], g: ConvGeometry): TuneKey {
+  const sizes = { a: lhs[1]!, b: src[1]!, voxels: lhs[0]! * voxels(lhs.slice(2)), w: lhs[4]! };
+  return { adapter, op: 'conv3d.weightGrad', shapeClass: shapeClass(sizes, geometryClass(g)) };
+}
+
+/**
+ * Output voxels a timed copy of a pass keeps on a software adapter, where timing a paper-size conv
+ * takes seconds per run. Tiles split channels, rows (H) and positions (W), never depth, and every
+ * kernel's cost is linear in depth, so the copy drops batch entries and then depth planes: whole
+ * H×W planes keep their cache behaviour, and the grid stays tens of workgroups. Small passes (and
+ * so the small-volume workgroup rule) are timed as they are.
+ */
+export const softwareTrialVoxels = 65536;
+
+export interface Crop {
+  batch: number;
+  /** Depth of the side whose voxels count (convolve: the output; weightGrad: lhs). */
+  depth: number;
+  /** The other side's depth, cut in proportion. */
+  otherDepth: number;
+}
+
+/** The batch and depths of a pass's timed copy, at most `maxVoxels` (batch · depth · plane). */
+export function crop(batch: number, depth: number, plane: number, otherDepth: number, maxVoxels: number): Crop {
+  const sample = depth * plane;
+  if (batch * sample <= maxVoxels) return { batch, depth, otherDepth };
+  if (sample <= maxVoxels) return { batch: Math.floor(maxVoxels / sample), depth, otherDepth };
+  const d = Math.max(1, Math.floor(maxVoxels / plane));
+  return { batch: 1, depth: d, otherDepth: Math.max(1, Math.min(otherDepth, Math.ceil((otherDepth * d) / depth))) };
+}

@@ -1,0 +1,190 @@
+// Ops with kernel variants ask `tuned()` which one to dispatch: synchronously, the context's cached
+// winner for their key, else their default. `autotune(fn)` fills that cache: a dry run of fn (no GPU
+// work) collects what its ops would ask for, then every key not cached yet is timed on the GPU, one
+// candidate after another, on random inputs of the request's shape (or a cut-down copy of it).
+import { getContext, type Context } from '../device/context.js';
+import { tidy } from '../memory.js';
+import { randn } from '../ops/creation.js';
+import type { Tensor } from '../tensor.js';
+import { keyString, type Measurement, type TuneKey, type Variant } from './tuner.js';
+
+/** What an op hands `tuned()`: its key, its variants (default first), and how to time them. */
+export interface Tunable<V extends Variant> {
+  key: TuneKey;
+  candidates: readonly V[];
+  /** Called only while autotuning. */
+  trial(): Trial<V>;
+}
+
+/** The work one timing runs: the op on random inputs of these shapes, with a given variant. */
+export interface Trial<V extends Variant> {
+  /** What the log calls it, e.g. "conv3d.convolve [1, 16, 32, 32, 32] → 16 ch, k 5x5x5". */
+  label: string;
+  inputs: readonly (readonly number[])[];
+  run(inputs: Tensor[], variant: V): Tensor;
+}
+
+// The requests of the dry run in progress, by key (null outside autotune).
+let collecting: Map<string, Tunable<Variant>> | null = null;
+
+/** The variant an op dispatches now; during autotune's dry run the request is also noted. */
+export function tuned<V extends Variant>(ctx: Context, t: Tunable<V>): V {
+  if (collecting) {
+    const k = keyString(t.key);
+    if (!collecting.has(k)) collecting.set(k, t as unknown as Tunable<Variant>);
+  }
+  return ctx.tuner.choose(t.key, t.candidates);
+}
+
+export interface AutotuneOptions {
+  /** Receives one line per op shape measured, and a summary. */
+  log?: (line: string) => void;
+}
+
+export interface TunedOp {
+  key: string;
+  label: string;
+  winner: string;
+  /** The op's default variant (its first candidate). */
+  defaultVariant: string;
+  /** True when the winner came from the cache and nothing was measured. */
+  cached: boolean;
+  /** Median time of every candidate, in candidate order (empty when cached). */
+  measurements: Measurement[];
+  /** Why tuning this key failed (the op keeps its default). */
+  error?: string;
+}
+
+export interface AutotuneReport {
+  ops: TunedOp[];
+  /** Keys measured by this call (the rest were cached). */
+  measured: number;
+  seconds: number;
+}
+
+/** Relative difference from which a variant's output counts as wrong (float32 sums in other orders stay far below). */
+const tolerance = 1e-4;
+
+/**
+ * Tunes every op variant `fn` would use: `fn` runs once without GPU work (so it may be a whole
+ * forward and backward pass: it costs only host time), then each (op, shape class) not in the
+ * cache is measured — per candidate one run checked against the default's output (a tile beyond a
+ * kernel's register arrays can be silently wrong), then the tuner's warm-up and median of timed
+ * runs, each closed by `await ctx.sync()` — and the winners cached (and saved, see init's
+ * `tuningCache`). A second call with the same shapes measures nothing. `fn` must be synchronous;
+ * gradients it computes land in `.grad` holding garbage: zero them after.
+ */
+export async function autotune(fn: () => unknown, options: AutotuneOptions = {}): Promise<AutotuneReport> {
+  const ctx = getContext();
+  const log = options.log ?? (() => undefined);
+  const started = performance.now();
+  const requests = collect(ctx, fn);
+  const ops: TunedOp[] = [];
+  for (const t of requests) {
+    const op = await tuneOne(ctx, t);
+    ops.push(op);
+    if (op.error) log(`autotune: ${op.label}: failed, keeping ${op.defaultVariant}: ${op.error}`);
+    else if (!op.cached) log(`autotune: ${op.label}: ${describeResult(op)}`);
+  }
+  const measured = ops.filter((o) => !o.cached).length;
+  const seconds = (performance.now() - started) / 1000;
+  log(`autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured} cached`);
+  if (ctx.tuner.lastSaveError) log(`autotune: could not save the winners: ${ctx.tuner.lastSaveError.message}`);
+  return { ops, measured, seconds };
+}
+
+function collect(ctx: Context, fn: () => unknown): Tunable<Variant>[] {
+  const requests = new Map<string, Tunable<Variant>>();
+  collecting = requests;
+  try {
+    ctx.dryRun(() =>
+      tidy(() => {
+        if (fn() instanceof Promise) throw new Error('autotune: the function must be synchronous (it returned a Promise)');
+      }),
+    );
+  } finally {
+    collecting = null;
+  }
+  return [...requests.values()];
+}
+
+async function tuneOne<V extends Variant>(ctx: Context, t: Tunable<V>): Promise<TunedOp> {
+  const trial = t.trial();
+  const base = { key: keyString(t.key), label: trial.label, defaultVariant: t.candidates[0]!.name };
+  let timer: Timer<V> | null = null;
+  try {
+    const r = await ctx.tuner.tune(t.key, t.candidates, async (v) => {
+      timer ??= await startTimer(ctx, trial, t.candidates[0]!);
+      return timer.time(v);
+    });
+    return { ...base, winner: r.winner, cached: r.cached, measurements: r.measurements };
+  } catch (e) {
+    await ctx.sync().catch(() => undefined);
+    return { ...base, winner: base.defaultVariant, cached: false, measurements: [], error: (e as Error).message };
+  } finally {
+    (timer as Timer<V> | null)?.dispose();
+  }
+}
+
+interface Timer<V extends Variant> {
+  time(v: V): Promise<number>;
+  dispose(): void;
+}
+
+async function startTimer<V extends Variant>(ctx: Context, trial: Trial<V>, defaultVariant: V): Promise<Timer<V>> {
+  const inputs = trial.inputs.map((shape, i) => randn(shape, { seed: 0x7e57 + i }));
+  const run = (v: V): Tensor => tidy(() => trial.run(inputs, v));
+  const readOnce = async (v: V): Promise<Float32Array> => {
+    const out = run(v);
+    try {
+      return await out.toArray();
+    } finally {
+      out.dispose();
+    }
+  };
+  let expected: Float32Array;
+  try {
+    expected = await readOnce(defaultVariant);
+  } catch (e) {
+    inputs.forEach((t) => t.dispose());
+    throw e;
+  }
+  const checked = new Set([defaultVariant.name]);
+  return {
+    async time(v) {
+      if (!checked.has(v.name)) {
+        const diff = maxRelDiff(await readOnce(v), expected);
+        if (!(diff <= tolerance)) throw new Error(`wrong result (max. relative difference ${diff.toExponential(1)} from the default)`);
+        checked.add(v.name);
+      }
+      await ctx.sync();
+      const t0 = performance.now();
+      const out = run(v);
+      await ctx.sync();
+      const ms = performance.now() - t0;
+      out.dispose();
+      return ms;
+    },
+    dispose: () => inputs.forEach((t) => t.dispose()),
+  };
+}
+
+/** max |a − b| over the largest |b|: one scale for the whole output, robust near zero. */
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let scale = 1e-12;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  let err = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= err)) err = Number.isNaN(d) ? Infinity : d;
+  }
+  return err / scale;
+}
+
+function describeResult(op: TunedOp): string {
+  const times = op.measurements.map((m) => `${m.name} ${m.ms === null ? `✗ (${m.error})` : m.ms.toFixed(2)}`).join(', ');
+  const def = op.measurements[0]?.ms;
+  const win = op.measurements.find((m) => m.name === op.winner)?.ms;
+  const gain = op.winner === op.defaultVariant ? 'the default' : def && win ? `${(def / win).toFixed(2)}× the default` : '';
+  return `${op.winner} (${gain}); ms: ${times}`;
+}
