@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { init, zscore, VNet, SGD, Adam, StepLR, fit, segment, syntheticCase, dice, renderSlices, type HostBatch, type LossKind, type Optimizer } from '../src/index.js';
-import { trainingProgress } from '../src/cli/progress.js';
+import { trainingProgress, type TrainingProgress } from '../src/cli/progress.js';
 import { saveCheckpoint } from '../src/node.js';
 
 const program = new Command()
@@ -29,6 +29,7 @@ const program = new Command()
   .option('--out <dir>', 'where to write the checkpoint and the PNG', 'examples/out')
   .option('--checkpoint-every <n>', 'save a checkpoint every n iterations', (v) => parseInt(v, 10), 100)
   .option('--full', "the paper's configuration: 128x128x64, 16 base channels, SGD lr 1e-4 momentum 0.99")
+  .option('--no-tune', 'skip measuring the kernel variants for these shapes before training')
   .parse();
 
 interface RunOptions {
@@ -46,6 +47,7 @@ interface RunOptions {
   out: string;
   checkpointEvery: number;
   full?: boolean;
+  tune: boolean;
 }
 
 const opts = program.opts<RunOptions>();
@@ -97,8 +99,8 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
   // The paper's schedule: ×0.1 every 25,000 iterations; scaled to short runs: ×0.1 at 75% of them.
   const scheduler = new StepLR(optimizer, { stepSize: opts.full ? 25_000 : Math.max(1, Math.floor(opts.iterations * 0.75)), gamma: 0.1 });
   const checkpoint = join(opts.out, `vnet-${loss}.safetensors`);
-  const progress = trainingProgress(label, opts.iterations);
-  const started = performance.now();
+  let progress = null as TrainingProgress | null;
+  let started = performance.now();
   try {
     await fit(model, optimizer, syntheticBatches(), {
       iterations: opts.iterations,
@@ -107,10 +109,16 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
       scheduler,
       checkpointEvery: opts.checkpointEvery,
       saveCheckpoint: (iteration) => saveCheckpoint(checkpoint, model, { optimizer, iteration, config: model.config }),
-      onIteration: (it, value) => progress.update(it, value),
+      tune: opts.tune && { log: (line) => console.log(line) },
+      // Training time and the bar start after tuning, whose log lines the bar would overwrite.
+      onStart: () => {
+        progress = trainingProgress(label, opts.iterations);
+        started = performance.now();
+      },
+      onIteration: (it, value) => progress?.update(it, value),
     });
   } finally {
-    progress.stop();
+    progress?.stop();
   }
   const seconds = (performance.now() - started) / 1000;
   const heldOutDice: number[] = [];

@@ -3,6 +3,8 @@
 export { init, getContext, Context, type InitOptions, type Description } from './device/context.js';
 export type { AdapterChoice } from './device/adapter.js';
 export type { MemoryStats } from './device/buffer-pool.js';
+export { autotune, type AutotuneOptions, type AutotuneReport, type TunedOp } from './tuning/autotune.js';
+export type { TuningCache } from './tuning/storage.js';
 export { Tensor, tensor, empty, type Shape, type TensorOptions } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep } from './memory.js';

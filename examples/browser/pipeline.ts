@@ -81,6 +81,9 @@ export async function train(s: ModelState, iterations: number, onIteration: (ite
     iterations: end,
     startIteration: s.iteration,
     loss: 'dice',
+    // A browser keeps tuned winners in memory only, so every page load would measure them anew
+    // (slow on a software adapter); this small model trains fast enough on the default tiles.
+    tune: false,
     onIteration: (it, loss) => {
       s.iteration = it;
       s.losses.push(loss);

@@ -15,7 +15,7 @@ import { SGD } from '../optim/sgd.js';
 import { StepLR } from '../optim/step-lr.js';
 import { parseVec3 } from './options.js';
 import { checkOutputs } from './output-guard.js';
-import { trainingProgress } from './progress.js';
+import { trainingProgress, type TrainingProgress } from './progress.js';
 
 interface TrainCliOptions {
   data: string;
@@ -33,6 +33,7 @@ interface TrainCliOptions {
   seed: string;
   resume?: boolean;
   force?: boolean;
+  tune: boolean;
 }
 
 function positiveInt(name: string, text: string): number {
@@ -63,6 +64,7 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed for augmentation and weights', '1')
     .option('--resume', 'continue from the checkpoint at --output (weights, optimizer, iteration)')
     .option('--force', 'replace an existing output checkpoint (without --resume)')
+    .option('--no-tune', 'skip measuring the kernel variants for these shapes before training (see the README: autotune)')
     .action(async (o: TrainCliOptions) => {
       const iterations = positiveInt('iterations', o.iterations);
       if (!['sgd', 'adam'].includes(o.optimizer)) throw new Error(`--optimizer must be sgd or adam, got ${o.optimizer}`);
@@ -81,7 +83,7 @@ export function trainCommand(): Command {
       scheduler.iteration = start;
       const cases = await loadCases(o.data, { size: o.size, spacing: o.spacing });
       process.stdout.write(`${cases.length} cases from ${o.data}; V-Net with ${model.parameterCount()} parameters\n`);
-      const progress = trainingProgress('train', iterations, start);
+      let progress = null as TrainingProgress | null;
       try {
         await fit(model, optimizer, asHostBatches(batchIterator(cases, { batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start })), {
           iterations,
@@ -90,10 +92,13 @@ export function trainCommand(): Command {
           scheduler,
           checkpointEvery: positiveInt('checkpoint-every', o.checkpointEvery),
           saveCheckpoint: (iteration) => saveCheckpoint(o.output, model, { optimizer, iteration, config: model.config }),
-          onIteration: (it, loss) => progress.update(it, loss),
+          tune: o.tune && { log: (line) => process.stdout.write(`${line}\n`) },
+          // The bar starts after tuning, whose log lines it would otherwise overwrite.
+          onStart: () => (progress = trainingProgress('train', iterations, start)),
+          onIteration: (it, loss) => progress?.update(it, loss),
         });
       } finally {
-        progress.stop();
+        progress?.stop();
       }
       process.stdout.write(`wrote ${o.output}\n`);
     });

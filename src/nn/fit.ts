@@ -3,7 +3,8 @@
 import { tensor } from '../tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { StepLR } from '../optim/step-lr.js';
-import { trainStep, type LossKind } from './train-step.js';
+import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
+import { batchLoss, trainStep, type LossKind } from './train-step.js';
 import type { VNet } from './vnet.js';
 
 /** A batch on the host: image [N, Cin, D, H, W] and labels [N, D, H, W] (class indices). */
@@ -25,6 +26,14 @@ export interface FitOptions {
   /** Saves a checkpoint for the given iteration count (atomically, so a crash keeps the last one). */
   saveCheckpoint?: (iteration: number) => Promise<void>;
   onIteration?: (iteration: number, loss: number) => void;
+  /**
+   * Tunes the kernels for the model's shapes on the first batch, before the first step (autotune:
+   * seconds per new shape on a software adapter, nothing once they are cached). Default true;
+   * false skips it; options pass a log for what was tuned.
+   */
+  tune?: boolean | AutotuneOptions;
+  /** Called once before the first step, after tuning (e.g. to start a progress bar). */
+  onStart?: () => void;
 }
 
 export class DivergedError extends Error {}
@@ -34,12 +43,22 @@ export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncItera
   const weights = o.classWeights ? tensor([...o.classWeights], [o.classWeights.length]) : undefined;
   let iteration = o.startIteration ?? 0;
   let lastSaved = 0;
+  let started = false;
   try {
     for await (const b of batches) {
       if (iteration >= o.iterations) break;
       const [n, , d, h, w] = b.shape;
       const image = tensor(b.image, b.shape);
       const labels = tensor(Float32Array.from(b.labels), [n, d, h, w]);
+      if (!started) {
+        started = true;
+        if (o.tune !== false) {
+          await autotune(() => batchLoss(model, image, labels, { loss: o.loss, classWeights: weights }).backward(), typeof o.tune === 'object' ? o.tune : {});
+          // The dry run's gradients hold garbage.
+          optimizer.zeroGrad();
+        }
+        o.onStart?.();
+      }
       const lossT = trainStep(model, optimizer, image, labels, { loss: o.loss, classWeights: weights });
       // One readback per iteration: it is where the progress bar and the divergence check need the value.
       const loss = await lossT.item();

@@ -16,15 +16,19 @@ export interface StepOptions {
   classWeights?: Tensor;
 }
 
+/** The loss of a batch (image [N, Cin, D, H, W]; labels [N, D, H, W] holding class indices), recorded for backward. */
+export function batchLoss(model: VNet, image: Tensor, labels: Tensor, options: StepOptions = {}): Tensor {
+  return (options.loss ?? 'dice') === 'dice'
+    ? // Softmax and Dice as one loss on the logits: one backward kernel instead of two.
+      diceLoss(model.logits(image), labels, { softmax: true })
+    : crossEntropy(model.logits(image), labels, { weight: options.classWeights });
+}
+
 /** image [N, Cin, D, H, W]; labels [N, D, H, W] holding class indices. */
 export function trainStep(model: VNet, optimizer: Optimizer, image: Tensor, labels: Tensor, options: StepOptions = {}): Tensor {
   return tidy(() => {
     optimizer.zeroGrad();
-    const loss =
-      (options.loss ?? 'dice') === 'dice'
-        ? // Softmax and Dice as one loss on the logits: one backward kernel instead of two.
-          diceLoss(model.logits(image), labels, { softmax: true })
-        : crossEntropy(model.logits(image), labels, { weight: options.classWeights });
+    const loss = batchLoss(model, image, labels, options);
     loss.backward();
     optimizer.step();
     return loss.detach();
