@@ -361,6 +361,12 @@ export class Context {
 
 let current: Context | null = null;
 
+/**
+ * A variant replaces an op's default only when it is this much faster: medians of three runs on a
+ * shared machine (llvmpipe shares the CPU with everything else) move by about as much.
+ */
+const tuningMinGain = 0.05;
+
 /** Creates the GPU context and makes it the default one used by every op. */
 export async function init(options: InitOptions = {}): Promise<Context> {
   const env = envAdapterChoice();
@@ -373,7 +379,7 @@ export async function init(options: InitOptions = {}): Promise<Context> {
   const requiredLimits: Record<string, number> = {};
   for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
   const device = await found.adapter.requestDevice({ requiredLimits, label: 'voxgpu' });
-  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser') });
+  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain });
   // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
   await tuner.load().catch(() => undefined);
   current?.destroy();

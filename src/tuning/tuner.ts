@@ -60,6 +60,11 @@ export interface TunerOptions {
   samples?: number;
   /** Untimed calls per candidate first (pipeline compilation, pool warm-up). Default 1. */
   warmup?: number;
+  /**
+   * How much faster (a fraction) another candidate must be to win over the first, the op's default:
+   * a known-good choice, kept where a difference is within timing noise. Default 0.
+   */
+  minGain?: number;
   /** Write the cache to storage after each new measurement. Default true when storage is given. */
   autoSave?: boolean;
   /** The clock, for tests. */
@@ -132,6 +137,7 @@ export class Tuner {
   private readonly storage: TunerStorage | null;
   private readonly samples: number;
   private readonly warmup: number;
+  private readonly minGain: number;
   private readonly autoSave: boolean;
   private readonly now: () => Date;
   /** Why the last automatic save failed (null after a good one). */
@@ -143,10 +149,12 @@ export class Tuner {
     this.storage = options.storage ?? null;
     this.samples = options.samples ?? 3;
     this.warmup = options.warmup ?? 1;
+    this.minGain = options.minGain ?? 0;
     this.autoSave = options.autoSave ?? this.storage !== null;
     this.now = options.now ?? (() => new Date());
     if (!Number.isInteger(this.samples) || this.samples < 1) throw new Error(`tuner: samples must be a positive integer, got ${options.samples}`);
     if (!Number.isInteger(this.warmup) || this.warmup < 0) throw new Error(`tuner: warmup must be a non-negative integer, got ${options.warmup}`);
+    if (!(this.minGain >= 0 && this.minGain < 1)) throw new Error(`tuner: minGain must be a fraction in [0, 1), got ${options.minGain}`);
   }
 
   /** The cached winner's name, if this key was tuned. */
@@ -163,7 +171,8 @@ export class Tuner {
 
   /**
    * Measures every candidate (after `warmup` untimed calls, the median of `samples`) and caches the
-   * fastest; ties go to the earlier candidate. A cached winner that is still among the candidates
+   * fastest; ties go to the earlier candidate, and the first keeps its place unless another beats it
+   * by `minGain`. A cached winner that is still among the candidates
    * is returned without measuring. Candidates whose measure throws or returns a non-finite or
    * negative time are skipped; if all fail, this throws with their errors.
    */
@@ -202,6 +211,8 @@ export class Tuner {
     }
     let best: Measurement | null = null;
     for (const m of measurements) if (m.ms !== null && (best === null || m.ms < best.ms!)) best = m;
+    const first = measurements[0]!;
+    if (best && first.ms !== null && best.ms! > first.ms * (1 - this.minGain)) best = first;
     if (!best) {
       throw new Error(`tuner: every candidate failed for ${k}: ${measurements.map((m) => `${m.name}: ${m.error}`).join('; ')}`);
     }

@@ -29,6 +29,7 @@ describe('voxgpu train and segment', () => {
     expect(trained.stderr).not.toMatch(/error/);
     expect(trained.code).toBe(0);
     expect(trained.stdout).toMatch(/^2 cases from /m);
+    expect(trained.stdout).toMatch(/^autotune: [1-9]\d* op shapes measured in [\d.]+ s, 0 cached$/m);
     expect(existsSync(ckpt)).toBe(true);
 
     const again = await voxgpu('train', ...common, '--iterations', '2');
@@ -36,6 +37,8 @@ describe('voxgpu train and segment', () => {
     expect(again.stderr).toContain(`${ckpt} already exists (use --force to replace it)`);
     const resumed = await voxgpu('train', ...common, '--iterations', '3', '--optimizer', 'adam', '--resume');
     expect(resumed.code).toBe(0);
+    // The winners were saved (in the test's cache file): nothing is measured again.
+    expect(resumed.stdout).toMatch(/^autotune: 0 op shapes measured in [\d.]+ s, [1-9]\d* cached$/m);
 
     const scan = join(data, 'case0.nii.gz');
     const mask = join(tempDir(), 'mask.nii.gz');

@@ -70,6 +70,17 @@ describe('Tuner.tune', () => {
     expect(r.winner).toBe('tm8');
   });
 
+  it('keeps the first candidate (the default) unless another beats it by minGain', async () => {
+    const tuner = new Tuner({ samples: 1, warmup: 0, minGain: 0.05 });
+    expect((await tuner.tune(key, tiles, fake({ tm4: 10, tm8: 9.6, tm16: 9.7 }).measure)).winner).toBe('tm4');
+    const other = { ...key, shapeClass: 'cin8.cout8.voxels512' };
+    expect((await tuner.tune(other, tiles, fake({ tm4: 10, tm8: 9.6, tm16: 9.4 }).measure)).winner).toBe('tm16');
+    // A failed default leaves the fastest.
+    const third = { ...key, shapeClass: 'cin4.cout4.voxels512' };
+    expect((await tuner.tune(third, tiles, fake({ tm4: new Error('x'), tm8: 9.6, tm16: 9.7 }).measure)).winner).toBe('tm8');
+    expect(() => new Tuner({ minGain: 1 })).toThrow(/minGain must be a fraction/);
+  });
+
   it('skips candidates that throw or return no valid time, and fails only when all do', async () => {
     const tuner = new Tuner({ samples: 2, warmup: 0 });
     const r = await tuner.tune(key, tiles, fake({ tm4: new Error('workgroup too large'), tm8: NaN, tm16: 30 }).measure);
