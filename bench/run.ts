@@ -21,7 +21,7 @@ import { machine } from './lib/load.js';
 import type { TimingOptions } from './lib/timing.js';
 
 const sectionNames = ['ceiling', 'dispatch', 'ops', 'vnet', 'tune'] as const;
-/** 'tune' (the conv tile sweep) is opt-in: it multiplies the conv cases by a dozen variants. */
+/** 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles. */
 const defaultSections = ['ceiling', 'dispatch', 'ops', 'vnet'];
 
 const program = new Command()
@@ -107,7 +107,8 @@ function revision(): string | null {
 
 async function main(): Promise<void> {
   const started = new Date();
-  const ctx = await init(opts.adapter ? { adapter: opts.adapter as AdapterChoice } : {});
+  // No tuning cache: every figure is of the default tiles, except the tune section's own.
+  const ctx = await init({ tuningCache: false, ...(opts.adapter ? { adapter: opts.adapter as AdapterChoice } : {}) });
   const desc = ctx.describe();
   const host = machine();
   log(`adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel})`);
@@ -147,9 +148,9 @@ async function main(): Promise<void> {
   }
   compareToNaive(rows);
   if (sections.has('tune')) {
-    log('\ntuning the conv tiles (winners cached in ' + join(opts.out, 'tuning.json') + ')');
-    const cases = opCases(opConfig).filter((c) => c.conv?.op === 'conv3d' && c.conv.k === opConfig.kernelSize && (!only || only.test(`${c.name} ${c.shape}`)));
-    rows.push(...(await tuneConv(ctx, cases, ceiling, { timing: { minSamples: 3, maxSamples: 5, budgetMs: 500, minSampleMs: 30 }, cachePath: join(opts.out, 'tuning.json'), log })));
+    log('\nautotune on the conv cases (default, then tuned)');
+    const cases = opCases(opConfig).filter((c) => c.conv && (!only || only.test(`${c.name} ${c.shape}`)));
+    rows.push(...(await tuneConv(ctx, cases, ceiling, { timing: opTiming, log })));
   }
   if (sections.has('vnet')) {
     log('\nV-Net');
