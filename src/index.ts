@@ -14,7 +14,7 @@ export { Conv3d, ConvTranspose3d, PReLU } from './nn/layers.js';
 export { VNet, vnetPresets, receptiveField, type VNetOptions, type StageField } from './nn/vnet.js';
 export { segment, type SegmentOptions, type Segmentation } from './nn/segment.js';
 export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } from './nn/segment-volume.js';
-export { trainStep, type LossKind, type StepOptions } from './nn/train-step.js';
+export { trainStep, batchLoss, type LossKind, type StepOptions } from './nn/train-step.js';
 export { fit, DivergedError, type FitOptions, type HostBatch } from './nn/fit.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
