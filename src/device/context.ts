@@ -92,7 +92,7 @@ export class Context {
   private errors: string[] = [];
   private lostReason: string | null = null;
   private retired: GPUBuffer[] = [];
-  private dryRunning = false;
+  private dryRunObserver: ((d: Dispatch) => void) | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -139,20 +139,21 @@ export class Context {
   }
 
   /**
-   * Runs `fn` with every dispatch skipped: autotune's pass over a model wants the ops' requests
-   * (shapes, tiles), not their work. Tensors made meanwhile hold whatever their buffers held.
+   * Runs `fn` with every dispatch skipped (handed to `observe` instead): autotune's pass over a model
+   * wants the ops' requests (shapes, tiles), not their work. Tensors made meanwhile hold whatever
+   * their buffers held.
    */
-  dryRun<T>(fn: () => T): T {
-    this.dryRunning = true;
+  dryRun<T>(fn: () => T, observe: (d: Dispatch) => void = () => undefined): T {
+    this.dryRunObserver = observe;
     try {
       return fn();
     } finally {
-      this.dryRunning = false;
+      this.dryRunObserver = null;
     }
   }
 
   dispatch(d: Dispatch): void {
-    if (this.dryRunning) return;
+    if (this.dryRunObserver) return this.dryRunObserver(d);
     this.checkAlive(d.op);
     let info: EntryInfo;
     try {
@@ -379,7 +380,8 @@ export async function init(options: InitOptions = {}): Promise<Context> {
   const requiredLimits: Record<string, number> = {};
   for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
   const device = await found.adapter.requestDevice({ requiredLimits, label: 'voxgpu' });
-  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain });
+  // No warm-up runs: autotune checks each variant's output first, which compiles its pipelines.
+  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain, warmup: 0 });
   // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
   await tuner.load().catch(() => undefined);
   current?.destroy();

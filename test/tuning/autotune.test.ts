@@ -133,6 +133,12 @@ describe('autotune', () => {
       expect(op.measurements.map((m) => m.ms)).toEqual(op.measurements.map(() => expect.any(Number)));
       expect(ctx.tuner.lookup({ adapter: ctx.adapterId, op: op.key.split('|')[1]!, shapeClass: op.key.split('|')[2]! })).toBe(op.winner);
     }
+    // With 8 output channels a 16-channel tile is an 8-channel one: the same dispatches, timed once.
+    const forward = first.ops.find((o) => o.key.endsWith('.t0') && o.key.includes('conv3d.convolve'))!;
+    const ms = (name: string) => forward.measurements.find((m) => m.name === name)!.ms;
+    expect(ms('COT8.XV4.WG64')).toBe(ms('COT16.XV4.WG64'));
+    expect(ms('COT8.XV4.WG32')).toBe(ms('COT16.XV4.WG32'));
+    expect(forward.winner).not.toMatch(/^COT8\.XV4/);
     expect(lines).toHaveLength(4);
     expect(lines[3]).toMatch(/^autotune: 3 op shapes measured in [\d.]+ s, 0 cached$/);
     expect([...parseCache(readFileSync(path, 'utf8')).keys()].sort()).toEqual(first.ops.map((o) => o.key).sort());
