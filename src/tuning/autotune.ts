@@ -18,7 +18,7 @@ export interface Tunable<V extends Variant> {
 
 /** The work one timing runs: the op on random inputs of these shapes, with a given variant. */
 export interface Trial<V extends Variant> {
-  /** What the log calls it, e.g. "conv3d.convolve [1, 16, 32, 32, 32] → 16 ch, k 5x5x5". */
+  /** What the log calls it, e.g. "conv3d convolve [1, 16, 32, 32, 32] → 16 × 32×32×32, kernel 5×5×5, stride 1×1×1". */
   label: string;
   inputs: readonly (readonly number[])[];
   run(inputs: Tensor[], variant: V): Tensor;
