@@ -98,7 +98,7 @@ export class Context {
     readonly device: GPUDevice,
     private readonly found: FoundAdapter,
     /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts). */
-    readonly tuner: Tuner = new Tuner(),
+    readonly tuner: Tuner,
   ) {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
