@@ -8,6 +8,7 @@ import { record } from '../autograd.js';
 import { getContext, type Context } from '../device/context.js';
 import { empty, type Tensor } from '../tensor.js';
 import { tuned } from '../tuning/autotune.js';
+import { blockConvolve, blockWeightGrad } from './conv-block.js';
 import { checkBindable, conv3dShape, type Conv3dOptions, type ConvGeometry } from './conv-shape.js';
 import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize, kernelLimits, softwareTrialVoxels, type ConvolveTile, type GradTile } from './conv-tiles.js';
 import { sum } from './reduce.js';
@@ -121,6 +122,8 @@ export function convolve(
   transposed: boolean,
   tile?: ConvolveTile,
 ): Tensor {
+  const block = blockConvolve(op, src, weight, bias, outSpatial, g, transposed);
+  if (block) return block;
   const ctx = getContext();
   const t = tile ?? convolveTile(ctx, op, src, weight, bias, outSpatial, g, transposed);
   checkConvolveTile(op, t);
@@ -224,6 +227,8 @@ function gradTile(ctx: Context, op: string, lhs: Tensor, src: Tensor, g: ConvGeo
  * choice unless given.
  */
 export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry, tile?: GradTile): Tensor {
+  const block = blockWeightGrad(op, lhs, src, g);
+  if (block) return block;
   const ctx = getContext();
   const t = tile ?? gradTile(ctx, op, lhs, src, g);
   checkGradTile(op, t);

@@ -1,8 +1,20 @@
 // What conv3d.test.ts and conv-transpose3d.test.ts share: running an op on seeded random data,
 // forward and backward, and measuring it against the float64 reference (test/reference/conv.ts).
 import { tensor, type Tensor } from '../../src/index.js';
+import { conv3d } from '../../src/ops/conv3d.js';
+import { convTranspose3d } from '../../src/ops/conv-transpose3d.js';
 import { dot, finiteDifference, maxRelError, randomArray } from '../helpers.js';
-import type { ConvCase, Grads, Shape5 } from '../reference/conv.js';
+import {
+  conv3dGradRef,
+  conv3dOutShape,
+  conv3dRef,
+  convTranspose3dGradRef,
+  convTranspose3dOutShape,
+  convTranspose3dRef,
+  type ConvCase,
+  type Grads,
+  type Shape5,
+} from '../reference/conv.js';
 
 export interface ConvUnderTest {
   run(x: Tensor, w: Tensor, b: Tensor | null, c: ConvCase): Tensor;
@@ -12,6 +24,22 @@ export interface ConvUnderTest {
   /** Output channels: the bias size. */
   outChannels(c: ConvCase): number;
 }
+
+export const conv3dUnderTest: ConvUnderTest = {
+  run: (x, w, b, c) => conv3d(x, w, b, c),
+  ref: conv3dRef,
+  gradRef: conv3dGradRef,
+  outShape: conv3dOutShape,
+  outChannels: (c) => c.wShape[0],
+};
+
+export const convTranspose3dUnderTest: ConvUnderTest = {
+  run: (x, w, b, c) => convTranspose3d(x, w, b, c),
+  ref: convTranspose3dRef,
+  gradRef: convTranspose3dGradRef,
+  outShape: convTranspose3dOutShape,
+  outChannels: (c) => c.wShape[1],
+};
 
 const count = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 

@@ -2,16 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { zeros } from '../../src/index.js';
 import { convTranspose3d } from '../../src/ops/conv-transpose3d.js';
 import { gpu } from '../helpers.js';
-import { convTranspose3dGradRef, convTranspose3dOutShape, convTranspose3dRef, type ConvCase, type Triple } from '../reference/conv.js';
-import { forwardError, gradErrors, referenceGradErrors, type ConvUnderTest } from './conv-harness.js';
-
-const op: ConvUnderTest = {
-  run: (x, w, b, c) => convTranspose3d(x, w, b, c),
-  ref: convTranspose3dRef,
-  gradRef: convTranspose3dGradRef,
-  outShape: convTranspose3dOutShape,
-  outChannels: (c) => c.wShape[1],
-};
+import type { ConvCase, Triple } from '../reference/conv.js';
+import { convTranspose3dUnderTest as op, forwardError, gradErrors, referenceGradErrors } from './conv-harness.js';
 
 const one: Triple = [1, 1, 1];
 const zero: Triple = [0, 0, 0];

@@ -4,16 +4,8 @@ import { conv3d, convolve, weightGrad } from '../../src/ops/conv3d.js';
 import { conv3dShape } from '../../src/ops/conv-shape.js';
 import { convolveTiles } from '../../src/ops/conv-tiles.js';
 import { current, gpu, maxRelError, randomArray } from '../helpers.js';
-import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase, type Triple } from '../reference/conv.js';
-import { forwardError, gradErrors, referenceGradErrors, type ConvUnderTest } from './conv-harness.js';
-
-const op: ConvUnderTest = {
-  run: (x, w, b, c) => conv3d(x, w, b, c),
-  ref: conv3dRef,
-  gradRef: conv3dGradRef,
-  outShape: conv3dOutShape,
-  outChannels: (c) => c.wShape[0],
-};
+import { conv3dGradRef, conv3dRef, type ConvCase, type Triple } from '../reference/conv.js';
+import { conv3dUnderTest as op, forwardError, gradErrors, referenceGradErrors } from './conv-harness.js';
 
 const one: Triple = [1, 1, 1];
 const zero: Triple = [0, 0, 0];

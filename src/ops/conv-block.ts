@@ -1,0 +1,136 @@
+// The block path of conv3d and convTranspose3d (kernels/conv_block.wgsl): when the stride equals the
+// kernel size, with no padding or dilation, the kernel's blocks tile the volume without overlap and
+// every pass is a matrix product per voxel block. The general kernel spends most of its time there
+// on strided taps (and, transposed, on one dispatch per stride phase); convolve() and weightGrad()
+// in conv3d.ts try this path first.
+import { getContext } from '../device/context.js';
+import { empty, type Tensor } from '../tensor.js';
+import { checkBindable, type ConvGeometry, type Triple } from './conv-shape.js';
+import { groupSize } from './conv-tiles.js';
+import { zeros } from './creation.js';
+import { sum } from './reduce.js';
+
+/**
+ * Register tiles of kernels/conv_block.wgsl: `rows` tile rows (gather: output channels; scatter:
+ * output channels × taps; weightGrad: big-tensor channels × taps) times 4·XV voxels along W (XV up
+ * to maxXV) and HT rows (HT·XV up to maxVec4s), as conv3d's convTiles; weightGrad takes gradA
+ * small-tensor channels per invocation and enough chunks of rows for gradInvocations invocations.
+ */
+export const blockTiles = { rows: 16, maxXV: 4, maxVec4s: 8, gradA: 8, gradInvocations: 256, WG: 64 };
+/** Sizes of the kernel's fixed register arrays (MAXM, MAXXV, MAXHT, MAXKW, MAXSPAN, MAXA). */
+const kernelLimits = { rows: 16, XV: 4, HT: 4, KW: 4, span: 8, A: 8 };
+
+const product = (t: readonly number[]): number => t.reduce((a, b) => a * b, 1);
+
+/** The block when g is one the kernel takes (all taps of a block fit a tile), else null. */
+function blockOf(g: ConvGeometry): Triple | null {
+  const k = g.kernel;
+  const block = [0, 1, 2].every((i) => g.stride[i] === k[i] && g.padding[i] === 0 && g.dilation[i] === 1);
+  return block && product(k) <= kernelLimits.rows && k[2] <= kernelLimits.KW ? k : null;
+}
+
+/** XV (quads along W) and HT (rows) for a small tensor of rows `height` × `width`. */
+function positionTile(height: number, width: number, kw: number): { XV: number; HT: number } {
+  const maxXV = Math.min(blockTiles.maxXV, kernelLimits.XV, Math.floor(kernelLimits.span / kw));
+  const padded = (xv: number): number => Math.ceil(width / (4 * xv)) * xv;
+  let XV = 1;
+  for (let xv = 2; xv <= maxXV && 4 * (xv - 1) < width; xv++) if (padded(xv) <= padded(XV)) XV = xv;
+  const HT = Math.max(1, Math.min(Math.floor(blockTiles.maxVec4s / XV), height, kernelLimits.HT));
+  return { XV, HT };
+}
+
+/** Both tensors' rows 16-byte aligned: the kernel's vec4 paths. */
+const aligned = (small: readonly number[], big: readonly number[]): number => (small[2]! % 4 === 0 && big[2]! % 4 === 0 ? 1 : 0);
+
+/**
+ * convolve() (src/ops/conv3d.ts) on the block path, with its arguments, or null where that does not
+ * apply. Forward it gathers each output voxel from its input block; transposed it scatters each
+ * input voxel onto its output block, outputs no block covers left 0 (only without bias).
+ */
+export function blockConvolve(
+  op: string,
+  src: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  outSpatial: readonly number[],
+  g: ConvGeometry,
+  transposed: boolean,
+): Tensor | null {
+  const k = blockOf(g);
+  if (!k) return null;
+  const K = product(k);
+  const [N, C] = [src.shape[0]!, src.shape[1]!];
+  const Cout = weight.shape[transposed ? 1 : 0]!;
+  const small = transposed ? src.shape.slice(2) : outSpatial;
+  const big = transposed ? outSpatial : src.shape.slice(2);
+  const covered = small.every((s, i) => s * k[i]! === big[i]);
+  if (transposed && !covered && bias) return null;
+  const outShape = [N, Cout, ...outSpatial];
+  checkBindable(op, 'output', outShape);
+  const out = transposed && !covered ? zeros(outShape) : empty(outShape);
+  const ctx = getContext();
+  const CT = Math.min(transposed ? Math.floor(blockTiles.rows / K) : blockTiles.rows, kernelLimits.rows, Cout);
+  // scatter reads the tile's weights, CT·K of one source channel, as a run of vec4s where aligned.
+  const WVEC = transposed && (Cout * K) % 4 === 0 && (CT * K) % 4 === 0 ? 1 : 0;
+  const ALIGNED = aligned(small, big);
+  const { XV, HT } = positionTile(small[1]!, small[2]!, k[2]);
+  const blocks = Math.ceil(Cout / CT);
+  const tiles = Math.ceil(small[1]! / HT);
+  const wTiles = Math.ceil(small[2]! / (4 * XV));
+  const total = N * blocks * small[0]! * tiles * wTiles;
+  const WG = groupSize(total, blockTiles.WG);
+  const b = bias ?? weight;
+  ctx.dispatch({
+    op,
+    kernel: 'conv_block',
+    entry: transposed ? (ALIGNED ? 'scatter' : 'scatterElements') : 'gather',
+    bindings: transposed ? { small: src, small4: src, weight, weight4: weight, bias: b, ...(ALIGNED ? { out4: out } : { out }) } : { big: src, big4: src, weight, bias: b, out },
+    params: { total, channels: C, outChannels: Cout, blocks, tiles, wTiles, small: [...small, 0], big: [...big, 0] },
+    constants: { WG, KD: k[0], KH: k[1], KW: k[2], CT, XV, HT, ALIGNED, WVEC, BIAS: bias ? 1 : 0 },
+    workgroups: ctx.grid(total, WG),
+  });
+  return out;
+}
+
+/**
+ * weightGrad() (src/ops/conv3d.ts) on the block path, with its arguments (lhs the small tensor, src
+ * the big one), or null where that does not apply: a reduction over voxels, split into chunks of
+ * rows that keep every core busy, then summed.
+ */
+export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): Tensor | null {
+  const k = blockOf(g);
+  if (!k) return null;
+  const K = product(k);
+  const ctx = getContext();
+  const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
+  const B = src.shape[1]!;
+  const small = lhs.shape.slice(2);
+  const big = src.shape.slice(2);
+  const AT = Math.min(blockTiles.gradA, kernelLimits.A, A);
+  const CT = Math.min(Math.floor(blockTiles.rows / K), B);
+  const bBlocks = Math.ceil(B / CT);
+  const tiles = Math.ceil(A / AT) * bBlocks;
+  const size = A * B * K;
+  const rows = N * small[0]! * small[1]!;
+  // Partial sums: as many chunks as keep the cores busy, within a quarter of one binding.
+  const maxChunks = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / 4 / (4 * size)));
+  const chunkRows = Math.ceil(rows / Math.min(maxChunks, Math.ceil(blockTiles.gradInvocations / tiles)));
+  const chunks = Math.ceil(rows / chunkRows);
+  const partial = empty([chunks, size]);
+  const total = tiles * chunks;
+  const WG = groupSize(total, blockTiles.WG);
+  ctx.dispatch({
+    op,
+    kernel: 'conv_block',
+    entry: 'weightGrad',
+    bindings: { small: lhs, small4: lhs, big: src, big4: src, partial },
+    params: { total, rows, chunkRows, tiles, aChannels: A, bChannels: B, bBlocks, small: [...small, 0], big: [...big, 0] },
+    constants: { WG, KD: k[0], KH: k[1], KW: k[2], CT, AT, ALIGNED: aligned(small, big) },
+    workgroups: ctx.grid(total, WG),
+  });
+  const summed = chunks === 1 ? partial : sum(partial, 0);
+  const grad = summed.viewAs([A, B, ...k]);
+  partial.dispose();
+  summed.dispose();
+  return grad;
+}
