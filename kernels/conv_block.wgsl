@@ -237,8 +237,9 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   }
 }
 
-// The scatter entries' tile: row m is output channel o0 + m / K at tap m % K.
-fn scatterTile(tl: Tile, acc: ptr<function, Acc>) {
+// The scatter entries' tile of invocation t: row m is output channel o0 + m / K at tap m % K.
+fn scatterTile(t: u32, acc: ptr<function, Acc>) -> Tile {
+  let tl = tileAt(t);
   let C = bp.channels;
   let K = taps();
   let rows = CT * K;
@@ -272,6 +273,7 @@ fn scatterTile(tl: Tile, acc: ptr<function, Acc>) {
     }
     fmaTile(acc, &w, &xs, rows);
   }
+  return tl;
 }
 
 // Start of the big-tensor row that tap `tap` of small-tensor row qh writes in output channel o.
@@ -283,10 +285,9 @@ fn bigRow(tl: Tile, o: u32, tap: u32, qh: u32) -> u32 {
 fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = gid.x + gid.y * nwg.x * WG;
   if (t >= bp.total) { return; }
-  let tl = tileAt(t);
-  let K = taps();
   var acc: Acc;
-  scatterTile(tl, &acc);
+  let tl = scatterTile(t, &acc);
+  let K = taps();
 
   // Tile rows m .. m + KW − 1 with m % KW = 0 (channel o, taps td, th and every tw) fill 4·KW
   // adjacent elements of a big-tensor row per quad, staged to be stored as KW vec4s. Every loop
@@ -320,10 +321,9 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 fn scatterElements(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = gid.x + gid.y * nwg.x * WG;
   if (t >= bp.total) { return; }
-  let tl = tileAt(t);
-  let K = taps();
   var acc: Acc;
-  scatterTile(tl, &acc);
+  let tl = scatterTile(t, &acc);
+  let K = taps();
 
   for (var m = 0u; m < MAXM; m++) {
     let o = tl.o0 + m / K;

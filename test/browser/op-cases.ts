@@ -107,7 +107,9 @@ export const opCases: Record<string, OpCase> = {
       const bias = input(lib, [2], { grad: true });
       const up = lib.convTranspose3d(x, w, bias, { stride: 2 });
       backwardWeighted(lib, up);
-      return { up, gx: x.grad!, gw: w.grad!, gbias: bias.grad! };
+      // Rows of 4 and 8: the block path's vec4 scatter (the one above stores element by element).
+      const upAligned = lib.convTranspose3d(input(lib, [1, 2, 1, 2, 4]), input(lib, [2, 3, 2, 2, 2]), null, { stride: 2 });
+      return { up, upAligned, gx: x.grad!, gw: w.grad!, gbias: bias.grad! };
     },
   },
   prelu: {
