@@ -175,7 +175,8 @@ describe('autotune', () => {
     const before = existsSync(path) ? readFileSync(path, 'utf8') : null;
     await init({ tuningCache: false });
     const x = randn([1, 4, 4, 4, 8]);
-    const w = randn([8, 4, 1, 1, 1]);
+    // A shape not tuned above; not 1×1×1, which takes the block path (conv-block.ts): nothing to tune.
+    const w = randn([8, 4, 1, 1, 2]);
     expect((await autotune(() => conv3d(x, w))).measured).toBe(1);
     expect(existsSync(path) ? readFileSync(path, 'utf8') : null).toBe(before);
     await expect(autotune(async () => conv3d(x, w))).rejects.toThrow('autotune: the function must be synchronous');
