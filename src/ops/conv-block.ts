@@ -8,7 +8,7 @@ import { empty, type Tensor } from '../tensor.js';
 import { checkBindable, type ConvGeometry, type Triple } from './conv-shape.js';
 import { groupSize } from './conv-tiles.js';
 import { zeros } from './creation.js';
-import { sum } from './reduce.js';
+import { chunking, sumChunks } from './grad-chunks.js';
 
 /**
  * Register tiles of kernels/conv_block.wgsl: `rows` tile rows (gather: output channels; scatter:
@@ -112,10 +112,7 @@ export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeo
   const tiles = Math.ceil(A / AT) * bBlocks;
   const size = A * B * K;
   const rows = N * small[0]! * small[1]!;
-  // Partial sums: as many chunks as keep the cores busy, within a quarter of one binding.
-  const maxChunks = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / 4 / (4 * size)));
-  const chunkRows = Math.ceil(rows / Math.min(maxChunks, Math.ceil(blockTiles.gradInvocations / tiles)));
-  const chunks = Math.ceil(rows / chunkRows);
+  const { chunkRows, chunks } = chunking(ctx, rows, size, tiles, blockTiles.gradInvocations);
   const partial = empty([chunks, size]);
   const total = tiles * chunks;
   const WG = groupSize(total, blockTiles.WG);
@@ -128,9 +125,5 @@ export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeo
     constants: { WG, KD: k[0], KH: k[1], KW: k[2], CT, AT, ALIGNED: aligned(small, big) },
     workgroups: ctx.grid(total, WG),
   });
-  const summed = chunks === 1 ? partial : sum(partial, 0);
-  const grad = summed.viewAs([A, B, ...k]);
-  partial.dispose();
-  summed.dispose();
-  return grad;
+  return sumChunks(partial, [A, B, ...k]);
 }

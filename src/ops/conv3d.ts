@@ -11,6 +11,7 @@ import { tuned } from '../tuning/autotune.js';
 import { blockConvolve, blockWeightGrad } from './conv-block.js';
 import { checkBindable, conv3dShape, type Conv3dOptions, type ConvGeometry } from './conv-shape.js';
 import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize, kernelLimits, softwareTrialVoxels, type ConvolveTile, type GradTile } from './conv-tiles.js';
+import { chunking, sumChunks } from './grad-chunks.js';
 import { sum } from './reduce.js';
 
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
@@ -248,10 +249,7 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
   const aBlocks = Math.ceil(A / COT);
   const tiles = B * tapTiles * aBlocks;
   const rows = N * GD * GH;
-  // Partial sums: as many chunks as keep the cores busy, within a quarter of one binding.
-  const maxChunks = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / 4 / (4 * size)));
-  const chunkRows = Math.max(1, Math.ceil(rows / Math.min(maxChunks, Math.ceil(gradInvocations / tiles))));
-  const chunks = Math.max(1, Math.ceil(rows / chunkRows));
+  const { chunkRows, chunks } = chunking(ctx, rows, size, tiles, gradInvocations);
   const partial = empty([chunks, size]);
   const total = tiles * chunks;
   ctx.dispatch({
@@ -274,11 +272,7 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
     constants: { COT, WG, ...(fast ? { ...fast, KHT } : { ROW: 0 }) },
     workgroups: ctx.grid(total, WG),
   });
-  const summed = chunks === 1 ? partial : sum(partial, 0);
-  const grad = summed.viewAs(weightShape);
-  partial.dispose();
-  summed.dispose();
-  return grad;
+  return sumChunks(partial, weightShape);
 }
 
 /** Sum of the output gradient per channel: the bias gradient of either convolution. */
