@@ -18,8 +18,13 @@ const installHint =
   'apt-get install libegl1 libegl-dev libegl-mesa0 libgles2 libgl1-mesa-dri ' +
   '(or run scripts/setup.sh). For SwiftShader install chromium and libvulkan1.';
 
+/** An environment variable in Node; undefined in a browser. */
+export function envValue(name: string): string | undefined {
+  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
+}
+
 export function envAdapterChoice(): string | undefined {
-  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.VOXGPU_ADAPTER;
+  return envValue('VOXGPU_ADAPTER');
 }
 
 export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> {

@@ -4,7 +4,7 @@
 import { BufferPool, type MemoryStats } from './buffer-pool.js';
 import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
 import { kernelSources } from '../generated/kernels.js';
-import { adapterChoices, envAdapterChoice, findAdapter, type AdapterChoice, type FoundAdapter } from './adapter.js';
+import { adapterChoices, envAdapterChoice, envValue, findAdapter, type AdapterChoice, type FoundAdapter } from './adapter.js';
 import { Tuner, adapterId } from '../tuning/tuner.js';
 import { tuningStorage, type TuningCache } from '../tuning/storage.js';
 
@@ -17,7 +17,16 @@ export interface InitOptions {
    * false: this process only. Browsers keep them in memory.
    */
   tuningCache?: TuningCache;
+  /**
+   * Which conv kernel family runs: 'gpu' (implicit GEMM in workgroup memory, for hardware adapters),
+   * 'software' (register tiles without barriers, for llvmpipe and SwiftShader), or 'auto' (by the
+   * adapter). Default: the VOXGPU_KERNELS environment variable, else 'auto'.
+   */
+  kernels?: KernelChoice;
 }
+
+export type KernelChoice = 'auto' | 'gpu' | 'software';
+export const kernelChoices: readonly KernelChoice[] = ['auto', 'gpu', 'software'];
 
 export interface Description {
   adapter: string;
@@ -25,6 +34,10 @@ export interface Description {
   backend: string;
   featureLevel: string;
   isSoftware: boolean;
+  /** The conv kernel family in use (init's `kernels`). */
+  kernels: 'gpu' | 'software';
+  /** The optional WebGPU features the device was given (those of ours the adapter has). */
+  features: string[];
   limits: Record<string, number>;
 }
 
@@ -56,6 +69,12 @@ const limitNames = [
   'maxUniformBufferBindingSize',
 ] as const;
 
+/**
+ * Optional features requested when the adapter has them: `timestamp-query` times GPU work in the
+ * bench; `subgroups` and `shader-f16` are reported by describe() for kernels that can use them.
+ */
+export const optionalFeatures = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
+
 const maxPendingDispatches = 256;
 const maxCachedUniforms = 4096;
 const maxCachedBindGroups = 8192;
@@ -72,6 +91,8 @@ export class Context {
   /** Adapter identity in the tuner's keys. */
   readonly adapterId: string;
   readonly limits: Record<(typeof limitNames)[number], number>;
+  /** The conv kernel family: the GEMM kernels ('gpu') or the register kernels ('software'). */
+  readonly kernels: 'gpu' | 'software';
   private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
   /**
@@ -99,6 +120,7 @@ export class Context {
     private readonly found: FoundAdapter,
     /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts). */
     readonly tuner: Tuner,
+    kernels: KernelChoice = 'auto',
   ) {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
@@ -108,18 +130,29 @@ export class Context {
     void device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
+    this.kernels = kernels === 'auto' ? (this.isSoftware() ? 'software' : 'gpu') : kernels;
     this.adapterId = adapterId(this.describe());
   }
 
-  describe(): Description {
+  private isSoftware(): boolean {
+    const name = this.adapterName();
+    return /llvmpipe|swiftshader|lavapipe|software/i.test(name) || this.found.kind === 'llvmpipe' || this.found.kind === 'swiftshader';
+  }
+
+  private adapterName(): string {
     const i = this.found.adapter.info;
-    const name = [i.description, i.device, i.vendor, i.architecture].filter(Boolean).join(' / ');
+    return [i.description, i.device, i.vendor, i.architecture].filter(Boolean).join(' / ') || '(unnamed adapter)';
+  }
+
+  describe(): Description {
     return {
-      adapter: name || '(unnamed adapter)',
+      adapter: this.adapterName(),
       kind: this.found.kind,
       backend: this.found.backend,
       featureLevel: this.found.featureLevel,
-      isSoftware: /llvmpipe|swiftshader|lavapipe|software/i.test(name) || this.found.kind === 'llvmpipe' || this.found.kind === 'swiftshader',
+      isSoftware: this.isSoftware(),
+      kernels: this.kernels,
+      features: [...this.device.features].filter((f) => (optionalFeatures as readonly string[]).includes(f)).sort(),
       limits: { ...this.limits },
     };
   }
@@ -375,17 +408,22 @@ export async function init(options: InitOptions = {}): Promise<Context> {
   if (!adapterChoices.includes(choice)) {
     throw new Error(`init: unknown adapter '${choice}'${options.adapter ? '' : ' (from VOXGPU_ADAPTER)'}; expected one of ${adapterChoices.join(', ')}`);
   }
+  const kernels = options.kernels ?? (envValue('VOXGPU_KERNELS') as KernelChoice | undefined) ?? 'auto';
+  if (!kernelChoices.includes(kernels)) {
+    throw new Error(`init: unknown kernels '${kernels}'${options.kernels ? '' : ' (from VOXGPU_KERNELS)'}; expected one of ${kernelChoices.join(', ')}`);
+  }
   const found = await findAdapter(choice);
   // Compatibility-level adapters start with low default limits: ask for everything the adapter has.
   const requiredLimits: Record<string, number> = {};
   for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
-  const device = await found.adapter.requestDevice({ requiredLimits, label: 'voxgpu' });
+  const requiredFeatures = optionalFeatures.filter((f) => found.adapter.features.has(f));
+  const device = await found.adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'voxgpu' });
   // No warm-up runs: autotune checks each variant's output first, which compiles its pipelines.
   const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain, warmup: 0 });
   // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
   await tuner.load().catch(() => undefined);
   current?.destroy();
-  current = new Context(device, found, tuner);
+  current = new Context(device, found, tuner, kernels);
   return current;
 }
 

@@ -1,8 +1,8 @@
 // Layers with PyTorch's constructor arguments and parameter names (weight, bias), so state
 // dicts translate name for name.
-import { conv3d } from '../ops/conv3d.js';
-import { convTranspose3d } from '../ops/conv-transpose3d.js';
-import type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from '../ops/conv-shape.js';
+import { conv3d } from '../ops/conv/conv3d.js';
+import { convTranspose3d } from '../ops/conv/conv-transpose3d.js';
+import type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from '../ops/conv/shape.js';
 import { prelu } from '../ops/prelu.js';
 import { full, zeros } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';

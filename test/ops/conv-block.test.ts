@@ -5,8 +5,8 @@
 // weights read as vec4s or not; and a check that these shapes do take the block path.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getContext, tensor } from '../../src/index.js';
-import { blockTiles } from '../../src/ops/conv-block.js';
-import { conv3d } from '../../src/ops/conv3d.js';
+import { blockTiles } from '../../src/ops/conv/block.js';
+import { conv3d } from '../../src/ops/conv/conv3d.js';
 import { gpu, randomArray } from '../helpers.js';
 import type { ConvCase, Triple } from '../reference/conv.js';
 import { conv3dUnderTest, convTranspose3dUnderTest, forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';

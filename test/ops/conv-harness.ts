@@ -1,8 +1,9 @@
 // What conv3d.test.ts and conv-transpose3d.test.ts share: running an op on seeded random data,
 // forward and backward, and measuring it against the float64 reference (test/reference/conv.ts).
-import { tensor, type Tensor } from '../../src/index.js';
-import { conv3d } from '../../src/ops/conv3d.js';
-import { convTranspose3d } from '../../src/ops/conv-transpose3d.js';
+import { beforeAll, describe } from 'vitest';
+import { init, tensor, type Tensor } from '../../src/index.js';
+import { conv3d } from '../../src/ops/conv/conv3d.js';
+import { convTranspose3d } from '../../src/ops/conv/conv-transpose3d.js';
 import { dot, finiteDifference, maxRelError, randomArray } from '../helpers.js';
 import {
   conv3dGradRef,
@@ -90,4 +91,19 @@ export function referenceGradErrors(op: ConvUnderTest, c: ConvCase, seed: number
     weight: maxRelError(want.weight, finiteDifference((w) => dot(gOut, op.ref(c, d.x, w, d.b)), d.w)),
     bias: maxRelError(want.bias, finiteDifference((b) => dot(gOut, op.ref(c, d.x, d.w, b)), d.b)),
   };
+}
+
+/** The conv kernel families: each runs on any adapter (init's `kernels` forces it). */
+export const kernelFamilies = ['software', 'gpu'] as const;
+
+/** `body`'s tests once per kernel family, each on a context of its own. */
+export function describeFamilies(name: string, body: () => void): void {
+  for (const kernels of kernelFamilies) {
+    describe(`${name} (${kernels} kernels)`, () => {
+      beforeAll(async () => {
+        await init({ kernels });
+      });
+      body();
+    });
+  }
 }

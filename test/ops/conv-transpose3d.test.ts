@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { zeros } from '../../src/index.js';
-import { convTranspose3d } from '../../src/ops/conv-transpose3d.js';
+import { convTranspose3d } from '../../src/ops/conv/conv-transpose3d.js';
 import { gpu } from '../helpers.js';
 import type { ConvCase, Triple } from '../reference/conv.js';
-import { convTranspose3dUnderTest as op, forwardError, gradErrors, referenceGradErrors } from './conv-harness.js';
+import { convTranspose3dUnderTest as op, describeFamilies, forwardError, gradErrors, referenceGradErrors } from './conv-harness.js';
 
 const one: Triple = [1, 1, 1];
 const zero: Triple = [0, 0, 0];
@@ -27,7 +27,7 @@ beforeAll(async () => {
   await gpu();
 });
 
-describe('convTranspose3d forward', () => {
+describeFamilies('convTranspose3d forward', () => {
   for (const [name, c] of Object.entries(cases)) {
     it(name, async () => {
       expect(await forwardError(op, c, 51)).toBeLessThan(tolerance);
@@ -39,7 +39,7 @@ describe('convTranspose3d forward', () => {
   });
 });
 
-describe('convTranspose3d backward', () => {
+describeFamilies('convTranspose3d backward', () => {
   for (const [name, c] of Object.entries(cases)) {
     it(name, async () => {
       const e = await gradErrors(op, c, 61);

@@ -1,11 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor, zeros } from '../../src/index.js';
-import { conv3d, convolve, weightGrad } from '../../src/ops/conv3d.js';
-import { conv3dShape } from '../../src/ops/conv-shape.js';
-import { convolveTiles } from '../../src/ops/conv-tiles.js';
+import { conv3d } from '../../src/ops/conv/conv3d.js';
+import { convolve, weightGrad } from '../../src/ops/conv/path.js';
+import { conv3dShape } from '../../src/ops/conv/shape.js';
+import { gemmTiles } from '../../src/ops/conv/gemm.js';
+import { convolveTiles } from '../../src/ops/conv/register-tiles.js';
 import { current, gpu, maxRelError, randomArray } from '../helpers.js';
 import { conv3dGradRef, conv3dRef, type ConvCase, type Triple } from '../reference/conv.js';
-import { conv3dUnderTest as op, forwardError, gradErrors, referenceGradErrors } from './conv-harness.js';
+import { conv3dUnderTest as op, describeFamilies, forwardError, gradErrors, referenceGradErrors } from './conv-harness.js';
 
 const one: Triple = [1, 1, 1];
 const zero: Triple = [0, 0, 0];
@@ -33,7 +35,7 @@ beforeAll(async () => {
   await gpu();
 });
 
-describe('conv3d forward', () => {
+describeFamilies('conv3d forward', () => {
   for (const [name, c] of Object.entries(cases)) {
     it(name, async () => {
       expect(await forwardError(op, c, 11)).toBeLessThan(tolerance);
@@ -53,7 +55,7 @@ describe('conv3d forward', () => {
   });
 });
 
-describe('conv3d backward', () => {
+describeFamilies('conv3d backward', () => {
   for (const [name, c] of Object.entries(cases)) {
     it(name, async () => {
       const e = await gradErrors(op, c, 21);
@@ -81,7 +83,7 @@ describe('conv3d backward', () => {
 });
 
 describe('conv3d sizes beyond one dispatch dimension', () => {
-  it('a 2050×2050 plane in one-row tiles: more than 65535 workgroups of 64 invocations', async () => {
+  it('a 2050×2050 plane: more than 65535 workgroups in one-row register tiles and in 32×32 GEMM tiles', async () => {
     const c: ConvCase = { xShape: [1, 1, 2050, 2050, 1], wShape: [1, 1, 3, 3, 1], stride: one, padding: [1, 1, 0], dilation: one };
     const x = randomArray(2050 * 2050, 41);
     const w = randomArray(9, 42);
@@ -90,14 +92,18 @@ describe('conv3d sizes beyond one dispatch dimension', () => {
     const wt = tensor(w, c.wShape);
     const gt = tensor(gOut, c.xShape);
     const { geometry } = conv3dShape(xt, wt, null, c);
-    // One row of 4 positions per invocation, so the dispatch needs the second grid dimension.
-    const oneRow = { ...convolveTiles[0]!, name: 'one row', maxVec4s: 1 };
-    const out = convolve('conv3d', xt, wt, null, c.xShape.slice(2), geometry, false, oneRow);
-    const dx = convolve('conv3d', gt, wt, null, c.xShape.slice(2), geometry, true, oneRow);
-    const dw = weightGrad('conv3d', gt, xt, geometry);
     const want = conv3dGradRef(c, x, w, gOut);
-    expect(maxRelError(await out.toArray(), conv3dRef(c, x, w))).toBeLessThan(tolerance);
-    expect(maxRelError(await dx.toArray(), want.x)).toBeLessThan(tolerance);
+    const forward = conv3dRef(c, x, w);
+    // One row of 4 positions per invocation, or 32 voxels per workgroup: the grid needs its second dimension.
+    const oneRow = { ...convolveTiles[0]!, name: 'one row', maxVec4s: 1 };
+    const small = gemmTiles.find((t) => t.WM * t.TM === 32 && t.WN * t.TN === 32)!;
+    for (const path of [oneRow, small]) {
+      const out = convolve('conv3d', xt, wt, null, c.xShape.slice(2), geometry, false, path);
+      const dx = convolve('conv3d', gt, wt, null, c.xShape.slice(2), geometry, true, path);
+      expect(maxRelError(await out.toArray(), forward)).toBeLessThan(tolerance);
+      expect(maxRelError(await dx.toArray(), want.x)).toBeLessThan(tolerance);
+    }
+    const dw = weightGrad('conv3d', gt, xt, geometry);
     expect(maxRelError(await dw.toArray(), want.weight)).toBeLessThan(tolerance);
   });
 });

@@ -1,7 +1,7 @@
 // The conv tile lists, keys and timing crops with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
-import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize } from '../../src/ops/conv-tiles.js';
-import type { ConvGeometry } from '../../src/ops/conv-shape.js';
+import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
+import type { ConvGeometry } from '../../src/ops/conv/shape.js';
 
 const k5: ConvGeometry = { kernel: [5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
 

@@ -1,19 +1,19 @@
-// The block path of conv3d and convTranspose3d (kernels/conv_block.wgsl): when the stride equals the
-// kernel size, with no padding or dilation, the kernel's blocks tile the volume without overlap and
-// every pass is a matrix product per voxel block. The general kernel spends most of its time there
-// on strided taps (and, transposed, on one dispatch per stride phase); convolve() and weightGrad()
-// in conv3d.ts try this path first.
-import { getContext } from '../device/context.js';
-import { empty, type Tensor } from '../tensor.js';
-import { checkBindable, type ConvGeometry, type Triple } from './conv-shape.js';
-import { groupSize } from './conv-tiles.js';
-import { zeros } from './creation.js';
+// The software family's block path for conv3d and convTranspose3d (kernels/conv/block.wgsl): when
+// the stride equals the kernel size, with no padding or dilation, the kernel's blocks tile the
+// volume without overlap and every pass is a matrix product per voxel block. The register kernel
+// spends most of its time there on strided taps (and, transposed, on one dispatch per stride
+// phase); choosePath() (path.ts) takes this path for such passes on software adapters.
+import { getContext } from '../../device/context.js';
+import { empty, type Tensor } from '../../tensor.js';
+import { zeros } from '../creation.js';
 import { chunking, sumChunks } from './grad-chunks.js';
+import { groupSize } from './register-tiles.js';
+import { checkBindable, isBlockGeometry, type ConvGeometry, type Triple } from './shape.js';
 
 /**
  * Register tiles of kernels/conv_block.wgsl: `rows` tile rows (gather: output channels; scatter:
  * output channels × taps; weightGrad: big-tensor channels × taps) times 4·XV voxels along W (XV up
- * to maxXV) and HT rows (HT·XV up to maxVec4s), as conv3d's convTiles; weightGrad takes gradA
+ * to maxXV) and HT rows (HT·XV up to maxVec4s), as the register family's tiles; weightGrad takes gradA
  * small-tensor channels per invocation and enough chunks of rows for gradInvocations invocations.
  */
 export const blockTiles = { rows: 16, maxXV: 4, maxVec4s: 8, gradA: 8, gradInvocations: 256, WG: 64 };
@@ -25,9 +25,17 @@ const product = (t: readonly number[]): number => t.reduce((a, b) => a * b, 1);
 /** The block when g is one the kernel takes (all taps of a block fit a tile), else null. */
 function blockOf(g: ConvGeometry): Triple | null {
   const k = g.kernel;
-  const block = [0, 1, 2].every((i) => g.stride[i] === k[i] && g.padding[i] === 0 && g.dilation[i] === 1);
-  return block && product(k) <= kernelLimits.rows && k[2] <= kernelLimits.KW ? k : null;
+  return isBlockGeometry(g) && product(k) <= kernelLimits.rows && k[2] <= kernelLimits.KW ? k : null;
 }
+
+/** Whether blockConvolve() takes this pass (a transposed one with bias must cover the whole output). */
+export function blockConvolves(src: readonly number[], outSpatial: readonly number[], g: ConvGeometry, transposed: boolean, bias: boolean): boolean {
+  if (!blockOf(g)) return false;
+  return !(transposed && bias) || src.slice(2).every((s, i) => s * g.kernel[i]! === outSpatial[i]);
+}
+
+/** Whether blockWeightGrad() takes this pass. */
+export const blockGrads = (g: ConvGeometry): boolean => blockOf(g) !== null;
 
 /** XV (quads along W) and HT (rows) for a small tensor of rows `height` × `width`. */
 function positionTile(height: number, width: number, kw: number): { XV: number; HT: number } {
@@ -43,8 +51,7 @@ function positionTile(height: number, width: number, kw: number): { XV: number; 
 const aligned = (small: readonly number[], big: readonly number[]): number => (small[2]! % 4 === 0 && big[2]! % 4 === 0 ? 1 : 0);
 
 /**
- * convolve() (src/ops/conv3d.ts) on the block path, with its arguments, or null where that does not
- * apply. Forward it gathers each output voxel from its input block; transposed it scatters each
+ * convolve() (path.ts) on the block path, where blockConvolves() says it applies. Forward it gathers each output voxel from its input block; transposed it scatters each
  * input voxel onto its output block, outputs no block covers left 0 (only without bias).
  */
 export function blockConvolve(
@@ -55,16 +62,14 @@ export function blockConvolve(
   outSpatial: readonly number[],
   g: ConvGeometry,
   transposed: boolean,
-): Tensor | null {
-  const k = blockOf(g);
-  if (!k) return null;
+): Tensor {
+  const k = blockOf(g)!;
   const K = product(k);
   const [N, C] = [src.shape[0]!, src.shape[1]!];
   const Cout = weight.shape[transposed ? 1 : 0]!;
   const small = transposed ? src.shape.slice(2) : outSpatial;
   const big = transposed ? outSpatial : src.shape.slice(2);
   const covered = small.every((s, i) => s * k[i]! === big[i]);
-  if (transposed && !covered && bias) return null;
   const outShape = [N, Cout, ...outSpatial];
   checkBindable(op, 'output', outShape);
   const out = transposed && !covered ? zeros(outShape) : empty(outShape);
@@ -82,7 +87,7 @@ export function blockConvolve(
   const b = bias ?? weight;
   ctx.dispatch({
     op,
-    kernel: 'conv_block',
+    kernel: 'conv/block',
     entry: transposed ? (ALIGNED ? 'scatter' : 'scatterElements') : 'gather',
     bindings: transposed ? { small: src, small4: src, weight, weight4: weight, bias: b, ...(ALIGNED ? { out4: out } : { out }) } : { big: src, big4: src, weight, bias: b, out },
     params: { total, channels: C, outChannels: Cout, blocks, tiles, wTiles, small: [...small, 0], big: [...big, 0] },
@@ -93,13 +98,12 @@ export function blockConvolve(
 }
 
 /**
- * weightGrad() (src/ops/conv3d.ts) on the block path, with its arguments (lhs the small tensor, src
- * the big one), or null where that does not apply: a reduction over voxels, split into chunks of
+ * weightGrad() (path.ts) on the block path, where blockGrads() says it applies (lhs the small
+ * tensor, src the big one): a reduction over voxels, split into chunks of
  * rows that keep every core busy, then summed.
  */
-export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): Tensor | null {
-  const k = blockOf(g);
-  if (!k) return null;
+export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): Tensor {
+  const k = blockOf(g)!;
   const K = product(k);
   const ctx = getContext();
   const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
@@ -118,7 +122,7 @@ export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeo
   const WG = groupSize(total, blockTiles.WG);
   ctx.dispatch({
     op,
-    kernel: 'conv_block',
+    kernel: 'conv/block',
     entry: 'weightGrad',
     bindings: { small: lhs, small4: lhs, big: src, big4: src, partial },
     params: { total, rows, chunkRows, tiles, aChannels: A, bChannels: B, bBlocks, small: [...small, 0], big: [...big, 0] },

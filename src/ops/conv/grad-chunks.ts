@@ -1,9 +1,9 @@
-// Both weight-gradient kernels (conv3d.wgsl and conv_block.wgsl `weightGrad`) reduce over the rows
+// Both weight-gradient kernels (register.wgsl and block.wgsl `weightGrad`; gemm.wgsl splits K the same way) reduce over the rows
 // of the output gradient: each invocation sums one chunk of rows into a partial, and the partials
 // are summed afterwards. One chunking rule and one final sum for both.
-import type { Context } from '../device/context.js';
-import type { Tensor } from '../tensor.js';
-import { sum } from './reduce.js';
+import type { Context } from '../../device/context.js';
+import type { Tensor } from '../../tensor.js';
+import { sum } from '../reduce.js';
 
 /**
  * Rows per chunk for `tiles` tiles of a gradient of `size` values: as many chunks as give about

@@ -1,9 +1,9 @@
 // Argument normalisation and the shape checks of conv3d and convTranspose3d: PyTorch's output
 // sizes and rules, checked before any GPU work so a bad call names the op and the shapes.
-import { sizeClass } from '../device/buffer-pool.js';
-import { getContext } from '../device/context.js';
-import { formatShape, type Tensor } from '../tensor.js';
-import { checkRank } from './util.js';
+import { sizeClass } from '../../device/buffer-pool.js';
+import { getContext } from '../../device/context.js';
+import { formatShape, type Tensor } from '../../tensor.js';
+import { checkRank } from '../util.js';
 
 export type Triple = readonly [number, number, number];
 /** One value for all three spatial dimensions, or [d, h, w]. */
@@ -29,6 +29,11 @@ export interface ConvGeometry {
   padding: Triple;
   dilation: Triple;
   kernel: Triple;
+}
+
+/** Stride equal to the kernel, no padding or dilation: kernel blocks tile the volume without overlap. */
+export function isBlockGeometry(g: ConvGeometry): boolean {
+  return [0, 1, 2].every((i) => g.stride[i] === g.kernel[i] && g.padding[i] === 0 && g.dilation[i] === 1);
 }
 
 function triple(op: string, name: string, value: Size3 | undefined, fallback: number, min: number): Triple {

@@ -1,18 +1,15 @@
-// conv3d, and the two GPU passes every 3D convolution pass is made of (kernels/conv3d.wgsl):
-// - convolve(): a correlation, forward (conv3d forward, convTranspose3d input gradient) or
+// The register family (kernels/conv/register.wgsl), shaped for software adapters: the two passes
+// every 3D convolution pass is made of there:
+// - registerConvolve(): a correlation, forward (conv3d forward, convTranspose3d input gradient) or
 //   transposed (conv3d input gradient, convTranspose3d forward), the latter run as one stride-1
 //   correlation per stride phase so no invocation wastes work on taps that miss it;
-// - weightGrad(): the correlation of the small tensor with the big one that gives either op's
-//   weight gradient, split over chunks of rows and summed in a second pass.
-import { record } from '../autograd.js';
-import { getContext, type Context } from '../device/context.js';
-import { empty, type Tensor } from '../tensor.js';
-import { tuned } from '../tuning/autotune.js';
-import { blockConvolve, blockWeightGrad } from './conv-block.js';
-import { checkBindable, conv3dShape, type Conv3dOptions, type ConvGeometry } from './conv-shape.js';
-import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize, kernelLimits, softwareTrialVoxels, type ConvolveTile, type GradTile } from './conv-tiles.js';
+// - registerWeightGrad(): the correlation of the small tensor with the big one that gives either
+//   op's weight gradient, split over chunks of rows and summed in a second pass.
+import { getContext } from '../../device/context.js';
+import { empty, type Tensor } from '../../tensor.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { sum } from './reduce.js';
+import { checkConvolveTile, checkGradTile, groupSize, kernelLimits, type ConvolveTile, type GradTile } from './register-tiles.js';
+import { checkBindable, type ConvGeometry } from './shape.js';
 
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
 const gradInvocations = 4096;
@@ -86,47 +83,13 @@ function positionTile(srcW: number, w: DimPlan, maxXV: number): { XV: number; fa
 
 const vec4 = (a: number, b: number, c: number, d = 0): number[] => [a, b, c, d];
 
-const trialVoxels = (ctx: Context): number => (ctx.describe().isSoftware ? softwareTrialVoxels : Infinity);
-
-/** convolve's tile request: the tuner's winner for this shape class, else the default tile. */
-function convolveTile(ctx: Context, op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): ConvolveTile {
-  const Cout = weight.shape[transposed ? 1 : 0]!;
-  return tuned(ctx, {
-    key: convolveKey(ctx.adapterId, src.shape, Cout, outSpatial, g, transposed),
-    candidates: convolveTiles,
-    trial: () => {
-      const [N, C, SD] = src.shape as [number, number, number];
-      const c = crop(N, outSpatial[0]!, outSpatial[1]! * outSpatial[2]!, SD, trialVoxels(ctx));
-      const s = [c.batch, C, c.otherDepth, ...src.shape.slice(3)];
-      const out = [c.depth, ...outSpatial.slice(1)];
-      return {
-        label: `${op} ${transposed ? 'transposed ' : ''}convolve [${src.shape.join(', ')}] → ${Cout} × ${outSpatial.join('×')}, kernel ${g.kernel.join('×')}, stride ${g.stride.join('×')}${c.batch * c.depth < N * outSpatial[0]! ? ` (timed on [${s.join(', ')}] → ${out.join('×')})` : ''}`,
-        inputs: bias ? [s, weight.shape, bias.shape] : [s, weight.shape],
-        run: ([x, w, b], tile) => convolve(op, x!, w!, b ?? null, out, g, transposed, tile),
-      };
-    },
-  });
-}
-
 /**
- * out [N, Cout, ...outSpatial] from src [N, Cin, ...]: forward, weight [Cout, Cin, k] (conv3d's
- * layout); transposed, weight [Cin, Cout, k] (convTranspose3d's). Without autograd. The tile is
- * the tuner's choice unless given.
+ * convolve() (path.ts) on the register family: out [N, Cout, ...outSpatial] from src [N, Cin, ...];
+ * forward, weight [Cout, Cin, k] (conv3d's layout); transposed, weight [Cin, Cout, k]
+ * (convTranspose3d's).
  */
-export function convolve(
-  op: string,
-  src: Tensor,
-  weight: Tensor,
-  bias: Tensor | null,
-  outSpatial: readonly number[],
-  g: ConvGeometry,
-  transposed: boolean,
-  tile?: ConvolveTile,
-): Tensor {
-  const block = blockConvolve(op, src, weight, bias, outSpatial, g, transposed);
-  if (block) return block;
+export function registerConvolve(op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean, t: ConvolveTile): Tensor {
   const ctx = getContext();
-  const t = tile ?? convolveTile(ctx, op, src, weight, bias, outSpatial, g, transposed);
   checkConvolveTile(op, t);
   const [N, C] = [src.shape[0]!, src.shape[1]!];
   const Cout = weight.shape[transposed ? 1 : 0]!;
@@ -148,7 +111,7 @@ export function convolve(
         const packed = empty([Math.max(packedSize, 4)]);
         ctx.dispatch({
           op,
-          kernel: 'conv3d',
+          kernel: 'conv/register',
           entry: 'repack',
           bindings: { weight, packed },
           params: {
@@ -173,7 +136,7 @@ export function convolve(
         const total = N * blocks * pd.count * tiles * wTiles;
         ctx.dispatch({
           op,
-          kernel: 'conv3d',
+          kernel: 'conv/register',
           entry: 'convolve',
           bindings: { src, src4: src, packed4: packed, bias: bias ?? packed, out },
           params: {
@@ -202,36 +165,9 @@ export function convolve(
   return out;
 }
 
-/** weightGrad's tile request: the tuner's winner for this shape class, else the default tile. */
-function gradTile(ctx: Context, op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): GradTile {
-  return tuned(ctx, {
-    key: gradKey(ctx.adapterId, lhs.shape, src.shape, g),
-    candidates: gradTiles,
-    trial: () => {
-      const [N, A, GD, GH, GW] = lhs.shape as [number, number, number, number, number];
-      const c = crop(N, GD, GH * GW, src.shape[2]!, trialVoxels(ctx));
-      const l = [c.batch, A, c.depth, GH, GW];
-      const s = [c.batch, src.shape[1]!, c.otherDepth, ...src.shape.slice(3)];
-      return {
-        label: `${op} weightGrad [${lhs.shape.join(', ')}] ⋆ [${src.shape.join(', ')}], kernel ${g.kernel.join('×')}, stride ${g.stride.join('×')}${c.batch * c.depth < N * GD ? ` (timed on [${l.join(', ')}] ⋆ [${s.join(', ')}])` : ''}`,
-        inputs: [l, s],
-        run: ([x, y], tile) => weightGrad(op, x!, y!, g, tile),
-      };
-    },
-  });
-}
-
-/**
- * grad[a, b, k] = Σ_{n, o} lhs[n, a, o] · src[n, b, o·stride − padding + k·dilation]: conv3d's
- * weight gradient (lhs = output gradient, src = x) and convTranspose3d's (lhs = x, src = output
- * gradient), in the weight layout [a, b, k] of each. Without autograd. The tile is the tuner's
- * choice unless given.
- */
-export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry, tile?: GradTile): Tensor {
-  const block = blockWeightGrad(op, lhs, src, g);
-  if (block) return block;
+/** weightGrad() (path.ts) on the register family. */
+export function registerWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry, t: GradTile): Tensor {
   const ctx = getContext();
-  const t = tile ?? gradTile(ctx, op, lhs, src, g);
   checkGradTile(op, t);
   const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
   const B = src.shape[1]!;
@@ -254,7 +190,7 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
   const total = tiles * chunks;
   ctx.dispatch({
     op,
-    kernel: 'conv3d',
+    kernel: 'conv/register',
     entry: 'weightGrad',
     bindings: { lhs, lhs4: lhs, src, src4: src, partial },
     params: {
@@ -273,25 +209,4 @@ export function weightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry
     workgroups: ctx.grid(total, WG),
   });
   return sumChunks(partial, weightShape);
-}
-
-/** Sum of the output gradient per channel: the bias gradient of either convolution. */
-export function biasGrad(g: Tensor): Tensor {
-  return sum(g, [0, 2, 3, 4]);
-}
-
-/**
- * 3D convolution like torch.nn.functional.conv3d: x [N, Cin, D, H, W], weight
- * [Cout, Cin, kD, kH, kW], bias [Cout] or none. Gradients for x, weight and bias.
- */
-export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv3dOptions = {}): Tensor {
-  const b = bias ?? null;
-  const { geometry, outShape } = conv3dShape(x, weight, b, options);
-  const out = convolve('conv3d', x, weight, b, outShape.slice(2), geometry, false);
-  const inputs = b ? [x, weight, b] : [x, weight];
-  return record('conv3d', inputs, out, (g) => [
-    x.requiresGrad ? convolve('conv3d', g, weight, null, x.shape.slice(2), geometry, true) : null,
-    weight.requiresGrad ? weightGrad('conv3d', g, x, geometry) : null,
-    b?.requiresGrad ? biasGrad(g) : null,
-  ]);
 }

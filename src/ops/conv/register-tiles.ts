@@ -1,9 +1,7 @@
-// The register-tile variants of kernels/conv3d.wgsl that the conv passes choose from (override
-// constants COT, XV, HT, WG, KHT), how a pass names its shape for the tuner, and how big a copy of
-// it autotune times. The ops dispatch the tuner's cached winner for their key, else the first tile
-// of each list: the heuristic that held before tuning existed.
-import { shapeClass, type TuneKey, type Variant } from '../tuning/tuner.js';
-import type { ConvGeometry } from './conv-shape.js';
+// The register-tile variants of kernels/conv/register.wgsl that the software family chooses from
+// (override constants COT, XV, HT, WG, KHT). The passes dispatch the tuner's cached winner for their
+// key, else the first tile of each list: the heuristic that held before tuning existed.
+import type { Variant } from '../../tuning/tuner.js';
 
 /**
  * Sizes of the kernel's fixed register arrays (MAXCO, MAXXV, MAXHT, MAXKHT, MAXV, MAXTW): tiles
@@ -16,6 +14,7 @@ export const kernelLimits = { COT: 16, XV: 4, HT: 4, KHT: 8, rowVec4s: 8, gradTa
  * row, up to maxXV; HT·XV up to maxVec4s), WG invocations per workgroup at most (see groupSize).
  */
 export interface ConvolveTile extends Variant {
+  family: 'register';
   COT: number;
   maxXV: number;
   maxVec4s: number;
@@ -24,13 +23,14 @@ export interface ConvolveTile extends Variant {
 
 /** `weightGrad`: COT lhs channels × KHT × kW taps per invocation. */
 export interface GradTile extends Variant {
+  family: 'register';
   COT: number;
   KHT: number;
   WG: number;
 }
 
-const convolveTile = (COT: number, maxXV: number, WG: number): ConvolveTile => ({ name: `COT${COT}.XV${maxXV}.WG${WG}`, COT, maxXV, maxVec4s: 8, WG });
-const gradTile = (COT: number, KHT: number, WG: number): GradTile => ({ name: `COT${COT}.KHT${KHT}.WG${WG}`, COT, KHT, WG });
+const convolveTile = (COT: number, maxXV: number, WG: number): ConvolveTile => ({ name: `COT${COT}.XV${maxXV}.WG${WG}`, family: 'register', COT, maxXV, maxVec4s: 8, WG });
+const gradTile = (COT: number, KHT: number, WG: number): GradTile => ({ name: `COT${COT}.KHT${KHT}.WG${WG}`, family: 'register', COT, KHT, WG });
 
 /**
  * Few candidates, because autotune times each on the machine (seconds per shape on llvmpipe).
@@ -92,52 +92,4 @@ export function checkGradTile(op: string, t: GradTile): void {
   checkCot(op, t.COT);
   upTo(op, 'KHT', t.KHT, kernelLimits.KHT);
   upTo(op, 'WG', t.WG, Infinity);
-}
-
-const voxels = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
-/** What stays exact in a conv key: kernel size and stride change the kernel's work per voxel. */
-function geometryClass(g: ConvGeometry): Record<string, string> {
-  return { k: g.kernel.join('x'), stride: g.stride.join('x'), dil: g.dilation.join('x') };
-}
-
-/**
- * convolve's key: channels, output voxels (batch included: the work is linear in them) and row
- * width bucketed; geometry and direction exact.
- */
-export function convolveKey(adapter: string, src: readonly number[], outChannels: number, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): TuneKey {
-  const sizes = { cin: src[1]!, cout: outChannels, voxels: src[0]! * voxels(outSpatial), w: outSpatial[2]! };
-  return { adapter, op: 'conv3d.convolve', shapeClass: shapeClass(sizes, { ...geometryClass(g), t: transposed ? 1 : 0 }) };
-}
-
-/** weightGrad's key: both channel counts, the rows summed over (lhs voxels) and width, geometry exact. */
-export function gradKey(adapter: string, lhs: readonly number[], src: readonly number[], g: ConvGeometry): TuneKey {
-  const sizes = { a: lhs[1]!, b: src[1]!, voxels: lhs[0]! * voxels(lhs.slice(2)), w: lhs[4]! };
-  return { adapter, op: 'conv3d.weightGrad', shapeClass: shapeClass(sizes, geometryClass(g)) };
-}
-
-/**
- * Output voxels a timed copy of a pass keeps on a software adapter, where timing a paper-size conv
- * takes seconds per run. Tiles split channels, rows (H) and positions (W), never depth, and every
- * kernel's cost is linear in depth, so the copy drops batch entries and then depth planes: whole
- * H×W planes keep their cache behaviour, and the grid stays tens of workgroups. Small passes (and
- * so the small-volume workgroup rule) are timed as they are.
- */
-export const softwareTrialVoxels = 65536;
-
-export interface Crop {
-  batch: number;
-  /** Depth of the side whose voxels count (convolve: the output; weightGrad: lhs). */
-  depth: number;
-  /** The other side's depth, cut in proportion. */
-  otherDepth: number;
-}
-
-/** The batch and depths of a pass's timed copy, at most `maxVoxels` (batch · depth · plane). */
-export function crop(batch: number, depth: number, plane: number, otherDepth: number, maxVoxels: number): Crop {
-  const sample = depth * plane;
-  if (batch * sample <= maxVoxels) return { batch, depth, otherDepth };
-  if (sample <= maxVoxels) return { batch: Math.floor(maxVoxels / sample), depth, otherDepth };
-  const d = Math.max(1, Math.floor(maxVoxels / plane));
-  return { batch: 1, depth: d, otherDepth: Math.max(1, Math.min(otherDepth, Math.ceil((otherDepth * d) / depth))) };
 }

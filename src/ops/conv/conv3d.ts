@@ -1,0 +1,22 @@
+// conv3d: its forward is convolve(), its input gradient the transposed convolve(), its weight
+// gradient weightGrad() (path.ts, which chooses the kernels).
+import { record } from '../../autograd.js';
+import type { Tensor } from '../../tensor.js';
+import { biasGrad, convolve, weightGrad } from './path.js';
+import { conv3dShape, type Conv3dOptions } from './shape.js';
+
+/**
+ * 3D convolution like torch.nn.functional.conv3d: x [N, Cin, D, H, W], weight
+ * [Cout, Cin, kD, kH, kW], bias [Cout] or none. Gradients for x, weight and bias.
+ */
+export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv3dOptions = {}): Tensor {
+  const b = bias ?? null;
+  const { geometry, outShape } = conv3dShape(x, weight, b, options);
+  const out = convolve('conv3d', x, weight, b, outShape.slice(2), geometry, false);
+  const inputs = b ? [x, weight, b] : [x, weight];
+  return record('conv3d', inputs, out, (g) => [
+    x.requiresGrad ? convolve('conv3d', g, weight, null, x.shape.slice(2), geometry, true) : null,
+    weight.requiresGrad ? weightGrad('conv3d', g, x, geometry) : null,
+    b?.requiresGrad ? biasGrad(g) : null,
+  ]);
+}
