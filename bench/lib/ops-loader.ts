@@ -16,8 +16,8 @@ export interface OpModules {
 
 /** Which file under src/ops/ holds each op. */
 export const opFiles: Record<keyof OpModules, string> = {
-  conv3d: 'conv3d',
-  convTranspose3d: 'conv-transpose3d',
+  conv3d: 'conv/conv3d',
+  convTranspose3d: 'conv/conv-transpose3d',
   prelu: 'prelu',
   softmax: 'softmax',
   diceLoss: 'dice-loss',

@@ -1,15 +1,16 @@
-// The block path (src/ops/conv-block.ts): convolutions whose stride equals the kernel size, with
-// no padding or dilation, forward and all three gradients of both ops against the float64
-// reference, on sizes that take every branch of kernels/conv_block.wgsl: rows aligned to 16 bytes
-// or not, volumes with voxels past the last whole block, channel counts that leave partial tiles,
-// weights read as vec4s or not; and a check that these shapes do take the block path.
+// Convolutions whose stride equals the kernel size, with no padding or dilation: the software
+// family's block path (src/ops/conv/block.ts) and the GEMM family's gather (forward) and scatter
+// passes. Forward and all three gradients of both ops against the float64 reference, on sizes that
+// take every branch of kernels/conv/block.wgsl: rows aligned to 16 bytes or not, volumes with
+// voxels past the last whole block, channel counts that leave partial tiles, weights read as vec4s
+// or not; and a check that these shapes do take those passes.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { getContext, tensor } from '../../src/index.js';
+import { getContext, init, tensor } from '../../src/index.js';
 import { blockTiles } from '../../src/ops/conv/block.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
-import { gpu, randomArray } from '../helpers.js';
+import { randomArray } from '../helpers.js';
 import type { ConvCase, Triple } from '../reference/conv.js';
-import { conv3dUnderTest, convTranspose3dUnderTest, forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';
+import { conv3dUnderTest, convTranspose3dUnderTest, describeFamilies, forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';
 
 const zero: Triple = [0, 0, 0];
 const one: Triple = [1, 1, 1];
@@ -49,19 +50,22 @@ async function entriesOf(fn: () => Promise<unknown>): Promise<Set<string>> {
   }
 }
 
-beforeAll(async () => {
-  await gpu();
-});
+/** The entries each family runs these passes with: gather and scatter, and the weight gradient. */
+function blockEntries(): { gather: string; scatter: string; weightGrad: string; other: string } {
+  return getContext().kernels === 'gpu'
+    ? { gather: 'conv/gemm.forward', scatter: 'conv/gemm.scatter', weightGrad: 'conv/gemm.weightGrad', other: 'conv/register.' }
+    : { gather: 'conv/block.gather', scatter: 'conv/block.scatter', weightGrad: 'conv/block.weightGrad', other: 'conv/register.' };
+}
 
-function suite(name: string, op: ConvUnderTest, cases: Record<string, ConvCase>, forwardEntry: string): void {
-  describe(`${name} on the block path`, () => {
+function suite(name: string, op: ConvUnderTest, cases: Record<string, ConvCase>, forwardEntry: 'gather' | 'scatter'): void {
+  describeFamilies(`${name} with the stride equal to the kernel`, () => {
     for (const [caseName, c] of Object.entries(cases)) {
       it(`${caseName}: forward`, async () => {
         expect(await forwardError(op, c, 81)).toBeLessThan(tolerance);
         expect(await forwardError(op, c, 82, false)).toBeLessThan(tolerance);
       });
 
-      it(`${caseName}: gradients, all on the block path`, async () => {
+      it(`${caseName}: gradients, all on the gather, scatter and weight-gradient passes`, async () => {
         let e: Awaited<ReturnType<typeof gradErrors>> | undefined;
         const entries = await entriesOf(async () => {
           e = await gradErrors(op, c, 91);
@@ -69,10 +73,11 @@ function suite(name: string, op: ConvUnderTest, cases: Record<string, ConvCase>,
         expect(e!.x).toBeLessThan(tolerance);
         expect(e!.weight).toBeLessThan(tolerance);
         expect(e!.bias).toBeLessThan(tolerance);
-        expect(entries).toContain(`conv_block.${forwardEntry}`);
-        expect(entries).toContain(`conv_block.${forwardEntry === 'gather' ? 'scatter' : 'gather'}`);
-        expect(entries).toContain('conv_block.weightGrad');
-        expect([...entries].filter((k) => k.startsWith('conv3d.'))).toEqual([]);
+        const want = blockEntries();
+        expect(entries).toContain(want[forwardEntry]);
+        expect(entries).toContain(want[forwardEntry === 'gather' ? 'scatter' : 'gather']);
+        expect(entries).toContain(want.weightGrad);
+        expect([...entries].filter((k) => k.startsWith(want.other))).toEqual([]);
       });
     }
   });
@@ -81,7 +86,10 @@ function suite(name: string, op: ConvUnderTest, cases: Record<string, ConvCase>,
 suite('conv3d', conv3dUnderTest, conv3dCases, 'gather');
 suite('convTranspose3d', convTranspose3dUnderTest, convTranspose3dCases, 'scatter');
 
-describe('the block path', () => {
+describe('the software block path', () => {
+  beforeAll(async () => {
+    await init({ kernels: 'software' });
+  });
   const saved = { ...blockTiles };
   afterEach(() => {
     Object.assign(blockTiles, saved);
@@ -107,7 +115,7 @@ describe('the block path', () => {
       err = await forwardError(convTranspose3dUnderTest, c, 95, false);
     });
     expect(err).toBeLessThan(tolerance);
-    expect(entries).toContain('conv_block.scatter');
+    expect(entries).toContain('conv/block.scatter');
   });
 
   it('is not taken with padding, dilation or a stride other than the kernel', async () => {
@@ -115,7 +123,7 @@ describe('the block path', () => {
     const w = tensor(randomArray(3 * 2 * 8, 97), [3, 2, 2, 2, 2]);
     for (const options of [{ stride: 2, padding: 1 }, { stride: 1 }, { stride: 2, dilation: 2 }]) {
       const entries = await entriesOf(() => conv3d(x, w, null, options).toArray());
-      expect([...entries].filter((k) => k.startsWith('conv_block.'))).toEqual([]);
+      expect([...entries].filter((k) => k.startsWith('conv/block.'))).toEqual([]);
     }
   });
 });

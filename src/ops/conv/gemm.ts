@@ -81,18 +81,19 @@ const byName = new Map(gemmTiles.map((t) => [t.name, t]));
 const tile = (name: string): GemmTile => byName.get(name)!;
 
 /**
- * The untuned choice (the browser demo never tunes): a tile as wide as N needs (16, 32, 64 or 128
- * columns), as tall as leaves each invocation an 8-row or 4-row strip; weight gradients, with
- * few rows (channels) and many columns, take flat tiles.
+ * The untuned choice (the browser demo never tunes), from autotune's winners on an H200 (see
+ * BENCHMARKS.md): a tile as wide as N needs (16, 32, 64 or 128 columns), 128 rows tall; 64 × 64
+ * where K is short (the 2³/2 and 1³ convolutions: bigger tiles leave too few workgroups); weight
+ * gradients, with few rows (channels) and very long K, flat 32 × 128 tiles up to 32 channels.
  */
-export function gemmDefault(M: number, N: number, weightGrad: boolean): GemmTile {
-  if (weightGrad && M <= 16) return tile('gemm16x128.t4x8.k8');
-  if (weightGrad && M <= 32) return tile('gemm32x128.t4x8.k8');
+export function gemmDefault(s: GemmShape, weightGrad: boolean): GemmTile {
+  const { M, N, K } = s;
+  if (weightGrad) return tile(M <= 32 ? 'gemm32x128.t4x8.k8' : M <= 64 ? 'gemm64x64.t4x4.k16' : 'gemm128x64.t8x4.k16');
   if (M <= 32) return tile('gemm32x32.t4x4.k16');
   if (N <= 16) return tile('gemm128x16.t4x4.k16');
   if (N <= 32) return tile('gemm128x32.t4x4.k16');
-  if (N <= 64) return tile('gemm128x64.t8x4.k16');
-  return tile('gemm128x128.t8x8.k8');
+  if (K <= 1024) return tile('gemm64x64.t4x4.k16');
+  return tile(N <= 64 ? 'gemm128x64.t8x4.k16' : 'gemm128x128.t8x8.k8');
 }
 
 /** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */

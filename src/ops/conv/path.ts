@@ -37,7 +37,7 @@ const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
  * (a tile over twice the rounded-up M or N mostly computes padding).
  */
 export function gemmCandidates(s: GemmShape, weightGrad: boolean): GemmTile[] {
-  const first = gemmDefault(s.M, s.N, weightGrad);
+  const first = gemmDefault(s, weightGrad);
   const fits = (t: GemmTile): boolean => t !== first && gemmRuns(t, weightGrad) && t.WM * t.TM <= 2 * pow2(s.M) && t.WN * t.TN <= 2 * pow2(s.N);
   return [first, ...gemmTiles.filter(fits).slice(0, 3)];
 }
