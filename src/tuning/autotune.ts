@@ -39,6 +39,11 @@ export function tuned<V extends Variant>(ctx: Context, t: Tunable<V>): V {
 export interface AutotuneOptions {
   /** Receives one line per op shape measured, and a summary. */
   log?: (line: string) => void;
+  /**
+   * Seconds of measuring after which the op shapes not yet measured keep their defaults for now
+   * (a later call measures them), so tuning stays short on a slow host. Default 30.
+   */
+  budgetSeconds?: number;
 }
 
 export interface TunedOp {
@@ -53,12 +58,16 @@ export interface TunedOp {
   measurements: Measurement[];
   /** Why tuning this key failed (the op keeps its default). */
   error?: string;
+  /** Not measured: the time budget was spent (the op keeps its default until a later call). */
+  skipped?: boolean;
 }
 
 export interface AutotuneReport {
   ops: TunedOp[];
-  /** Keys measured by this call (the rest were cached). */
+  /** Keys measured by this call (the rest were cached, or skipped). */
   measured: number;
+  /** Keys left at their defaults because the time budget was spent. */
+  skipped: number;
   seconds: number;
 }
 
@@ -78,19 +87,23 @@ export async function autotune(fn: () => unknown, options: AutotuneOptions = {})
   const ctx = getContext();
   const log = options.log ?? (() => undefined);
   const started = performance.now();
+  const budget = options.budgetSeconds ?? 30;
   const requests = collect(ctx, fn);
   const ops: TunedOp[] = [];
   for (const t of requests) {
-    const op = await tuneOne(ctx, t);
+    const overBudget = (performance.now() - started) / 1000 > budget && ctx.tuner.lookup(t.key) === undefined;
+    const op = overBudget ? skip(t) : await tuneOne(ctx, t);
     ops.push(op);
     if (op.error) log(`autotune: ${op.label}: failed, keeping ${op.defaultVariant}: ${op.error}`);
-    else if (!op.cached) log(`autotune: ${op.label}: ${describeResult(op)}`);
+    else if (!op.cached && !op.skipped) log(`autotune: ${op.label}: ${describeResult(op)}`);
   }
-  const measured = ops.filter((o) => !o.cached).length;
+  const skipped = ops.filter((o) => o.skipped).length;
+  const measured = ops.filter((o) => !o.cached && !o.skipped).length;
   const seconds = (performance.now() - started) / 1000;
-  log(`autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured} cached`);
+  const left = skipped ? `, ${skipped} left at their defaults (the ${budget} s budget was spent; a later call measures them)` : '';
+  log(`autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured - skipped} cached${left}`);
   if (ctx.tuner.lastSaveError) log(`autotune: could not save the winners: ${ctx.tuner.lastSaveError.message}`);
-  return { ops, measured, seconds };
+  return { ops, measured, skipped, seconds };
 }
 
 function collect(ctx: Context, fn: () => unknown): Tunable<Variant>[] {
@@ -106,6 +119,11 @@ function collect(ctx: Context, fn: () => unknown): Tunable<Variant>[] {
     collecting = null;
   }
   return [...requests.values()];
+}
+
+function skip<V extends Variant>(t: Tunable<V>): TunedOp {
+  const name = t.candidates[0]!.name;
+  return { key: keyString(t.key), label: t.trial().label, winner: name, defaultVariant: name, cached: false, measurements: [], skipped: true };
 }
 
 async function tuneOne<V extends Variant>(ctx: Context, t: Tunable<V>): Promise<TunedOp> {

@@ -1,19 +1,16 @@
-// The conv tile lists, keys and timing crops with plain numbers (no GPU).
+// The conv tile lists, keys, candidates and timing crops with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
-import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
+import { gemmDefault, gemmRuns, gemmTiles } from '../../src/ops/conv/gemm.js';
+import { convolveKey, crop, gemmCandidates, gradKey } from '../../src/ops/conv/path.js';
+import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
 
 const k5: ConvGeometry = { kernel: [5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
 
-describe('conv tiles', () => {
-  it('default first: the tiles the ops used before tuning', () => {
-    expect(convolveTiles[0]).toEqual({ name: 'COT16.XV4.WG64', COT: 16, maxXV: 4, maxVec4s: 8, WG: 64 });
-    expect(gradTiles[0]).toEqual({ name: 'COT8.KHT5.WG64', COT: 8, KHT: 5, WG: 64 });
-  });
-
+describe('register tiles', () => {
   it('a short list of distinct tiles, all within the kernel’s register arrays', () => {
     for (const list of [convolveTiles, gradTiles]) {
-      expect(list.length).toBeLessThanOrEqual(6);
+      expect(list.length).toBeLessThanOrEqual(3);
       expect(new Set(list.map((t) => t.name)).size).toBe(list.length);
     }
     for (const t of convolveTiles) checkConvolveTile('conv3d', t);
@@ -29,18 +26,48 @@ describe('conv tiles', () => {
   });
 });
 
+describe('GEMM tiles', () => {
+  const shapes = [1, 16, 100, 4096, 1 << 20].flatMap((M) => [2, 16, 32, 64, 256, 2000].flatMap((N) => [8, 128, 2000, 32000].map((K) => ({ M, N, K }))));
+
+  it('defaults the kernel runs, as wide as N needs up to 128 columns', () => {
+    for (const s of shapes) {
+      for (const weightGrad of [false, true]) {
+        const t = gemmDefault(s, weightGrad);
+        expect(gemmRuns(t, weightGrad)).toBe(true);
+        // Short K (the 2³/2 and 1³ convolutions) caps the width at 64, to give more workgroups.
+        const wide = Math.min(128, Math.max(16, 2 ** Math.ceil(Math.log2(s.N))));
+        if (!weightGrad && s.M > 32) expect(t.WN * t.TN).toBe(s.K <= 1024 ? Math.min(wide, 64) : wide);
+      }
+    }
+  });
+
+  it('candidates: the default first, at most four, distinct, each one the kernel runs', () => {
+    for (const s of shapes) {
+      for (const weightGrad of [false, true]) {
+        const c = gemmCandidates(s, weightGrad);
+        expect(c[0]).toBe(gemmDefault(s, weightGrad));
+        expect(c.length).toBeLessThanOrEqual(4);
+        expect(new Set(c.map((t) => t.name)).size).toBe(c.length);
+        for (const t of c) expect(gemmRuns(t, weightGrad)).toBe(true);
+      }
+    }
+    expect(new Set(gemmTiles.map((t) => t.name)).size).toBe(gemmTiles.length);
+  });
+});
+
 describe('conv keys', () => {
-  it('bucket channels and voxels, keep geometry and direction exact', () => {
-    const fwd = convolveKey('gpu (vulkan)', [2, 16, 32, 32, 32], 16, [32, 32, 32], k5, false);
-    expect(fwd).toEqual({ adapter: 'gpu (vulkan)', op: 'conv3d.convolve', shapeClass: 'cin16.cout16.voxels65536.w32.k5x5x5.stride1x1x1.dil1x1x1.t0' });
-    expect(convolveKey('gpu (vulkan)', [2, 12, 30, 30, 30], 13, [30, 30, 30], k5, false)).toEqual(fwd);
-    expect(convolveKey('gpu (vulkan)', [2, 16, 32, 32, 32], 16, [32, 32, 32], k5, true).shapeClass).toMatch(/\.t1$/);
+  it('name the family and candidate set; bucket channels and voxels; keep geometry and direction exact', () => {
+    const fwd = convolveKey('gpu (vulkan)', 'gpu', [2, 16, 32, 32, 32], 16, [32, 32, 32], k5, false);
+    expect(fwd.adapter).toBe('gpu (vulkan)');
+    expect(fwd.op).toMatch(/^conv\.convolve\.gpu\.v\d+$/);
+    expect(fwd.shapeClass).toBe('cin16.cout16.voxels65536.w32.k5x5x5.stride1x1x1.dil1x1x1.t0');
+    expect(convolveKey('gpu (vulkan)', 'gpu', [2, 12, 30, 30, 30], 13, [30, 30, 30], k5, false)).toEqual(fwd);
+    expect(convolveKey('gpu (vulkan)', 'software', [2, 16, 32, 32, 32], 16, [32, 32, 32], k5, false).op).not.toBe(fwd.op);
+    expect(convolveKey('gpu (vulkan)', 'gpu', [2, 16, 32, 32, 32], 16, [32, 32, 32], k5, true).shapeClass).toMatch(/\.t1$/);
     const down = { ...k5, kernel: [2, 2, 2], stride: [2, 2, 2] } as ConvGeometry;
-    expect(gradKey('gpu (vulkan)', [1, 32, 16, 16, 16], [1, 16, 32, 32, 32], down)).toEqual({
-      adapter: 'gpu (vulkan)',
-      op: 'conv3d.weightGrad',
-      shapeClass: 'a32.b16.voxels4096.w16.k2x2x2.stride2x2x2.dil1x1x1',
-    });
+    const grad = gradKey('gpu (vulkan)', 'software', [1, 32, 16, 16, 16], [1, 16, 32, 32, 32], down);
+    expect(grad.op).toMatch(/^conv\.weightGrad\.software\.v\d+$/);
+    expect(grad.shapeClass).toBe('a32.b16.voxels4096.w16.k2x2x2.stride2x2x2.dil1x1x1');
   });
 });
 
@@ -48,6 +75,7 @@ describe('timing crops', () => {
   it('keep small passes whole', () => {
     expect(crop(2, 16, 256, 16, 65536)).toEqual({ batch: 2, depth: 16, otherDepth: 16 });
   });
+
 
   it('drop batch entries first, then depth planes, cutting the other side in proportion', () => {
     expect(crop(4, 32, 1024, 32, 65536)).toEqual({ batch: 2, depth: 32, otherDepth: 32 });

@@ -33,27 +33,20 @@ const convolveTile = (COT: number, maxXV: number, WG: number): ConvolveTile => (
 const gradTile = (COT: number, KHT: number, WG: number): GradTile => ({ name: `COT${COT}.KHT${KHT}.WG${WG}`, family: 'register', COT, KHT, WG });
 
 /**
- * Few candidates, because autotune times each on the machine (seconds per shape on llvmpipe).
+ * Three candidates, because autotune times each on the machine (seconds per shape on llvmpipe).
  * First the default: on llvmpipe big tiles win even though they spill (a spill is a plain stack
  * access, a storage load a loop over the SIMD lanes): 16 channels × 8 vec4s beat 8 × 4 by ~25%.
- * The others are the ones the bench's full sweep found faster at some V-Net shape: 8 channels
- * (backward dx), narrower rows, and smaller workgroups where a volume gives few of them.
+ * The others are the ones sweeps on llvmpipe found faster at some V-Net shape: narrower rows with
+ * smaller workgroups where a volume gives few of them (1.76× at 64 ch @ 8³), 8 channels (dx).
  */
-export const convolveTiles: readonly ConvolveTile[] = [
-  convolveTile(16, 4, 64),
-  convolveTile(16, 4, 32),
-  convolveTile(16, 4, 16),
-  convolveTile(16, 2, 32),
-  convolveTile(8, 4, 64),
-  convolveTile(8, 4, 32),
-];
+export const convolveTiles: readonly ConvolveTile[] = [convolveTile(16, 4, 64), convolveTile(16, 2, 32), convolveTile(8, 4, 64)];
 
 /**
  * weightGrad peaks lower (8 × 5 × 5 scalars by default): its accumulators grow with the taps, not
- * the positions. The sweep found 4 channels faster at small volumes and hinted at 16 at large ones,
- * where fewer taps along H keep a 16-channel tile in registers.
+ * the positions. Sweeps on llvmpipe found 4 channels faster at small volumes (1.5–1.6× at 64 ch @
+ * 8³) and 16 at large ones (1.34× at 16 ch @ 32³).
  */
-export const gradTiles: readonly GradTile[] = [gradTile(8, 5, 64), gradTile(4, 5, 64), gradTile(16, 5, 64), gradTile(16, 2, 64), gradTile(8, 5, 32), gradTile(4, 5, 32)];
+export const gradTiles: readonly GradTile[] = [gradTile(8, 5, 64), gradTile(4, 5, 64), gradTile(16, 5, 64)];
 
 /** Workgroups a dispatch should have at least: one per core of a 2-core machine. */
 const minWorkgroups = 2;
