@@ -1,7 +1,9 @@
-// init(), getContext() and describe() on this machine's software adapter.
+// init(), getContext() and describe() on whatever adapter this machine has (llvmpipe in CI).
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { add, getContext, init, zeros } from '../../src/index.js';
 import { adapterChoices } from '../../src/device/adapter.js';
+import { optionalFeatures } from '../../src/device/context.js';
 
 describe('before init()', () => {
   it('getContext() says to call init()', () => {
@@ -34,15 +36,19 @@ describe('init()', () => {
     await expect(init({ adapter: 'browser' })).rejects.toThrow('init: adapter "browser" asked for, but navigator.gpu is not available here');
   });
 
-  it('makes the default context; describe() reports llvmpipe, compatibility and the limits', async () => {
+  it('makes the default context; describe() reports the adapter, its kernels, features and limits', async () => {
     const ctx = await init();
     expect(getContext()).toBe(ctx);
     const d = ctx.describe();
-    expect(d.adapter).toMatch(/llvmpipe/);
-    expect(d.kind).toBe('llvmpipe');
-    expect(['opengl', 'opengles']).toContain(d.backend);
-    expect(d.featureLevel).toBe('compatibility');
-    expect(d.isSoftware).toBe(true);
+    if (d.kind === 'llvmpipe') {
+      expect(d.adapter).toMatch(/llvmpipe/);
+      expect(['opengl', 'opengles']).toContain(d.backend);
+      expect(d.featureLevel).toBe('compatibility');
+    }
+    expect(d.isSoftware).toBe(d.kind !== 'gpu' && d.kind !== 'browser');
+    expect(d.kernels).toBe(d.isSoftware ? 'software' : 'gpu');
+    // The optional features the device was given: those of ours the adapter has.
+    expect(d.features).toEqual(optionalFeatures.filter((f) => ctx.device.features.has(f)).sort());
     expect(Object.keys(d.limits).sort()).toEqual(
       [
         'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
@@ -61,7 +67,8 @@ describe('init()', () => {
     console.log('describe():', JSON.stringify(d));
   });
 
-  it('a forced llvmpipe adapter gives the same kind of context', async () => {
+  // Mesa's EGL registers itself with glvnd here (Debian's libegl-mesa0); a GPU machine may have none.
+  it.skipIf(!existsSync('/usr/share/glvnd/egl_vendor.d/50_mesa.json'))('a forced llvmpipe adapter gives an llvmpipe context (needs Mesa)', async () => {
     const ctx = await init({ adapter: 'llvmpipe' });
     expect(ctx.describe().kind).toBe('llvmpipe');
     expect(ctx.describe().adapter).toMatch(/llvmpipe/);
