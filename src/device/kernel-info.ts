@@ -2,7 +2,7 @@
 // bindings by name, the uniform parameter struct's layout, the override constants and the workgroup
 // size. Ops dispatch by these names, so a kernel and its op cannot silently disagree.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { kernelSources } from '../generated/kernels.js';
+import { kernelSources, reflectSources } from '../generated/kernels.js';
 
 export interface UniformMember {
   name: string;
@@ -60,8 +60,8 @@ function workgroupExpr(source: string, entry: string): string[] {
 }
 
 function reflectKernel(kernel: string): Map<string, EntryInfo> {
-  const source = kernelSources[kernel];
-  if (source === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
+  if (kernelSources[kernel] === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
+  const source = reflectSources[kernel] ?? kernelSources[kernel];
   const reflect = new WgslReflect(source);
   const overrides = new Map<string, number>();
   for (const o of reflect.overrides) overrides.set(o.name, parseOverrideDefault(source, o.name));
@@ -136,4 +136,17 @@ export function packUniform(info: EntryInfo, op: string, params: Record<string, 
     views[m.scalar].set(values, m.offset / 4);
   }
   return buf;
+}
+
+/** WGSL extensions and the device features they need. */
+const extensionFeatures: Record<string, GPUFeatureName> = {
+  f16: 'shader-f16',
+  subgroups: 'subgroups',
+  chromium_experimental_subgroup_matrix: 'chromium-experimental-subgroup-matrix' as GPUFeatureName,
+};
+
+/** The device features a kernel's `enable` directives need. */
+export function requiredFeatures(kernel: string): GPUFeatureName[] {
+  const source = kernelSources[kernel] ?? '';
+  return [...source.matchAll(/^enable\s+([\w\s,]+);/gm)].flatMap((m) => m[1]!.split(',').map((e) => extensionFeatures[e.trim()] ?? (e.trim() as GPUFeatureName)));
 }

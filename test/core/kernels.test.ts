@@ -1,10 +1,11 @@
 // Every kernel in kernels/ (bundled into src/generated/kernels.ts) parses with wgsl_reflect and
 // compiles, entry point by entry point, into a pipeline on this adapter, with the layout the
 // context relies on: group 0 only, at most one uniform, a workgroup size within the limits.
+// Kernels that need features this device lacks (tensor cores) are skipped, saying which.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/index.js';
 import { kernelSources } from '../../src/generated/kernels.js';
-import { entryInfo, entryNames, workgroupSize } from '../../src/device/kernel-info.js';
+import { entryInfo, entryNames, requiredFeatures, workgroupSize } from '../../src/device/kernel-info.js';
 import { gpu } from '../helpers.js';
 
 let ctx: Context;
@@ -18,10 +19,14 @@ it('kernels/ holds the core kernels', () => {
   expect(kernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
 });
 
+/** The features a kernel needs that this device lacks. */
+const missing = (kernel: string): string[] => requiredFeatures(kernel).filter((f) => !ctx.device.features.has(f));
+
 describe.each(kernels)('kernel %s', (kernel) => {
   // Error scopes keep a broken kernel's errors here instead of in the context's uncaptured-error
   // list, where they would fail the next op of an unrelated test.
-  it('compiles without errors', async () => {
+  it('compiles without errors', async ({ skip }) => {
+    if (missing(kernel).length) skip(`this device lacks ${missing(kernel).join(', ')}`);
     ctx.device.pushErrorScope('validation');
     const module = ctx.device.createShaderModule({ label: kernel, code: kernelSources[kernel]! });
     await ctx.device.popErrorScope();
@@ -30,7 +35,8 @@ describe.each(kernels)('kernel %s', (kernel) => {
     expect(errors).toEqual([]);
   });
 
-  it('every entry point makes a valid pipeline with its default constants', async () => {
+  it('every entry point makes a valid pipeline with its default constants', async ({ skip }) => {
+    if (missing(kernel).length) skip(`this device lacks ${missing(kernel).join(', ')}`);
     await ctx.sync(); // no stray error from earlier work
     const entries = entryNames(kernel);
     expect(entries.length).toBeGreaterThan(0);

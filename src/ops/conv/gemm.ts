@@ -200,14 +200,14 @@ export function gemmConvolve(op: string, src: Tensor, weight: Tensor, bias: Tens
     const covered = srcSpatial.every((d, i) => d * g.kernel[i]! === outSpatial[i]);
     const out = covered ? empty(outShape) : zeros(outShape);
     const gr = { mTiles: Math.ceil(s.M / (t.WM * t.TM)), nTiles: Math.ceil(s.N / (t.WN * t.TN)), chunks: 1, kChunk: s.K };
-    dispatchGemm(ctx, op, 'scatter', t, s, gr, g, { src, weight, bias: bias ?? weight, out }, { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: 0 }, !!bias);
+    dispatchGemm(ctx, op, 'scatter', t, s, gr, g, { src, weight, packed: weight, bias: bias ?? weight, out }, { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: 0 }, !!bias);
     return out;
   }
   const size = product(outShape);
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, product(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : outShape);
-  dispatchGemm(ctx, op, transposed ? 'transposed' : 'forward', t, s, gr, g, { src, packed, bias: bias ?? packed, out }, { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size }, !!bias);
+  dispatchGemm(ctx, op, transposed ? 'transposed' : 'forward', t, s, gr, g, { src, packed, weight, bias: bias ?? packed, out }, { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size }, !!bias);
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, outShape) : out;
 }
