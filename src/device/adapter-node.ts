@@ -4,6 +4,13 @@ import type { AdapterChoice, FoundAdapter } from './adapter.js';
 
 type DawnCreate = (options: string[]) => GPU;
 
+/**
+ * Dawn instance toggles under which NVIDIA's Vulkan driver offers shader-f16 and subgroup matrices
+ * (tensor cores) to WGSL; set only when the mixed precision asks for them (allow_unsafe_apis
+ * exposes experimental features).
+ */
+const tensorCoreToggles = 'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia,use_vulkan_memory_model';
+
 const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const softwareNames = /llvmpipe|swiftshader|lavapipe|softpipe|software/i;
 
@@ -34,9 +41,9 @@ function isSoftware(adapter: GPUAdapter): boolean {
   return softwareNames.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
 }
 
-async function tryGpu(create: DawnCreate): Promise<FoundAdapter | null> {
+async function tryGpu(create: DawnCreate, tensorCores: boolean): Promise<FoundAdapter | null> {
   const backend = process.platform === 'linux' ? 'vulkan' : '';
-  const gpu = instance(create, backend ? [`backend=${backend}`] : []);
+  const gpu = instance(create, [...(backend ? [`backend=${backend}`] : []), ...(tensorCores ? [tensorCoreToggles] : [])]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter || isSoftware(adapter)) return null;
   return { adapter, kind: 'gpu', backend: backend || 'default', featureLevel: 'core' };
@@ -61,18 +68,18 @@ async function trySwiftShader(create: DawnCreate): Promise<FoundAdapter | null> 
   return { adapter, kind: 'swiftshader', backend: 'vulkan', featureLevel: 'core' };
 }
 
-const tries: Record<string, (create: DawnCreate) => Promise<FoundAdapter | null>> = {
+const tries: Record<string, (create: DawnCreate, tensorCores: boolean) => Promise<FoundAdapter | null>> = {
   gpu: tryGpu,
   llvmpipe: tryLlvmpipe,
   swiftshader: trySwiftShader,
 };
 
 /** Real GPU first, then llvmpipe (fast software), then SwiftShader (slow software, last resort). */
-export async function findNodeAdapter(choice: AdapterChoice): Promise<FoundAdapter | null> {
+export async function findNodeAdapter(choice: AdapterChoice, tensorCores: boolean): Promise<FoundAdapter | null> {
   const create = await loadDawn();
   const order = choice === 'auto' ? ['gpu', 'llvmpipe', 'swiftshader'] : [choice];
   for (const kind of order) {
-    const found = await tries[kind]!(create);
+    const found = await tries[kind]!(create, tensorCores);
     if (found) return found;
   }
   return null;

@@ -27,7 +27,8 @@ export function envAdapterChoice(): string | undefined {
   return envValue('VOXGPU_ADAPTER');
 }
 
-export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> {
+/** `tensorCores`: ask Dawn in Node for the experimental features the mixed precision uses. */
+export async function findAdapter(choice: AdapterChoice, tensorCores = false): Promise<FoundAdapter> {
   if (!adapterChoices.includes(choice)) {
     throw new Error(`init: unknown adapter '${String(choice)}'; expected one of ${adapterChoices.join(', ')}`);
   }
@@ -40,7 +41,7 @@ export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> 
   // A variable specifier keeps bundlers from pulling Node-only code into a browser build.
   const nodeModule = './adapter-node.js';
   const { findNodeAdapter } = (await import(/* @vite-ignore */ nodeModule)) as typeof import('./adapter-node.js');
-  const found = await findNodeAdapter(choice);
+  const found = await findNodeAdapter(choice, tensorCores);
   if (!found) {
     throw new Error(`init: no WebGPU adapter found for '${choice}'. ${installHint}`);
   }

@@ -6,6 +6,7 @@ import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-
 import { kernelSources } from '../generated/kernels.js';
 import { adapterChoices, envAdapterChoice, envValue, findAdapter, type AdapterChoice, type FoundAdapter } from './adapter.js';
 import { Tuner, adapterId } from '../tuning/tuner.js';
+import { matrixConfigs, precisionChoices, tensorCoreProblem, type PrecisionChoice } from './precision.js';
 import { tuningStorage, type TuningCache } from '../tuning/storage.js';
 
 export interface InitOptions {
@@ -23,6 +24,13 @@ export interface InitOptions {
    * adapter). Default: the VOXGPU_KERNELS environment variable, else 'auto'.
    */
   kernels?: KernelChoice;
+  /**
+   * 'fp32' (default): every op in f32. 'mixed': convolutions on tensor cores, f16 operands
+   * accumulated in f32 (src/device/precision.ts); init throws where the adapter cannot.
+   * 'mixed-if-available': mixed where it can, else fp32 (describe() says which). Default: the
+   * VOXGPU_PRECISION environment variable, else 'fp32'.
+   */
+  precision?: PrecisionChoice;
 }
 
 export type KernelChoice = 'auto' | 'gpu' | 'software';
@@ -38,6 +46,10 @@ export interface Description {
   kernels: 'gpu' | 'software';
   /** The optional WebGPU features the device was given (those of ours the adapter has). */
   features: string[];
+  /** 'fp32', or 'mixed' (convolutions on tensor cores). */
+  precision: 'fp32' | 'mixed';
+  /** The adapter's subgroup-matrix configurations, e.g. 'f16→f32 16×16×16' (Node asks for them only for the mixed precision). */
+  tensorCores: string[];
   limits: Record<string, number>;
 }
 
@@ -73,7 +85,7 @@ const limitNames = [
  * Optional features requested when the adapter has them: `timestamp-query` times GPU work in the
  * bench; `subgroups` and `shader-f16` are reported by describe() for kernels that can use them.
  */
-export const optionalFeatures = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
+export const optionalFeatures = ['timestamp-query', 'subgroups', 'shader-f16', 'chromium-experimental-subgroup-matrix'] as const;
 
 const maxPendingDispatches = 256;
 const maxCachedUniforms = 4096;
@@ -93,6 +105,8 @@ export class Context {
   readonly limits: Record<(typeof limitNames)[number], number>;
   /** The conv kernel family: the GEMM kernels ('gpu') or the register kernels ('software'). */
   readonly kernels: 'gpu' | 'software';
+  /** 'mixed': the GEMM kernels run on tensor cores (f16 operands, f32 sums). */
+  readonly precision: 'fp32' | 'mixed';
   private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
   /**
@@ -121,6 +135,7 @@ export class Context {
     /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts). */
     readonly tuner: Tuner,
     kernels: KernelChoice = 'auto',
+    precision: 'fp32' | 'mixed' = 'fp32',
   ) {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
@@ -130,29 +145,22 @@ export class Context {
     void device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
-    this.kernels = kernels === 'auto' ? (this.isSoftware() ? 'software' : 'gpu') : kernels;
+    this.kernels = kernels === 'auto' ? (isSoftware(found) ? 'software' : 'gpu') : kernels;
+    this.precision = precision;
     this.adapterId = adapterId(this.describe());
-  }
-
-  private isSoftware(): boolean {
-    const name = this.adapterName();
-    return /llvmpipe|swiftshader|lavapipe|software/i.test(name) || this.found.kind === 'llvmpipe' || this.found.kind === 'swiftshader';
-  }
-
-  private adapterName(): string {
-    const i = this.found.adapter.info;
-    return [i.description, i.device, i.vendor, i.architecture].filter(Boolean).join(' / ') || '(unnamed adapter)';
   }
 
   describe(): Description {
     return {
-      adapter: this.adapterName(),
+      adapter: adapterName(this.found),
       kind: this.found.kind,
       backend: this.found.backend,
       featureLevel: this.found.featureLevel,
-      isSoftware: this.isSoftware(),
+      isSoftware: isSoftware(this.found),
       kernels: this.kernels,
       features: [...this.device.features].filter((f) => (optionalFeatures as readonly string[]).includes(f)).sort(),
+      precision: this.precision,
+      tensorCores: matrixConfigs(this.found.adapter),
       limits: { ...this.limits },
     };
   }
@@ -393,6 +401,24 @@ export class Context {
   }
 }
 
+function adapterName(found: FoundAdapter): string {
+  const i = found.adapter.info;
+  return [i.description, i.device, i.vendor, i.architecture].filter(Boolean).join(' / ') || '(unnamed adapter)';
+}
+
+function isSoftware(found: FoundAdapter): boolean {
+  return /llvmpipe|swiftshader|lavapipe|software/i.test(adapterName(found)) || found.kind === 'llvmpipe' || found.kind === 'swiftshader';
+}
+
+/** The precision init gives: 'mixed' where asked for and possible; a clear error where demanded and not. */
+function resolvePrecision(choice: PrecisionChoice, found: FoundAdapter, kernels: 'gpu' | 'software'): 'fp32' | 'mixed' {
+  if (choice === 'fp32') return 'fp32';
+  const problem = kernels === 'software' ? "the software kernels run in f32 only (kernels: 'software')" : tensorCoreProblem(found.adapter);
+  if (!problem) return 'mixed';
+  if (choice === 'mixed') throw new Error(`init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but ${problem} (${adapterName(found)}); use 'fp32' or 'mixed-if-available'`);
+  return 'fp32';
+}
+
 let current: Context | null = null;
 
 /**
@@ -412,18 +438,26 @@ export async function init(options: InitOptions = {}): Promise<Context> {
   if (!kernelChoices.includes(kernels)) {
     throw new Error(`init: unknown kernels '${kernels}'${options.kernels ? '' : ' (from VOXGPU_KERNELS)'}; expected one of ${kernelChoices.join(', ')}`);
   }
-  const found = await findAdapter(choice);
+  const precisionChoice = options.precision ?? (envValue('VOXGPU_PRECISION') as PrecisionChoice | undefined) ?? 'fp32';
+  if (!precisionChoices.includes(precisionChoice)) {
+    throw new Error(`init: unknown precision '${precisionChoice}'${options.precision ? '' : ' (from VOXGPU_PRECISION)'}; expected one of ${precisionChoices.join(', ')}`);
+  }
+  const found = await findAdapter(choice, precisionChoice !== 'fp32');
+  const family = kernels === 'auto' ? (isSoftware(found) ? 'software' : 'gpu') : kernels;
+  const precision = resolvePrecision(precisionChoice, found, family);
   // Compatibility-level adapters start with low default limits: ask for everything the adapter has.
   const requiredLimits: Record<string, number> = {};
   for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
-  const requiredFeatures = optionalFeatures.filter((f) => found.adapter.features.has(f));
+  // Subgroup matrices only where the mixed precision runs: they are experimental features.
+  const wanted = optionalFeatures.filter((f) => precision === 'mixed' || f !== 'chromium-experimental-subgroup-matrix');
+  const requiredFeatures = wanted.filter((f) => found.adapter.features.has(f as GPUFeatureName)) as GPUFeatureName[];
   const device = await found.adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'voxgpu' });
   // No warm-up runs: autotune checks each variant's output first, which compiles its pipelines.
   const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain, warmup: 0 });
   // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
   await tuner.load().catch(() => undefined);
   current?.destroy();
-  current = new Context(device, found, tuner, kernels);
+  current = new Context(device, found, tuner, family, precision);
   return current;
 }
 

@@ -14,11 +14,14 @@ import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
 
 /**
- * A tile of the GEMM kernels: WM × WN invocations, each accumulating TM × TN outputs, so a
- * workgroup covers BM = WM·TM by BN = WN·TN; BK is the K slice staged per step.
+ * A tile of the GEMM kernels: WM × WN invocations, each accumulating TM × TN outputs (on tensor
+ * cores: each writing them out), so a workgroup covers BM = WM·TM by BN = WN·TN; BK is the K slice
+ * staged per step.
  */
 export interface GemmTile extends Variant {
   family: 'gemm';
+  /** f16 subgroup-matrix products on tensor cores (kernel conv/gemm-mma) instead of f32 FMAs. */
+  mma: boolean;
   TM: number;
   TN: number;
   WM: number;
@@ -26,9 +29,10 @@ export interface GemmTile extends Variant {
   BK: number;
 }
 
-export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: number): GemmTile => ({
-  name: `gemm${WM * TM}x${WN * TN}.t${TM}x${TN}.k${BK}`,
+export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: number, mma = false): GemmTile => ({
+  name: `${mma ? 'mma' : 'gemm'}${WM * TM}x${WN * TN}.t${TM}x${TN}.k${BK}`,
   family: 'gemm',
+  mma,
   TM,
   TN,
   WM,
@@ -36,8 +40,9 @@ export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: num
   BK,
 });
 
-/** Floats of the kernel's workgroup arrays As and Bs. */
+/** Elements of the kernels' workgroup arrays (f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded). */
 const sharedFloats = { A: 2112, B: 1984 };
+const sharedHalves = 2048;
 
 /** Why the kernel cannot run tile t for a weight gradient (operands staged along k) or another pass (along m and n), or null. */
 function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
@@ -45,10 +50,17 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
   const WGS = WM * WN;
   const [BM, BN] = [WM * TM, WN * TN];
   if (![4, 8].includes(TM) || ![4, 8].includes(TN)) return 'must have TM and TN of 4 or 8';
+  if (t.mma) {
+    if (WGS !== 32) return 'must have 32 invocations (one subgroup)';
+    if (BM % 16 || BN % 16 || BK % 16) return 'must have BM, BN and BK multiples of 16 (the subgroup matrices)';
+    if (BM * BK > sharedHalves || BN * BK > sharedHalves || BM * BN > sharedHalves || (BM / 16) * (BN / 16) > 8) return 'must fit the workgroup arrays and 8 result matrices';
+  }
   if (!Number.isInteger(WM) || !Number.isInteger(WN) || WM < 1 || WN < 1 || WGS > 256) return 'must have at most 256 invocations';
   if (!Number.isInteger(BK) || BK < 1 || WGS % BK !== 0) return 'must have BK dividing the invocations';
-  if (!weightGrad && (WGS % BM !== 0 || WGS % BN !== 0)) return 'must have a multiple of BM and of BN invocations (each stages whole rows)';
-  if (BK * (BM + 4) > sharedFloats.A || BK * (BN + 4) > sharedFloats.B) return 'must fit the workgroup arrays';
+  // Each invocation stages whole columns: a divisor of the invocations wide, or up to 4 columns.
+  const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= 4 * WGS);
+  if (!weightGrad && (!staged(BM) || !staged(BN))) return 'must have BM and BN dividing the invocations, or up to 4 times as many';
+  if (!t.mma && (BK * (BM + 4) > sharedFloats.A || BK * (BN + 4) > sharedFloats.B)) return 'must fit the workgroup arrays';
   return null;
 }
 
@@ -77,7 +89,19 @@ export const gemmTiles: readonly GemmTile[] = [
   gemmTile(4, 8, 16, 16, 8), // 64 × 128
 ];
 
-const byName = new Map(gemmTiles.map((t) => [t.name, t]));
+/**
+ * The tensor-core tiles (the mixed precision): one subgroup of 32 invocations, 16×16 result
+ * matrices, K in slices of 32.
+ */
+export const mmaTiles: readonly GemmTile[] = [
+  gemmTile(8, 8, 8, 4, 32, true), // 64 × 32
+  gemmTile(8, 8, 4, 8, 32, true), // 32 × 64
+  gemmTile(8, 4, 4, 8, 32, true), // 32 × 32
+  gemmTile(8, 4, 8, 4, 32, true), // 64 × 16
+  gemmTile(4, 8, 4, 8, 32, true), // 16 × 64
+];
+
+const byName = new Map([...gemmTiles, ...mmaTiles].map((t) => [t.name, t]));
 const tile = (name: string): GemmTile => byName.get(name)!;
 
 /**
@@ -86,14 +110,22 @@ const tile = (name: string): GemmTile => byName.get(name)!;
  * where K is short (the 2³/2 and 1³ convolutions: bigger tiles leave too few workgroups); weight
  * gradients, with few rows (channels) and very long K, flat 32 × 128 tiles up to 32 channels.
  */
-export function gemmDefault(s: GemmShape, weightGrad: boolean): GemmTile {
+export function gemmDefault(s: GemmShape, weightGrad: boolean, mma = false): GemmTile {
   const { M, N, K } = s;
+  if (mma) return mmaDefault(s, weightGrad);
   if (weightGrad) return tile(M <= 32 ? 'gemm32x128.t4x8.k8' : M <= 64 ? 'gemm64x64.t4x4.k16' : 'gemm128x64.t8x4.k16');
   if (M <= 32) return tile('gemm32x32.t4x4.k16');
   if (N <= 16) return tile('gemm128x16.t4x4.k16');
   if (N <= 32) return tile('gemm128x32.t4x4.k16');
   if (K <= 1024) return tile('gemm64x64.t4x4.k16');
   return tile(N <= 64 ? 'gemm128x64.t8x4.k16' : 'gemm128x128.t8x8.k8');
+}
+
+/** The tensor-core default: as wide as N needs, 64 rows (16 for weight gradients of 16 channels). */
+function mmaDefault({ M, N }: GemmShape, weightGrad: boolean): GemmTile {
+  if (weightGrad && M <= 16) return tile('mma16x64.t4x8.k32');
+  if (weightGrad && M <= 32) return tile('mma32x64.t8x8.k32');
+  return tile(N <= 16 ? 'mma64x16.t8x4.k32' : 'mma64x32.t8x8.k32');
 }
 
 /** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */
@@ -145,7 +177,7 @@ function dispatchGemm(ctx: Context, op: string, entry: string, t: GemmTile, s: G
   const x = Math.ceil(gr.mTiles / y);
   ctx.dispatch({
     op,
-    kernel: 'conv/gemm',
+    kernel: t.mma ? 'conv/gemm-mma' : 'conv/gemm',
     entry,
     bindings,
     params: {

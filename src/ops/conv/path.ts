@@ -16,7 +16,7 @@ import { tuned, type Tunable } from '../../tuning/autotune.js';
 import { shapeClass, type TuneKey, type Variant } from '../../tuning/tuner.js';
 import { sum } from '../reduce.js';
 import { blockConvolve, blockConvolves, blockGrads, blockWeightGrad } from './block.js';
-import { convolveGemm, gemmConvolve, gemmDefault, gemmRuns, gemmTiles, gemmWeightGrad, weightGradGemm, type GemmShape, type GemmTile } from './gemm.js';
+import { convolveGemm, gemmConvolve, gemmDefault, gemmRuns, gemmTiles, mmaTiles, gemmWeightGrad, weightGradGemm, type GemmShape, type GemmTile } from './gemm.js';
 import { registerConvolve, registerWeightGrad } from './register.js';
 import { convolveTiles, gradTiles, type ConvolveTile, type GradTile } from './register-tiles.js';
 import { isBlockGeometry, type ConvGeometry } from './shape.js';
@@ -36,20 +36,25 @@ const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
  * The GEMM tiles worth timing for a shape: its default, then up to three more that the shape fills
  * (a tile over twice the rounded-up M or N mostly computes padding).
  */
-export function gemmCandidates(s: GemmShape, weightGrad: boolean): GemmTile[] {
-  const first = gemmDefault(s, weightGrad);
+export function gemmCandidates(s: GemmShape, weightGrad: boolean, mma = false): GemmTile[] {
+  const first = gemmDefault(s, weightGrad, mma);
   const fits = (t: GemmTile): boolean => t !== first && gemmRuns(t, weightGrad) && t.WM * t.TM <= 2 * pow2(s.M) && t.WN * t.TN <= 2 * pow2(s.N);
-  return [first, ...gemmTiles.filter(fits).slice(0, 3)];
+  return [first, ...(mma ? mmaTiles : gemmTiles).filter(fits).slice(0, 3)];
 }
+
+/** The family in tuner keys: 'software', 'gpu', or 'mma' (the GEMM kernels on tensor cores). */
+const keyFamily = (ctx: Context): string => (ctx.kernels === 'gpu' && ctx.precision === 'mixed' ? 'mma' : ctx.kernels);
 
 /**
  * Which family and variant runs a pass: on 'software' kernels the block path where it applies,
  * else the tuned register tile; on 'gpu' kernels the tuned GEMM tile, with the register family's
- * default among the candidates where its general kernel applies.
+ * default among the candidates where its general kernel applies; in the mixed precision the tuned
+ * tensor-core tile.
  */
 export function choosePath<V extends Variant>(ctx: Context, pass: { block: boolean; gemm: GemmShape; weightGrad: boolean; key: TuneKey; register: readonly V[]; trial: Tunable<V | GemmTile>['trial'] }): V | GemmTile | BlockPath {
   if (ctx.kernels === 'software') return pass.block ? blockPath : tuned(ctx, { key: pass.key, candidates: pass.register, trial: pass.trial });
-  const candidates: (V | GemmTile)[] = [...gemmCandidates(pass.gemm, pass.weightGrad), ...(pass.block ? [] : pass.register.slice(0, 1))];
+  const mma = ctx.precision === 'mixed';
+  const candidates: (V | GemmTile)[] = [...gemmCandidates(pass.gemm, pass.weightGrad, mma), ...(pass.block || mma ? [] : pass.register.slice(0, 1))];
   return tuned(ctx, { key: pass.key, candidates, trial: pass.trial });
 }
 
@@ -116,7 +121,7 @@ function convolvePath(ctx: Context, op: string, src: Tensor, weight: Tensor, bia
     block: ctx.kernels === 'software' ? blockConvolves(src.shape, outSpatial, g, transposed, !!bias) : isBlockGeometry(g),
     gemm: convolveGemm(src.shape, Cout, outSpatial, g, transposed),
     weightGrad: false,
-    key: convolveKey(ctx.adapterId, ctx.kernels, src.shape, Cout, outSpatial, g, transposed),
+    key: convolveKey(ctx.adapterId, keyFamily(ctx), src.shape, Cout, outSpatial, g, transposed),
     register: convolveTiles,
     trial: () => {
       const [N, C, SD] = src.shape as [number, number, number];
@@ -138,7 +143,7 @@ function gradPath(ctx: Context, op: string, lhs: Tensor, src: Tensor, g: ConvGeo
     block: ctx.kernels === 'software' ? blockGrads(g) : isBlockGeometry(g),
     gemm: weightGradGemm(lhs.shape, src.shape, g),
     weightGrad: true,
-    key: gradKey(ctx.adapterId, ctx.kernels, lhs.shape, src.shape, g),
+    key: gradKey(ctx.adapterId, keyFamily(ctx), lhs.shape, src.shape, g),
     register: gradTiles,
     trial: () => {
       const [N, A, GD, GH, GW] = lhs.shape as [number, number, number, number, number];
