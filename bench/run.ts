@@ -10,6 +10,7 @@ import { init } from '../src/device/context.js';
 // Installs Tensor.backward() (the training step calls loss.backward()).
 import '../src/ops/backward.js';
 import type { AdapterChoice } from '../src/device/adapter.js';
+import type { PrecisionChoice } from '../src/device/precision.js';
 import { measureCeiling } from './ceiling.js';
 import { measureDispatch } from './dispatch.js';
 import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
@@ -33,10 +34,11 @@ const program = new Command()
   .option('--sections <list>', `comma-separated subset of ${sectionNames.join(',')}`, defaultSections.join(','))
   .option('--base-channels <n>', 'V-Net base width for the whole-network cases (default 8, or 16 with --full)', (v) => parseInt(v, 10))
   .option('--adapter <name>', 'auto, gpu, llvmpipe or swiftshader (default: VOXGPU_ADAPTER, else auto)')
+  .option('--precision <name>', 'fp32, mixed (convolutions on tensor cores) or mixed-if-available (default: VOXGPU_PRECISION, else fp32)')
   .option('--out <dir>', 'where the JSON results go', join(dirname(fileURLToPath(import.meta.url)), 'results'))
   .parse();
 
-const opts = program.opts<{ full?: boolean; quick?: boolean; only?: string; sections: string; baseChannels?: number; adapter?: string; out: string }>();
+const opts = program.opts<{ full?: boolean; quick?: boolean; only?: string; sections: string; baseChannels?: number; adapter?: string; precision?: string; out: string }>();
 const sections = new Set(opts.sections.split(',').map((s) => s.trim()));
 for (const s of sections) if (!(sectionNames as readonly string[]).includes(s)) program.error(`--sections: unknown section '${s}' (have ${sectionNames.join(', ')})`);
 const only = opts.only ? new RegExp(opts.only, 'i') : null;
@@ -108,10 +110,14 @@ function revision(): string | null {
 async function main(): Promise<void> {
   const started = new Date();
   // No tuning cache: every figure is of the default tiles, except the tune section's own.
-  const ctx = await init({ tuningCache: false, ...(opts.adapter ? { adapter: opts.adapter as AdapterChoice } : {}) });
+  const ctx = await init({
+    tuningCache: false,
+    ...(opts.adapter ? { adapter: opts.adapter as AdapterChoice } : {}),
+    ...(opts.precision ? { precision: opts.precision as PrecisionChoice } : {}),
+  });
   const desc = ctx.describe();
   const host = machine();
-  log(`adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel})`);
+  log(`adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel}); ${desc.kernels} kernels, ${desc.precision}; features: ${desc.features.join(', ') || 'none'}${desc.tensorCores.length ? `; subgroup matrices: ${desc.tensorCores.join(', ')}` : ''}`);
   log(`host: ${host.cores} × ${host.cpu}, load average ${host.loadavg.join(' ')}`);
   const rev = revision();
   log(`configuration: ${full ? 'full (the paper)' : 'small (default)'}${opts.quick ? ', quick' : ''}; code ${rev ?? '(not a git checkout)'}`);

@@ -1,18 +1,19 @@
 // The GEMM family (src/ops/conv/gemm.ts) beyond what the op tests cover: every tile the kernel
 // takes is exact for every pass, K split or not; results are bit-identical run to run; tiles
-// the kernel cannot hold and unknown families are rejected by name; and choosePath runs each family
-// where it is asked for.
+// the kernel cannot hold and unknown families are rejected by name; choosePath runs each family
+// where it is asked for; and the mixed precision (tensor cores) where the adapter has them, else
+// init's answer for it.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getContext, init, randn, tensor, type Tensor } from '../../src/index.js';
 import type { Dispatch } from '../../src/device/context.js';
 import { record } from '../../src/autograd.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
-import { checkGemmTile, gemmRuns, gemmTile, gemmTiles, type GemmTile } from '../../src/ops/conv/gemm.js';
+import { checkGemmTile, gemmRuns, gemmTile, gemmTiles, mmaTiles, type GemmTile } from '../../src/ops/conv/gemm.js';
 import { biasGrad, convolve, weightGrad } from '../../src/ops/conv/path.js';
 import { conv3dShape } from '../../src/ops/conv/shape.js';
 import { maxRelError, randomArray } from '../helpers.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase } from '../reference/conv.js';
-import { forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';
+import { convTranspose3dUnderTest, forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';
 
 const tolerance = 1e-5;
 
@@ -48,7 +49,7 @@ function gemmDispatches(fn: () => void): Dispatch[] {
   const spy = vi.spyOn(getContext(), 'dispatch');
   try {
     fn();
-    return (spy.mock.calls as [Dispatch][]).map(([d]) => d).filter((d) => d.kernel === 'conv/gemm');
+    return (spy.mock.calls as [Dispatch][]).map(([d]) => d).filter((d) => d.kernel.startsWith('conv/gemm'));
   } finally {
     spy.mockRestore();
   }
@@ -152,5 +153,77 @@ describe('the kernels option', () => {
     await expect(init()).rejects.toThrow("init: unknown kernels 'fast' (from VOXGPU_KERNELS); expected one of auto, gpu, software");
     // @ts-expect-error: not a family
     await expect(init({ kernels: 'cuda' })).rejects.toThrow("init: unknown kernels 'cuda'; expected one of auto, gpu, software");
+  });
+});
+
+describe('the mixed precision', () => {
+  const saved = process.env.VOXGPU_PRECISION;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.VOXGPU_PRECISION;
+    else process.env.VOXGPU_PRECISION = saved;
+  });
+
+  it("'mixed' says why an adapter cannot run it; 'mixed-if-available' falls back to fp32", async ({ skip }) => {
+    const ctx = await init({ precision: 'mixed-if-available' });
+    if (ctx.precision === 'mixed') skip('this adapter has tensor cores: the tests below check them');
+    expect(ctx.describe().precision).toBe('fp32');
+    await expect(init({ precision: 'mixed' })).rejects.toThrow(/^init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but .+; use 'fp32' or 'mixed-if-available'$/);
+    await expect(init({ precision: 'mixed', kernels: 'software' })).rejects.toThrow("but the software kernels run in f32 only (kernels: 'software')");
+  });
+
+  it('reads VOXGPU_PRECISION, and rejects unknown names', async () => {
+    process.env.VOXGPU_PRECISION = 'fp32';
+    expect((await init()).precision).toBe('fp32');
+    process.env.VOXGPU_PRECISION = 'half';
+    await expect(init()).rejects.toThrow("init: unknown precision 'half' (from VOXGPU_PRECISION); expected one of fp32, mixed, mixed-if-available");
+  });
+});
+
+// f16 operands keep 11 significant bits (a relative rounding of at most 2⁻¹¹ ≈ 4.9e-4 each), and
+// the products are summed in f32: against the float64 reference, errors of about 1e-3 of the
+// output's largest value; 5e-3 bounds them.
+const mixedTolerance = 5e-3;
+
+describe('convolutions on tensor cores (where the adapter has them)', () => {
+  let mixed = false;
+  beforeAll(async () => {
+    mixed = (await init({ precision: 'mixed-if-available' })).precision === 'mixed';
+  });
+
+  for (const t of mmaTiles) {
+    it(`tile ${t.name}: conv3d forward and every gradient within ${mixedTolerance} of float64`, async ({ skip }) => {
+      if (!mixed) skip('no tensor cores on this adapter');
+      const op = onTiles(t, gemmRuns(t, true) ? t : mmaTiles[0]!);
+      for (const [name, c] of Object.entries(cases)) {
+        const e = await gradErrors(op, c, 7);
+        expect(await forwardError(op, c, 8), name).toBeLessThan(mixedTolerance);
+        expect(Math.max(e.x, e.weight, e.bias), name).toBeLessThan(mixedTolerance);
+      }
+    });
+  }
+
+  it(`convTranspose3d through the chosen tiles, within ${mixedTolerance} of float64`, async ({ skip }) => {
+    if (!mixed) skip('no tensor cores on this adapter');
+    const up: ConvCase = { xShape: [2, 8, 3, 2, 4], wShape: [8, 5, 2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], dilation: [1, 1, 1] };
+    const k5: ConvCase = { xShape: [1, 3, 5, 4, 8], wShape: [3, 6, 5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
+    for (const c of [up, k5]) {
+      const e = await gradErrors(convTranspose3dUnderTest, c, 9);
+      expect(await forwardError(convTranspose3dUnderTest, c, 10)).toBeLessThan(mixedTolerance);
+      expect(Math.max(e.x, e.weight, e.bias)).toBeLessThan(mixedTolerance);
+    }
+    const kernels = gemmDispatches(() => convTranspose3dUnderTest.run(randn(up.xShape), randn(up.wShape), null, up)).map((d) => d.kernel);
+    expect(new Set(kernels)).toEqual(new Set(['conv/gemm-mma']));
+  });
+
+  it('gives bit-identical results run to run', async ({ skip }) => {
+    if (!mixed) skip('no tensor cores on this adapter');
+    const run = async (): Promise<Buffer> => {
+      const x = tensor(randomArray(2 * 6 * 6 * 6 * 8, 11), [2, 6, 6, 6, 8], { requiresGrad: true });
+      const w = tensor(randomArray(16 * 6 * 125, 12), [16, 6, 5, 5, 5], { requiresGrad: true });
+      const y = conv3d(x, w, null, { padding: 2 });
+      y.backward(tensor(randomArray(y.size, 13), y.shape));
+      return Buffer.concat([await y.toArray(), await x.grad!.toArray(), await w.grad!.toArray()].map((a) => Buffer.from(a.buffer)));
+    };
+    expect((await run()).equals(await run())).toBe(true);
   });
 });
