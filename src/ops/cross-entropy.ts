@@ -5,7 +5,7 @@
 // [0, C) count as background (see checkLabels). kernels/cross_entropy.wgsl.
 import { record } from '../autograd.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
-import { binaryRaw } from './binary.js';
+import { binaryRaw } from './raw.js';
 import { full } from './creation.js';
 import { checkTarget } from './labels.js';
 import { sum } from './reduce.js';

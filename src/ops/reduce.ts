@@ -2,7 +2,7 @@
 // for backward passes. kernels/reduce.wgsl; backward broadcasts the gradient back (expand).
 import { record } from '../autograd.js';
 import { empty, formatShape, type Tensor, type Shape } from '../tensor.js';
-import { expandRaw } from './expand.js';
+import { expandRaw } from './raw.js';
 import { checkMaxRank, contiguousStrides, normalizeDim, packDims } from './util.js';
 import { getContext } from '../device/context.js';
 
