@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { init } from '../src/device/context.js';
+import { init } from '../src/init.js';
 // Installs Tensor.backward() (the training step calls loss.backward()).
 import '../src/ops/backward.js';
 import type { AdapterChoice } from '../src/device/adapter.js';

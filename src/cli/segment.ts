@@ -4,7 +4,7 @@
  * the scan in any viewer.
  */
 import { Command } from 'commander';
-import { init } from '../device/context.js';
+import { init } from '../init.js';
 import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
 import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
 import { segmentVolume } from '../nn/segment-volume.js';

@@ -4,20 +4,9 @@
 import { BufferPool, type MemoryStats } from './buffer-pool.js';
 import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
 import { kernelSources } from '../generated/kernels.js';
-import { adapterChoices, envAdapterChoice, findAdapter, type AdapterChoice, type FoundAdapter } from './adapter.js';
-import { Tuner, adapterId } from '../tuning/tuner.js';
-import { tuningStorage, type TuningCache } from '../tuning/storage.js';
-
-export interface InitOptions {
-  /** Which adapter to use; default: the VOXGPU_ADAPTER environment variable, else 'auto'. */
-  adapter?: AdapterChoice;
-  /**
-   * Where autotune's winners persist. Default (true): in Node the file VOXGPU_TUNING_CACHE, else
-   * $XDG_CACHE_HOME/voxgpu/tuning.json or ~/.cache/voxgpu/tuning.json; a string: that file;
-   * false: this process only. Browsers keep them in memory.
-   */
-  tuningCache?: TuningCache;
-}
+import { adapterId, isSoftwareAdapter, type FoundAdapter } from './adapter-choice.js';
+// Only the type: init() (src/init.ts) builds the tuner and hands it to the context.
+import type { Tuner } from '../tuning/tuner.js';
 
 export interface Description {
   adapter: string;
@@ -43,7 +32,8 @@ export interface Dispatch {
   workgroups: number | readonly [number, number?, number?];
 }
 
-const limitNames = [
+/** The limits a device asks its adapter for in full (init()) and describe() reports. */
+export const limitNames = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxStorageBuffersPerShaderStage',
@@ -97,7 +87,7 @@ export class Context {
   constructor(
     readonly device: GPUDevice,
     private readonly found: FoundAdapter,
-    /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts). */
+    /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts), built by init(). */
     readonly tuner: Tuner,
   ) {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
@@ -119,7 +109,7 @@ export class Context {
       kind: this.found.kind,
       backend: this.found.backend,
       featureLevel: this.found.featureLevel,
-      isSoftware: /llvmpipe|swiftshader|lavapipe|software/i.test(name) || this.found.kind === 'llvmpipe' || this.found.kind === 'swiftshader',
+      isSoftware: isSoftwareAdapter(this.found),
       limits: { ...this.limits },
     };
   }
@@ -362,31 +352,10 @@ export class Context {
 
 let current: Context | null = null;
 
-/**
- * A variant replaces an op's default only when it is this much faster: medians of three runs on a
- * shared machine (llvmpipe shares the CPU with everything else) move by about as much.
- */
-const tuningMinGain = 0.05;
-
-/** Creates the GPU context and makes it the default one used by every op. */
-export async function init(options: InitOptions = {}): Promise<Context> {
-  const env = envAdapterChoice();
-  const choice = options.adapter ?? (env as AdapterChoice | undefined) ?? 'auto';
-  if (!adapterChoices.includes(choice)) {
-    throw new Error(`init: unknown adapter '${choice}'${options.adapter ? '' : ' (from VOXGPU_ADAPTER)'}; expected one of ${adapterChoices.join(', ')}`);
-  }
-  const found = await findAdapter(choice);
-  // Compatibility-level adapters start with low default limits: ask for everything the adapter has.
-  const requiredLimits: Record<string, number> = {};
-  for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
-  const device = await found.adapter.requestDevice({ requiredLimits, label: 'voxgpu' });
-  // No warm-up runs: autotune checks each variant's output first, which compiles its pipelines.
-  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain, warmup: 0 });
-  // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
-  await tuner.load().catch(() => undefined);
-  current?.destroy();
-  current = new Context(device, found, tuner);
-  return current;
+/** Makes `ctx` the default context used by every op (init()), destroying the previous one. */
+export function setContext(ctx: Context): void {
+  if (current !== ctx) current?.destroy();
+  current = ctx;
 }
 
 /** The context made by the last `init()`. */

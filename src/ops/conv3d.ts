@@ -7,7 +7,7 @@
 import { record } from '../autograd.js';
 import { getContext, type Context } from '../device/context.js';
 import { empty, type Tensor } from '../tensor.js';
-import { tuned } from '../tuning/autotune.js';
+import { tuned } from '../tuning/tuned.js';
 import { blockConvolve, blockWeightGrad } from './conv-block.js';
 import { checkBindable, conv3dShape, type Conv3dOptions, type ConvGeometry } from './conv-shape.js';
 import { checkConvolveTile, checkGradTile, convolveKey, convolveTiles, crop, gradKey, gradTiles, groupSize, kernelLimits, softwareTrialVoxels, type ConvolveTile, type GradTile } from './conv-tiles.js';

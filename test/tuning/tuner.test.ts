@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tuner, adapterId, keyString, memoryStorage, parseCache, shapeClass, type Variant } from '../../src/tuning/tuner.js';
+import { adapterId } from '../../src/device/adapter-choice.js';
+import { Tuner, keyString, memoryStorage, parseCache, shapeClass, type Variant } from '../../src/tuning/tuner.js';
 import { defaultTuningCachePath, fileStorage } from '../../src/tuning/tuner-node.js';
 
 interface Tile extends Variant {
