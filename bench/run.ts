@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { init } from '../src/init.js';
-// Installs Tensor.backward() (the training step calls loss.backward()).
-import '../src/ops/backward.js';
 import type { AdapterChoice } from '../src/device/adapter.js';
+import { registerKernels } from '../src/device/kernel-info.js';
+import { benchKernelSources } from './generated/kernels.js';
 import { measureCeiling } from './ceiling.js';
 import { measureDispatch } from './dispatch.js';
 import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
@@ -19,6 +19,9 @@ import { adapterSlug, table, writeResults, type Ceiling, type Row } from './lib/
 import { formatKernels } from './lib/recorder.js';
 import { machine } from './lib/load.js';
 import type { TimingOptions } from './lib/timing.js';
+
+// The bench's own kernels (FMA and copy ceilings, the naive conv reference) are not the library's.
+registerKernels(benchKernelSources);
 
 const sectionNames = ['ceiling', 'dispatch', 'ops', 'vnet', 'tune'] as const;
 /** 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles. */
@@ -94,12 +97,12 @@ const vnetTiming: TimingOptions = opts.quick
 
 const log = (s: string) => console.log(s);
 
-/** The commit measured, "+dirty" when kernels/ or src/ differ from it (null outside a git checkout). */
+/** The commit measured, "+dirty" when kernels/, src/ or bench/kernels/ differ from it (null outside a git checkout). */
 function revision(): string | null {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const head = git('rev-parse', '--short', 'HEAD');
-    return git('status', '--porcelain', '--', '../kernels', '../src') ? `${head}+dirty` : head;
+    return git('status', '--porcelain', '--', '../kernels', '../src', 'kernels') ? `${head}+dirty` : head;
   } catch {
     return null;
   }

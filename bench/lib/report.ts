@@ -34,6 +34,9 @@ export interface Row {
   extra?: Record<string, number | string>;
 }
 
+/** Thrown while preparing a case that is deliberately not run (e.g. the naive reference past its size): a 'skipped' row with this note. */
+export class SkippedCase extends Error {}
+
 export interface Ceiling {
   fmaGflops: number;
   fmaVariant: string;

@@ -59,6 +59,14 @@ function workgroupExpr(source: string, entry: string): string[] {
   return parts;
 }
 
+/** Adds kernels to the ones dispatches can name (the bench's own, bench/kernels/); a name already taken throws. */
+export function registerKernels(sources: Record<string, string>): void {
+  for (const [name, code] of Object.entries(sources)) {
+    if (name in kernelSources && kernelSources[name] !== code) throw new Error(`registerKernels: a kernel named '${name}' exists already`);
+    kernelSources[name] = code;
+  }
+}
+
 function reflectKernel(kernel: string): Map<string, EntryInfo> {
   const source = kernelSources[kernel];
   if (source === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
