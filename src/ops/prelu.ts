@@ -7,6 +7,7 @@ import { empty, formatShape, type Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
 import { planeGrid, WG } from './util.js';
+import { shapeSize } from '../shape.js';
 
 /** vec4s per invocation of the backward kernels (VPI in kernels/prelu.wgsl). */
 const backwardVec4s = 4;
@@ -26,7 +27,7 @@ function layout(x: Tensor, alpha: Tensor): Layout {
     return { planar: true, params: { n, channels: 1, inner, planes: inner === 0 ? 0 : Math.ceil(n / inner) } };
   }
   const channels = x.shape[1]!;
-  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const inner = shapeSize(x.shape.slice(2));
   return { planar: inner % 4 === 0, params: { n, channels, inner, planes: inner === 0 ? 0 : n / inner } };
 }
 

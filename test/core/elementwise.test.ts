@@ -3,13 +3,13 @@
 import { beforeAll, describe, it } from 'vitest';
 import { abs, add, addScalar, div, exp, log, mul, mulScalar, neg, relu, sqrt, sub, type Tensor } from '../../src/index.js';
 import { gpu } from '../helpers.js';
-import { checkOp, reportWorstErrors } from './check.js';
+import { checkOp, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from './reference.js';
 
 beforeAll(async () => {
   await gpu();
 });
-reportWorstErrors('elementwise');
+reportErrors('elementwise');
 
 type BinaryFn = (a: Tensor, b: Tensor) => Tensor;
 const binaryOps: [string, BinaryFn, (x: number, y: number) => number][] = [

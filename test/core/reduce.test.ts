@@ -3,13 +3,13 @@
 import { beforeAll, describe, it } from 'vitest';
 import { mean, sum, type Tensor } from '../../src/index.js';
 import { gpu } from '../helpers.js';
-import { checkOp, reportWorstErrors } from './check.js';
+import { checkOp, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from './reference.js';
 
 beforeAll(async () => {
   await gpu();
 });
-reportWorstErrors('reduce');
+reportErrors('reduce');
 
 function normalize(dims: number | number[] | undefined, rank: number): number[] | undefined {
   if (dims === undefined) return undefined;

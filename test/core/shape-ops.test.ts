@@ -2,13 +2,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concat, expand, mul, narrow, reshape, sum, tensor, view, type Tensor } from '../../src/index.js';
 import { gpu } from '../helpers.js';
-import { checkOp, reportWorstErrors } from './check.js';
+import { checkOp, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from './reference.js';
 
 beforeAll(async () => {
   await gpu();
 });
-reportWorstErrors('shape ops');
+reportErrors('shape ops');
 
 describe('expand', () => {
   const cases: [number[], number[]][] = [

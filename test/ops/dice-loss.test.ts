@@ -12,7 +12,8 @@ import { dot, gpu, rng } from '../helpers.js';
 import { softmax as softmaxOp } from '../../src/ops/softmax.js';
 import { softmax, softmaxBackward } from '../reference/activations.js';
 import * as ref from '../reference/losses.js';
-import { expectClose, expectFiniteDifference, inputs, reportErrors } from './check.js';
+import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
+import { shapeSize } from '../../src/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -21,7 +22,7 @@ reportErrors('diceLoss');
 
 /** Softmax probabilities (float32-rounded) and integer labels for [batch, channels, ...spatial]. */
 function problem(batch: number, channels: number, spatial: number[], seed: number) {
-  const voxels = spatial.reduce((a, b) => a * b, 1);
+  const voxels = shapeSize(spatial);
   const shape = { batch, channels, voxels };
   const probs = Float64Array.from(Float32Array.from(softmax(inputs(batch * channels * voxels, seed, -3, 3), [batch, channels, voxels], 1)));
   const r = rng(seed + 1);
