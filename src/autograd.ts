@@ -97,7 +97,7 @@ export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: T
         }
         if (g !== gradient) g.dispose();
       } else {
-        t.grad = keep(g === gradient ? g.viewAs(g.shape) : g);
+        t.grad = keep(g === gradient ? g.withShape(g.shape) : g);
       }
       continue;
     }
@@ -115,7 +115,7 @@ export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: T
       if (ig.size !== input.size) {
         throw new Error(`backward of ${node.op}: gradient ${formatShape(ig.shape)} does not match input ${i} ${formatShape(input.shape)}`);
       }
-      const fitted = ig.shape.length === input.shape.length ? ig : ig.viewAs(input.shape);
+      const fitted = ig.shape.length === input.shape.length ? ig : ig.withShape(input.shape);
       if (fitted !== ig) ig.dispose();
       const prev = grads.get(input);
       if (prev) {

@@ -94,7 +94,7 @@ export class Tensor {
 
   /** The same data without graph history, sharing the buffer. */
   detach(): Tensor {
-    return this.viewAs(this.shape, 'detach');
+    return this.withShape(this.shape, 'detach');
   }
 
   /** Returns the buffer to the pool. Safe to call twice; using the tensor afterwards throws. */
@@ -105,8 +105,11 @@ export class Tensor {
     this.storage = null;
   }
 
-  /** A view with another shape over the same buffer (no copy), without autograd. */
-  viewAs(shape: Shape, op = 'reshape'): Tensor {
+  /**
+   * The same data with another shape: a view over the same buffer (no copy), without autograd (for
+   * that, reshape()/view()). Not PyTorch's view_as(other): this takes a shape.
+   */
+  withShape(shape: Shape, op = 'reshape'): Tensor {
     checkShape(shape, op);
     if (shapeSize(shape) !== this.size) {
       throw new Error(`${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} (${shapeSize(shape)} elements)`);

@@ -12,7 +12,7 @@ export { broadcastShapes } from './raw.js';
 
 // Backward hands out tensors it owns (the caller disposes the incoming gradient): a view, not a copy.
 function reduced(g: Tensor, shape: Shape): Tensor {
-  return sameShape(g.shape, shape) ? g.viewAs(shape) : sumTo(g, shape);
+  return sameShape(g.shape, shape) ? g.withShape(shape) : sumTo(g, shape);
 }
 
 function reducedProduct(g: Tensor, other: Tensor, fn: BinaryOp, shape: Shape): Tensor {

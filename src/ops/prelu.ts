@@ -78,7 +78,7 @@ export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alp
       }
     }
     if (gAlpha) {
-      const shaped = gAlpha.viewAs(alpha.shape);
+      const shaped = gAlpha.withShape(alpha.shape);
       gAlpha.dispose();
       gAlpha = shaped;
     }

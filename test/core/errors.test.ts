@@ -31,7 +31,7 @@ describe('shape errors', () => {
     expect(() => reshape(x, [0, -1])).toThrow('reshape: cannot view shape [2, 3] (6 elements) as [0, -1]');
     expect(() => reshape(x, [-1, -1])).toThrow('reshape: only one dimension can be -1, got [-1, -1]');
     expect(() => reshape(x, [-2, -3])).toThrow('reshape: shape must be an array of non-negative integers, got [-2,-3]');
-    expect(() => x.viewAs([7])).toThrow('reshape: cannot view shape [2, 3] (6 elements) as [7] (7 elements)');
+    expect(() => x.withShape([7])).toThrow('reshape: cannot view shape [2, 3] (6 elements) as [7] (7 elements)');
   });
 
   it('concat', () => {
