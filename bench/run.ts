@@ -1,4 +1,4 @@
-// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,ops,vnet]
+// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet]
 // Measures the adapter's ceilings, the dispatch overhead, every V-Net kernel forward and backward,
 // and whole training steps / inference, then prints a table and writes bench/results/*.json.
 // See BENCHMARKS.md for the models behind each figure.
@@ -11,6 +11,7 @@ import type { AdapterChoice } from '../src/device/adapter.js';
 import { registerKernels } from '../src/device/kernel-info.js';
 import { benchKernelSources } from './generated/kernels.js';
 import { measureCeiling } from './ceiling.js';
+import { measureData } from './data.js';
 import { measureDispatch } from './dispatch.js';
 import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
 import { tuneConv } from './tune.js';
@@ -23,9 +24,9 @@ import type { TimingOptions } from './lib/timing.js';
 // The bench's own kernels (FMA and copy ceilings, the naive conv reference) are not the library's.
 registerKernels(benchKernelSources);
 
-const sectionNames = ['ceiling', 'dispatch', 'ops', 'vnet', 'tune'] as const;
+const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'tune'] as const;
 /** 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles. */
-const defaultSections = ['ceiling', 'dispatch', 'ops', 'vnet'];
+const defaultSections = ['ceiling', 'dispatch', 'data', 'ops', 'vnet'];
 
 const program = new Command()
   .name('bench')
@@ -138,6 +139,10 @@ async function main(): Promise<void> {
     dispatch = figures;
     rows.push(...dispatchRows);
     log(`  => ${r.perDispatchUs.toFixed(1)} µs per tiny-op dispatch (target ≤ 50 µs), empty op + sync ${r.emptyOpUs.toFixed(0)} µs`);
+  }
+  if (sections.has('data')) {
+    log('\nsynthetic data (host)');
+    rows.push(...measureData({ quick: !!opts.quick, log }));
   }
   if (sections.has('ops')) {
     log('\nops');

@@ -6,9 +6,9 @@ import type { ConvGeometry } from '../../src/ops/conv-shape.js';
 const k5: ConvGeometry = { kernel: [5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
 
 describe('conv tiles', () => {
-  it('default first: the tiles the ops used before tuning', () => {
-    expect(convolveTiles[0]).toEqual({ name: 'COT16.XV4.WG64', COT: 16, maxXV: 4, maxVec4s: 8, WG: 64 });
-    expect(gradTiles[0]).toEqual({ name: 'COT8.KHT5.WG64', COT: 8, KHT: 5, WG: 64 });
+  it('each tile is named by its constants (the name is what the tuning cache stores)', () => {
+    for (const t of convolveTiles) expect(t.name).toBe(`COT${t.COT}.XV${t.maxXV}.WG${t.WG}`);
+    for (const t of gradTiles) expect(t.name).toBe(`COT${t.COT}.KHT${t.KHT}.WG${t.WG}`);
   });
 
   it('a short list of distinct tiles, all within the kernel’s register arrays', () => {
