@@ -26,7 +26,7 @@ export function evaluateCommand(): Command {
       }
       const select = (volume: Volume) => (options.label === undefined ? volume.data : Uint8Array.from(volume.data, (v) => (v === options.label ? 1 : 0)));
       const metrics = evaluateSegmentation(select(pred), select(gt), gt.shape, gt.spacing);
-      if (options.json) process.stdout.write(toJson(metrics) + '\n');
+      if (options.json) process.stdout.write(`${toJson(metrics)}\n`);
       else printMetrics(metrics);
     });
 }

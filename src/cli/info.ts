@@ -13,7 +13,7 @@ export function infoCommand(): Command {
       const volume = await readVolume(file);
       const summary = summarize(file, volume);
       if (options.json) {
-        process.stdout.write(toJson(summary) + '\n');
+        process.stdout.write(`${toJson(summary)}\n`);
         return;
       }
       const vec = (v: number[]) => v.map((x) => formatNumber(x, 6)).join(' x ');

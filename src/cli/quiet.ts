@@ -4,8 +4,8 @@
 // machine with libvulkan1 but no GPU a Vulkan warning with a native stack line and Mesa's
 // "error: XDG_RUNTIME_DIR is invalid…". They are not failures, but read as such. So the CLI and the
 // example run their work in a child process whose stderr passes through `NoiseFilter`, which drops
-// exactly those messages and keeps everything else (real errors included). VOXGPU_VERBOSE=1 runs
-// in-process and shows everything.
+// exactly those messages and keeps everything else (real errors included); `npm test` runs vitest
+// the same way (scripts/quiet.ts). VOXGPU_VERBOSE=1 runs in-process and shows everything.
 import { spawn } from 'node:child_process';
 import { isatty, WriteStream } from 'node:tty';
 
@@ -69,14 +69,12 @@ export function isVerbose(env: NodeJS.ProcessEnv = process.env): boolean {
 const childMark = 'VOXGPU_FILTERED_STDERR';
 
 /**
- * Runs this script again, in a child whose stderr goes through NoiseFilter, and ends this process
- * with the child's status; returns true then (the caller does nothing more). Returns false, and the
- * caller does its work here, when verbose or when this already is the child.
+ * Runs `command` with this process's stdin and stdout, its stderr through NoiseFilter, and ends this
+ * process with its status. `terminalFd3`: hand the child the terminal's stderr as fd 3 (see terminalStderr()).
  */
-export function runWithQuietStderr(): boolean {
-  if (isVerbose() || process.env[childMark]) return false;
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: ['inherit', 'inherit', 'pipe', process.stderr],
+export function runFiltered(command: string, args: readonly string[], terminalFd3 = false): void {
+  const child = spawn(command, args, {
+    stdio: terminalFd3 ? ['inherit', 'inherit', 'pipe', process.stderr] : ['inherit', 'inherit', 'pipe'],
     env: { ...process.env, [childMark]: '1' },
   });
   const filter = new NoiseFilter();
@@ -90,9 +88,19 @@ export function runWithQuietStderr(): boolean {
     process.exit(code ?? 1);
   });
   child.on('error', (e) => {
-    process.stderr.write(`voxgpu: error: could not start ${process.execPath}: ${e.message}\n`);
+    process.stderr.write(`voxgpu: error: could not start ${command}: ${e.message}\n`);
     process.exit(1);
   });
+}
+
+/**
+ * Runs this script again, in a child whose stderr goes through NoiseFilter, and ends this process
+ * with the child's status; returns true then (the caller does nothing more). Returns false, and the
+ * caller does its work here, when verbose or when this already is the child.
+ */
+export function runWithQuietStderr(): boolean {
+  if (isVerbose() || process.env[childMark]) return false;
+  runFiltered(process.execPath, [...process.execArgv, ...process.argv.slice(1)], true);
   return true;
 }
 

@@ -143,7 +143,10 @@ export class Context {
   }
 
   dispatch(d: Dispatch): void {
-    if (this.dryRunObserver) return this.dryRunObserver(d);
+    if (this.dryRunObserver) {
+      this.dryRunObserver(d);
+      return;
+    }
     this.checkAlive(d.op);
     let info: EntryInfo;
     try {

@@ -251,5 +251,5 @@ export function encodeMhd(
     `ElementType = ${NAME_BY_TYPE[voxelTypeOf(volume.data)]}`,
     `ElementDataFile = ${dataFile}`,
   ];
-  return { header: new TextEncoder().encode(lines.join('\n') + '\n'), data };
+  return { header: new TextEncoder().encode(`${lines.join('\n')}\n`), data };
 }
