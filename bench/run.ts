@@ -130,7 +130,9 @@ async function main(): Promise<void> {
     const r = await measureCeiling(ctx, { quick: !!opts.quick, log });
     ceiling = r.ceiling;
     rows.push(...r.rows);
-    log(`  => FMA ceiling ${ceiling.fmaGflops.toFixed(1)} GFLOP/s (${ceiling.fmaVariant}); copy ceiling ${ceiling.copyGbps.toFixed(2)} GB/s (${ceiling.copyVariant}); copyBufferToBuffer ${ceiling.memcpyGbps.toFixed(2)} GB/s`);
+    log(
+      `  => FMA ceiling ${ceiling.fmaGflops.toFixed(1)} GFLOP/s (${ceiling.fmaVariant}); copy ceiling ${ceiling.copyGbps.toFixed(2)} GB/s (${ceiling.copyVariant}); copyBufferToBuffer ${ceiling.memcpyGbps.toFixed(2)} GB/s`,
+    );
   }
   if (sections.has('dispatch')) {
     log('\ndispatch overhead');

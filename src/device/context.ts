@@ -206,10 +206,7 @@ export class Context {
   async read(buffer: GPUBuffer, bytes: number, op = 'toArray'): Promise<ArrayBuffer> {
     this.checkAlive(op);
     const staging = this.staging.pop() ?? null;
-    const target =
-      staging && staging.size >= bytes
-        ? staging
-        : this.device.createBuffer({ size: Math.max(bytes, 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const target = staging && staging.size >= bytes ? staging : this.device.createBuffer({ size: Math.max(bytes, 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     if (staging && target !== staging) this.staging.push(staging);
     this.flush();
     const enc = this.device.createCommandEncoder();

@@ -54,7 +54,10 @@ function parseOverrideDefault(source: string, name: string): number {
 function workgroupExpr(source: string, entry: string): string[] {
   const m = new RegExp(`@workgroup_size\\(([^)]*)\\)[^{]*?fn\\s+${entry}\\s*\\(`).exec(source);
   if (!m) throw new Error(`kernel entry ${entry}: no @workgroup_size found`);
-  const parts = m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = m[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   while (parts.length < 3) parts.push('1');
   return parts;
 }

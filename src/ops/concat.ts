@@ -53,9 +53,7 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
     copySlab('concat', 'insert', t, out, t, out, d, start);
     start += t.shape[d]!;
   }
-  return record('concat', tensors, out, (g) =>
-    tensors.map((t, i) => (t.requiresGrad ? narrowRaw('concat', g, d, starts[i]!, t.shape[d]!) : null)),
-  );
+  return record('concat', tensors, out, (g) => tensors.map((t, i) => (t.requiresGrad ? narrowRaw('concat', g, d, starts[i]!, t.shape[d]!) : null)));
 }
 
 /** The slice [start, start + length) of x along `dim`, like torch.narrow (a copy here). */

@@ -57,12 +57,19 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
       // d loss / d loss_v: the upstream gradient, divided by Σ weight[label] for the mean.
       const coefs = total ? binaryRaw('crossEntropy', 'div', g, total) : g;
       const gx = empty(logits.shape);
-      runElementwise('crossEntropy', 'cross_entropy', 'backward', logits.size, { logits, labels: target, weight, lseSaved: lse, coefs, out: gx }, {
-        n: logits.size,
-        channels,
-        voxels,
-        perVoxel: reduction === 'none' ? 1 : 0,
-      });
+      runElementwise(
+        'crossEntropy',
+        'cross_entropy',
+        'backward',
+        logits.size,
+        { logits, labels: target, weight, lseSaved: lse, coefs, out: gx },
+        {
+          n: logits.size,
+          channels,
+          voxels,
+          perVoxel: reduction === 'none' ? 1 : 0,
+        },
+      );
       if (coefs !== g) coefs.dispose();
       return [gx];
     },

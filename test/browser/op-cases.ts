@@ -29,7 +29,10 @@ function input(lib: Lib, shape: number[], options: { lo?: number; hi?: number; g
 /** A 0/1 label volume from a seed (about a third foreground). */
 function labels(lib: Lib, shape: number[]): Tensor {
   const u = randomArray(shapeSize(shape), seed++);
-  return lib.tensor(Float32Array.from(u, (v) => (v > 0.33 ? 0 : 1)), shape);
+  return lib.tensor(
+    Float32Array.from(u, (v) => (v > 0.33 ? 0 : 1)),
+    shape,
+  );
 }
 
 /** Backward of Σ w·y with a seeded w, so every output element's gradient path is exercised. */

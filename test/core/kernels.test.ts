@@ -49,7 +49,10 @@ describe.each(kernels)('kernel %s', (kernel) => {
       const storage = [...info.bindings.values()].filter((b) => b.kind === 'storage').length;
       expect(storage).toBeLessThanOrEqual(ctx.limits.maxStorageBuffersPerShaderStage);
       const wg = workgroupSize(info, {});
-      expect(wg.every((n) => Number.isInteger(n) && n >= 1), `${kernel}.${entry}: workgroup size ${wg}`).toBe(true);
+      expect(
+        wg.every((n) => Number.isInteger(n) && n >= 1),
+        `${kernel}.${entry}: workgroup size ${wg}`,
+      ).toBe(true);
       expect(wg[0] * wg[1] * wg[2]).toBeLessThanOrEqual(ctx.limits.maxComputeInvocationsPerWorkgroup);
 
       ctx.device.pushErrorScope('validation');

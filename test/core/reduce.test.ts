@@ -51,7 +51,10 @@ const cases: ReduceCase[] = [
   { shape: [3, 70001], dim: -2, fdSamples: 12 },
 ];
 
-for (const [name, fn, isMean] of [['sum', sum, false], ['mean', mean, true]] as const) {
+for (const [name, fn, isMean] of [
+  ['sum', sum, false],
+  ['mean', mean, true],
+] as const) {
   describe(name, () => {
     for (const c of cases) {
       const label = `${name} ${JSON.stringify(c.shape)} over ${c.dim === undefined ? 'all' : JSON.stringify(c.dim)}${c.keepDim ? ', keepDim' : ''}`;

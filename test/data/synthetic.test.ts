@@ -28,7 +28,17 @@ describe('syntheticCase', () => {
       const { image, label } = syntheticCase(seed, [32, 64, 64]);
       let best = 0;
       for (let t = 0; t <= 1.2; t += 0.02) {
-        best = Math.max(best, dice(image.map((v) => (v > t ? 1 : 0)), label), dice(image.map((v) => (v < t ? 1 : 0)), label));
+        best = Math.max(
+          best,
+          dice(
+            image.map((v) => (v > t ? 1 : 0)),
+            label,
+          ),
+          dice(
+            image.map((v) => (v < t ? 1 : 0)),
+            label,
+          ),
+        );
       }
       total += best;
     }

@@ -10,17 +10,7 @@ import { conv3d } from '../../src/ops/conv3d.js';
 import { convTranspose3d } from '../../src/ops/conv-transpose3d.js';
 import { shapeSize } from '../../src/shape.js';
 import { dot, finiteDifference, maxRelError, randomArray, rng } from '../helpers.js';
-import {
-  conv3dGradRef,
-  conv3dOutShape,
-  conv3dRef,
-  convTranspose3dGradRef,
-  convTranspose3dOutShape,
-  convTranspose3dRef,
-  type ConvCase,
-  type Grads,
-  type Shape5,
-} from '../reference/conv.js';
+import { conv3dGradRef, conv3dOutShape, conv3dRef, convTranspose3dGradRef, convTranspose3dOutShape, convTranspose3dRef, type ConvCase, type Grads, type Shape5 } from '../reference/conv.js';
 
 /** Float32 rounding, so the reference sees exactly the values the GPU got. */
 export function f32(x: ArrayLike<number>): Float64Array {
@@ -166,7 +156,13 @@ export async function checkOp(name: string, c: OpCase): Promise<OpErrors> {
     let err: number;
     if (c.fdSamples && hostInputs[k]!.length > c.fdSamples) {
       const { indices, values } = sampledFiniteDifference(loss, hostInputs[k]!, c.fdSamples, seed + k);
-      err = expectClose('gradient', indices.map((i) => g!.data[i]!), values, c.gradTol ?? 1e-4, `${name}: gradient ${k} error`);
+      err = expectClose(
+        'gradient',
+        indices.map((i) => g!.data[i]!),
+        values,
+        c.gradTol ?? 1e-4,
+        `${name}: gradient ${k} error`,
+      );
     } else {
       err = expectClose('gradient', g!.data, finiteDifference(loss, hostInputs[k]!), c.gradTol ?? 1e-4, `${name}: gradient ${k} error`);
     }
@@ -245,8 +241,17 @@ export function referenceGradErrors(op: ConvUnderTest, c: ConvCase, seed: number
   const gOut = randomArray(shapeSize(op.outShape(c)), seed + 3);
   const want = op.gradRef(c, d.x, d.w, gOut);
   return {
-    x: maxRelError(want.x, finiteDifference((x) => dot(gOut, op.ref(c, x, d.w, d.b)), d.x)),
-    weight: maxRelError(want.weight, finiteDifference((w) => dot(gOut, op.ref(c, d.x, w, d.b)), d.w)),
-    bias: maxRelError(want.bias, finiteDifference((b) => dot(gOut, op.ref(c, d.x, d.w, b)), d.b)),
+    x: maxRelError(
+      want.x,
+      finiteDifference((x) => dot(gOut, op.ref(c, x, d.w, d.b)), d.x),
+    ),
+    weight: maxRelError(
+      want.weight,
+      finiteDifference((w) => dot(gOut, op.ref(c, d.x, w, d.b)), d.w),
+    ),
+    bias: maxRelError(
+      want.bias,
+      finiteDifference((b) => dot(gOut, op.ref(c, d.x, d.w, b)), d.b),
+    ),
   };
 }

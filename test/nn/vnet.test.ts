@@ -142,7 +142,9 @@ describe('state and checkpoints', () => {
     const bytes = readFileSync(path);
     writeFileSync(join(dir, 'cut.safetensors'), bytes.subarray(0, bytes.length - 100));
     await expect(loadCheckpoint(join(dir, 'cut.safetensors'), model)).rejects.toThrow(/safetensors: .*cut\.safetensors: tensor '.*' of shape .* does not fit/);
-    await expect(loadCheckpoint(path, new VNet({ ...small, baseChannels: 8 }))).rejects.toThrow(/checkpoint .*model\.safetensors: loadStateDict: state does not match the model \(enc1\.conv0\.weight: expected shape \[8, 1, 3, 3, 3\], got \[4, 1, 3, 3, 3\]/);
+    await expect(loadCheckpoint(path, new VNet({ ...small, baseChannels: 8 }))).rejects.toThrow(
+      /checkpoint .*model\.safetensors: loadStateDict: state does not match the model \(enc1\.conv0\.weight: expected shape \[8, 1, 3, 3, 3\], got \[4, 1, 3, 3, 3\]/,
+    );
     await saveCheckpoint(path, model, { iteration: 2 });
     expect((await loadCheckpoint(path, model)).iteration).toBe(2);
   });

@@ -40,13 +40,7 @@ export function convTranspose3dOutShape(c: ConvCase): Shape5 {
  * big = small·stride − padding + k·dilation inside both tensors. In both ops the weight is
  * [small channels, big channels, k...] (conv3d: [Cout, Cin, k], convTranspose3d: [Cin, Cout, k]).
  */
-function visitPairs(
-  g: Geometry,
-  bigShape: Shape5,
-  smallShape: Shape5,
-  kernel: Triple,
-  visit: (big: number, small: number, w: number) => void,
-): void {
+function visitPairs(g: Geometry, bigShape: Shape5, smallShape: Shape5, kernel: Triple, visit: (big: number, small: number, w: number) => void): void {
   const [N, Cb] = bigShape;
   const Cs = smallShape[1];
   const K = shapeSize(kernel);

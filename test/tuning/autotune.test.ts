@@ -74,7 +74,7 @@ describe('conv ops and the tuner', () => {
     const { geometry, outShape } = conv3dShape(x0, w0, null, c);
     // For each pass, a candidate that dispatches something else than the default at this shape (so
     // the test sees which one ran), whatever the candidate lists hold.
-    const differing = <T,>(list: readonly T[], run: (t: T) => unknown): T => {
+    const differing = <T>(list: readonly T[], run: (t: T) => unknown): T => {
       const def = dispatchesOf(ctx0, () => run(list[0]!));
       const t = list.find((t) => dispatchesOf(ctx0, () => run(t)).join() !== def.join());
       expect(t, 'a candidate that dispatches differently from the default').toBeDefined();
