@@ -65,8 +65,11 @@ export function isVerbose(env: NodeJS.ProcessEnv = process.env): boolean {
   return /^(1|true|yes|on)$/i.test(env.VOXGPU_VERBOSE ?? '');
 }
 
-/** Set in the filtered child: its fd 3 is the terminal's stderr, for output that wants a terminal. */
+/** Set for the filtered child of runWithQuietStderr(): its fd 3 is the terminal's stderr, for output that wants a terminal. */
 const childMark = 'VOXGPU_FILTERED_STDERR';
+/** Whether this process is that child. Read once and removed, so that a process it starts (a CLI run by a test) filters its own stderr. */
+const isFilteredChild = process.env[childMark] === '1';
+delete process.env[childMark];
 
 /**
  * Runs `command` with this process's stdin and stdout, its stderr through NoiseFilter, and ends this
@@ -75,7 +78,7 @@ const childMark = 'VOXGPU_FILTERED_STDERR';
 export function runFiltered(command: string, args: readonly string[], terminalFd3 = false): void {
   const child = spawn(command, args, {
     stdio: terminalFd3 ? ['inherit', 'inherit', 'pipe', process.stderr] : ['inherit', 'inherit', 'pipe'],
-    env: { ...process.env, [childMark]: '1' },
+    env: terminalFd3 ? { ...process.env, [childMark]: '1' } : process.env,
   });
   const filter = new NoiseFilter();
   child.stderr!.setEncoding('utf8');
@@ -99,7 +102,7 @@ export function runFiltered(command: string, args: readonly string[], terminalFd
  * caller does its work here, when verbose or when this already is the child.
  */
 export function runWithQuietStderr(): boolean {
-  if (isVerbose() || process.env[childMark]) return false;
+  if (isVerbose() || isFilteredChild) return false;
   runFiltered(process.execPath, [...process.execArgv, ...process.argv.slice(1)], true);
   return true;
 }
@@ -111,6 +114,6 @@ let terminal: NodeJS.WriteStream | undefined;
  * stderr is a pipe, so a bar written there would lose its terminal), else this process's stderr.
  */
 export function terminalStderr(): NodeJS.WriteStream {
-  if (!terminal) terminal = process.env[childMark] && isatty(3) ? new WriteStream(3) : process.stderr;
+  if (!terminal) terminal = isFilteredChild && isatty(3) ? new WriteStream(3) : process.stderr;
   return terminal;
 }
