@@ -13,7 +13,7 @@ import { chunking, sumChunks } from './grad-chunks.js';
 /**
  * Register tiles of kernels/conv_block.wgsl: `rows` tile rows (gather: output channels; scatter:
  * output channels × taps; weightGrad: big-tensor channels × taps) times 4·XV voxels along W (XV up
- * to maxXV) and HT rows (HT·XV up to maxVec4s), as conv3d's convTiles; weightGrad takes gradA
+ * to maxXV) and HT rows (HT·XV up to maxVec4s), as conv3d's convolveTiles; weightGrad takes gradA
  * small-tensor channels per invocation and enough chunks of rows for gradInvocations invocations.
  */
 export const blockTiles = { rows: 16, maxXV: 4, maxVec4s: 8, gradA: 8, gradInvocations: 256, WG: 64 };
