@@ -1,10 +1,11 @@
-// Every kernel in kernels/ (bundled into src/generated/kernels.ts) parses with wgsl_reflect and
-// compiles, entry point by entry point, into a pipeline on this adapter, with the layout the
+// Every kernel in kernels/ (bundled into src/generated/kernels.ts), and the bench's own in
+// bench/kernels/ (registered as the bench does), parses with wgsl_reflect and compiles, entry point by entry point, into a pipeline on this adapter, with the layout the
 // context relies on: group 0 only, at most one uniform, a workgroup size within the limits.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/index.js';
 import { kernelSources } from '../../src/generated/kernels.js';
-import { entryInfo, entryNames, workgroupSize } from '../../src/device/kernel-info.js';
+import { entryInfo, entryNames, registerKernels, workgroupSize } from '../../src/device/kernel-info.js';
+import { benchKernelSources } from '../../bench/generated/kernels.js';
 import { gpu } from '../helpers.js';
 
 let ctx: Context;
@@ -12,10 +13,15 @@ beforeAll(async () => {
   ctx = await gpu();
 });
 
+const libraryKernels = Object.keys(kernelSources).sort();
+registerKernels(benchKernelSources);
 const kernels = Object.keys(kernelSources).sort();
 
-it('kernels/ holds the core kernels', () => {
-  expect(kernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
+it("kernels/ holds the core kernels, and not the bench's", () => {
+  expect(libraryKernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
+  expect(libraryKernels.filter((k) => k.startsWith('bench_'))).toEqual([]);
+  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_naive_conv']);
+  expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
 });
 
 describe.each(kernels)('kernel %s', (kernel) => {
