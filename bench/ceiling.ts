@@ -1,5 +1,5 @@
 // The adapter's ceilings, measured in the same process as the kernels they judge:
-// - FMA: kernels/bench_fma.wgsl, every (ILP, workgroup size) variant; the best is the ceiling.
+// - FMA: bench/kernels/bench_fma.wgsl, every (ILP, workgroup size) variant; the best is the ceiling.
 // - Bandwidth: a 64 MiB vec4 copy kernel (one element per invocation, and a grid-stride loop); the
 //   best is the ceiling the ops' % BW refers to. copyBufferToBuffer is measured too and reported
 //   beside it: on llvmpipe it is a memcpy, several times faster than any shader can stream, so it

@@ -32,10 +32,34 @@ export async function measureDispatch(ctx: Context, options: { quick: boolean; l
       if (x !== x0) x.dispose();
     });
   const cases: [string, () => Promise<void>][] = [
-    ['empty op', async () => { noop(); await ctx.sync(); }],
-    ['100 empty ops', async () => { for (let i = 0; i < 100; i++) noop(); await ctx.sync(); }],
-    ['tiny op', async () => { chain(1); await ctx.sync(); }],
-    ['100 tiny ops', async () => { chain(100); await ctx.sync(); }],
+    [
+      'empty op',
+      async () => {
+        noop();
+        await ctx.sync();
+      },
+    ],
+    [
+      '100 empty ops',
+      async () => {
+        for (let i = 0; i < 100; i++) noop();
+        await ctx.sync();
+      },
+    ],
+    [
+      'tiny op',
+      async () => {
+        chain(1);
+        await ctx.sync();
+      },
+    ],
+    [
+      '100 tiny ops',
+      async () => {
+        chain(100);
+        await ctx.sync();
+      },
+    ],
   ];
   const caseOptions = { minSamples: options.quick ? 10 : 30, maxTime: options.quick ? 1 : 3 };
   const m = mark();
@@ -74,7 +98,14 @@ export async function measureDispatch(ctx: Context, options: { quick: boolean; l
   rows.push(
     { section: 'dispatch', name: 'per empty dispatch', shape: '(100 − 1) / 99', status: 'ok', note: `${perEmpty.toFixed(1)} µs/dispatch`, extra: { us: perEmpty } },
     { section: 'dispatch', name: 'per tiny-op dispatch', shape: '(100 − 1) / 99', status: 'ok', note: `${perTiny.toFixed(1)} µs/dispatch (target ≤ 50)`, extra: { us: perTiny } },
-    { section: 'dispatch', name: 'tiny-op recording (host)', shape: 'median of 100 chains', status: 'ok', note: `${hostUs.toFixed(1)} µs/dispatch to record, the rest runs at submit`, extra: { us: hostUs } },
+    {
+      section: 'dispatch',
+      name: 'tiny-op recording (host)',
+      shape: 'median of 100 chains',
+      status: 'ok',
+      note: `${hostUs.toFixed(1)} µs/dispatch to record, the rest runs at submit`,
+      extra: { us: hostUs },
+    },
   );
   return { rows, perDispatchUs: perTiny, hostUs, emptyOpUs: ms.get('empty op')! * 1e3 };
 }

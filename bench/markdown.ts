@@ -27,15 +27,27 @@ function table(head: string[], rows: string[][]): string {
 }
 
 const out: string[] = [];
-out.push(`Adapter: ${r.adapter.adapter} (${r.adapter.backend}); host ${r.host.cores} × ${r.host.cpu}, Node ${r.host.node}; code ${r.revision ?? '?'}, run ${r.started}, ` +
-  `${r.configuration.full ? 'full' : 'small'} configuration; load average at start ${r.host.loadavg.join(' ')}, at end ${r.host.loadavgAtEnd.join(' ')}.`);
+out.push(
+  `Adapter: ${r.adapter.adapter} (${r.adapter.backend}); host ${r.host.cores} × ${r.host.cpu}, Node ${r.host.node}; code ${r.revision ?? '?'}, run ${r.started}, ` +
+    `${r.configuration.full ? 'full' : 'small'} configuration; load average at start ${r.host.loadavg.join(' ')}, at end ${r.host.loadavgAtEnd.join(' ')}.`,
+);
 if (r.ceiling) {
   out.push('', '**Ceiling**', '');
-  out.push(table(['case', 'variant', 'median ms', 'GFLOP/s', 'GB/s', 'foreign load (cores)'], r.rows.filter((x) => x.section === 'ceiling').map((x) => [x.name, x.note ?? x.shape, f(x.medianMs, 2), f(x.gflops), f(x.gbps, 2), load(x.foreignLoad)])));
+  out.push(
+    table(
+      ['case', 'variant', 'median ms', 'GFLOP/s', 'GB/s', 'foreign load (cores)'],
+      r.rows.filter((x) => x.section === 'ceiling').map((x) => [x.name, x.note ?? x.shape, f(x.medianMs, 2), f(x.gflops), f(x.gbps, 2), load(x.foreignLoad)]),
+    ),
+  );
 }
 if (r.dispatch) {
   out.push('', '**Dispatch overhead**', '');
-  out.push(table(['case', 'median ms', 'note'], r.rows.filter((x) => x.section === 'dispatch').map((x) => [x.name, f(x.medianMs, 3), x.note ?? ''])));
+  out.push(
+    table(
+      ['case', 'median ms', 'note'],
+      r.rows.filter((x) => x.section === 'dispatch').map((x) => [x.name, f(x.medianMs, 3), x.note ?? '']),
+    ),
+  );
 }
 const ops = r.rows.filter((x) => x.section === 'op');
 if (ops.length) {
@@ -43,7 +55,17 @@ if (ops.length) {
   out.push(
     table(
       ['case', 'shape', 'median ms', 'GFLOP/s', '% FMA', 'GB/s', '% BW', 'kernels (constants)', 'note'],
-      ops.map((x) => [x.name, x.shape, x.status === 'ok' ? f(x.medianMs, 2) : x.status, f(x.gflops), f(x.pctFma), f(x.gbps, 2), f(x.pctBw), kernels(x.kernels), x.status === 'ok' ? (x.note ?? '') : (x.note ?? '')]),
+      ops.map((x) => [
+        x.name,
+        x.shape,
+        x.status === 'ok' ? f(x.medianMs, 2) : x.status,
+        f(x.gflops),
+        f(x.pctFma),
+        f(x.gbps, 2),
+        f(x.pctBw),
+        kernels(x.kernels),
+        x.status === 'ok' ? (x.note ?? '') : (x.note ?? ''),
+      ]),
     ),
   );
 }
@@ -55,7 +77,19 @@ if (vnet.length) {
       ['case', 'shape', 'median ms', 'ms / Mvoxel', 'GFLOP/s (convs)', '% FMA', 'peak MiB', 'held MiB', 'step MiB', 'dispatches', 'note'],
       vnet.map((x) => {
         const e = (x.extra ?? {}) as Record<string, number>;
-        return [x.name, x.shape, x.status === 'ok' ? f(x.medianMs, 0) : x.status, f(e.msPerMvoxel, 0), f(x.gflops), f(x.pctFma), f(e.peakBytes !== undefined ? e.peakBytes / 2 ** 20 : undefined, 0), f(e.heldBytes !== undefined ? e.heldBytes / 2 ** 20 : undefined, 0), f(e.stepBytes !== undefined ? e.stepBytes / 2 ** 20 : undefined, 0), `${x.dispatches ?? ''}`, x.note ?? ''];
+        return [
+          x.name,
+          x.shape,
+          x.status === 'ok' ? f(x.medianMs, 0) : x.status,
+          f(e.msPerMvoxel, 0),
+          f(x.gflops),
+          f(x.pctFma),
+          f(e.peakBytes !== undefined ? e.peakBytes / 2 ** 20 : undefined, 0),
+          f(e.heldBytes !== undefined ? e.heldBytes / 2 ** 20 : undefined, 0),
+          f(e.stepBytes !== undefined ? e.stepBytes / 2 ** 20 : undefined, 0),
+          `${x.dispatches ?? ''}`,
+          x.note ?? '',
+        ];
       }),
     ),
   );

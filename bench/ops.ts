@@ -10,9 +10,14 @@ import { addPrelu } from '../src/ops/add-prelu.js';
 import { add } from '../src/ops/binary.js';
 import { concat } from '../src/ops/concat.js';
 import { empty, tensor, type Tensor } from '../src/tensor.js';
-import { loadOp, MissingOp } from './lib/ops-loader.js';
+import { conv3d } from '../src/ops/conv/conv3d.js';
+import { convTranspose3d } from '../src/ops/conv/conv-transpose3d.js';
+import { crossEntropy } from '../src/ops/cross-entropy.js';
+import { diceLoss } from '../src/ops/dice-loss.js';
+import { prelu } from '../src/ops/prelu.js';
+import { softmax } from '../src/ops/softmax.js';
 import { bytesOf, convFlops, fmtDims, vox, type Dims3 } from './lib/flops.js';
-import { rates, timed, type Ceiling, type Row } from './lib/report.js';
+import { rates, SkippedCase, timed, type Ceiling, type Row } from './lib/report.js';
 import { recordDispatches } from './lib/recorder.js';
 import { timeGpu, type TimingOptions } from './lib/timing.js';
 import { foreignLoad, mark } from './lib/load.js';
@@ -75,9 +80,7 @@ export function ballLabels(size: Dims3): Tensor {
   const [d, h, w] = size;
   const data = new Float32Array(vox(size));
   let i = 0;
-  for (let z = 0; z < d; z++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++, i++) data[i] = ((z - d / 2) / d) ** 2 + ((y - h / 2) / h) ** 2 + ((x - w / 2) / w) ** 2 < 0.09 ? 1 : 0;
+  for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++, i++) data[i] = ((z - d / 2) / d) ** 2 + ((y - h / 2) / h) ** 2 + ((x - w / 2) / w) ** 2 < 0.09 ? 1 : 0;
   return tensor(data, [1, ...size]);
 }
 
@@ -122,7 +125,7 @@ function convCases(ops: 'conv3d' | 'convTranspose3d', label: string, n: number, 
   const ws = cin * cout * k ** 3;
   const shape = `${cin}→${cout} @ ${fmtDims(inSize)}${transposed || stride > 1 ? `→${fmtDims(outSize)}` : ''}`;
   const make = async (grads: Grads | null) => {
-    const op = await loadOp(ops);
+    const op = transposed ? convTranspose3d : conv3d;
     const x = rnd([n, cin, ...inSize], grads === 'dx' || grads === 'dx+dw');
     const w = rnd(wShape, grads === 'dw' || grads === 'dx+dw');
     const b = rnd([cout], grads === 'dw' || grads === 'dx+dw');
@@ -157,8 +160,8 @@ function naiveConvCase(n: number, ch: number, size: Dims3, k: number): OpCase {
     bytes: bytesOf(xs, ch * ch * k ** 3, ch, xs),
     timing: { minSamples: 2, maxSamples: 3, budgetMs: 0 },
     prepare: async () => {
-      if (n !== 1) throw new MissingOp('the naive reference kernel handles batch 1 only');
-      if (flops > naiveMaxFlops) throw new MissingOp(`naive reference not run above ${naiveMaxFlops / 1e9} GFLOP (too slow)`);
+      if (n !== 1) throw new SkippedCase('the naive reference kernel handles batch 1 only');
+      if (flops > naiveMaxFlops) throw new SkippedCase(`naive reference not run above ${naiveMaxFlops / 1e9} GFLOP (too slow)`);
       const x = rnd([1, ch, ...size]);
       const w = rnd([ch, ch, k, k, k]);
       const b = rnd([ch]);
@@ -202,8 +205,24 @@ function pairCases(
   build: (grad: boolean) => Promise<{ make: () => Tensor; inputs: Tensor[] }>,
 ): OpCase[] {
   return [
-    { name: `${label} forward`, shape, ...fwd, prepare: async () => { const b = await build(false); return forwardCase(b.make, b.inputs); } },
-    { name: `${label} backward`, shape, ...bwd, prepare: async () => { const b = await build(true); return backwardCase(b.make, b.inputs); } },
+    {
+      name: `${label} forward`,
+      shape,
+      ...fwd,
+      prepare: async () => {
+        const b = await build(false);
+        return forwardCase(b.make, b.inputs);
+      },
+    },
+    {
+      name: `${label} backward`,
+      shape,
+      ...bwd,
+      prepare: async () => {
+        const b = await build(true);
+        return backwardCase(b.make, b.inputs);
+      },
+    },
   ];
 }
 
@@ -213,7 +232,7 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
   const last = c.stages.length - 1;
   // The stage convolutions: k³, 'same' padding, C→C at each level.
   for (const s of c.stages) cases.push(...convCases('conv3d', `conv3d ${k}³`, n, s.channels, s.channels, s.size, k, 1, (k - 1) / 2));
-  // The issue's baseline: one output per invocation (kernels/bench_naive_conv.wgsl), forward only.
+  // The issue's baseline: one output per invocation (bench/kernels/bench_naive_conv.wgsl), forward only.
   for (const s of c.stages) cases.push(naiveConvCase(n, s.channels, s.size, k));
   // Down: 2³ stride 2 from each level to the next.
   for (let l = 0; l < last; l++) {
@@ -233,7 +252,6 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
     const shape = `${s.channels} ch @ ${fmtDims(s.size)}`;
     cases.push(
       ...pairCases('prelu', shape, { flops: 2 * size, bytes: bytesOf(size, s.channels, size) }, { flops: 4 * size, bytes: bytesOf(size, size, s.channels, size, s.channels) }, async (grad) => {
-        const prelu = await loadOp('prelu');
         const x = rnd([n, s.channels, ...s.size], grad);
         const alpha = rnd([s.channels], grad);
         return { make: () => prelu(x, alpha), inputs: [x, alpha] };
@@ -257,12 +275,18 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
     });
     // The end of a residual stage, prelu(h + residual), fused (add-prelu.ts).
     cases.push(
-      ...pairCases('residual add + prelu', shape, { flops: 3 * size, bytes: bytesOf(size, size, top.channels, size) }, { flops: 5 * size, bytes: bytesOf(size, size, size, top.channels, size, top.channels) }, async (grad) => {
-        const h = rnd([n, top.channels, ...top.size], grad);
-        const r = rnd([n, top.channels, ...top.size], grad);
-        const alpha = rnd([top.channels], grad);
-        return { make: () => addPrelu(h, r, alpha), inputs: [h, r, alpha] };
-      }),
+      ...pairCases(
+        'residual add + prelu',
+        shape,
+        { flops: 3 * size, bytes: bytesOf(size, size, top.channels, size) },
+        { flops: 5 * size, bytes: bytesOf(size, size, size, top.channels, size, top.channels) },
+        async (grad) => {
+          const h = rnd([n, top.channels, ...top.size], grad);
+          const r = rnd([n, top.channels, ...top.size], grad);
+          const alpha = rnd([top.channels], grad);
+          return { make: () => addPrelu(h, r, alpha), inputs: [h, r, alpha] };
+        },
+      ),
     );
     cases.push(
       ...pairCases('skip concat', `2 × ${shape}`, { flops: 0, bytes: bytesOf(size, size, 2 * size) }, { flops: 0, bytes: bytesOf(2 * size, 2 * size) }, async (grad) => {
@@ -278,25 +302,27 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
   const headShape = `${cls} classes @ ${fmtDims(top.size)}`;
   cases.push(
     ...pairCases('softmax (dim 1)', headShape, { flops: 4 * cls * v, bytes: bytesOf(cls * v, cls * v) }, { flops: 4 * cls * v, bytes: bytesOf(cls * v, cls * v, cls * v) }, async (grad) => {
-      const softmax = await loadOp('softmax');
       const x = rnd([n, cls, ...top.size], grad);
       return { make: () => softmax(x, 1), inputs: [x] };
     }),
     ...pairCases('dice loss', headShape, { flops: 3 * cls * v, bytes: bytesOf(cls * v, v, 1) }, { flops: 3 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) }, async (grad) => {
-      const diceLoss = await loadOp('diceLoss');
       const x = rnd([n, cls, ...top.size], grad);
       const y = ballLabels(top.size);
       return { make: () => diceLoss(x, y), inputs: [x, y] };
     }),
     // Softmax and Dice as one loss on the logits (the training step's loss).
-    ...pairCases('dice loss (softmax)', headShape, { flops: 7 * cls * v, bytes: bytesOf(cls * v, cls * v, cls * v, v, 1) }, { flops: 6 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) }, async (grad) => {
-      const diceLoss = await loadOp('diceLoss');
-      const x = rnd([n, cls, ...top.size], grad);
-      const y = ballLabels(top.size);
-      return { make: () => diceLoss(x, y, { softmax: true }), inputs: [x, y] };
-    }),
+    ...pairCases(
+      'dice loss (softmax)',
+      headShape,
+      { flops: 7 * cls * v, bytes: bytesOf(cls * v, cls * v, cls * v, v, 1) },
+      { flops: 6 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) },
+      async (grad) => {
+        const x = rnd([n, cls, ...top.size], grad);
+        const y = ballLabels(top.size);
+        return { make: () => diceLoss(x, y, { softmax: true }), inputs: [x, y] };
+      },
+    ),
     ...pairCases('cross-entropy', headShape, { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1) }, { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) }, async (grad) => {
-      const crossEntropy = await loadOp('crossEntropy');
       const x = rnd([n, cls, ...top.size], grad);
       const y = ballLabels(top.size);
       return { make: () => crossEntropy(x, y), inputs: [x, y] };
@@ -320,8 +346,8 @@ export async function runCase(ctx: Context, c: OpCase, ceiling: Ceiling | null, 
     const t = await timeGpu(ctx, run, { ...timing, ...c.timing });
     rates(timed(row, t, foreignLoad(m)), ceiling);
   } catch (e) {
-    row.status = e instanceof MissingOp ? 'skipped' : 'failed';
-    row.note = e instanceof MissingOp ? e.message : `${(e as Error).message.split('\n')[0]}`;
+    row.status = e instanceof SkippedCase ? 'skipped' : 'failed';
+    row.note = e instanceof SkippedCase ? e.message : `${(e as Error).message.split('\n')[0]}`;
     // A failed case may leave work or errors queued; drain them so the next case starts clean.
     await ctx.sync().catch(() => undefined);
   } finally {
@@ -333,4 +359,3 @@ export async function runCase(ctx: Context, c: OpCase, ceiling: Ceiling | null, 
   }
   return row;
 }
-

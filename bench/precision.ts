@@ -5,7 +5,7 @@
 // and how many gradient values are 0 in mixed precision but not in fp32 (f16 underflow of the
 // operands, which loss scaling would cure). Prints a table; needs an adapter with tensor cores.
 import { Command } from 'commander';
-import { init } from '../src/device/context.js';
+import { init } from '../src/init.js';
 import { tidy } from '../src/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { VNet } from '../src/nn/vnet.js';
@@ -13,11 +13,7 @@ import { batchLoss } from '../src/nn/train-step.js';
 import { ballLabels } from './ops.js';
 import type { Dims3 } from './lib/flops.js';
 
-const opts = new Command()
-  .option('--size <d,h,w>', 'input size', '64,64,64')
-  .option('--base-channels <n>', 'V-Net base width', '16')
-  .parse()
-  .opts<{ size: string; baseChannels: string }>();
+const opts = new Command().option('--size <d,h,w>', 'input size', '64,64,64').option('--base-channels <n>', 'V-Net base width', '16').parse().opts<{ size: string; baseChannels: string }>();
 const [d, h, w] = opts.size.split(',').map(Number);
 const size: Dims3 = [d!, h!, w!];
 const options = { inChannels: 1, numClasses: 2, baseChannels: Number(opts.baseChannels), kernelSize: 5, seed: 1 };

@@ -1,4 +1,4 @@
-// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,ops,vnet]
+// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet]
 // Measures the adapter's ceilings, the dispatch overhead, every V-Net kernel forward and backward,
 // and whole training steps / inference, then prints a table and writes bench/results/*.json.
 // See BENCHMARKS.md for the models behind each figure.
@@ -6,12 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { init } from '../src/device/context.js';
-// Installs Tensor.backward() (the training step calls loss.backward()).
-import '../src/ops/backward.js';
+import { init } from '../src/init.js';
 import type { AdapterChoice } from '../src/device/adapter.js';
 import type { PrecisionChoice } from '../src/device/precision.js';
+import { registerKernels } from '../src/device/kernel-info.js';
+import { benchKernelSources } from './generated/kernels.js';
 import { measureCeiling } from './ceiling.js';
+import { measureData } from './data.js';
 import { measureDispatch } from './dispatch.js';
 import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
 import { tuneConv } from './tune.js';
@@ -21,9 +22,12 @@ import { formatKernels } from './lib/recorder.js';
 import { machine } from './lib/load.js';
 import type { TimingOptions } from './lib/timing.js';
 
-const sectionNames = ['ceiling', 'dispatch', 'ops', 'vnet', 'tune'] as const;
+// The bench's own kernels (FMA and copy ceilings, the naive conv reference) are not the library's.
+registerKernels(benchKernelSources);
+
+const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'tune'] as const;
 /** 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles. */
-const defaultSections = ['ceiling', 'dispatch', 'ops', 'vnet'];
+const defaultSections = ['ceiling', 'dispatch', 'data', 'ops', 'vnet'];
 
 const program = new Command()
   .name('bench')
@@ -96,12 +100,12 @@ const vnetTiming: TimingOptions = opts.quick
 
 const log = (s: string) => console.log(s);
 
-/** The commit measured, "+dirty" when kernels/ or src/ differ from it (null outside a git checkout). */
+/** The commit measured, "+dirty" when kernels/, src/ or bench/kernels/ differ from it (null outside a git checkout). */
 function revision(): string | null {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const head = git('rev-parse', '--short', 'HEAD');
-    return git('status', '--porcelain', '--', '../kernels', '../src') ? `${head}+dirty` : head;
+    return git('status', '--porcelain', '--', '../kernels', '../src', 'kernels') ? `${head}+dirty` : head;
   } catch {
     return null;
   }
@@ -117,7 +121,9 @@ async function main(): Promise<void> {
   });
   const desc = ctx.describe();
   const host = machine();
-  log(`adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel}); ${desc.kernels} kernels, ${desc.precision}; features: ${desc.features.join(', ') || 'none'}${desc.tensorCores.length ? `; subgroup matrices: ${desc.tensorCores.join(', ')}` : ''}`);
+  log(
+    `adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel}); ${desc.kernels} kernels, ${desc.precision}; features: ${desc.features.join(', ') || 'none'}${desc.tensorCores.length ? `; subgroup matrices: ${desc.tensorCores.join(', ')}` : ''}`,
+  );
   log(`host: ${host.cores} × ${host.cpu}, load average ${host.loadavg.join(' ')}`);
   const rev = revision();
   log(`configuration: ${full ? 'full (the paper)' : 'small (default)'}${opts.quick ? ', quick' : ''}; code ${rev ?? '(not a git checkout)'}`);
@@ -132,7 +138,9 @@ async function main(): Promise<void> {
     const r = await measureCeiling(ctx, { quick: !!opts.quick, log });
     ceiling = r.ceiling;
     rows.push(...r.rows);
-    log(`  => FMA ceiling ${ceiling.fmaGflops.toFixed(1)} GFLOP/s (${ceiling.fmaVariant}); copy ceiling ${ceiling.copyGbps.toFixed(2)} GB/s (${ceiling.copyVariant}); copyBufferToBuffer ${ceiling.memcpyGbps.toFixed(2)} GB/s`);
+    log(
+      `  => FMA ceiling ${ceiling.fmaGflops.toFixed(1)} GFLOP/s (${ceiling.fmaVariant}); copy ceiling ${ceiling.copyGbps.toFixed(2)} GB/s (${ceiling.copyVariant}); copyBufferToBuffer ${ceiling.memcpyGbps.toFixed(2)} GB/s`,
+    );
   }
   if (sections.has('dispatch')) {
     log('\ndispatch overhead');
@@ -141,6 +149,10 @@ async function main(): Promise<void> {
     dispatch = figures;
     rows.push(...dispatchRows);
     log(`  => ${r.perDispatchUs.toFixed(1)} µs per tiny-op dispatch (target ≤ 50 µs), empty op + sync ${r.emptyOpUs.toFixed(0)} µs`);
+  }
+  if (sections.has('data')) {
+    log('\nsynthetic data (host)');
+    rows.push(...measureData({ quick: !!opts.quick, log }));
   }
   if (sections.has('ops')) {
     log('\nops');

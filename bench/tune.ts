@@ -30,7 +30,15 @@ export async function tuneConv(ctx: Context, cases: OpCase[], ceiling: Ceiling |
           const winners = report.ops.map((o) => o.winner).join(' + ');
           const candidates = report.ops.map((o) => o.measurements.map((m) => `${m.name} ${m.ms === null ? `✗ (${m.error})` : m.ms.toFixed(2)}`).join(', ')).join('; ');
           row.note = `winner ${winners}: ${before.medianMs!.toFixed(2)} → ${row.medianMs!.toFixed(2)} ms (${speedup.toFixed(2)}× the default)`;
-          row.extra = { winner: winners, defaultMs: before.medianMs!, defaultForeignLoad: before.foreignLoad ?? 'unknown', speedup, candidates, tuneSeconds: report.seconds, shapeClass: report.ops.map((o) => o.key.split('|')[2]).join(' + ') };
+          row.extra = {
+            winner: winners,
+            defaultMs: before.medianMs!,
+            defaultForeignLoad: before.foreignLoad ?? 'unknown',
+            speedup,
+            candidates,
+            tuneSeconds: report.seconds,
+            shapeClass: report.ops.map((o) => o.key.split('|')[2]).join(' + '),
+          };
           options.log(`  ${c.name} ${c.shape}: ${row.note}; tuner medians (ms): ${candidates}`);
         } catch (e) {
           row.status = 'failed';

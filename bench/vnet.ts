@@ -9,8 +9,8 @@ import { noGrad } from '../src/autograd.js';
 import { tidy } from '../src/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { SGD } from '../src/optim/sgd.js';
-import type { VNetOptions } from '../src/nn/vnet.js';
-import { loadVNet, MissingOp } from './lib/ops-loader.js';
+import { trainStep } from '../src/nn/train-step.js';
+import { VNet, type VNetOptions } from '../src/nn/vnet.js';
 import { ballLabels } from './ops.js';
 import { fmtDims, vnetForwardFlops, vox, type Dims3 } from './lib/flops.js';
 import { rates, timed, type Ceiling, type Row } from './lib/report.js';
@@ -43,17 +43,6 @@ export async function vnetCases(
   const options: VNetOptions = { ...paper, baseChannels: c.baseChannels, kernelSize: c.kernelSize, seed: 1 };
   const shapeOf = { ...paper, baseChannels: c.baseChannels, kernelSize: c.kernelSize };
   const label = (size: Dims3) => `base ${c.baseChannels}, k ${c.kernelSize} @ ${fmtDims(size)}`;
-  let mods: Awaited<ReturnType<typeof loadVNet>>;
-  try {
-    mods = await loadVNet();
-  } catch (e) {
-    const note = e instanceof MissingOp ? e.message : (e as Error).message.split('\n')[0]!;
-    const status = e instanceof MissingOp ? 'skipped' : 'failed';
-    for (const size of c.trainSizes) rows.push({ section: 'vnet', name: 'training step', shape: label(size), status, note });
-    rows.push({ section: 'vnet', name: 'inference', shape: label(c.inferenceSize), status, note });
-    return rows;
-  }
-
   const measure = async (name: string, size: Dims3, flops: number, build: () => { run: () => void; dispose: () => void }): Promise<Row> => {
     const row: Row = { section: 'vnet', name, shape: label(size), status: 'ok', flops };
     let built: ReturnType<typeof build> | null = null;
@@ -91,12 +80,12 @@ export async function vnetCases(
     if (!wanted(`training step ${label(size)}`)) continue;
     rows.push(
       await measure('training step', size, 3 * vnetForwardFlops(shapeOf, size), () => {
-        const model = new mods.VNet(options);
+        const model = new VNet(options);
         const opt = new SGD(model.parameters(), { lr: 1e-4, momentum: 0.99 });
         const image = randn([1, 1, ...size], { seed: 5 });
         const labels = ballLabels(size);
         return {
-          run: () => mods.trainStep(model, opt, image, labels).dispose(),
+          run: () => trainStep(model, opt, image, labels).dispose(),
           dispose: () => {
             opt.dispose();
             model.dispose();
@@ -111,7 +100,7 @@ export async function vnetCases(
   if (!wanted(`inference ${label(size)}`)) return rows;
   rows.push(
     await measure('inference', size, vnetForwardFlops(shapeOf, size), () => {
-      const model = new mods.VNet(options);
+      const model = new VNet(options);
       const image = randn([1, 1, ...size], { seed: 6 });
       return {
         // tidy: under noGrad nothing else frees the activations (trainStep has its own tidy).

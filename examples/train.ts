@@ -10,7 +10,12 @@ import { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { init, zscore, VNet, SGD, Adam, StepLR, fit, segment, syntheticCase, dice, renderSlices, type HostBatch, type LossKind, type Optimizer } from '../src/index.js';
 import { trainingProgress, type TrainingProgress } from '../src/cli/progress.js';
+import { runWithQuietStderr } from '../src/cli/quiet.js';
 import { saveCheckpoint } from '../src/node.js';
+
+// The work runs in a child whose stderr is cleared of Dawn's native diagnostics (VOXGPU_VERBOSE=1: all
+// shown); this process only waits for it and exits with its status.
+if (runWithQuietStderr()) await new Promise(() => undefined);
 
 const program = new Command()
   .name('train')

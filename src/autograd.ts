@@ -1,8 +1,10 @@
 // Reverse-mode autograd on a tape of GradNodes (one per op output), in the spirit of micrograd:
 // backward() walks the graph in reverse topological order, each node maps its output gradient to
 // its inputs' gradients, and leaves with requiresGrad accumulate them in `.grad` as PyTorch does.
-import { Tensor, formatShape } from './tensor.js';
-import { keep } from './memory.js';
+// Tensors are only a type here: tensor.ts imports this file to run Tensor.backward().
+import type { Tensor } from './tensor.js';
+import { keep } from './scope.js';
+import { formatShape } from './shape.js';
 
 export type BackwardFn = (gradOutput: Tensor) => readonly (Tensor | null)[];
 
@@ -74,8 +76,8 @@ function topoOrder(root: Tensor): Tensor[] {
  * Back-propagates from `root`. Without `gradient`, root must hold one element (a loss).
  * `accumulate(into, g)` returns into + g: in place (returning `into`) when `into` owns its buffer,
  * else a new tensor, because gradients may be views sharing a buffer (add hands both operands a view
- * of one upstream gradient; reshape a view of the caller's gradient). It is passed in to keep this
- * file free of kernels.
+ * of one upstream gradient; reshape a view of the caller's gradient). It is passed in (tensor.ts)
+ * to keep this file free of kernels.
  */
 export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: Tensor, g: Tensor) => Tensor): void {
   const grads = new Map<Tensor, Tensor>([[root, gradient]]);
@@ -95,7 +97,7 @@ export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: T
         }
         if (g !== gradient) g.dispose();
       } else {
-        t.grad = keep(g === gradient ? g.viewAs(g.shape) : g);
+        t.grad = keep(g === gradient ? g.withShape(g.shape) : g);
       }
       continue;
     }
@@ -113,7 +115,7 @@ export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: T
       if (ig.size !== input.size) {
         throw new Error(`backward of ${node.op}: gradient ${formatShape(ig.shape)} does not match input ${i} ${formatShape(input.shape)}`);
       }
-      const fitted = ig.shape.length === input.shape.length ? ig : ig.viewAs(input.shape);
+      const fitted = ig.shape.length === input.shape.length ? ig : ig.withShape(input.shape);
       if (fitted !== ig) ig.dispose();
       const prev = grads.get(input);
       if (prev) {

@@ -1,6 +1,7 @@
 // voxgpu: volumetric segmentation networks on WebGPU. This entry point runs in Node and in
 // browsers; file-path helpers (checkpoints, volumes, data folders) are in 'voxgpu/node'.
-export { init, getContext, Context, type InitOptions, type Description } from './device/context.js';
+export { getContext, Context, type Description } from './device/context.js';
+export { init, type InitOptions } from './init.js';
 export type { AdapterChoice } from './device/adapter.js';
 export type { MemoryStats } from './device/buffer-pool.js';
 export { autotune, type AutotuneOptions, type AutotuneReport, type TunedOp } from './tuning/autotune.js';

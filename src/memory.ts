@@ -1,18 +1,9 @@
 // tidy(): deterministic release of every tensor an expression creates, apart from what it returns.
 // GPU memory cannot wait for the JS garbage collector in a training loop.
+import { inScope, keep, trackInScope } from './scope.js';
 import { Tensor } from './tensor.js';
 
-const scopes: Set<Tensor>[] = [];
-
-export function trackInScope(t: Tensor): void {
-  scopes[scopes.length - 1]?.add(t);
-}
-
-/** Removes a tensor from every open scope, so it outlives them (used for gradients and parameters). */
-export function keep<T extends Tensor>(t: T): T {
-  for (const s of scopes) s.delete(t);
-  return t;
-}
+export { keep };
 
 function collectTensors(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): void {
   if (value === null || typeof value !== 'object' || seen.has(value)) return;
@@ -30,18 +21,7 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen = new Set<unknown
  * When `fn` throws, everything it created (and did not keep()) is disposed before the error propagates.
  */
 export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    // A failed step must not leak what it made before failing: a training loop may catch and go on.
-    for (const t of scope) t.dispose();
-    throw e;
-  } finally {
-    scopes.pop();
-  }
+  const { result, scope } = inScope(fn);
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
     throw new Error('tidy: the function must be synchronous (it returned a Promise)');
@@ -49,7 +29,7 @@ export function tidy<T>(fn: () => T): T {
   const survivors = new Set<Tensor>();
   collectTensors(result, survivors);
   for (const t of scope) {
-    if (survivors.has(t)) trackInScope(t);
+    if (survivors.has(t as Tensor)) trackInScope(t);
     else t.dispose();
   }
   return result;

@@ -2,11 +2,11 @@
 // (reshape) share. Memory is returned to the pool by dispose(), by the enclosing tidy(), or, as a
 // safety net, when the JS object is garbage-collected.
 import { getContext, type Context } from './device/context.js';
-import type { GradNode } from './autograd.js';
-import { trackInScope } from './memory.js';
-// A cycle (backward needs kernels that make tensors), safe because neither side runs the other
-// at load time; importing it here makes t.backward() work whichever module a user imports.
-import { backward } from './ops/backward.js';
+import { noGrad, runBackward, type GradNode } from './autograd.js';
+import { trackInScope } from './scope.js';
+import { checkShape, formatShape, type Shape, shapeSize } from './shape.js';
+
+export { formatShape, type Shape, shapeSize };
 
 class Storage {
   private refs = 1;
@@ -28,22 +28,6 @@ class Storage {
 
 const collected = new FinalizationRegistry<Storage>((s) => s.release());
 let nextId = 1;
-
-export type Shape = readonly number[];
-
-export function shapeSize(shape: Shape): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-export function formatShape(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
-}
-
-function checkShape(shape: Shape, op: string): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
-}
 
 export class Tensor {
   readonly id = nextId++;
@@ -110,7 +94,7 @@ export class Tensor {
 
   /** The same data without graph history, sharing the buffer. */
   detach(): Tensor {
-    return this.viewAs(this.shape, 'detach');
+    return this.withShape(this.shape, 'detach');
   }
 
   /** Returns the buffer to the pool. Safe to call twice; using the tensor afterwards throws. */
@@ -121,8 +105,11 @@ export class Tensor {
     this.storage = null;
   }
 
-  /** A view with another shape over the same buffer (no copy), without autograd. */
-  viewAs(shape: Shape, op = 'reshape'): Tensor {
+  /**
+   * The same data with another shape: a view over the same buffer (no copy), without autograd (for
+   * that, reshape()/view()). Not PyTorch's view_as(other): this takes a shape.
+   */
+  withShape(shape: Shape, op = 'reshape'): Tensor {
     checkShape(shape, op);
     if (shapeSize(shape) !== this.size) {
       throw new Error(`${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} (${shapeSize(shape)} elements)`);
@@ -171,4 +158,58 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOp
     t.ctx.upload(t.buffer, f32);
   }
   return t;
+}
+
+/** Invocations per workgroup of kernels/map.wgsl (its WG override default). */
+const mapWG = 256;
+
+/** out += s · x over `out.size` elements, in place (kernels/map.wgsl `accumulate`). */
+function accumulate(out: Tensor, x: Tensor, s = 1): void {
+  const ctx = out.ctx;
+  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'accumulate', bindings: { x, out }, params: { n: out.size, s }, workgroups: ctx.grid(out.size, mapWG) });
+}
+
+/** A tensor of `shape` filled with `value` (kernels/map.wgsl `fill`). */
+function filled(shape: Shape, value: number): Tensor {
+  const out = empty(shape);
+  const ctx = out.ctx;
+  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'fill', bindings: { out }, params: { n: out.size, s: value }, workgroups: ctx.grid(out.size, mapWG) });
+  return out;
+}
+
+/**
+ * into + g for autograd: in place when `into` is the only tensor on its buffer; otherwise (a view
+ * shared with another gradient or with the caller's tensor, possibly with `g` itself) into a new tensor.
+ */
+function accumulateGrad(into: Tensor, g: Tensor): Tensor {
+  if (!into.sharesBuffer) {
+    accumulate(into, g);
+    return into;
+  }
+  const total = filled(into.shape, 0);
+  accumulate(total, into);
+  accumulate(total, g);
+  return total;
+}
+
+/**
+ * Back-propagates from `root` (Tensor.backward()): seeds the gradient (ones for a one-element loss)
+ * and runs the graph (src/autograd.ts), accumulating with the in-place kernel. It lives here, with
+ * the two small kernels it needs, so that tensors do not depend on the ops built on top of them.
+ */
+export function backward(root: Tensor, gradient?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new Error(`backward: tensor ${formatShape(root.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+  }
+  if (!gradient && root.size !== 1) {
+    throw new Error(`backward: a gradient can only be implied for a one-element output, got shape ${formatShape(root.shape)}; pass one`);
+  }
+  if (gradient && (gradient.rank !== root.rank || gradient.shape.some((d, i) => d !== root.shape[i]))) {
+    throw new Error(`backward: gradient shape ${formatShape(gradient.shape)} does not match output ${formatShape(root.shape)}`);
+  }
+  noGrad(() => {
+    const seed = gradient ?? filled(root.shape, 1);
+    runBackward(root, seed, accumulateGrad);
+    if (!gradient) seed.dispose();
+  });
 }

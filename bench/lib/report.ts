@@ -5,7 +5,7 @@ import type { KernelUse } from './recorder.js';
 import type { Timing } from './timing.js';
 
 export interface Row {
-  section: 'ceiling' | 'dispatch' | 'op' | 'vnet';
+  section: 'ceiling' | 'dispatch' | 'data' | 'op' | 'vnet';
   /** The case, e.g. "conv3d 5³ forward". */
   name: string;
   /** Human-readable shape, e.g. "16→16 @ 32×32×32". */
@@ -33,6 +33,9 @@ export interface Row {
   foreignLoad?: number | null;
   extra?: Record<string, number | string>;
 }
+
+/** Thrown while preparing a case that is deliberately not run (e.g. the naive reference past its size): a 'skipped' row with this note. */
+export class SkippedCase extends Error {}
 
 export interface Ceiling {
   fmaGflops: number;
@@ -79,7 +82,10 @@ export function table(rows: readonly Row[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (i === head.length - 1 ? 0 : b[i]!.length))));
   const numeric = new Set([3, 4, 5, 6, 7]);
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -87,12 +93,21 @@ export function table(rows: readonly Row[]): string {
 export function adapterSlug(adapter: string, kind: string): string {
   const m = /llvmpipe[^/]*|swiftshader[^/]*/i.exec(adapter);
   const base = m ? m[0] : `${kind}-${adapter}`;
-  return base.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || kind;
+  return (
+    base
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || kind
+  );
 }
 
 export function writeResults(dir: string, slug: string, date: Date, data: unknown): string[] {
   mkdirSync(dir, { recursive: true });
-  const stamp = date.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const stamp = date
+    .toISOString()
+    .replace(/:/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const text = `${JSON.stringify(data, null, 2)}\n`;
   const files = [join(dir, `${slug}-${stamp}.json`), join(dir, 'latest.json')];
   for (const f of files) writeFileSync(f, text);

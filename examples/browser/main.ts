@@ -37,9 +37,7 @@ function refresh(): void {
     ? `V-Net, ${m.model.config.baseChannels} base channels, ${m.model.config.kernelSize}³ kernels, ${m.model.config.encoderConvs.length} levels, ` +
       `${m.model.parameterCount().toLocaleString()} parameters; from ${m.source}, ${m.iteration} iterations trained.`
     : '';
-  $('scan-info').textContent = scan
-    ? `${scan.name}: ${scan.volume.shape.join(' × ')} voxels of ${scan.volume.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm`
-    : 'No scan loaded.';
+  $('scan-info').textContent = scan ? `${scan.name}: ${scan.volume.shape.join(' × ')} voxels of ${scan.volume.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm` : 'No scan loaded.';
   drawLossPlot(lossPlot, m?.losses ?? []);
   const mem = getContext().memory();
   const memory = $('memory');
@@ -86,7 +84,10 @@ function replaceModel(next: ModelState): void {
 }
 
 function modelSpacing(): Vec3 {
-  const parts = $<HTMLInputElement>('spacing').value.trim().split(/[\s,]+/).map(Number);
+  const parts = $<HTMLInputElement>('spacing')
+    .value.trim()
+    .split(/[\s,]+/)
+    .map(Number);
   if (parts.length !== 3 || parts.some((v) => !(v > 0))) throw new Error(`model spacing must be three positive numbers (mm), got '${$<HTMLInputElement>('spacing').value}'`);
   return parts as Vec3;
 }

@@ -13,7 +13,7 @@ export function evaluateCommand(): Command {
     .option('--json', 'print JSON (Infinity, from an empty mask, as the string "Infinity")')
     .addHelpText(
       'after',
-      '\nDistances are in mm using the ground truth\'s spacing; surfaces are the masks\' 6-connected borders.\n' +
+      "\nDistances are in mm using the ground truth's spacing; surfaces are the masks' 6-connected borders.\n" +
         'Empty masks: both empty gives Dice 1 and distances 0; one empty gives Dice 0 and distances Infinity.',
     )
     .action(async (predPath: string, gtPath: string, options: { label?: number; json?: boolean }) => {
@@ -26,7 +26,7 @@ export function evaluateCommand(): Command {
       }
       const select = (volume: Volume) => (options.label === undefined ? volume.data : Uint8Array.from(volume.data, (v) => (v === options.label ? 1 : 0)));
       const metrics = evaluateSegmentation(select(pred), select(gt), gt.shape, gt.spacing);
-      if (options.json) process.stdout.write(toJson(metrics) + '\n');
+      if (options.json) process.stdout.write(`${toJson(metrics)}\n`);
       else printMetrics(metrics);
     });
 }

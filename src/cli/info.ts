@@ -5,15 +5,15 @@ import { formatNumber, printTable, toJson } from './options.js';
 
 export function infoCommand(): Command {
   return new Command('info')
-    .description('print a volume\'s header: shape, spacing, datatype, origin, direction, intensity range')
+    .description("print a volume's header: shape, spacing, datatype, origin, direction, intensity range")
     .argument('<file>', 'a .nii, .nii.gz, .mha or .mhd volume')
     .option('--json', 'print JSON instead of a table')
-    .addHelpText('after', '\nGeometry is in LPS millimetres (as ITK and MetaImage); the direction\'s columns are the voxel axes.')
+    .addHelpText('after', "\nGeometry is in LPS millimetres (as ITK and MetaImage); the direction's columns are the voxel axes.")
     .action(async (file: string, options: { json?: boolean }) => {
       const volume = await readVolume(file);
       const summary = summarize(file, volume);
       if (options.json) {
-        process.stdout.write(toJson(summary) + '\n');
+        process.stdout.write(`${toJson(summary)}\n`);
         return;
       }
       const vec = (v: number[]) => v.map((x) => formatNumber(x, 6)).join(' x ');
@@ -25,7 +25,18 @@ export function infoCommand(): Command {
         ['spacing', `${vec(summary.spacing)} mm`],
         ['datatype', summary.datatype],
         ['origin', `${summary.origin.map((x) => formatNumber(x, 6)).join(', ')} mm (LPS)`],
-        ['direction', [0, 1, 2].map((r) => `[${d.slice(3 * r, 3 * r + 3).map((x) => formatNumber(x, 6)).join(' ')}]`).join(' ')],
+        [
+          'direction',
+          [0, 1, 2]
+            .map(
+              (r) =>
+                `[${d
+                  .slice(3 * r, 3 * r + 3)
+                  .map((x) => formatNumber(x, 6))
+                  .join(' ')}]`,
+            )
+            .join(' '),
+        ],
         ['intensity', `${formatNumber(summary.min)} .. ${formatNumber(summary.max)} (mean ${formatNumber(summary.mean)})`],
       ]);
     });

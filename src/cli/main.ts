@@ -1,28 +1,7 @@
 #!/usr/bin/env node
-/**
- * The `voxgpu` command line. Every subcommand lives in its own module and exports a factory returning a
- * commander Command; adding one (train, segment) means one import and one entry in SUBCOMMANDS.
- */
-import { createRequire } from 'node:module';
-import { Command } from 'commander';
-import { convertCommand } from './convert.js';
-import { evaluateCommand } from './evaluate.js';
-import { infoCommand } from './info.js';
-import { segmentCommand } from './segment.js';
-import { trainCommand } from './train.js';
+// The `voxgpu` command. The commands (program.ts) run in a child process whose stderr is cleared of
+// Dawn's native diagnostics (quiet.ts; VOXGPU_VERBOSE=1 shows them); this process only waits for it,
+// so it loads nothing else.
+import { runWithQuietStderr } from './quiet.js';
 
-const SUBCOMMANDS: (() => Command)[] = [infoCommand, evaluateCommand, convertCommand, segmentCommand, trainCommand];
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
-
-const program = new Command('voxgpu')
-  .description('Volumetric segmentation (V-Net) on WebGPU: train, segment, inspect, convert and evaluate medical volumes.')
-  .version(version)
-  .showHelpAfterError('(run with --help for usage)');
-for (const make of SUBCOMMANDS) program.addCommand(make());
-
-program.parseAsync(process.argv).catch((error: unknown) => {
-  // Expected failures (unreadable file, bad volume, refused overwrite) get one clear line, not a stack trace.
-  process.stderr.write(`voxgpu: error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+if (!runWithQuietStderr()) (await import('./program.js')).main(process.argv);

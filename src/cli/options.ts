@@ -30,5 +30,5 @@ export function formatNumber(value: number, digits = 4): string {
 
 export function printTable(rows: [string, string][]): void {
   const width = Math.max(...rows.map(([label]) => label.length));
-  process.stdout.write(rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n');
+  process.stdout.write(`${rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n')}\n`);
 }

@@ -1,5 +1,6 @@
 /** The training progress bar: iteration, loss, iterations per second and ETA (cli-progress). */
 import cliProgress from 'cli-progress';
+import { terminalStderr } from './quiet.js';
 
 export interface TrainingProgress {
   update(iteration: number, loss: number): void;
@@ -8,7 +9,7 @@ export interface TrainingProgress {
 
 export function trainingProgress(label: string, total: number, start = 0): TrainingProgress {
   const bar = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} it | loss {loss} | {speed} it/s | ETA {eta_formatted}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 },
+    { format: `${label} |{bar}| {value}/{total} it | loss {loss} | {speed} it/s | ETA {eta_formatted}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000, stream: terminalStderr() },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, start, { loss: '-', speed: '-' });

@@ -4,7 +4,7 @@
  * the scan in any viewer.
  */
 import { Command } from 'commander';
-import { init } from '../device/context.js';
+import { init } from '../init.js';
 import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
 import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
 import { segmentVolume } from '../nn/segment-volume.js';
@@ -24,7 +24,7 @@ interface SegmentCliOptions {
 
 export function segmentCommand(): Command {
   return new Command('segment')
-    .description('segment a scan with a trained V-Net checkpoint and write the mask on the scan\'s grid')
+    .description("segment a scan with a trained V-Net checkpoint and write the mask on the scan's grid")
     .argument('<scan>', 'input volume (.nii, .nii.gz, .mha, .mhd)')
     .requiredOption('--model <file>', 'checkpoint written by training (safetensors with the model config)')
     .requiredOption('-o, --output <file>', 'mask to write (uint8 labels)')

@@ -4,7 +4,7 @@
  * preprocessed and augmented as in the paper, with a progress bar and periodic atomic checkpoints.
  */
 import { Command } from 'commander';
-import { init } from '../device/context.js';
+import { init } from '../init.js';
 import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../io/checkpoint-node.js';
 import { loadCases } from '../data/loader-node.js';
 import { batchIterator, type Batch } from '../data/loader.js';

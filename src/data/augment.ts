@@ -143,11 +143,7 @@ export interface HistogramMatchOptions {
  * 128 × 128 × 64 volume in tens of milliseconds. The price is resolution: values within 1/65536 of the
  * intensity range of each other map to the same output.
  */
-export function matchHistogram(
-  source: ArrayLike<number>,
-  reference: ArrayLike<number>,
-  options: HistogramMatchOptions = {},
-): Float32Array {
+export function matchHistogram(source: ArrayLike<number>, reference: ArrayLike<number>, options: HistogramMatchOptions = {}): Float32Array {
   const bins = options.bins ?? 65536;
   const from = cumulativeHistogram(source, bins);
   const to = cumulativeHistogram(reference, bins);

@@ -42,7 +42,7 @@ export function zscore(data: ArrayLike<number>, mask?: ArrayLike<number>): Float
   }
   const mean = count > 0 ? sum / count : 0;
   let squares = 0;
-  for (let i = 0; i < data.length; i++) if (!mask || mask[i] !== 0) squares += (data[i] - mean) ** 2;
+  for (let i = 0; i < data.length; i++) if (mask?.[i] !== 0) squares += (data[i] - mean) ** 2;
   const std = count > 0 ? Math.sqrt(squares / count) : 0;
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = std > 0 ? (data[i] - mean) / std : data[i] - mean;

@@ -4,17 +4,7 @@
  * grid for a prediction. Images use trilinear interpolation, label maps nearest neighbour (labels stay labels
  * and keep their integer type).
  */
-import {
-  allocateVoxels,
-  cloneGrid,
-  indexToWorld,
-  voxelTypeOf,
-  type Grid,
-  type Mat3,
-  type Vec3,
-  type Volume,
-  type VoxelArray,
-} from '../io/volume.js';
+import { allocateVoxels, cloneGrid, indexToWorld, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume, type VoxelArray } from '../io/volume.js';
 import { sampler, type Interpolation } from './interpolate.js';
 
 /**
@@ -40,8 +30,7 @@ export function resampleToSpacing(volume: Volume, spacing: Vec3, interpolation: 
 /** `volume`'s values on `grid`'s voxels; points beyond the volume (see interpolate.ts) get `outside`. */
 export function resampleToGrid(volume: Volume, grid: Grid, interpolation: Interpolation, outside = 0): Volume {
   const [nx, ny, nz] = grid.shape;
-  const data: VoxelArray =
-    interpolation === 'linear' ? new Float32Array(nx * ny * nz) : allocateVoxels(voxelTypeOf(volume.data), nx * ny * nz);
+  const data: VoxelArray = interpolation === 'linear' ? new Float32Array(nx * ny * nz) : allocateVoxels(voxelTypeOf(volume.data), nx * ny * nz);
   const { matrix: m, offset: t } = indexToIndex(grid, volume);
   const sample = sampler(interpolation);
   for (let k = 0, n = 0; k < nz; k++) {
@@ -91,8 +80,14 @@ function invert(m: Mat3): Mat3 {
   const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
   if (!Number.isFinite(det) || Math.abs(det) < 1e-12) throw new Error('singular voxel-to-world matrix');
   return [
-    (e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det,
-    (f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det,
-    (d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det,
+    (e * i - f * h) / det,
+    (c * h - b * i) / det,
+    (b * f - c * e) / det,
+    (f * g - d * i) / det,
+    (a * i - c * g) / det,
+    (c * d - a * f) / det,
+    (d * h - e * g) / det,
+    (b * g - a * h) / det,
+    (a * e - b * d) / det,
   ];
 }

@@ -93,11 +93,7 @@ function randomBlob(rng: Rng, dims: Vec, voxels: number, intensity: number): Blo
 function randomRotation(rng: Rng): number[] {
   const [a, b, c] = [rng.uniform(0, 2 * Math.PI), rng.uniform(-Math.PI / 2, Math.PI / 2), rng.uniform(0, 2 * Math.PI)];
   const [ca, sa, cb, sb, cc, sc] = [Math.cos(a), Math.sin(a), Math.cos(b), Math.sin(b), Math.cos(c), Math.sin(c)];
-  return [
-    ca * cb, ca * sb * sc - sa * cc, ca * sb * cc + sa * sc,
-    sa * cb, sa * sb * sc + ca * cc, sa * sb * cc - ca * sc,
-    -sb, cb * sc, cb * cc,
-  ];
+  return [ca * cb, ca * sb * sc - sa * cc, ca * sb * cc + sa * sc, sa * cb, sa * sb * sc + ca * cc, sa * sb * cc - ca * sc, -sb, cb * sc, cb * cc];
 }
 
 /**

@@ -1,6 +1,6 @@
 // Node-only: Dawn through the `webgpu` package. Loaded lazily so browser builds never see it.
 import { existsSync } from 'node:fs';
-import type { AdapterChoice, FoundAdapter } from './adapter.js';
+import { isSoftwareAdapter, type AdapterChoice, type FoundAdapter } from './adapter-choice.js';
 
 type DawnCreate = (options: string[]) => GPU;
 
@@ -12,7 +12,6 @@ type DawnCreate = (options: string[]) => GPU;
 const tensorCoreToggles = 'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia,use_vulkan_memory_model';
 
 const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const softwareNames = /llvmpipe|swiftshader|lavapipe|softpipe|software/i;
 
 let dawn: { create: DawnCreate; globals: Record<string, unknown> } | undefined;
 // Dawn instances must outlive their adapters and devices: a garbage-collected instance leaves
@@ -36,16 +35,11 @@ async function loadDawn(): Promise<DawnCreate> {
   return dawn!.create;
 }
 
-function isSoftware(adapter: GPUAdapter): boolean {
-  const i = adapter.info;
-  return softwareNames.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
-}
-
 async function tryGpu(create: DawnCreate, tensorCores: boolean): Promise<FoundAdapter | null> {
   const backend = process.platform === 'linux' ? 'vulkan' : '';
   const gpu = instance(create, [...(backend ? [`backend=${backend}`] : []), ...(tensorCores ? [tensorCoreToggles] : [])]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter || isSoftware(adapter)) return null;
+  if (!adapter || isSoftwareAdapter({ adapter, kind: 'gpu' })) return null;
   return { adapter, kind: 'gpu', backend: backend || 'default', featureLevel: 'core' };
 }
 

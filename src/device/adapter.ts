@@ -1,37 +1,18 @@
 // Finding a WebGPU adapter: navigator.gpu in a browser, Dawn (the `webgpu` package) in Node.
+import type { AdapterChoice, FoundAdapter } from './adapter-choice.js';
 
-export type AdapterChoice = 'auto' | 'gpu' | 'llvmpipe' | 'swiftshader' | 'browser';
-
-export interface FoundAdapter {
-  adapter: GPUAdapter;
-  /** Which of our choices produced it ('gpu', 'llvmpipe', ...). */
-  kind: Exclude<AdapterChoice, 'auto'>;
-  /** Dawn backend or 'browser'. */
-  backend: string;
-  featureLevel: 'core' | 'compatibility';
-}
-
-export const adapterChoices: readonly AdapterChoice[] = ['auto', 'gpu', 'llvmpipe', 'swiftshader', 'browser'];
+export { adapterChoices, type AdapterChoice, type FoundAdapter } from './adapter-choice.js';
 
 const installHint =
   'On Debian/Ubuntu install Mesa for the llvmpipe software adapter: ' +
   'apt-get install libegl1 libegl-dev libegl-mesa0 libgles2 libgl1-mesa-dri ' +
   '(or run scripts/setup.sh). For SwiftShader install chromium and libvulkan1.';
 
-/** An environment variable in Node; undefined in a browser. */
-export function envValue(name: string): string | undefined {
-  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
-}
-
-export function envAdapterChoice(): string | undefined {
-  return envValue('VOXGPU_ADAPTER');
-}
-
-/** `tensorCores`: ask Dawn in Node for the experimental features the mixed precision uses. */
+/**
+ * Finds the adapter for a choice already checked by resolveAdapterChoice(). `tensorCores`: ask Dawn
+ * in Node for the experimental features the mixed precision uses.
+ */
 export async function findAdapter(choice: AdapterChoice, tensorCores = false): Promise<FoundAdapter> {
-  if (!adapterChoices.includes(choice)) {
-    throw new Error(`init: unknown adapter '${String(choice)}'; expected one of ${adapterChoices.join(', ')}`);
-  }
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu && (choice === 'auto' || choice === 'browser')) return browserAdapter(nav.gpu);
   if (typeof (globalThis as { document?: unknown }).document !== 'undefined') {

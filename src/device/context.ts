@@ -4,37 +4,10 @@
 import { BufferPool, type MemoryStats } from './buffer-pool.js';
 import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
 import { kernelSources } from '../generated/kernels.js';
-import { adapterChoices, envAdapterChoice, envValue, findAdapter, type AdapterChoice, type FoundAdapter } from './adapter.js';
-import { Tuner, adapterId } from '../tuning/tuner.js';
-import { matrixConfigs, precisionChoices, tensorCoreProblem, type PrecisionChoice } from './precision.js';
-import { tuningStorage, type TuningCache } from '../tuning/storage.js';
-
-export interface InitOptions {
-  /** Which adapter to use; default: the VOXGPU_ADAPTER environment variable, else 'auto'. */
-  adapter?: AdapterChoice;
-  /**
-   * Where autotune's winners persist. Default (true): in Node the file VOXGPU_TUNING_CACHE, else
-   * $XDG_CACHE_HOME/voxgpu/tuning.json or ~/.cache/voxgpu/tuning.json; a string: that file;
-   * false: this process only. Browsers keep them in memory.
-   */
-  tuningCache?: TuningCache;
-  /**
-   * Which conv kernel family runs: 'gpu' (implicit GEMM in workgroup memory, for hardware adapters),
-   * 'software' (register tiles without barriers, for llvmpipe and SwiftShader), or 'auto' (by the
-   * adapter). Default: the VOXGPU_KERNELS environment variable, else 'auto'.
-   */
-  kernels?: KernelChoice;
-  /**
-   * 'fp32' (default): every op in f32. 'mixed': convolutions on tensor cores, f16 operands
-   * accumulated in f32 (src/device/precision.ts); init throws where the adapter cannot.
-   * 'mixed-if-available': mixed where it can, else fp32 (describe() says which). Default: the
-   * VOXGPU_PRECISION environment variable, else 'fp32'.
-   */
-  precision?: PrecisionChoice;
-}
-
-export type KernelChoice = 'auto' | 'gpu' | 'software';
-export const kernelChoices: readonly KernelChoice[] = ['auto', 'gpu', 'software'];
+import { adapterId, adapterName, isSoftwareAdapter, type FoundAdapter } from './adapter-choice.js';
+import { matrixConfigs } from './precision.js';
+// Only the type: init() (src/init.ts) builds the tuner and hands it to the context.
+import type { Tuner } from '../tuning/tuner.js';
 
 export interface Description {
   adapter: string;
@@ -68,7 +41,8 @@ export interface Dispatch {
   workgroups: number | readonly [number, number?, number?];
 }
 
-const limitNames = [
+/** The limits a device asks its adapter for in full (init()) and describe() reports. */
+export const limitNames = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
   'maxStorageBuffersPerShaderStage',
@@ -83,7 +57,8 @@ const limitNames = [
 
 /**
  * Optional features requested when the adapter has them: `timestamp-query` times GPU work in the
- * bench; `subgroups` and `shader-f16` are reported by describe() for kernels that can use them.
+ * bench; `subgroups` and `shader-f16` are reported by describe(); subgroup matrices (tensor cores)
+ * are requested for the mixed precision only.
  */
 export const optionalFeatures = ['timestamp-query', 'subgroups', 'shader-f16', 'chromium-experimental-subgroup-matrix'] as const;
 
@@ -103,10 +78,6 @@ export class Context {
   /** Adapter identity in the tuner's keys. */
   readonly adapterId: string;
   readonly limits: Record<(typeof limitNames)[number], number>;
-  /** The conv kernel family: the GEMM kernels ('gpu') or the register kernels ('software'). */
-  readonly kernels: 'gpu' | 'software';
-  /** 'mixed': the GEMM kernels run on tensor cores (f16 operands, f32 sums). */
-  readonly precision: 'fp32' | 'mixed';
   private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly uniforms = new Map<string, GPUBuffer>();
   /**
@@ -132,10 +103,12 @@ export class Context {
   constructor(
     readonly device: GPUDevice,
     private readonly found: FoundAdapter,
-    /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts). */
+    /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts), built by init(). */
     readonly tuner: Tuner,
-    kernels: KernelChoice = 'auto',
-    precision: 'fp32' | 'mixed' = 'fp32',
+    /** The conv kernel family: the GEMM kernels ('gpu') or the register kernels ('software'). */
+    readonly kernels: 'gpu' | 'software',
+    /** 'mixed': the GEMM kernels run on tensor cores (f16 operands, f32 sums). */
+    readonly precision: 'fp32' | 'mixed',
   ) {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
@@ -145,8 +118,6 @@ export class Context {
     void device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
-    this.kernels = kernels === 'auto' ? (isSoftware(found) ? 'software' : 'gpu') : kernels;
-    this.precision = precision;
     this.adapterId = adapterId(this.describe());
   }
 
@@ -156,7 +127,7 @@ export class Context {
       kind: this.found.kind,
       backend: this.found.backend,
       featureLevel: this.found.featureLevel,
-      isSoftware: isSoftware(this.found),
+      isSoftware: isSoftwareAdapter(this.found),
       kernels: this.kernels,
       features: [...this.device.features].filter((f) => (optionalFeatures as readonly string[]).includes(f)).sort(),
       precision: this.precision,
@@ -194,7 +165,10 @@ export class Context {
   }
 
   dispatch(d: Dispatch): void {
-    if (this.dryRunObserver) return this.dryRunObserver(d);
+    if (this.dryRunObserver) {
+      this.dryRunObserver(d);
+      return;
+    }
     this.checkAlive(d.op);
     let info: EntryInfo;
     try {
@@ -254,10 +228,7 @@ export class Context {
   async read(buffer: GPUBuffer, bytes: number, op = 'toArray'): Promise<ArrayBuffer> {
     this.checkAlive(op);
     const staging = this.staging.pop() ?? null;
-    const target =
-      staging && staging.size >= bytes
-        ? staging
-        : this.device.createBuffer({ size: Math.max(bytes, 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const target = staging && staging.size >= bytes ? staging : this.device.createBuffer({ size: Math.max(bytes, 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     if (staging && target !== staging) this.staging.push(staging);
     this.flush();
     const enc = this.device.createCommandEncoder();
@@ -401,64 +372,12 @@ export class Context {
   }
 }
 
-function adapterName(found: FoundAdapter): string {
-  const i = found.adapter.info;
-  return [i.description, i.device, i.vendor, i.architecture].filter(Boolean).join(' / ') || '(unnamed adapter)';
-}
-
-function isSoftware(found: FoundAdapter): boolean {
-  return /llvmpipe|swiftshader|lavapipe|software/i.test(adapterName(found)) || found.kind === 'llvmpipe' || found.kind === 'swiftshader';
-}
-
-/** The precision init gives: 'mixed' where asked for and possible; a clear error where demanded and not. */
-function resolvePrecision(choice: PrecisionChoice, found: FoundAdapter, kernels: 'gpu' | 'software'): 'fp32' | 'mixed' {
-  if (choice === 'fp32') return 'fp32';
-  const problem = kernels === 'software' ? "the software kernels run in f32 only (kernels: 'software')" : tensorCoreProblem(found.adapter);
-  if (!problem) return 'mixed';
-  if (choice === 'mixed') throw new Error(`init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but ${problem} (${adapterName(found)}); use 'fp32' or 'mixed-if-available'`);
-  return 'fp32';
-}
-
 let current: Context | null = null;
 
-/**
- * A variant replaces an op's default only when it is this much faster: medians of three runs on a
- * shared machine (llvmpipe shares the CPU with everything else) move by about as much.
- */
-const tuningMinGain = 0.05;
-
-/** Creates the GPU context and makes it the default one used by every op. */
-export async function init(options: InitOptions = {}): Promise<Context> {
-  const env = envAdapterChoice();
-  const choice = options.adapter ?? (env as AdapterChoice | undefined) ?? 'auto';
-  if (!adapterChoices.includes(choice)) {
-    throw new Error(`init: unknown adapter '${choice}'${options.adapter ? '' : ' (from VOXGPU_ADAPTER)'}; expected one of ${adapterChoices.join(', ')}`);
-  }
-  const kernels = options.kernels ?? (envValue('VOXGPU_KERNELS') as KernelChoice | undefined) ?? 'auto';
-  if (!kernelChoices.includes(kernels)) {
-    throw new Error(`init: unknown kernels '${kernels}'${options.kernels ? '' : ' (from VOXGPU_KERNELS)'}; expected one of ${kernelChoices.join(', ')}`);
-  }
-  const precisionChoice = options.precision ?? (envValue('VOXGPU_PRECISION') as PrecisionChoice | undefined) ?? 'fp32';
-  if (!precisionChoices.includes(precisionChoice)) {
-    throw new Error(`init: unknown precision '${precisionChoice}'${options.precision ? '' : ' (from VOXGPU_PRECISION)'}; expected one of ${precisionChoices.join(', ')}`);
-  }
-  const found = await findAdapter(choice, precisionChoice !== 'fp32');
-  const family = kernels === 'auto' ? (isSoftware(found) ? 'software' : 'gpu') : kernels;
-  const precision = resolvePrecision(precisionChoice, found, family);
-  // Compatibility-level adapters start with low default limits: ask for everything the adapter has.
-  const requiredLimits: Record<string, number> = {};
-  for (const n of limitNames) requiredLimits[n] = found.adapter.limits[n] as number;
-  // Subgroup matrices only where the mixed precision runs: they are experimental features.
-  const wanted = optionalFeatures.filter((f) => precision === 'mixed' || f !== 'chromium-experimental-subgroup-matrix');
-  const requiredFeatures = wanted.filter((f) => found.adapter.features.has(f as GPUFeatureName)) as GPUFeatureName[];
-  const device = await found.adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'voxgpu' });
-  // No warm-up runs: autotune checks each variant's output first, which compiles its pipelines.
-  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain, warmup: 0 });
-  // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
-  await tuner.load().catch(() => undefined);
-  current?.destroy();
-  current = new Context(device, found, tuner, family, precision);
-  return current;
+/** Makes `ctx` the default context used by every op (init()), destroying the previous one. */
+export function setContext(ctx: Context): void {
+  if (current !== ctx) current?.destroy();
+  current = ctx;
 }
 
 /** The context made by the last `init()`. */

@@ -54,9 +54,20 @@ function parseOverrideDefault(source: string, name: string): number {
 function workgroupExpr(source: string, entry: string): string[] {
   const m = new RegExp(`@workgroup_size\\(([^)]*)\\)[^{]*?fn\\s+${entry}\\s*\\(`).exec(source);
   if (!m) throw new Error(`kernel entry ${entry}: no @workgroup_size found`);
-  const parts = m[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = m[1]!
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   while (parts.length < 3) parts.push('1');
   return parts;
+}
+
+/** Adds kernels to the ones dispatches can name (the bench's own, bench/kernels/); a name already taken throws. */
+export function registerKernels(sources: Record<string, string>): void {
+  for (const [name, code] of Object.entries(sources)) {
+    if (name in kernelSources && kernelSources[name] !== code) throw new Error(`registerKernels: a kernel named '${name}' exists already`);
+    kernelSources[name] = code;
+  }
 }
 
 function reflectKernel(kernel: string): Map<string, EntryInfo> {

@@ -29,11 +29,7 @@ export const VOLUME_EXTENSIONS = ['.nii', '.nii.gz', '.mha', '.mhd'] as const;
  * Any supported volume from bytes. The format comes from `name`'s extension; bytes without a known name are
  * sniffed (gzip or a NIfTI-1 header size means NIfTI, anything else is tried as MetaImage).
  */
-export function decodeVolume(
-  bytes: Uint8Array,
-  name: string = BUFFER_NAME,
-  dataFiles: Record<string, Uint8Array> = {},
-): Volume {
+export function decodeVolume(bytes: Uint8Array, name: string = BUFFER_NAME, dataFiles: Record<string, Uint8Array> = {}): Volume {
   const format = volumeFormatOf(name) ?? (looksLikeNifti(bytes) ? 'nifti' : 'mha');
   return format === 'nifti' ? decodeNifti(bytes, name) : decodeMetaImage(bytes, name, dataFiles);
 }

@@ -10,17 +10,7 @@
 import { unzlib, zlib } from './compression.js';
 import { decodeVoxels, encodeVoxels } from './binary.js';
 import { BUFFER_NAME, VolumeFormatError, withFileName } from './errors.js';
-import {
-  assertValidGrid,
-  bytesPerVoxel,
-  voxelCount,
-  voxelTypeOf,
-  IDENTITY_DIRECTION,
-  type Mat3,
-  type Vec3,
-  type Volume,
-  type VoxelType,
-} from './volume.js';
+import { assertValidGrid, bytesPerVoxel, voxelCount, voxelTypeOf, IDENTITY_DIRECTION, type Mat3, type Vec3, type Volume, type VoxelType } from './volume.js';
 
 const TYPE_BY_NAME: Record<string, VoxelType> = {
   MET_UCHAR: 'uint8',
@@ -32,10 +22,7 @@ const TYPE_BY_NAME: Record<string, VoxelType> = {
   MET_FLOAT: 'float32',
   MET_DOUBLE: 'float64',
 };
-const NAME_BY_TYPE = Object.fromEntries(Object.entries(TYPE_BY_NAME).map(([n, t]) => [t, n])) as Record<
-  VoxelType,
-  string
->;
+const NAME_BY_TYPE = Object.fromEntries(Object.entries(TYPE_BY_NAME).map(([n, t]) => [t, n])) as Record<VoxelType, string>;
 
 /** Headers are a few hundred bytes; giving up after this keeps a binary file from being scanned whole. */
 const MAX_HEADER_BYTES = 1 << 16;
@@ -88,7 +75,10 @@ export function parseMetaImageHeader(bytes: Uint8Array, name: string = BUFFER_NA
   const numbers = (key: string, count: number, fallback?: number[]): number[] => {
     const text = get(key);
     if (text === undefined) return fallback ?? fail(`missing ${key}`);
-    const values = text.split(/\s+/).filter((t) => t !== '').map(Number);
+    const values = text
+      .split(/\s+/)
+      .filter((t) => t !== '')
+      .map(Number);
     if (values.length !== count || !values.every(Number.isFinite)) fail(`${key} must be ${count} numbers, got "${text}"`);
     return values;
   };
@@ -200,11 +190,7 @@ export function decodeMetaImageData(header: MetaImageHeader, payload: Uint8Array
  * A whole MetaImage from bytes. For an .mhd, `dataFiles` supplies the data file's bytes by the name the header
  * gives (a browser can fetch it first; Node's readMetaImage does this from disk).
  */
-export function decodeMetaImage(
-  bytes: Uint8Array,
-  name: string = BUFFER_NAME,
-  dataFiles: Record<string, Uint8Array> = {},
-): Volume {
+export function decodeMetaImage(bytes: Uint8Array, name: string = BUFFER_NAME, dataFiles: Record<string, Uint8Array> = {}): Volume {
   const header = parseMetaImageHeader(bytes, name);
   if (header.dataFile === LOCAL_DATA) return decodeMetaImageData(header, bytes.subarray(header.dataOffset), name);
   const payload = dataFiles[header.dataFile];
@@ -227,11 +213,7 @@ export function encodeMha(volume: Volume, options: MetaImageWriteOptions = {}): 
 }
 
 /** An .mhd header naming `dataFile` (relative to the header), and that file's bytes. */
-export function encodeMhd(
-  volume: Volume,
-  dataFile: string,
-  options: MetaImageWriteOptions = {},
-): { header: Uint8Array; data: Uint8Array } {
+export function encodeMhd(volume: Volume, dataFile: string, options: MetaImageWriteOptions = {}): { header: Uint8Array; data: Uint8Array } {
   assertValidGrid(volume, volume.data.length);
   if (/[\r\n]/.test(dataFile)) throw new Error(`invalid data file name ${JSON.stringify(dataFile)}`);
   const raw = encodeVoxels(volume.data, true);
@@ -251,5 +233,5 @@ export function encodeMhd(
     `ElementType = ${NAME_BY_TYPE[voxelTypeOf(volume.data)]}`,
     `ElementDataFile = ${dataFile}`,
   ];
-  return { header: new TextEncoder().encode(lines.join('\n') + '\n'), data };
+  return { header: new TextEncoder().encode(`${lines.join('\n')}\n`), data };
 }

@@ -15,17 +15,7 @@ import { NIFTI1 } from 'nifti-reader-js';
 import { gunzip, gzip, isGzip } from './compression.js';
 import { decodeVoxels, encodeVoxels } from './binary.js';
 import { BUFFER_NAME, VolumeFormatError, withFileName } from './errors.js';
-import {
-  assertValidGrid,
-  bytesPerVoxel,
-  voxelCount,
-  voxelTypeOf,
-  type Mat3,
-  type Vec3,
-  type Volume,
-  type VoxelArray,
-  type VoxelType,
-} from './volume.js';
+import { assertValidGrid, bytesPerVoxel, voxelCount, voxelTypeOf, type Mat3, type Vec3, type Volume, type VoxelArray, type VoxelType } from './volume.js';
 
 const HEADER_SIZE = 348;
 const VOX_OFFSET = 352;
@@ -40,10 +30,7 @@ const TYPE_BY_CODE: Record<number, VoxelType> = {
   512: 'uint16',
   768: 'uint32',
 };
-const CODE_BY_TYPE = Object.fromEntries(Object.entries(TYPE_BY_CODE).map(([c, t]) => [t, Number(c)])) as Record<
-  VoxelType,
-  number
->;
+const CODE_BY_TYPE = Object.fromEntries(Object.entries(TYPE_BY_CODE).map(([c, t]) => [t, Number(c)])) as Record<VoxelType, number>;
 
 /** Millimetres per unit of xyzt_units' spatial code (0 = unknown, read as mm like every other tool). */
 const MM_PER_UNIT: Record<number, number> = { 0: 1, 1: 1000, 2: 1, 3: 0.001 };
@@ -213,10 +200,8 @@ export function encodeNifti(volume: Volume, options: NiftiWriteOptions = {}): Ui
   if (volume.shape.some((n) => n > 32767)) throw new Error(`shape [${volume.shape}] is too large for NIfTI-1`);
   const bytes = new Uint8Array(VOX_OFFSET + volume.data.byteLength);
   const view = new DataView(bytes.buffer);
-  const setF32 = (offset: number, values: readonly number[]) =>
-    values.forEach((v, i) => view.setFloat32(offset + 4 * i, v, true));
-  const setI16 = (offset: number, values: readonly number[]) =>
-    values.forEach((v, i) => view.setInt16(offset + 2 * i, v, true));
+  const setF32 = (offset: number, values: readonly number[]) => values.forEach((v, i) => view.setFloat32(offset + 4 * i, v, true));
+  const setI16 = (offset: number, values: readonly number[]) => values.forEach((v, i) => view.setInt16(offset + 2 * i, v, true));
 
   const direction = flipXYRows(volume.direction);
   const origin = flipXY(volume.origin);
@@ -252,8 +237,7 @@ function quaternionOf(m: Mat3): { bcd: Vec3; qfac: number } | undefined {
       if (Math.abs(dot - (i === j ? 1 : 0)) > 1e-4) return undefined;
     }
   }
-  const det =
-    m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+  const det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
   const qfac = det < 0 ? -1 : 1;
   const [r11, r12, r13, r21, r22, r23, r31, r32, r33] = [m[0], m[1], m[2] * qfac, m[3], m[4], m[5] * qfac, m[6], m[7], m[8] * qfac];
   let a = r11 + r22 + r33 + 1;

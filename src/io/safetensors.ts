@@ -1,6 +1,7 @@
 // The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 // mapping names to {dtype, shape, data_offsets}, then raw little-endian data. Written by hand
 // because it is this small; files open with Python's `safetensors.numpy.load_file`.
+import { shapeSize } from '../shape.js';
 export interface NamedArray {
   shape: readonly number[];
   data: Float32Array;
@@ -52,7 +53,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Safet
     const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
     if (e.dtype !== 'F32') throw fail(`tensor '${name}' has dtype ${e.dtype}; only F32 is supported`);
     const [begin, end] = e.data_offsets;
-    const count = e.shape.reduce((a, b) => a * b, 1);
+    const count = shapeSize(e.shape);
     if (end - begin !== count * 4 || dataStart + end > bytes.length || begin < 0) {
       throw fail(`tensor '${name}' of shape [${e.shape.join(', ')}] has data range [${begin}, ${end}) that does not fit (expected ${count * 4} bytes within ${bytes.length - dataStart})`);
     }

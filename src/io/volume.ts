@@ -23,15 +23,7 @@ export type Vec3 = [number, number, number];
 /** Row-major 3×3 matrix: `m[3 * row + col]`. */
 export type Mat3 = [number, number, number, number, number, number, number, number, number];
 
-export type VoxelArray =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array;
+export type VoxelArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 export type VoxelType = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
 
@@ -145,9 +137,5 @@ export function indexToWorld(grid: Grid, index: Vec3): Vec3 {
   const a = index[0] * s[0];
   const b = index[1] * s[1];
   const c = index[2] * s[2];
-  return [
-    o[0] + d[0] * a + d[1] * b + d[2] * c,
-    o[1] + d[3] * a + d[4] * b + d[5] * c,
-    o[2] + d[6] * a + d[7] * b + d[8] * c,
-  ];
+  return [o[0] + d[0] * a + d[1] * b + d[2] * c, o[1] + d[3] * a + d[4] * b + d[5] * c, o[2] + d[6] * a + d[7] * b + d[8] * c];
 }

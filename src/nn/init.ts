@@ -2,6 +2,7 @@
 // variance_norm: AVERAGE): normal with std = sqrt(2 / ((fanIn + fanOut) / 2)).
 import { randn } from '../ops/creation.js';
 import type { Shape, Tensor } from '../tensor.js';
+import { shapeSize } from '../shape.js';
 
 /**
  * For conv weights [out, in, k...] fanIn = in·k³ and fanOut = out·k³ (Caffe: count/num and
@@ -9,7 +10,7 @@ import type { Shape, Tensor } from '../tensor.js';
  * average makes irrelevant.
  */
 export function msraAverage(shape: Shape, seed?: number): Tensor {
-  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
+  const receptive = shapeSize(shape.slice(2));
   const fanIn = shape[1]! * receptive;
   const fanOut = shape[0]! * receptive;
   return randn(shape, { std: Math.sqrt(4 / (fanIn + fanOut)), seed });

@@ -16,7 +16,7 @@ export function addPrelu(x: Tensor, residual: Tensor, alpha: Tensor): Tensor {
     const { gs, gAlpha } = backward(g, x.requiresGrad || residual.requiresGrad, alpha.requiresGrad);
     if (!gs) return [null, null, gAlpha];
     // d(x + residual)/dx = d(x + residual)/dresidual = 1: both get the same gradient.
-    const gResidual = x.requiresGrad && residual.requiresGrad ? gs.viewAs(residual.shape) : residual.requiresGrad ? gs : null;
+    const gResidual = x.requiresGrad && residual.requiresGrad ? gs.withShape(residual.shape) : residual.requiresGrad ? gs : null;
     return [x.requiresGrad ? gs : null, gResidual, gAlpha];
   });
 }

@@ -2,65 +2,17 @@
 // dimension must match or be 1. A number operand uses the scalar map kernel instead.
 // kernels/binary.wgsl; backward reduces each gradient back to its operand's shape (sumTo).
 import { record } from '../autograd.js';
-import { empty, formatShape, type Tensor, type Shape } from '../tensor.js';
+import type { Shape, Tensor } from '../tensor.js';
 import { addScalar, mulScalar } from './map.js';
+import { binaryRaw, type BinaryOp } from './raw.js';
 import { sumTo } from './reduce.js';
-import { checkMaxRank, contiguousStrides, packDims, runElementwise, sameShape } from './util.js';
+import { sameShape } from './util.js';
 
-const OP = { add: 0, sub: 1, mul: 2, div: 3, gt: 4 } as const;
-export type BinaryOp = keyof typeof OP;
-
-export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast (dimension ${i} of the result: ${da} vs ${db})`);
-    }
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
-/** Strides of `shape` read as `outShape` (0 along broadcast dimensions). */
-export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
-  const strides = contiguousStrides(shape);
-  return outShape.map((_, i) => {
-    const d = i - (outShape.length - shape.length);
-    return d < 0 || shape[d] === 1 ? 0 : strides[d]!;
-  });
-}
-
-/** The broadcast elementwise kernel without autograd. */
-export function binaryRaw(op: string, fn: BinaryOp, a: Tensor, b: Tensor): Tensor {
-  checkMaxRank(op, a);
-  checkMaxRank(op, b);
-  const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(shape);
-  const plain = sameShape(a.shape, b.shape);
-  runElementwise(
-    op,
-    'binary',
-    'binary',
-    Math.ceil(out.size / 4),
-    { a, b, out },
-    {
-      n: out.size,
-      rank: shape.length,
-      outShape: packDims(shape),
-      aStrides: packDims(broadcastStrides(a.shape, shape)),
-      bStrides: packDims(broadcastStrides(b.shape, shape)),
-    },
-    { OP: OP[fn], BROADCAST: plain ? 0 : 1 },
-  );
-  return out;
-}
+export { broadcastShapes } from './raw.js';
 
 // Backward hands out tensors it owns (the caller disposes the incoming gradient): a view, not a copy.
 function reduced(g: Tensor, shape: Shape): Tensor {
-  return sameShape(g.shape, shape) ? g.viewAs(shape) : sumTo(g, shape);
+  return sameShape(g.shape, shape) ? g.withShape(shape) : sumTo(g, shape);
 }
 
 function reducedProduct(g: Tensor, other: Tensor, fn: BinaryOp, shape: Shape): Tensor {
@@ -87,10 +39,7 @@ export function sub(a: Tensor, b: Tensor | number): Tensor {
 
 export function mul(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return mulScalar(a, b);
-  return record('mul', [a, b], binaryRaw('mul', 'mul', a, b), (g) => [
-    a.requiresGrad ? reducedProduct(g, b, 'mul', a.shape) : null,
-    b.requiresGrad ? reducedProduct(g, a, 'mul', b.shape) : null,
-  ]);
+  return record('mul', [a, b], binaryRaw('mul', 'mul', a, b), (g) => [a.requiresGrad ? reducedProduct(g, b, 'mul', a.shape) : null, b.requiresGrad ? reducedProduct(g, a, 'mul', b.shape) : null]);
 }
 
 export function div(a: Tensor, b: Tensor | number): Tensor {

@@ -4,12 +4,13 @@ import { record } from '../autograd.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
 import { getContext } from '../device/context.js';
 import { normalizeDim, planeGrid, runElementwise, WG } from './util.js';
+import { shapeSize } from '../shape.js';
 
 /** Rows shorter than this many vec4s would leave most of a workgroup idle: the flat copy is better. */
 const minVec4Row = 64;
 
 function inner(t: { shape: readonly number[] }, dim: number): number {
-  return t.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  return shapeSize(t.shape.slice(dim + 1));
 }
 
 function copySlab(op: string, entry: 'insert' | 'extract', src: Tensor, dst: Tensor, small: Tensor, big: Tensor, dim: number, start: number): void {
@@ -52,9 +53,7 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
     copySlab('concat', 'insert', t, out, t, out, d, start);
     start += t.shape[d]!;
   }
-  return record('concat', tensors, out, (g) =>
-    tensors.map((t, i) => (t.requiresGrad ? narrowRaw('concat', g, d, starts[i]!, t.shape[d]!) : null)),
-  );
+  return record('concat', tensors, out, (g) => tensors.map((t, i) => (t.requiresGrad ? narrowRaw('concat', g, d, starts[i]!, t.shape[d]!) : null)));
 }
 
 /** The slice [start, start + length) of x along `dim`, like torch.narrow (a copy here). */

@@ -5,7 +5,7 @@
 // [0, C) count as background (see checkLabels). kernels/cross_entropy.wgsl.
 import { record } from '../autograd.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
-import { binaryRaw } from './binary.js';
+import { binaryRaw } from './raw.js';
 import { full } from './creation.js';
 import { checkTarget } from './labels.js';
 import { sum } from './reduce.js';
@@ -57,12 +57,19 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
       // d loss / d loss_v: the upstream gradient, divided by Σ weight[label] for the mean.
       const coefs = total ? binaryRaw('crossEntropy', 'div', g, total) : g;
       const gx = empty(logits.shape);
-      runElementwise('crossEntropy', 'cross_entropy', 'backward', logits.size, { logits, labels: target, weight, lseSaved: lse, coefs, out: gx }, {
-        n: logits.size,
-        channels,
-        voxels,
-        perVoxel: reduction === 'none' ? 1 : 0,
-      });
+      runElementwise(
+        'crossEntropy',
+        'cross_entropy',
+        'backward',
+        logits.size,
+        { logits, labels: target, weight, lseSaved: lse, coefs, out: gx },
+        {
+          n: logits.size,
+          channels,
+          voxels,
+          perVoxel: reduction === 'none' ? 1 : 0,
+        },
+      );
       if (coefs !== g) coefs.dispose();
       return [gx];
     },

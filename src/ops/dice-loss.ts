@@ -65,15 +65,7 @@ export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions
   const classCount = classes.length;
   const constants = { ONE_HOT: oneHot ? 1 : 0 };
   // [3, batch · classCount]: Σ p·g, Σ p², Σ g² per (sample, counted class).
-  const sums = rowSums(
-    'diceLoss',
-    'dice',
-    'partialSums',
-    { probs, targets: target },
-    { channels, classCount, classes },
-    { rows: batch * classCount, rowLength: voxels, stats: 3 },
-    constants,
-  );
+  const sums = rowSums('diceLoss', 'dice', 'partialSums', { probs, targets: target }, { channels, classCount, classes }, { rows: batch * classCount, rowLength: voxels, stats: 3 }, constants);
   const mean = reduction === 'mean';
   const out = empty(mean ? [] : [batch]);
   getContext().dispatch({

@@ -1,4 +1,4 @@
-// Every op, one file each. Importing this module also installs Tensor.backward().
+// Every op, one file each.
 export { add, sub, mul, div, greater, broadcastShapes } from './binary.js';
 export { addScalar, mulScalar, neg, exp, log, sqrt, abs, relu } from './map.js';
 export { sum, mean, sumTo } from './reduce.js';
@@ -6,7 +6,7 @@ export { expand } from './expand.js';
 export { concat, narrow } from './concat.js';
 export { reshape, view } from './reshape.js';
 export { full, zeros, ones, randn, rand, manualSeed } from './creation.js';
-export { backward } from './backward.js';
+export { backward } from '../tensor.js';
 export { conv3d } from './conv/conv3d.js';
 export { convTranspose3d } from './conv/conv-transpose3d.js';
 export type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from './conv/shape.js';

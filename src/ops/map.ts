@@ -1,18 +1,8 @@
 // Elementwise maps of one tensor with a scalar: scalar add/multiply, exp, log, sqrt, abs, relu.
 // kernels/map.wgsl; each backward is a product with the local derivative.
 import { record } from '../autograd.js';
-import { empty, type Tensor } from '../tensor.js';
-import { runElementwise } from './util.js';
-import { binaryRaw } from './binary.js';
-
-const FN = { add: 0, mul: 1, exp: 2, log: 3, sqrt: 4, abs: 5, max: 6, step: 7 } as const;
-
-/** out = f(x, s) without autograd. */
-export function mapRaw(op: string, fn: keyof typeof FN, x: Tensor, s = 0): Tensor {
-  const out = empty(x.shape);
-  runElementwise(op, 'map', 'map', x.size, { x, out }, { n: x.size, s }, { FN: FN[fn] });
-  return out;
-}
+import type { Tensor } from '../tensor.js';
+import { binaryRaw, mapRaw } from './raw.js';
 
 export function addScalar(x: Tensor, s: number): Tensor {
   return record('add', [x], mapRaw('add', 'add', x, s), (g) => [mapRaw('add', 'mul', g, 1)]);

@@ -7,6 +7,7 @@ import { empty, formatShape, type Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
 import { planeGrid, WG } from './util.js';
+import { shapeSize } from '../shape.js';
 
 /** vec4s per invocation of the backward kernels (VPI in kernels/prelu.wgsl). */
 const backwardVec4s = 4;
@@ -26,7 +27,7 @@ function layout(x: Tensor, alpha: Tensor): Layout {
     return { planar: true, params: { n, channels: 1, inner, planes: inner === 0 ? 0 : Math.ceil(n / inner) } };
   }
   const channels = x.shape[1]!;
-  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const inner = shapeSize(x.shape.slice(2));
   return { planar: inner % 4 === 0, params: { n, channels, inner, planes: inner === 0 ? 0 : n / inner } };
 }
 
@@ -35,7 +36,9 @@ export function checkPrelu(op: string, x: Tensor, alpha: Tensor): void {
   if (x.rank === 0) throw new Error(`${op}: x must have rank 1 or more, got shape ${formatShape(x.shape)}`);
   const channels = x.rank >= 2 ? x.shape[1]! : 1;
   if (alpha.size !== 1 && alpha.size !== channels) {
-    throw new Error(`${op}: alpha has ${alpha.size} values but x ${formatShape(x.shape)} has ${channels} channel${channels === 1 ? '' : 's'} (dimension 1); expected ${channels === 1 ? '1' : `${channels} or 1`}`);
+    throw new Error(
+      `${op}: alpha has ${alpha.size} values but x ${formatShape(x.shape)} has ${channels} channel${channels === 1 ? '' : 's'} (dimension 1); expected ${channels === 1 ? '1' : `${channels} or 1`}`,
+    );
   }
 }
 
@@ -55,8 +58,7 @@ export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alp
   const constants = { RESIDUAL: residual ? 1 : 0 };
   const inputs = { x, residual: residual ?? x, alpha };
   const vec4s = Math.ceil(params.n / 4);
-  const grid = (perInvocation: number) =>
-    planar ? planeGrid(ctx, Math.ceil(params.inner / (4 * WG * perInvocation)), params.planes) : ctx.grid(Math.ceil(vec4s / perInvocation), WG);
+  const grid = (perInvocation: number) => (planar ? planeGrid(ctx, Math.ceil(params.inner / (4 * WG * perInvocation)), params.planes) : ctx.grid(Math.ceil(vec4s / perInvocation), WG));
   const out = empty(x.shape);
   ctx.dispatch({ op, kernel: 'prelu', entry: planar ? 'forward' : 'forwardFlat', bindings: { ...inputs, out }, params, constants, workgroups: grid(1) });
 
@@ -77,7 +79,7 @@ export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alp
       }
     }
     if (gAlpha) {
-      const shaped = gAlpha.viewAs(alpha.shape);
+      const shaped = gAlpha.withShape(alpha.shape);
       gAlpha.dispose();
       gAlpha = shaped;
     }

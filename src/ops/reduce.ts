@@ -2,7 +2,7 @@
 // for backward passes. kernels/reduce.wgsl; backward broadcasts the gradient back (expand).
 import { record } from '../autograd.js';
 import { empty, formatShape, type Tensor, type Shape } from '../tensor.js';
-import { expandRaw } from './expand.js';
+import { expandRaw } from './raw.js';
 import { checkMaxRank, contiguousStrides, normalizeDim, packDims } from './util.js';
 import { getContext } from '../device/context.js';
 
@@ -96,10 +96,10 @@ function reduceOp(op: string, x: Tensor, dim: number | readonly number[] | undef
   const count = x.shape.reduce((a, d, i) => (flags[i] ? a * d : a), 1);
   const scale = isMean ? 1 / count : 1;
   const raw = reduceAxes(op, x, flags, scale);
-  const out = raw.viewAs(reducedShape(x.shape, flags, keepDim), op);
+  const out = raw.withShape(reducedShape(x.shape, flags, keepDim), op);
   raw.dispose();
   return record(op, [x], out, (g) => {
-    const kept = g.viewAs(reducedShape(x.shape, flags, true));
+    const kept = g.withShape(reducedShape(x.shape, flags, true));
     const gx = expandRaw(op, kept, x.shape, scale);
     kept.dispose();
     return [gx];
@@ -122,7 +122,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (lead < 0) throw new Error(`sumTo: cannot reduce ${formatShape(g.shape)} to the larger rank of ${formatShape(shape)}`);
   const flags = g.shape.map((d, i) => i < lead || (shape[i - lead] === 1 && d !== 1));
   const raw = reduceAxes('sumTo', g, flags, 1);
-  const out = raw.viewAs(shape, 'sumTo');
+  const out = raw.withShape(shape, 'sumTo');
   raw.dispose();
   return out;
 }

@@ -13,7 +13,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
     }
     resolved = shape.map((d) => (d === -1 ? x.size / known : d));
   }
-  return record('reshape', [x], x.viewAs(resolved, 'reshape'), (g) => [g.viewAs(x.shape)]);
+  return record('reshape', [x], x.withShape(resolved, 'reshape'), (g) => [g.withShape(x.shape)]);
 }
 
 export const view = reshape;

@@ -4,12 +4,13 @@ import { record } from '../autograd.js';
 import { empty, type Tensor } from '../tensor.js';
 import { getContext, type Bindable } from '../device/context.js';
 import { normalizeDim, planeGrid, runElementwise, WG } from './util.js';
+import { shapeSize } from '../shape.js';
 
 /** x seen as [outer, length, inner] around axis `dim`: the params of kernels that walk one line each. */
 export function lineParams(op: string, x: Tensor, dim: number): { lines: number; length: number; inner: number } {
   const d = normalizeDim(op, dim, x.rank);
   const length = x.shape[d]!;
-  const inner = x.shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  const inner = shapeSize(x.shape.slice(d + 1));
   return { lines: length === 0 ? 0 : x.size / length, length, inner };
 }
 

@@ -26,15 +26,22 @@ export class Adam extends Optimizer {
   protected update(param: Tensor, grad: Tensor, index: number): void {
     const [beta1, beta2] = this.betas;
     const t = this.stepCount;
-    runElementwise('Adam.step', 'adam', 'step', param.size, { param, grad, m: this.buffer(index, 'exp_avg'), v: this.buffer(index, 'exp_avg_sq') }, {
-      n: param.size,
-      lr: this.lr,
-      beta1,
-      beta2,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
-      correction1: 1 - beta1 ** t,
-      correction2: 1 - beta2 ** t,
-    });
+    runElementwise(
+      'Adam.step',
+      'adam',
+      'step',
+      param.size,
+      { param, grad, m: this.buffer(index, 'exp_avg'), v: this.buffer(index, 'exp_avg_sq') },
+      {
+        n: param.size,
+        lr: this.lr,
+        beta1,
+        beta2,
+        eps: this.eps,
+        weightDecay: this.weightDecay,
+        correction1: 1 - beta1 ** t,
+        correction2: 1 - beta2 ** t,
+      },
+    );
   }
 }

@@ -37,12 +37,19 @@ export class SGD extends Optimizer {
     }
     const first = !this.state.has(`${index}.momentum`);
     const buf = this.buffer(index, 'momentum');
-    runElementwise('SGD.step', 'sgd', 'momentum', param.size, { param, grad, buf }, {
-      ...base,
-      momentum: this.momentum,
-      dampening: this.dampening,
-      nesterov: this.nesterov ? 1 : 0,
-      first: first ? 1 : 0,
-    });
+    runElementwise(
+      'SGD.step',
+      'sgd',
+      'momentum',
+      param.size,
+      { param, grad, buf },
+      {
+        ...base,
+        momentum: this.momentum,
+        dampening: this.dampening,
+        nesterov: this.nesterov ? 1 : 0,
+        first: first ? 1 : 0,
+      },
+    );
   }
 }

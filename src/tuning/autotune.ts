@@ -1,40 +1,15 @@
-// Ops with kernel variants ask `tuned()` which one to dispatch: synchronously, the context's cached
-// winner for their key, else their default. `autotune(fn)` fills that cache: a dry run of fn (no GPU
-// work) collects what its ops would ask for, then every key not cached yet is timed on the GPU, one
-// candidate after another, on random inputs of the request's shape (or a cut-down copy of it).
+// `autotune(fn)` fills the tuner's cache that ops read through `tuned()` (tuned.ts): a dry run of fn
+// (no GPU work) collects what its ops would ask for, then every key not cached yet is timed on the
+// GPU, one candidate after another, on random inputs of the request's shape (or a cut-down copy of
+// it). Above the ops: it runs them.
 import { getContext, type Context } from '../device/context.js';
 import { tidy } from '../memory.js';
 import { randn } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
-import { keyString, type Measurement, type TuneKey, type Variant } from './tuner.js';
+import { collectTunables, type Trial, type Tunable } from './tuned.js';
+import { keyString, type Measurement, type Variant } from './tuner.js';
 
-/** What an op hands `tuned()`: its key, its variants (default first), and how to time them. */
-export interface Tunable<V extends Variant> {
-  key: TuneKey;
-  candidates: readonly V[];
-  /** Called only while autotuning. */
-  trial(): Trial<V>;
-}
-
-/** The work one timing runs: the op on random inputs of these shapes, with a given variant. */
-export interface Trial<V extends Variant> {
-  /** What the log calls it, e.g. "conv3d convolve [1, 16, 32, 32, 32] → 16 × 32×32×32, kernel 5×5×5, stride 1×1×1". */
-  label: string;
-  inputs: readonly (readonly number[])[];
-  run(inputs: Tensor[], variant: V): Tensor;
-}
-
-// The requests of the dry run in progress, by key (null outside autotune).
-let collecting: Map<string, Tunable<Variant>> | null = null;
-
-/** The variant an op dispatches now; during autotune's dry run the request is also noted. */
-export function tuned<V extends Variant>(ctx: Context, t: Tunable<V>): V {
-  if (collecting) {
-    const k = keyString(t.key);
-    if (!collecting.has(k)) collecting.set(k, t as unknown as Tunable<Variant>);
-  }
-  return ctx.tuner.choose(t.key, t.candidates);
-}
+export type { Trial, Tunable } from './tuned.js';
 
 export interface AutotuneOptions {
   /** Receives one line per op shape measured, and a summary. */
@@ -107,18 +82,13 @@ export async function autotune(fn: () => unknown, options: AutotuneOptions = {})
 }
 
 function collect(ctx: Context, fn: () => unknown): Tunable<Variant>[] {
-  const requests = new Map<string, Tunable<Variant>>();
-  collecting = requests;
-  try {
+  return collectTunables(() =>
     ctx.dryRun(() =>
       tidy(() => {
         if (fn() instanceof Promise) throw new Error('autotune: the function must be synchronous (it returned a Promise)');
       }),
-    );
-  } finally {
-    collecting = null;
-  }
-  return [...requests.values()];
+    ),
+  );
 }
 
 function skip<V extends Variant>(t: Tunable<V>): TunedOp {

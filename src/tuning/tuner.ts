@@ -1,10 +1,13 @@
 // Picks, per adapter, the fastest among an op's kernel variants by measuring them, and remembers the
-// winner by (adapter, op, shape class): software adapters want register tiles without barriers,
-// real GPUs want workgroup-memory tiles, and only a measurement on the machine itself says which.
+// winner by (adapter, op, shape class): which register tile (channels per invocation, positions
+// along W, workgroup size) suits a conv depends on the adapter and the shape, and only a measurement
+// on the machine itself says which.
 // Pure logic: the caller supplies the measure function (GPU timing in practice, plain numbers in
-// tests) and the storage (a file in Node: tuner-node.ts; nothing, or localStorage, in a browser).
-// Ops dispatch synchronously, so they never wait on tuning: they ask `choose()` for the cached
-// winner (or their default) and `tune()` runs beforehand, at a point where awaiting is fine.
+// tests) and the storage (a JSON file in Node: tuner-node.ts; none in a browser, where the winners
+// live in memory for the page).
+// Ops dispatch synchronously, so they never wait on tuning: they ask `choose()` (through tuned.ts)
+// for the cached winner or their default, and `tune()` runs beforehand (autotune.ts), at a point
+// where awaiting is fine.
 
 /** A candidate kernel variant: a name unique among the candidates, plus whatever the op needs. */
 export interface Variant {
@@ -12,11 +15,11 @@ export interface Variant {
 }
 
 export interface TuneKey {
-  /** Adapter identity, e.g. from adapterId(ctx.describe()). */
+  /** Adapter identity: ctx.adapterId, the adapter's name and its backend (adapterId() in src/device/adapter-choice.ts). */
   adapter: string;
-  /** The op or kernel being tuned, e.g. 'conv3d.forward'. */
+  /** The op or kernel being tuned, e.g. 'conv3d.convolve'. */
   op: string;
-  /** A coarse shape bucket, e.g. from shapeClass({ cin: 16, cout: 16, voxels: 32768 }). */
+  /** A coarse shape bucket from shapeClass(), e.g. "cin16.cout16.voxels32768.w32.k5x5x5.stride1x1x1.dil1x1x1.t0". */
   shapeClass: string;
 }
 
@@ -78,11 +81,6 @@ export function keyString(k: TuneKey): string {
     if (typeof v !== 'string' || v === '' || v.includes('|')) throw new Error(`tuner: key field '${field}' must be a non-empty string without '|', got ${JSON.stringify(v)}`);
   }
   return `${k.adapter}|${k.op}|${k.shapeClass}`;
-}
-
-/** One identity per adapter and backend (the same chip through Vulkan and GL tunes differently). */
-export function adapterId(d: { adapter: string; backend: string }): string {
-  return `${d.adapter.replace(/\|/g, '/')} (${d.backend})`;
 }
 
 /**

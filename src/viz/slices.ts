@@ -18,7 +18,12 @@ function sliceAccess(shape: Vec3, axis: number, k: number): { rows: number; cols
 
 function isEdge(mask: Uint8Array, s: ReturnType<typeof sliceAccess>, r: number, c: number): boolean {
   if (!mask[s.at(r, c)]) return false;
-  for (const [dr, dc] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
+  for (const [dr, dc] of [
+    [1, 0],
+    [-1, 0],
+    [0, 1],
+    [0, -1],
+  ] as const) {
     const rr = r + dr;
     const cc = c + dc;
     if (rr < 0 || cc < 0 || rr >= s.rows || cc >= s.cols || !mask[s.at(rr, cc)]) return true;

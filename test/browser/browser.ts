@@ -44,14 +44,7 @@ export function findChromium(): { path: string | null; reason: string } {
  * flags pin it so that results and timings do not depend on the machine. `webgpu: false` leaves
  * WebGPU off (navigator.gpu exists but returns no adapter), for the "no WebGPU" message.
  */
-export const webgpuArgs = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-angle=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-vulkan-surface',
-];
+export const webgpuArgs = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-vulkan-surface'];
 
 export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {
   const { path } = findChromium();
@@ -60,14 +53,7 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
     executablePath: path,
     headless: true,
     // Playwright gives every launch a fresh temporary profile; --no-sandbox because CI runs as root.
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      ...(options.webgpu === false ? [] : webgpuArgs),
-    ],
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...(options.webgpu === false ? [] : webgpuArgs)],
   });
 }
 

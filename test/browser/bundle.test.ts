@@ -34,7 +34,10 @@ async function bundle(config: InlineConfig): Promise<{ forbidden: string[]; js: 
   try {
     await build({ ...config, logLevel: 'warn', plugins: [forbiddenImports(forbidden)], build: { outDir, emptyOutDir: true } });
     const files = filesUnder(outDir);
-    const js = files.filter((f) => f.endsWith('.js')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const js = files
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     return { forbidden, js, files: files.map((f) => f.slice(outDir.length + 1)) };
   } finally {
     rmSync(outDir, { recursive: true, force: true });

@@ -116,11 +116,14 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
     it('opens a dropped NIfTI and a picked .mhd with its data file', async () => {
       const small = syntheticScan(3, [8, 16, 16]).scan;
       const nii = encodeVolume(small, 'dropped.nii.gz');
-      const dataTransfer = await page.evaluateHandle((bytes) => {
-        const dt = new DataTransfer();
-        dt.items.add(new File([new Uint8Array(bytes)], 'dropped.nii.gz'));
-        return dt;
-      }, [...nii]);
+      const dataTransfer = await page.evaluateHandle(
+        (bytes) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([new Uint8Array(bytes)], 'dropped.nii.gz'));
+          return dt;
+        },
+        [...nii],
+      );
       await page.dispatchEvent('body', 'drop', { dataTransfer });
       await page.waitForFunction(() => document.getElementById('scan-info')!.textContent!.startsWith('dropped.nii.gz'));
       await waitReady(page, log);

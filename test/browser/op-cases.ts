@@ -5,6 +5,7 @@
 import type { Tensor } from '../../src/index.js';
 import { randomArray } from '../helpers.js';
 import type { Lib } from './lib.js';
+import { shapeSize } from '../../src/shape.js';
 
 /** Named results of one case, each a flat array of numbers. */
 export type Outputs = Record<string, number[]>;
@@ -21,14 +22,17 @@ interface OpCase {
 let seed = 1000;
 /** Uniform seeded input; seeds follow the call order, identical in both runtimes. */
 function input(lib: Lib, shape: number[], options: { lo?: number; hi?: number; grad?: boolean } = {}): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = shapeSize(shape);
   return lib.tensor(Float32Array.from(randomArray(n, seed++, options.lo ?? -1, options.hi ?? 1)), shape, { requiresGrad: options.grad ?? false });
 }
 
 /** A 0/1 label volume from a seed (about a third foreground). */
 function labels(lib: Lib, shape: number[]): Tensor {
-  const u = randomArray(shape.reduce((a, b) => a * b, 1), seed++);
-  return lib.tensor(Float32Array.from(u, (v) => (v > 0.33 ? 0 : 1)), shape);
+  const u = randomArray(shapeSize(shape), seed++);
+  return lib.tensor(
+    Float32Array.from(u, (v) => (v > 0.33 ? 0 : 1)),
+    shape,
+  );
 }
 
 /** Backward of Σ w·y with a seeded w, so every output element's gradient path is exercised. */

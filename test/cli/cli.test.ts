@@ -33,10 +33,7 @@ describe('voxgpu CLI', () => {
     const dir = tempDir();
     await writeVolume(join(dir, 'pred.nii.gz'), cube([8, 8, 8], 2, 6));
     await writeVolume(join(dir, 'gt.mha'), cube([8, 8, 8], 3, 7));
-    const [table, json] = await Promise.all([
-      voxgpu('evaluate', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha')),
-      voxgpu('evaluate', '--json', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha')),
-    ]);
+    const [table, json] = await Promise.all([voxgpu('evaluate', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha')), voxgpu('evaluate', '--json', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha'))]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^Dice\s+0\.4219$/m); // 2·27 / (64 + 64)
     expect(table.stdout).toMatch(/Hausdorff distance\s+\S+ mm/);
@@ -45,7 +42,7 @@ describe('voxgpu CLI', () => {
     expect(metrics.hausdorff).toBeCloseTo(Math.hypot(0.5, 0.5, 2), 6);
   });
 
-  it('evaluate reports an empty prediction\'s distances as Infinity', async () => {
+  it("evaluate reports an empty prediction's distances as Infinity", async () => {
     const dir = tempDir();
     await writeVolume(join(dir, 'empty.nii'), cube([4, 4, 4], 0, 0));
     await writeVolume(join(dir, 'gt.nii'), cube([4, 4, 4], 1, 3));

@@ -21,21 +21,25 @@ async function dataset(): Promise<string> {
 }
 
 describe('voxgpu train and segment', () => {
-  it('trains from a folder, resumes, and segments a scan onto its own grid', async () => {
+  // Five CLI processes, three of them on the GPU, kept light (one iteration, then one more on resume;
+  // tuning measured once): about 30 s on an idle 2-core llvmpipe host. The limit only catches a hang,
+  // so it is far above that: a host busy with other work may take several times as long.
+  it('trains from a folder, resumes, and segments a scan onto its own grid', { timeout: 900_000 }, async () => {
     const data = await dataset();
     const ckpt = join(tempDir(), 'vnet.safetensors');
     const common = ['--data', data, '-o', ckpt, '--size', '16,16,16', '--base-channels', '4', '--batch', '1', '--checkpoint-every', '1'];
-    const trained = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam');
-    expect(trained.stderr).not.toMatch(/error/);
+    const trained = await voxgpu('train', ...common, '--iterations', '1', '--optimizer', 'adam');
+    // Only the tool's own output: none of Dawn's, Mesa's or the Vulkan loader's native diagnostics.
+    expect(trained.stderr).not.toMatch(/error|Warning|artificially reduced|XDG_RUNTIME_DIR|vkCreateInstance/);
     expect(trained.code).toBe(0);
     expect(trained.stdout).toMatch(/^2 cases from /m);
     expect(trained.stdout).toMatch(/^autotune: [1-9]\d* op shapes measured in [\d.]+ s, 0 cached$/m);
     expect(existsSync(ckpt)).toBe(true);
 
-    const again = await voxgpu('train', ...common, '--iterations', '2');
+    const again = await voxgpu('train', ...common, '--iterations', '1');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`${ckpt} already exists (use --force to replace it)`);
-    const resumed = await voxgpu('train', ...common, '--iterations', '3', '--optimizer', 'adam', '--resume');
+    const resumed = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam', '--resume');
     expect(resumed.code).toBe(0);
     // The winners were saved (in the test's cache file): nothing is measured again.
     expect(resumed.stdout).toMatch(/^autotune: 0 op shapes measured in [\d.]+ s, [1-9]\d* cached$/m);

@@ -137,9 +137,7 @@ describe('noGrad', () => {
 describe('backward() errors', () => {
   it('a non-scalar output needs an explicit gradient', () => {
     const x = tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
-    expect(() => mul(x, 2).backward()).toThrow(
-      'backward: a gradient can only be implied for a one-element output, got shape [2, 3]; pass one',
-    );
+    expect(() => mul(x, 2).backward()).toThrow('backward: a gradient can only be implied for a one-element output, got shape [2, 3]; pass one');
   });
 
   it('a gradient of the wrong shape is refused', () => {
@@ -156,9 +154,7 @@ describe('backward() errors', () => {
     const x = tensor([1, 2, 3], [3], { requiresGrad: true });
     const loss = sum(exp(x));
     loss.backward();
-    expect(() => loss.backward()).toThrow(
-      'backward: the graph through sum was already used by a backward(); build it again to differentiate twice',
-    );
+    expect(() => loss.backward()).toThrow('backward: the graph through sum was already used by a backward(); build it again to differentiate twice');
     // The gradient of the first backward is intact.
     close(await values(x.grad), [1, 2, 3].map(Math.exp), 1e-4);
   });
@@ -213,7 +209,11 @@ describe('leaves and detach', () => {
       sum(mul(exp(x), 2)).backward();
     });
     expect(x.grad!.disposed).toBe(false);
-    close(await values(x.grad), [1, 2, 3].map((v) => 2 * Math.exp(v)), 1e-4);
+    close(
+      await values(x.grad),
+      [1, 2, 3].map((v) => 2 * Math.exp(v)),
+      1e-4,
+    );
   });
 });
 

@@ -24,10 +24,7 @@ function run(args: string[], cwd: string): { code: number; out: string } {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'voxgpu-consumer-'));
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { voxgpu: `file:${repo}` } }, null, 2),
-  );
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { voxgpu: `file:${repo}` } }, null, 2));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(repo, join(dir, 'node_modules', 'voxgpu'), 'dir');
   writeFileSync(
@@ -107,10 +104,7 @@ console.log(JSON.stringify({ adapter: ctx.describe().adapter, y: Array.from(awai
   // src/index.ts points file helpers to 'voxgpu/node' (src/node.ts): package.json must export it as
   // "./node": { "types": "./dist/node.d.ts", "import": "./dist/node.js" }.
   it("'voxgpu/node' resolves to the Node entry with the file helpers", () => {
-    writeFileSync(
-      join(dir, 'node-entry.mjs'),
-      `const m = await import('voxgpu/node');\nconsole.log(JSON.stringify([typeof m.readVolume, typeof m.saveCheckpoint, typeof m.add]));\n`,
-    );
+    writeFileSync(join(dir, 'node-entry.mjs'), `const m = await import('voxgpu/node');\nconsole.log(JSON.stringify([typeof m.readVolume, typeof m.saveCheckpoint, typeof m.add]));\n`);
     const r = run(['node-entry.mjs'], dir);
     expect(r.out.trim(), r.out).toBe('["function","function","function"]');
     expect(r.code).toBe(0);

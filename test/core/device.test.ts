@@ -13,9 +13,7 @@ describe('before init()', () => {
 
 describe('init()', () => {
   it('refuses an unknown adapter by name, listing the choices', async () => {
-    await expect(init({ adapter: 'nonsense' as never })).rejects.toThrow(
-      "init: unknown adapter 'nonsense'; expected one of auto, gpu, llvmpipe, swiftshader, browser",
-    );
+    await expect(init({ adapter: 'nonsense' as never })).rejects.toThrow("init: unknown adapter 'nonsense'; expected one of auto, gpu, llvmpipe, swiftshader, browser");
     expect(adapterChoices).toEqual(['auto', 'gpu', 'llvmpipe', 'swiftshader', 'browser']);
   });
 
@@ -23,9 +21,7 @@ describe('init()', () => {
     const prev = process.env.VOXGPU_ADAPTER;
     process.env.VOXGPU_ADAPTER = 'quantum';
     try {
-      await expect(init()).rejects.toThrow(
-        "init: unknown adapter 'quantum' (from VOXGPU_ADAPTER); expected one of auto, gpu, llvmpipe, swiftshader, browser",
-      );
+      await expect(init()).rejects.toThrow("init: unknown adapter 'quantum' (from VOXGPU_ADAPTER); expected one of auto, gpu, llvmpipe, swiftshader, browser");
     } finally {
       if (prev === undefined) delete process.env.VOXGPU_ADAPTER;
       else process.env.VOXGPU_ADAPTER = prev;
@@ -51,9 +47,16 @@ describe('init()', () => {
     expect(d.features).toEqual(optionalFeatures.filter((f) => ctx.device.features.has(f)).sort());
     expect(Object.keys(d.limits).sort()).toEqual(
       [
-        'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
-        'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension',
-        'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage', 'maxUniformBufferBindingSize',
+        'maxBufferSize',
+        'maxComputeInvocationsPerWorkgroup',
+        'maxComputeWorkgroupSizeX',
+        'maxComputeWorkgroupSizeY',
+        'maxComputeWorkgroupSizeZ',
+        'maxComputeWorkgroupStorageSize',
+        'maxComputeWorkgroupsPerDimension',
+        'maxStorageBufferBindingSize',
+        'maxStorageBuffersPerShaderStage',
+        'maxUniformBufferBindingSize',
       ].sort(),
     );
     // The device got what the adapter offers, not compatibility mode's low defaults.

@@ -3,13 +3,13 @@
 import { beforeAll, describe, it } from 'vitest';
 import { abs, add, addScalar, div, exp, log, mul, mulScalar, neg, relu, sqrt, sub, type Tensor } from '../../src/index.js';
 import { gpu } from '../helpers.js';
-import { checkOp, reportWorstErrors } from './check.js';
+import { checkOp, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from './reference.js';
 
 beforeAll(async () => {
   await gpu();
 });
-reportWorstErrors('elementwise');
+reportErrors('elementwise');
 
 type BinaryFn = (a: Tensor, b: Tensor) => Tensor;
 const binaryOps: [string, BinaryFn, (x: number, y: number) => number][] = [
@@ -21,17 +21,38 @@ const binaryOps: [string, BinaryFn, (x: number, y: number) => number][] = [
 
 // Shapes of a and b: trailing, middle, both-sided, scalar-like and per-channel (NCDHW) broadcasting.
 const patterns: [number[], number[]][] = [
-  [[2, 3, 4], [2, 3, 4]],
+  [
+    [2, 3, 4],
+    [2, 3, 4],
+  ],
   [[2, 3, 4], [4]],
-  [[2, 1, 4], [3, 1]],
-  [[3, 1], [2, 1, 4]],
+  [
+    [2, 1, 4],
+    [3, 1],
+  ],
+  [
+    [3, 1],
+    [2, 1, 4],
+  ],
   [[5], [1]],
   [[1], [2, 3]],
-  [[2, 3, 4], [3, 1]],
-  [[2, 3, 2, 3, 4], [1, 3, 1, 1, 1]],
-  [[1, 3, 1, 1, 1], [2, 3, 2, 3, 4]],
+  [
+    [2, 3, 4],
+    [3, 1],
+  ],
+  [
+    [2, 3, 2, 3, 4],
+    [1, 3, 1, 1, 1],
+  ],
+  [
+    [1, 3, 1, 1, 1],
+    [2, 3, 2, 3, 4],
+  ],
   // Rank 8, the most the kernels pack, broadcasting in alternate dimensions.
-  [[2, 1, 2, 1, 2, 1, 2, 1], [1, 2, 1, 2, 1, 2, 1, 3]],
+  [
+    [2, 1, 2, 1, 2, 1, 2, 1],
+    [1, 2, 1, 2, 1, 2, 1, 3],
+  ],
 ];
 
 describe('binary ops with broadcasting', () => {
@@ -50,7 +71,10 @@ describe('binary ops with broadcasting', () => {
 
   for (const [name, fn, f] of binaryOps) {
     it(`${name} with only the first / only the second operand requiring grad`, async () => {
-      const [as, bs] = [[2, 3, 4], [3, 1]];
+      const [as, bs] = [
+        [2, 3, 4],
+        [3, 1],
+      ];
       const range: [number, number] = name === 'div' ? [0.5, 1.5] : [-1, 1];
       await checkOp(`${name} first only`, {
         inputs: [{ shape: as }, { shape: bs, range, grad: false }],
@@ -58,7 +82,10 @@ describe('binary ops with broadcasting', () => {
         reference: (a, b) => ref.binary(a, as, b, bs, f),
       });
       await checkOp(`${name} second only`, {
-        inputs: [{ shape: as, grad: false }, { shape: bs, range }],
+        inputs: [
+          { shape: as, grad: false },
+          { shape: bs, range },
+        ],
         forward: fn,
         reference: (a, b) => ref.binary(a, as, b, bs, f),
       });
@@ -100,7 +127,10 @@ describe('unary maps', () => {
   }
 
   it('a chain of maps and broadcasts: sqrt(exp(x) * y) + relu(x - y)', async () => {
-    const [xs, ys] = [[2, 3, 4], [3, 4]];
+    const [xs, ys] = [
+      [2, 3, 4],
+      [3, 4],
+    ];
     await checkOp('chain', {
       inputs: [{ shape: xs }, { shape: ys, range: [0.5, 1.5] }],
       forward: (x, y) => add(sqrt(mul(exp(x), y)), relu(sub(x, y))),

@@ -1,11 +1,12 @@
-// Every kernel in kernels/ (bundled into src/generated/kernels.ts) parses with wgsl_reflect and
-// compiles, entry point by entry point, into a pipeline on this adapter, with the layout the
+// Every kernel in kernels/ (bundled into src/generated/kernels.ts), and the bench's own in
+// bench/kernels/ (registered as the bench does), parses with wgsl_reflect and compiles, entry point by entry point, into a pipeline on this adapter, with the layout the
 // context relies on: group 0 only, at most one uniform, a workgroup size within the limits.
 // Kernels that need features this device lacks (tensor cores) are skipped, saying which.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/index.js';
 import { kernelSources } from '../../src/generated/kernels.js';
-import { entryInfo, entryNames, requiredFeatures, workgroupSize } from '../../src/device/kernel-info.js';
+import { entryInfo, entryNames, registerKernels, requiredFeatures, workgroupSize } from '../../src/device/kernel-info.js';
+import { benchKernelSources } from '../../bench/generated/kernels.js';
 import { gpu } from '../helpers.js';
 
 let ctx: Context;
@@ -13,10 +14,15 @@ beforeAll(async () => {
   ctx = await gpu();
 });
 
+const libraryKernels = Object.keys(kernelSources).sort();
+registerKernels(benchKernelSources);
 const kernels = Object.keys(kernelSources).sort();
 
-it('kernels/ holds the core kernels', () => {
-  expect(kernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
+it("kernels/ holds the core kernels, and not the bench's", () => {
+  expect(libraryKernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
+  expect(libraryKernels.filter((k) => k.startsWith('bench_'))).toEqual([]);
+  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_naive_conv']);
+  expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
 });
 
 /** The features a kernel needs that this device lacks. */
@@ -55,7 +61,10 @@ describe.each(kernels)('kernel %s', (kernel) => {
       const storage = [...info.bindings.values()].filter((b) => b.kind === 'storage').length;
       expect(storage).toBeLessThanOrEqual(ctx.limits.maxStorageBuffersPerShaderStage);
       const wg = workgroupSize(info, {});
-      expect(wg.every((n) => Number.isInteger(n) && n >= 1), `${kernel}.${entry}: workgroup size ${wg}`).toBe(true);
+      expect(
+        wg.every((n) => Number.isInteger(n) && n >= 1),
+        `${kernel}.${entry}: workgroup size ${wg}`,
+      ).toBe(true);
       expect(wg[0] * wg[1] * wg[2]).toBeLessThanOrEqual(ctx.limits.maxComputeInvocationsPerWorkgroup);
 
       ctx.device.pushErrorScope('validation');

@@ -1,9 +1,7 @@
 // Creation ops, greater, sumTo, empty tensors, and the ordering guarantees of the context: a buffer
 // reused from the pool, concurrent readbacks, and the uniform cache rolling over.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  add, concat, exp, full, greater, mean, mul, mulScalar, ones, sum, sumTo, tensor, tidy, zeros, type Context, type Tensor,
-} from '../../src/index.js';
+import { add, concat, exp, full, greater, mean, mul, mulScalar, ones, sum, sumTo, tensor, tidy, zeros, type Context, type Tensor } from '../../src/index.js';
 import { gpu, maxRelError, randomArray } from '../helpers.js';
 import * as ref from './reference.js';
 
@@ -47,10 +45,16 @@ describe('greater and sumTo', () => {
     const g = tensor(x, [2, 3, 4]);
     // Target shape, and the axes of [2, 3, 4] it sums over.
     const cases: [number[], number[]][] = [
-      [[3, 1], [0, 2]],
+      [
+        [3, 1],
+        [0, 2],
+      ],
       [[4], [0, 1]],
       [[2, 1, 4], [1]],
-      [[1, 1, 1], [0, 1, 2]],
+      [
+        [1, 1, 1],
+        [0, 1, 2],
+      ],
       [[2, 3, 4], []],
     ];
     for (const [shape, dims] of cases) {
@@ -68,7 +72,7 @@ describe('empty tensors', () => {
     const e = zeros([0, 3]);
     expect(e.size).toBe(0);
     expect(await values(e)).toEqual([]);
-    expect((await values(add(e, tensor([1, 2, 3]))))).toEqual([]);
+    expect(await values(add(e, tensor([1, 2, 3])))).toEqual([]);
     expect(await values(concat([e, ones([2, 3])], 0))).toEqual([1, 1, 1, 1, 1, 1]);
     // Sum over an empty axis is 0, the mean NaN (torch.sum / torch.mean).
     expect(await values(sum(e, 0))).toEqual([0, 0, 0]);

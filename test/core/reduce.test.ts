@@ -3,13 +3,13 @@
 import { beforeAll, describe, it } from 'vitest';
 import { mean, sum, type Tensor } from '../../src/index.js';
 import { gpu } from '../helpers.js';
-import { checkOp, reportWorstErrors } from './check.js';
+import { checkOp, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from './reference.js';
 
 beforeAll(async () => {
   await gpu();
 });
-reportWorstErrors('reduce');
+reportErrors('reduce');
 
 function normalize(dims: number | number[] | undefined, rank: number): number[] | undefined {
   if (dims === undefined) return undefined;
@@ -51,7 +51,10 @@ const cases: ReduceCase[] = [
   { shape: [3, 70001], dim: -2, fdSamples: 12 },
 ];
 
-for (const [name, fn, isMean] of [['sum', sum, false], ['mean', mean, true]] as const) {
+for (const [name, fn, isMean] of [
+  ['sum', sum, false],
+  ['mean', mean, true],
+] as const) {
   describe(name, () => {
     for (const c of cases) {
       const label = `${name} ${JSON.stringify(c.shape)} over ${c.dim === undefined ? 'all' : JSON.stringify(c.dim)}${c.keepDim ? ', keepDim' : ''}`;

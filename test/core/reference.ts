@@ -1,14 +1,13 @@
 // Float64 CPU references for the glue ops: plain loops over row-major index tuples, written without
 // any of the library's stride tricks (merged axes, chunked sums) so they check those independently.
+import { shapeSize } from '../../src/shape.js';
 
 export interface Ref {
   data: Float64Array;
   shape: number[];
 }
 
-export function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+export const size = shapeSize;
 
 /** The index tuple of flat position i. */
 export function unravel(i: number, shape: readonly number[]): number[] {

@@ -2,22 +2,34 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concat, expand, mul, narrow, reshape, sum, tensor, view, type Tensor } from '../../src/index.js';
 import { gpu } from '../helpers.js';
-import { checkOp, reportWorstErrors } from './check.js';
+import { checkOp, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from './reference.js';
 
 beforeAll(async () => {
   await gpu();
 });
-reportWorstErrors('shape ops');
+reportErrors('shape ops');
 
 describe('expand', () => {
   const cases: [number[], number[]][] = [
-    [[3, 1], [2, 3, 4]],
+    [
+      [3, 1],
+      [2, 3, 4],
+    ],
     [[4], [3, 4]],
     [[1], [2, 5]],
-    [[1, 3, 1, 1, 1], [2, 3, 2, 3, 2]],
-    [[2, 1, 4], [2, 3, 4]],
-    [[2, 3], [2, 3]],
+    [
+      [1, 3, 1, 1, 1],
+      [2, 3, 2, 3, 2],
+    ],
+    [
+      [2, 1, 4],
+      [2, 3, 4],
+    ],
+    [
+      [2, 3],
+      [2, 3],
+    ],
   ];
   for (const [from, to] of cases) {
     it(`${JSON.stringify(from)} to ${JSON.stringify(to)}`, async () => {
@@ -32,14 +44,56 @@ describe('expand', () => {
 
 describe('concat of three inputs', () => {
   const cases: [number, number[][]][] = [
-    [0, [[1, 3, 4], [2, 3, 4], [3, 3, 4]]],
-    [1, [[2, 1, 4], [2, 3, 4], [2, 2, 4]]],
-    [2, [[2, 3, 1], [2, 3, 4], [2, 3, 2]]],
-    [-1, [[2, 3, 2], [2, 3, 1], [2, 3, 3]]],
+    [
+      0,
+      [
+        [1, 3, 4],
+        [2, 3, 4],
+        [3, 3, 4],
+      ],
+    ],
+    [
+      1,
+      [
+        [2, 1, 4],
+        [2, 3, 4],
+        [2, 2, 4],
+      ],
+    ],
+    [
+      2,
+      [
+        [2, 3, 1],
+        [2, 3, 4],
+        [2, 3, 2],
+      ],
+    ],
+    [
+      -1,
+      [
+        [2, 3, 2],
+        [2, 3, 1],
+        [2, 3, 3],
+      ],
+    ],
     // V-Net's skip connection: channels of NCDHW volumes.
-    [1, [[2, 2, 2, 3, 2], [2, 4, 2, 3, 2], [2, 1, 2, 3, 2]]],
+    [
+      1,
+      [
+        [2, 2, 2, 3, 2],
+        [2, 4, 2, 3, 2],
+        [2, 1, 2, 3, 2],
+      ],
+    ],
     // Rows of whole vec4s, long enough for the vec4 copy (one workgroup row per sample).
-    [1, [[2, 2, 8, 8, 4], [2, 1, 8, 8, 4], [2, 3, 8, 8, 4]]],
+    [
+      1,
+      [
+        [2, 2, 8, 8, 4],
+        [2, 1, 8, 8, 4],
+        [2, 3, 8, 8, 4],
+      ],
+    ],
   ];
   for (const [dim, shapes] of cases) {
     it(`along ${dim}: ${shapes.map((s) => JSON.stringify(s)).join(' ')}`, async () => {
@@ -53,7 +107,11 @@ describe('concat of three inputs', () => {
   }
 
   it('gives no gradient to an input that does not require it', async () => {
-    const shapes = [[2, 3], [2, 1], [2, 2]];
+    const shapes = [
+      [2, 3],
+      [2, 1],
+      [2, 2],
+    ];
     await checkOp('concat mixed grad', {
       inputs: [{ shape: shapes[0]! }, { shape: shapes[1]!, grad: false }, { shape: shapes[2]! }],
       forward: (...xs: Tensor[]) => concat(xs, 1),
@@ -93,9 +151,17 @@ describe('narrow', () => {
 
 describe('reshape and view', () => {
   const cases: [number[], number[], number[]][] = [
-    [[2, 3, 4], [6, -1], [6, 4]],
+    [
+      [2, 3, 4],
+      [6, -1],
+      [6, 4],
+    ],
     [[2, 3, 4], [-1], [24]],
-    [[2, 3, 4], [4, -1, 2], [4, 3, 2]],
+    [
+      [2, 3, 4],
+      [4, -1, 2],
+      [4, 3, 2],
+    ],
     [[6], [1, 2, 1, 3], [1, 2, 1, 3]],
   ];
   for (const [from, to, resolved] of cases) {

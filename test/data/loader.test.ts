@@ -18,8 +18,16 @@ function syntheticVolumes(seed: number, shape: Vec3, spacing: Vec3 = [0.8, 0.8, 
 describe('pairing images with labels', () => {
   it('PROMISE12 and _seg naming, ignoring data files and reporting strays', () => {
     const { cases, unpaired } = pairCaseFiles([
-      'Case10.mhd', 'Case10.raw', 'Case10_segmentation.mhd', 'Case10_segmentation.raw',
-      'Case2.mhd', 'Case2_segmentation.mhd', 'a.nii.gz', 'a_seg.nii.gz', 'test.nii', 'notes.txt',
+      'Case10.mhd',
+      'Case10.raw',
+      'Case10_segmentation.mhd',
+      'Case10_segmentation.raw',
+      'Case2.mhd',
+      'Case2_segmentation.mhd',
+      'a.nii.gz',
+      'a_seg.nii.gz',
+      'test.nii',
+      'notes.txt',
     ]);
     expect(cases).toEqual([
       { id: 'a', image: 'a.nii.gz', label: 'a_seg.nii.gz' },
@@ -31,7 +39,10 @@ describe('pairing images with labels', () => {
 
   it('images/ + labels/ folders by name, with or without a suffix', () => {
     const { cases, unpaired } = pairFolders(['p1.nii.gz', 'p2.nii.gz', 'p3.mha'], ['p1.nii.gz', 'p2_seg.nii.gz', 'p4.mha']);
-    expect(cases.map((c) => [c.image, c.label])).toEqual([['p1.nii.gz', 'p1.nii.gz'], ['p2.nii.gz', 'p2_seg.nii.gz']]);
+    expect(cases.map((c) => [c.image, c.label])).toEqual([
+      ['p1.nii.gz', 'p1.nii.gz'],
+      ['p2.nii.gz', 'p2_seg.nii.gz'],
+    ]);
     expect(unpaired).toEqual(['p3.mha', 'p4.mha']);
   });
 });
@@ -123,9 +134,7 @@ describe('loading a dataset folder', () => {
     await writeVolume(join(nested, 'images', 'p.nii.gz'), image);
     await writeVolume(join(nested, 'labels', 'p.nii.gz'), label);
     writeFileSync(join(nested, 'images', 'README'), 'not a volume');
-    expect((await findCases(nested)).cases).toEqual([
-      { id: 'p', image: join(nested, 'images', 'p.nii.gz'), label: join(nested, 'labels', 'p.nii.gz') },
-    ]);
+    expect((await findCases(nested)).cases).toEqual([{ id: 'p', image: join(nested, 'images', 'p.nii.gz'), label: join(nested, 'labels', 'p.nii.gz') }]);
     await expect(findCases(join(nested, 'images'))).rejects.toThrow(/no image\/label pairs found/);
   });
 });

@@ -8,9 +8,7 @@ import { obliqueDirection, rampVolume } from '../helpers/volumes.js';
 /** v = 2x + 3y − z + 1 in world millimetres along the voxel axes: trilinear interpolation reproduces it exactly. */
 function linearRamp(shape: Vec3, spacing: Vec3): Volume {
   const data = new Float32Array(shape[0] * shape[1] * shape[2]);
-  for (let k = 0, n = 0; k < shape[2]; k++)
-    for (let j = 0; j < shape[1]; j++)
-      for (let i = 0; i < shape[0]; i++, n++) data[n] = 2 * i * spacing[0] + 3 * j * spacing[1] - k * spacing[2] + 1;
+  for (let k = 0, n = 0; k < shape[2]; k++) for (let j = 0; j < shape[1]; j++) for (let i = 0; i < shape[0]; i++, n++) data[n] = 2 * i * spacing[0] + 3 * j * spacing[1] - k * spacing[2] + 1;
   return { data, shape, spacing, origin: [3, -4, 5], direction: obliqueDirection() };
 }
 
@@ -28,7 +26,10 @@ describe('resampling', () => {
 
   it('reproduces a linear ramp exactly on a finer and a coarser grid', () => {
     const volume = linearRamp([9, 8, 6], [1, 1, 3]);
-    for (const spacing of [[0.5, 0.25, 1.5], [2, 1, 6]] as Vec3[]) {
+    for (const spacing of [
+      [0.5, 0.25, 1.5],
+      [2, 1, 6],
+    ] as Vec3[]) {
       const out = resampleToSpacing(volume, spacing, 'linear');
       expect(out.shape).toEqual(gridWithSpacing(volume, spacing).shape);
       for (let k = 0, n = 0; k < out.shape[2]; k++)
@@ -74,7 +75,11 @@ describe('centre crop / pad', () => {
 
   it('undo puts every kept voxel back where it was, for odd and even differences', () => {
     const volume = rampVolume('float32', [9, 6, 5]);
-    for (const shape of [[4, 8, 5], [5, 9, 2], [12, 3, 7]] as Vec3[]) {
+    for (const shape of [
+      [4, 8, 5],
+      [5, 9, 2],
+      [12, 3, 7],
+    ] as Vec3[]) {
       const cropped = centerCropOrPad(volume, shape);
       const back = undoCenterCropOrPad(cropped, volume.shape);
       expect(back.origin.map((o, a) => o - volume.origin[a]).every((d) => Math.abs(d) < 1e-9)).toBe(true);

@@ -28,20 +28,20 @@ describe('syntheticCase', () => {
       const { image, label } = syntheticCase(seed, [32, 64, 64]);
       let best = 0;
       for (let t = 0; t <= 1.2; t += 0.02) {
-        best = Math.max(best, dice(image.map((v) => (v > t ? 1 : 0)), label), dice(image.map((v) => (v < t ? 1 : 0)), label));
+        best = Math.max(
+          best,
+          dice(
+            image.map((v) => (v > t ? 1 : 0)),
+            label,
+          ),
+          dice(
+            image.map((v) => (v < t ? 1 : 0)),
+            label,
+          ),
+        );
       }
       total += best;
     }
     expect(total / seeds.length).toBeLessThan(0.8);
-  });
-
-  it('makes a 64×64×32 case well under 100 ms', () => {
-    syntheticCase(0, [32, 64, 64]); // compile first
-    const times = [1, 2, 3, 4, 5].map((seed) => {
-      const start = performance.now();
-      syntheticCase(seed, [32, 64, 64]);
-      return performance.now() - start;
-    });
-    expect(times.sort((a, b) => a - b)[2]).toBeLessThan(100);
   });
 });

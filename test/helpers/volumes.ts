@@ -34,11 +34,12 @@ export function tempDir(): string {
 }
 
 export function expectGeometryClose(actual: Volume, expected: Pick<Volume, 'spacing' | 'origin' | 'direction'>, digits = 5): void {
-  const close = (a: number[], b: number[]) => a.forEach((v, i) => {
-    if (Math.abs(v - b[i]) > 10 ** -digits * Math.max(1, Math.abs(b[i]))) {
-      throw new Error(`expected [${a}] to be close to [${b}]`);
-    }
-  });
+  const close = (a: number[], b: number[]) =>
+    a.forEach((v, i) => {
+      if (Math.abs(v - b[i]) > 10 ** -digits * Math.max(1, Math.abs(b[i]))) {
+        throw new Error(`expected [${a}] to be close to [${b}]`);
+      }
+    });
   close(actual.spacing, expected.spacing);
   close(actual.origin, expected.origin);
   close(actual.direction, expected.direction);

@@ -15,7 +15,7 @@ interface Expected {
   direction: Volume['direction'];
   values: number[];
 }
-const expected = JSON.parse(readFileSync(FIXTURES + 'expected.json', 'utf8')) as Record<string, Expected>;
+const expected = JSON.parse(readFileSync(`${FIXTURES}expected.json`, 'utf8')) as Record<string, Expected>;
 
 describe('volumes written by other tools', () => {
   for (const [file, want] of Object.entries(expected)) {

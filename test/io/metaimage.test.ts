@@ -67,8 +67,7 @@ describe('MetaImage round trip', () => {
 
   it('reads 2-D images, key aliases, HeaderSize and big-endian data', () => {
     const header = text(
-      'NDims = 2\nDimSize = 2 2\nElementSize = 9 9\nPosition = 1 2\nOrientation = 0 1 -1 0\n' +
-        'ElementByteOrderMSB = True\nElementType = MET_USHORT\nHeaderSize = 3\nElementDataFile = d.raw\n',
+      'NDims = 2\nDimSize = 2 2\nElementSize = 9 9\nPosition = 1 2\nOrientation = 0 1 -1 0\n' + 'ElementByteOrderMSB = True\nElementType = MET_USHORT\nHeaderSize = 3\nElementDataFile = d.raw\n',
     );
     const data = new Uint8Array([9, 9, 9, 0, 1, 0, 2, 1, 0, 0xff, 0xff]);
     const volume = decodeMetaImage(header, 'h.mhd', { 'd.raw': data });
@@ -84,9 +83,7 @@ describe('MetaImage round trip', () => {
     await writeMetaImage(join(dir, 'a.mhd'), rampVolume('uint8'));
     rmSync(join(dir, 'a.raw'));
     await expect(readVolume(join(dir, 'a.mhd'))).rejects.toThrow(/a\.mhd: missing data file .*a\.raw/);
-    expect(() => decodeMetaImage(encodeMhd(rampVolume('uint8'), 'a.raw').header, 'a.mhd')).toThrow(
-      /^a\.mhd: missing data file a\.raw/,
-    );
+    expect(() => decodeMetaImage(encodeMhd(rampVolume('uint8'), 'a.raw').header, 'a.mhd')).toThrow(/^a\.mhd: missing data file a\.raw/);
   });
 });
 

@@ -72,7 +72,14 @@ describe('NIfTI-1 errors name the file and the problem', () => {
     ['hdr/img pair', mutate((_, b) => b.set([0x6e, 0x69, 0x31, 0], 344)), /\.hdr\/\.img pairs are not supported/],
     ['unsupported datatype', mutate((v) => v.setInt16(70, 1024, true)), /unsupported datatype code 1024/],
     ['bitpix mismatch', mutate((v) => v.setInt16(72, 8, true)), /bitpix 8 does not match datatype int16/],
-    ['4-D', mutate((v) => (v.setInt16(40, 4, true), v.setInt16(48, 2, true))), /4-D images are not supported/],
+    [
+      '4-D',
+      mutate((v) => {
+        v.setInt16(40, 4, true);
+        v.setInt16(48, 2, true);
+      }),
+      /4-D images are not supported/,
+    ],
     ['truncated data', good.slice(0, good.length - 1), /size mismatch: expected 472 bytes got 471/],
     ['trailing bytes', new Uint8Array([...good, 0]), /size mismatch: expected 472 bytes got 473/],
     ['truncated header', good.slice(0, 100), /truncated header: expected at least 348 bytes got 100/],

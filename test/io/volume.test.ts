@@ -20,13 +20,11 @@ describe('volume ⇄ tensor data', () => {
     expect(data).toBeInstanceOf(Float32Array);
     const back = tensorDataToVolume(data, shape, volume);
     expect(Array.from(back.data)).toEqual(Array.from(volume.data));
-    expect([back.shape, back.spacing, back.origin, back.direction, back.niftiCodes]).toEqual([
-      volume.shape, volume.spacing, volume.origin, volume.direction, volume.niftiCodes,
-    ]);
+    expect([back.shape, back.spacing, back.origin, back.direction, back.niftiCodes]).toEqual([volume.shape, volume.spacing, volume.origin, volume.direction, volume.niftiCodes]);
     expect(() => tensorDataToVolume(data, [1, 1, 3, 5, 4], volume)).toThrow(/does not match volume grid/);
   });
 
-  it('a prediction resampled back onto its scan keeps the scan\'s NIfTI codes', () => {
+  it("a prediction resampled back onto its scan keeps the scan's NIfTI codes", () => {
     const scan = decodeVolume(encodeNifti({ ...rampVolume('int16'), niftiCodes: { qform: 1, sform: 2 } }), 'scan.nii');
     const network = resampleToSpacing(scan, [1, 1, 1.5], 'linear');
     expect(resampleToGrid(network, scan, 'nearest').niftiCodes).toEqual({ qform: 1, sform: 2 });

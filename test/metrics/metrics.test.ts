@@ -1,16 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  dice,
-  distanceTransform,
-  evaluateSegmentation,
-  jaccard,
-  largestConnectedComponent,
-  relativeVolumeDifference,
-  surfaceDistances,
-  surfaceVoxels,
-} from '../../src/metrics/index.js';
+import { dice, distanceTransform, evaluateSegmentation, jaccard, largestConnectedComponent, relativeVolumeDifference, surfaceDistances, surfaceVoxels } from '../../src/metrics/index.js';
 import { Rng } from '../../src/data/random.js';
 import type { Vec3 } from '../../src/io/volume.js';
 
@@ -57,14 +48,23 @@ describe('overlap metrics', () => {
   });
 
   it('treats any non-zero value as foreground', () => {
-    expect(dice(Float32Array.from(a, (v) => v * 0.7), Int16Array.from(a, (v) => -v))).toBe(1);
+    expect(
+      dice(
+        Float32Array.from(a, (v) => v * 0.7),
+        Int16Array.from(a, (v) => -v),
+      ),
+    ).toBe(1);
   });
 });
 
 describe('Euclidean distance transform', () => {
   it('matches brute force on random masks with anisotropic spacing', () => {
     const rng = new Rng(5);
-    for (const shape of [[7, 5, 4], [1, 9, 3], [6, 1, 1]] as Vec3[]) {
+    for (const shape of [
+      [7, 5, 4],
+      [1, 9, 3],
+      [6, 1, 1],
+    ] as Vec3[]) {
       const spacing: Vec3 = [0.6, 1.3, 2.7];
       const mask = Uint8Array.from({ length: shape[0] * shape[1] * shape[2] }, () => (rng.next() < 0.08 ? 1 : 0));
       mask[rng.int(0, mask.length)] = 1;

@@ -14,7 +14,8 @@ it('V-Net gradients match finite differences of the whole network', async () => 
   const y = tensor(Float32Array.from(c.label), [1, s, s, s]);
   const lossOf = () => noGrad(() => tidy(() => diceLoss(model.forward(x), y)));
   tidy(() => diceLoss(model.forward(x), y).backward());
-  const checked = /^(enc1\.conv0\.weight|enc1\.prelu\.weight|down1\.conv\.weight|enc2\.conv0\.bias|enc3\.conv1\.weight|up2\.prelu\.weight|up1\.conv\.weight|dec1\.conv0\.weight|head\.weight|classifier\.bias)$/;
+  const checked =
+    /^(enc1\.conv0\.weight|enc1\.prelu\.weight|down1\.conv\.weight|enc2\.conv0\.bias|enc3\.conv1\.weight|up2\.prelu\.weight|up1\.conv\.weight|dec1\.conv0\.weight|head\.weight|classifier\.bias)$/;
   const report: string[] = [];
   for (const [name, p] of model.namedParameters()) {
     if (!checked.test(name)) continue;

@@ -106,13 +106,9 @@ describe('the GEMM family', () => {
 
   it('rejects tiles its kernel cannot hold, by name', () => {
     expect(() => checkGemmTile('conv3d', gemmTile(2, 4, 16, 16, 16), false)).toThrow('conv3d: GEMM tile gemm32x64.t2x4.k16 must have TM and TN of 4 or 8');
-    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 8, 6, 16), false)).toThrow(
-      'conv3d: GEMM tile gemm32x24.t4x4.k16 must have BM and BN dividing the invocations, or up to 4 times as many',
-    );
+    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 8, 6, 16), false)).toThrow('conv3d: GEMM tile gemm32x24.t4x4.k16 must have BM and BN dividing the invocations, or up to 4 times as many');
     expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 16, 4, 32, true), false)).toThrow('conv3d: GEMM tile mma128x32.t8x8.k32 must have 32 invocations (one subgroup)');
-    expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 8, 4, 24, true), false)).toThrow(
-      'conv3d: GEMM tile mma64x32.t8x8.k24 must have BM, BN and BK multiples of 16 (the subgroup matrices)',
-    );
+    expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 8, 4, 24, true), false)).toThrow('conv3d: GEMM tile mma64x32.t8x8.k24 must have BM, BN and BK multiples of 16 (the subgroup matrices)');
     expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 16, 16, 16), true)).toThrow('conv3d: GEMM tile gemm128x128.t8x8.k16 must fit the workgroup arrays (weight gradient)');
     expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 32, 16, 16), false)).toThrow('conv3d: GEMM tile gemm128x64.t4x4.k16 must have at most 256 invocations');
   });

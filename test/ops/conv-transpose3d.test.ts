@@ -12,7 +12,12 @@ const zero: Triple = [0, 0, 0];
 // phases no tap reaches (bias only).
 const cases: Record<string, ConvCase> = {
   'odd sizes, non-cubic kernel, mixed stride, padding and outputPadding': {
-    xShape: [2, 3, 4, 3, 5], wShape: [3, 5, 3, 2, 4], stride: [2, 1, 2], padding: [1, 0, 2], outputPadding: [1, 0, 1], dilation: one,
+    xShape: [2, 3, 4, 3, 5],
+    wShape: [3, 5, 3, 2, 4],
+    stride: [2, 1, 2],
+    padding: [1, 0, 2],
+    outputPadding: [1, 0, 1],
+    dilation: one,
   },
   'stride 2, dilation 2, outputPadding 1': { xShape: [1, 2, 3, 4, 4], wShape: [2, 3, 3, 3, 3], stride: [2, 2, 2], padding: one, outputPadding: one, dilation: [2, 2, 2] },
   'stride 3 with a 2-wide kernel': { xShape: [1, 2, 3, 3, 4], wShape: [2, 3, 2, 2, 2], stride: [3, 3, 3], padding: zero, outputPadding: [2, 1, 0], dilation: one },
@@ -68,9 +73,7 @@ describe('convTranspose3d rejects bad input before any GPU work', () => {
   });
 
   it('channel mismatch', () => {
-    expect(() => convTranspose3d(x(), zeros([3, 4, 2, 2, 2]))).toThrow(
-      'convTranspose3d: x has 2 channels (shape [1, 2, 3, 3, 3]) but weight [3, 4, 2, 2, 2] expects 3 input channels',
-    );
+    expect(() => convTranspose3d(x(), zeros([3, 4, 2, 2, 2]))).toThrow('convTranspose3d: x has 2 channels (shape [1, 2, 3, 3, 3]) but weight [3, 4, 2, 2, 2] expects 3 input channels');
   });
 
   it('bias size', () => {

@@ -122,9 +122,7 @@ describe('conv3d rejects bad input before any GPU work', () => {
   });
 
   it('channel mismatch', () => {
-    expect(() => conv3d(x(), zeros([3, 5, 3, 3, 3]))).toThrow(
-      'conv3d: x has 2 channels (shape [1, 2, 4, 4, 4]) but weight [3, 5, 3, 3, 3] expects 5 input channels',
-    );
+    expect(() => conv3d(x(), zeros([3, 5, 3, 3, 3]))).toThrow('conv3d: x has 2 channels (shape [1, 2, 4, 4, 4]) but weight [3, 5, 3, 3, 3] expects 5 input channels');
   });
 
   it('bias size', () => {

@@ -6,7 +6,8 @@ import { tensor } from '../../src/index.js';
 import { crossEntropy, type CrossEntropyOptions } from '../../src/ops/cross-entropy.js';
 import { dot, gpu, rng } from '../helpers.js';
 import * as ref from '../reference/losses.js';
-import { expectClose, expectFiniteDifference, inputs, reportErrors } from './check.js';
+import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
+import { shapeSize } from '../../src/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -31,7 +32,7 @@ describe('crossEntropy', () => {
   for (const { shape, reduction, weighted } of cases) {
     it(`${JSON.stringify(shape)}, ${reduction}${weighted ? ', weighted' : ''}: forward and gradient`, async () => {
       const [batch, channels] = shape as [number, number];
-      const voxels = shape.slice(2).reduce((a, b) => a * b, 1);
+      const voxels = shapeSize(shape.slice(2));
       const lossShape = { batch, channels, voxels };
       const labelShape = shape.filter((_, i) => i !== 1);
       const xs = inputs(batch * channels * voxels, 40, -3, 3);

@@ -12,7 +12,8 @@ import { dot, gpu, rng } from '../helpers.js';
 import { softmax as softmaxOp } from '../../src/ops/softmax.js';
 import { softmax, softmaxBackward } from '../reference/activations.js';
 import * as ref from '../reference/losses.js';
-import { expectClose, expectFiniteDifference, inputs, reportErrors } from './check.js';
+import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
+import { shapeSize } from '../../src/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -21,7 +22,7 @@ reportErrors('diceLoss');
 
 /** Softmax probabilities (float32-rounded) and integer labels for [batch, channels, ...spatial]. */
 function problem(batch: number, channels: number, spatial: number[], seed: number) {
-  const voxels = spatial.reduce((a, b) => a * b, 1);
+  const voxels = shapeSize(spatial);
   const shape = { batch, channels, voxels };
   const probs = Float64Array.from(Float32Array.from(softmax(inputs(batch * channels * voxels, seed, -3, 3), [batch, channels, voxels], 1)));
   const r = rng(seed + 1);
@@ -183,10 +184,14 @@ describe('diceLoss', () => {
     expect(() => diceLoss(p, labels, { classes: [3] })).toThrow('diceLoss: class 3 is out of range for probs with 3 channels (expected 0 to 2)');
     expect(() => diceLoss(p, labels, { classes: [1, 1] })).toThrow('diceLoss: classes [1, 1] repeats a class');
     expect(() => diceLoss(p, labels, { classes: [] })).toThrow('diceLoss: classes is empty; list at least one class to count');
-    expect(() => diceLoss(tensor(new Float32Array(4), [2, 1, 2]), tensor(new Float32Array(4), [2, 2]))).toThrow('diceLoss: probs has 1 channel, so no class but the background (0) is left to count; pass classes: [0]');
+    expect(() => diceLoss(tensor(new Float32Array(4), [2, 1, 2]), tensor(new Float32Array(4), [2, 2]))).toThrow(
+      'diceLoss: probs has 1 channel, so no class but the background (0) is left to count; pass classes: [0]',
+    );
     expect(() => diceLoss(p, labels, { eps: -1 })).toThrow('diceLoss: eps must be a finite number ≥ 0, got -1');
     expect(() => diceLoss(p, labels, { reduction: 'sum' as 'mean' })).toThrow("diceLoss: reduction must be 'mean' or 'none', got 'sum'");
-    expect(() => diceLoss(p, tensor(new Float32Array(6), [2, 3]), { softmax: true })).toThrow('diceLoss: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4] or one-hot [2, 3, 4]');
+    expect(() => diceLoss(p, tensor(new Float32Array(6), [2, 3]), { softmax: true })).toThrow(
+      'diceLoss: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4] or one-hot [2, 3, 4]',
+    );
     expect(() => diceLoss(p, labels, { classes: [3], softmax: true })).toThrow('diceLoss: class 3 is out of range for logits with 3 channels (expected 0 to 2)');
   });
 });

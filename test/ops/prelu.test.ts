@@ -7,7 +7,8 @@ import { tensor } from '../../src/index.js';
 import { prelu } from '../../src/ops/prelu.js';
 import { dot, gpu } from '../helpers.js';
 import * as ref from '../reference/activations.js';
-import { expectClose, expectFiniteDifference, inputs, reportErrors } from './check.js';
+import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
+import { shapeSize } from '../../src/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -33,7 +34,7 @@ const cases: { shape: number[]; alphaSize: number }[] = [
 describe('prelu', () => {
   for (const { shape, alphaSize } of cases) {
     it(`x ${JSON.stringify(shape)}, alpha [${alphaSize}]: forward and gradients`, async () => {
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = shapeSize(shape);
       const xs = inputs(n, 1);
       const alphas = inputs(alphaSize, 2, 0, 0.5);
       const gs = inputs(n, 3);

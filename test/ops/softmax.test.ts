@@ -7,7 +7,8 @@ import { tensor } from '../../src/index.js';
 import { logSoftmax, softmax } from '../../src/ops/softmax.js';
 import { dot, gpu } from '../helpers.js';
 import * as ref from '../reference/activations.js';
-import { expectClose, expectFiniteDifference, inputs, reportErrors } from './check.js';
+import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
+import { shapeSize } from '../../src/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -40,7 +41,7 @@ for (const { name, op, forward, backward } of ops) {
     for (const { shape, dim } of cases) {
       it(`${JSON.stringify(shape)} along ${dim}: forward and gradient`, async () => {
         const d = dim < 0 ? dim + shape.length : dim;
-        const n = shape.reduce((a, b) => a * b, 1);
+        const n = shapeSize(shape);
         const xs = inputs(n, 10, -4, 4);
         const gs = inputs(n, 11);
         const x = tensor(xs, shape, { requiresGrad: true });

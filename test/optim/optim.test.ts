@@ -2,7 +2,6 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { gpu, randomArray, maxRelError } from '../helpers.js';
 import { tensor, SGD, Adam, StepLR, type Tensor } from '../../src/index.js';
 
-
 beforeAll(async () => {
   await gpu();
 });
@@ -92,7 +91,7 @@ describe('Adam', () => {
 });
 
 describe('StepLR', () => {
-  it("multiplies the rate by gamma every stepSize iterations (the paper: ×0.1 every 25,000)", () => {
+  it('multiplies the rate by gamma every stepSize iterations (the paper: ×0.1 every 25,000)', () => {
     const opt = new SGD([], { lr: 1e-4, momentum: 0.99 });
     const sched = new StepLR(opt, { stepSize: 25_000, gamma: 0.1 });
     const seen: number[] = [];

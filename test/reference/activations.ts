@@ -1,11 +1,12 @@
 // Float64 references for PReLU, softmax, logSoftmax and argmax, with their analytic gradients
 // (which the tests in turn check against finite differences).
+import { shapeSize } from '../../src/shape.js';
 
 /** Calls fn with the flat indices of every line along `dim` of a row-major `shape`. */
 export function forEachLine(shape: readonly number[], dim: number, fn: (indices: number[]) => void): void {
   const length = shape[dim]!;
-  const inner = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-  const outer = shape.slice(0, dim).reduce((a, b) => a * b, 1);
+  const inner = shapeSize(shape.slice(dim + 1));
+  const outer = shapeSize(shape.slice(0, dim));
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < inner; k++) fn(Array.from({ length }, (_, c) => (o * length + c) * inner + k));
   }
@@ -14,7 +15,7 @@ export function forEachLine(shape: readonly number[], dim: number, fn: (indices:
 /** The alpha index of each element: its channel (dimension 1), or 0 for a shared slope. */
 function slopeIndex(shape: readonly number[], alphaSize: number, i: number): number {
   if (alphaSize === 1) return 0;
-  const inner = shape.slice(2).reduce((a, b) => a * b, 1);
+  const inner = shapeSize(shape.slice(2));
   return Math.floor(i / inner) % shape[1]!;
 }
 

@@ -1,5 +1,7 @@
 // Float64 references for conv3d and convTranspose3d, forward and analytic gradients, written as
 // plain loops over every (input voxel, output voxel, tap) triple the geometry connects.
+import { shapeSize } from '../../src/shape.js';
+
 export type Triple = [number, number, number];
 export type Shape5 = [number, number, number, number, number];
 
@@ -22,8 +24,6 @@ export interface Grads {
   bias: Float64Array;
 }
 
-const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
 export function conv3dOutShape(c: ConvCase): Shape5 {
   const sp = [0, 1, 2].map((i) => Math.floor((c.xShape[2 + i]! + 2 * c.padding[i]! - c.dilation[i]! * (c.wShape[2 + i]! - 1) - 1) / c.stride[i]!) + 1);
   return [c.xShape[0], c.wShape[0], sp[0]!, sp[1]!, sp[2]!];
@@ -40,16 +40,10 @@ export function convTranspose3dOutShape(c: ConvCase): Shape5 {
  * big = small·stride − padding + k·dilation inside both tensors. In both ops the weight is
  * [small channels, big channels, k...] (conv3d: [Cout, Cin, k], convTranspose3d: [Cin, Cout, k]).
  */
-function visitPairs(
-  g: Geometry,
-  bigShape: Shape5,
-  smallShape: Shape5,
-  kernel: Triple,
-  visit: (big: number, small: number, w: number) => void,
-): void {
+function visitPairs(g: Geometry, bigShape: Shape5, smallShape: Shape5, kernel: Triple, visit: (big: number, small: number, w: number) => void): void {
   const [N, Cb] = bigShape;
   const Cs = smallShape[1];
-  const K = size(kernel);
+  const K = shapeSize(kernel);
   for (let n = 0; n < N; n++)
     for (let cs = 0; cs < Cs; cs++)
       for (let cb = 0; cb < Cb; cb++)
@@ -79,7 +73,7 @@ const kernelOf = (c: ConvCase): Triple => [c.wShape[2], c.wShape[3], c.wShape[4]
 /** conv3d forward: out = small tensor, x = big tensor, weight [Cout = small channels, Cin, k]. */
 export function conv3dRef(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>, bias?: ArrayLike<number>): Float64Array {
   const outShape = conv3dOutShape(c);
-  const out = new Float64Array(size(outShape));
+  const out = new Float64Array(shapeSize(outShape));
   visitPairs(c, c.xShape, outShape, kernelOf(c), (big, small, wi) => {
     out[small] += x[big]! * w[wi]!;
   });
@@ -89,8 +83,8 @@ export function conv3dRef(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number
 
 export function conv3dGradRef(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>, gOut: ArrayLike<number>): Grads {
   const outShape = conv3dOutShape(c);
-  const gx = new Float64Array(size(c.xShape));
-  const gw = new Float64Array(size(c.wShape));
+  const gx = new Float64Array(shapeSize(c.xShape));
+  const gw = new Float64Array(shapeSize(c.wShape));
   visitPairs(c, c.xShape, outShape, kernelOf(c), (big, small, wi) => {
     gx[big] += gOut[small]! * w[wi]!;
     gw[wi] += gOut[small]! * x[big]!;
@@ -101,7 +95,7 @@ export function conv3dGradRef(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<nu
 /** convTranspose3d forward: x = small tensor, out = big tensor, weight [Cin = small channels, Cout, k]. */
 export function convTranspose3dRef(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>, bias?: ArrayLike<number>): Float64Array {
   const outShape = convTranspose3dOutShape(c);
-  const out = new Float64Array(size(outShape));
+  const out = new Float64Array(shapeSize(outShape));
   visitPairs(c, outShape, c.xShape, kernelOf(c), (big, small, wi) => {
     out[big] += x[small]! * w[wi]!;
   });
@@ -111,8 +105,8 @@ export function convTranspose3dRef(c: ConvCase, x: ArrayLike<number>, w: ArrayLi
 
 export function convTranspose3dGradRef(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>, gOut: ArrayLike<number>): Grads {
   const outShape = convTranspose3dOutShape(c);
-  const gx = new Float64Array(size(c.xShape));
-  const gw = new Float64Array(size(c.wShape));
+  const gx = new Float64Array(shapeSize(c.xShape));
+  const gw = new Float64Array(shapeSize(c.wShape));
   visitPairs(c, outShape, c.xShape, kernelOf(c), (big, small, wi) => {
     gx[small] += gOut[big]! * w[wi]!;
     gw[wi] += gOut[big]! * x[small]!;

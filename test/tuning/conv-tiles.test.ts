@@ -76,7 +76,6 @@ describe('timing crops', () => {
     expect(crop(2, 16, 256, 16, 65536)).toEqual({ batch: 2, depth: 16, otherDepth: 16 });
   });
 
-
   it('drop batch entries first, then depth planes, cutting the other side in proportion', () => {
     expect(crop(4, 32, 1024, 32, 65536)).toEqual({ batch: 2, depth: 32, otherDepth: 32 });
     // The paper's top stage: 128×128 planes, 4 of them.

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tuner, adapterId, keyString, memoryStorage, parseCache, shapeClass, type Variant } from '../../src/tuning/tuner.js';
+import { adapterId } from '../../src/device/adapter-choice.js';
+import { Tuner, keyString, memoryStorage, parseCache, shapeClass, type Variant } from '../../src/tuning/tuner.js';
 import { defaultTuningCachePath, fileStorage } from '../../src/tuning/tuner-node.js';
 
 interface Tile extends Variant {
@@ -17,7 +18,7 @@ const tiles: Tile[] = [
   { name: 'tm16', tm: 16 },
 ];
 
-const key = { adapter: 'llvmpipe (opengl)', op: 'conv3d.forward', shapeClass: 'cin16.cout16.voxels32768' };
+const key = { adapter: 'llvmpipe (opengl)', op: 'conv3d.convolve', shapeClass: 'cin16.cout16.voxels32768' };
 
 /** A measure function that returns fixed times per variant and counts its calls. */
 function fake(times: Record<string, number | number[] | Error>) {
@@ -91,7 +92,7 @@ describe('Tuner.tune', () => {
 
     const other = { ...key, shapeClass: 'cin256.cout256.voxels256' };
     await expect(tuner.tune(other, tiles, fake({ tm4: new Error('a'), tm8: -1, tm16: new Error('c') }).measure)).rejects.toThrow(
-      /every candidate failed for llvmpipe \(opengl\)\|conv3d.forward\|cin256.cout256.voxels256: tm4: a; tm8: .*-1.*; tm16: c/,
+      /every candidate failed for llvmpipe \(opengl\)\|conv3d.convolve\|cin256.cout256.voxels256: tm4: a; tm8: .*-1.*; tm16: c/,
     );
     expect(tuner.lookup(other)).toBeUndefined();
   });
@@ -265,7 +266,7 @@ describe('keys', () => {
   });
 
   it('joins adapter, op and shape class, refusing fields that would make keys ambiguous', () => {
-    expect(keyString(key)).toBe('llvmpipe (opengl)|conv3d.forward|cin16.cout16.voxels32768');
+    expect(keyString(key)).toBe('llvmpipe (opengl)|conv3d.convolve|cin16.cout16.voxels32768');
     expect(() => keyString({ ...key, op: '' })).toThrow(/'op' must be a non-empty string/);
     expect(() => keyString({ ...key, op: 'a|b' })).toThrow(/without '\|'/);
     expect(adapterId({ adapter: 'OpenGL 4.5 / llvmpipe', backend: 'opengl' })).toBe('OpenGL 4.5 / llvmpipe (opengl)');

@@ -54,15 +54,7 @@ const aligned = (small: readonly number[], big: readonly number[]): number => (s
  * convolve() (path.ts) on the block path, where blockConvolves() says it applies. Forward it gathers each output voxel from its input block; transposed it scatters each
  * input voxel onto its output block, outputs no block covers left 0 (only without bias).
  */
-export function blockConvolve(
-  op: string,
-  src: Tensor,
-  weight: Tensor,
-  bias: Tensor | null,
-  outSpatial: readonly number[],
-  g: ConvGeometry,
-  transposed: boolean,
-): Tensor {
+export function blockConvolve(op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): Tensor {
   const k = blockOf(g)!;
   const K = product(k);
   const [N, C] = [src.shape[0]!, src.shape[1]!];

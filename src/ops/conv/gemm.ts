@@ -171,7 +171,18 @@ function grid(ctx: Context, s: GemmShape, t: GemmTile, outSize: number): Grid {
 
 const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!, last];
 
-function dispatchGemm(ctx: Context, op: string, entry: string, t: GemmTile, s: GemmShape, gr: Grid, g: ConvGeometry, bindings: Record<string, Tensor>, sizes: { channels: number; outChannels: number; src: readonly number[]; out: readonly number[]; chunkSize: number }, bias: boolean): void {
+function dispatchGemm(
+  ctx: Context,
+  op: string,
+  entry: string,
+  t: GemmTile,
+  s: GemmShape,
+  gr: Grid,
+  g: ConvGeometry,
+  bindings: Record<string, Tensor>,
+  sizes: { channels: number; outChannels: number; src: readonly number[]; out: readonly number[]; chunkSize: number },
+  bias: boolean,
+): void {
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const y = Math.ceil(gr.mTiles / maxDim);
   const x = Math.ceil(gr.mTiles / y);
@@ -195,7 +206,22 @@ function dispatchGemm(ctx: Context, op: string, entry: string, t: GemmTile, s: G
       padding: vec4(g.padding),
       dilation: vec4(g.dilation),
     },
-    constants: { TM: t.TM, TN: t.TN, WM: t.WM, WN: t.WN, WGS: t.WM * t.WN, BK: t.BK, KD: g.kernel[0], KH: g.kernel[1], KW: g.kernel[2], SD: g.stride[0], SH: g.stride[1], SW: g.stride[2], BIAS: bias ? 1 : 0, SPLIT: gr.chunks > 1 ? 1 : 0 },
+    constants: {
+      TM: t.TM,
+      TN: t.TN,
+      WM: t.WM,
+      WN: t.WN,
+      WGS: t.WM * t.WN,
+      BK: t.BK,
+      KD: g.kernel[0],
+      KH: g.kernel[1],
+      KW: g.kernel[2],
+      SD: g.stride[0],
+      SH: g.stride[1],
+      SW: g.stride[2],
+      BIAS: bias ? 1 : 0,
+      SPLIT: gr.chunks > 1 ? 1 : 0,
+    },
     workgroups: [x, y, gr.nTiles * gr.chunks],
   });
 }
@@ -239,7 +265,18 @@ export function gemmConvolve(op: string, src: Tensor, weight: Tensor, bias: Tens
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, product(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : outShape);
-  dispatchGemm(ctx, op, transposed ? 'transposed' : 'forward', t, s, gr, g, { src, packed, weight, bias: bias ?? packed, out }, { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size }, !!bias);
+  dispatchGemm(
+    ctx,
+    op,
+    transposed ? 'transposed' : 'forward',
+    t,
+    s,
+    gr,
+    g,
+    { src, packed, weight, bias: bias ?? packed, out },
+    { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size },
+    !!bias,
+  );
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, outShape) : out;
 }

@@ -19,7 +19,7 @@ export function chunking(ctx: Context, rows: number, size: number, tiles: number
 /** The gradient of `shape` from its [chunks, size] partials (which this frees). */
 export function sumChunks(partial: Tensor, shape: readonly number[]): Tensor {
   const summed = partial.shape[0] === 1 ? partial : sum(partial, 0);
-  const grad = summed.viewAs(shape);
+  const grad = summed.withShape(shape);
   partial.dispose();
   summed.dispose();
   return grad;

@@ -12,7 +12,7 @@
 import type { Context } from '../../device/context.js';
 import { getContext } from '../../device/context.js';
 import type { Tensor } from '../../tensor.js';
-import { tuned, type Tunable } from '../../tuning/autotune.js';
+import { tuned, type Tunable } from '../../tuning/tuned.js';
 import { shapeClass, type TuneKey, type Variant } from '../../tuning/tuner.js';
 import { sum } from '../reduce.js';
 import { blockConvolve, blockConvolves, blockGrads, blockWeightGrad } from './block.js';
@@ -51,7 +51,10 @@ const keyFamily = (ctx: Context): string => (ctx.kernels === 'gpu' && ctx.precis
  * default among the candidates where its general kernel applies; in the mixed precision the tuned
  * tensor-core tile.
  */
-export function choosePath<V extends Variant>(ctx: Context, pass: { block: boolean; gemm: GemmShape; weightGrad: boolean; key: TuneKey; register: readonly V[]; trial: Tunable<V | GemmTile>['trial'] }): V | GemmTile | BlockPath {
+export function choosePath<V extends Variant>(
+  ctx: Context,
+  pass: { block: boolean; gemm: GemmShape; weightGrad: boolean; key: TuneKey; register: readonly V[]; trial: Tunable<V | GemmTile>['trial'] },
+): V | GemmTile | BlockPath {
   if (ctx.kernels === 'software') return pass.block ? blockPath : tuned(ctx, { key: pass.key, candidates: pass.register, trial: pass.trial });
   const mma = ctx.precision === 'mixed';
   const candidates: (V | GemmTile)[] = [...gemmCandidates(pass.gemm, pass.weightGrad, mma), ...(pass.block || mma ? [] : pass.register.slice(0, 1))];

@@ -93,7 +93,9 @@ export function conv3dShape(x: Tensor, weight: Tensor, bias: Tensor | null, opti
   const extent = g.kernel.map((k, i) => g.dilation[i]! * (k - 1) + 1) as unknown as Triple;
   const padded = size.map((s, i) => s + 2 * g.padding[i]!) as unknown as Triple;
   if (extent.some((e, i) => e > padded[i]!)) {
-    throw new Error(`${op}: kernel ${fmt(g.kernel)} with dilation ${fmt(g.dilation)} spans ${fmt(extent)}, larger than the padded input ${fmt(padded)} (x ${formatShape(x.shape)}, padding ${fmt(g.padding)})`);
+    throw new Error(
+      `${op}: kernel ${fmt(g.kernel)} with dilation ${fmt(g.dilation)} spans ${fmt(extent)}, larger than the padded input ${fmt(padded)} (x ${formatShape(x.shape)}, padding ${fmt(g.padding)})`,
+    );
   }
   const out = padded.map((p, i) => Math.floor((p - extent[i]!) / g.stride[i]!) + 1);
   const outShape = [x.shape[0]!, weight.shape[0]!, ...out];
@@ -104,12 +106,7 @@ export function conv3dShape(x: Tensor, weight: Tensor, bias: Tensor | null, opti
 }
 
 /** Checks convTranspose3d's arguments; returns its geometry and output shape. */
-export function convTranspose3dShape(
-  x: Tensor,
-  weight: Tensor,
-  bias: Tensor | null,
-  options: ConvTranspose3dOptions,
-): { geometry: ConvGeometry; outShape: number[] } {
+export function convTranspose3dShape(x: Tensor, weight: Tensor, bias: Tensor | null, options: ConvTranspose3dOptions): { geometry: ConvGeometry; outShape: number[] } {
   const op = 'convTranspose3d';
   const g = commonChecks(op, x, weight, 'Cin, Cout, kD, kH, kW', options);
   const outputPadding = triple(op, 'outputPadding', options.outputPadding, 0, 0);
@@ -123,7 +120,9 @@ export function convTranspose3dShape(
   checkBias(op, bias, weight.shape[1]!);
   const out = spatial(x).map((s, i) => (s - 1) * g.stride[i]! - 2 * g.padding[i]! + g.dilation[i]! * (g.kernel[i]! - 1) + outputPadding[i]! + 1);
   if (out.some((o) => o < 1)) {
-    throw new Error(`${op}: output size ${formatShape(out)} is not positive (x ${formatShape(x.shape)}, kernel ${fmt(g.kernel)}, stride ${fmt(g.stride)}, padding ${fmt(g.padding)}, dilation ${fmt(g.dilation)})`);
+    throw new Error(
+      `${op}: output size ${formatShape(out)} is not positive (x ${formatShape(x.shape)}, kernel ${fmt(g.kernel)}, stride ${fmt(g.stride)}, padding ${fmt(g.padding)}, dilation ${fmt(g.dilation)})`,
+    );
   }
   const outShape = [x.shape[0]!, weight.shape[1]!, ...out];
   checkBindable(op, 'x', x.shape);
