@@ -1,19 +1,24 @@
 // npx tsx bench/precision.ts [--size 64,64,64] [--base-channels 16]
 // Does the mixed precision need loss scaling? One V-Net Dice-loss backward pass on the same
-// weights and input in fp32 and in mixed precision (a context each), then per parameter: the
-// relative difference of the gradients (largest |difference| over the largest |fp32 gradient|),
-// and how many gradient values are 0 in mixed precision but not in fp32 (f16 underflow of the
-// operands, which loss scaling would cure). Prints a table; needs an adapter with tensor cores.
+// weights and input in fp32 and in mixed precision (a context each; --no-scale: without the loss
+// scale trainStep applies), then per parameter: the relative difference of the gradients (largest
+// |difference| over the largest |fp32 gradient|), and how many gradient values are 0 in mixed
+// precision but not in fp32 (f16 underflow). Prints a table; needs an adapter with tensor cores.
 import { Command } from 'commander';
 import { init } from '../src/init.js';
 import { tidy } from '../src/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { VNet } from '../src/nn/vnet.js';
-import { batchLoss } from '../src/nn/train-step.js';
+import { batchLoss, scaledBackward } from '../src/nn/train-step.js';
 import { ballLabels } from './ops.js';
 import type { Dims3 } from './lib/flops.js';
 
-const opts = new Command().option('--size <d,h,w>', 'input size', '64,64,64').option('--base-channels <n>', 'V-Net base width', '16').parse().opts<{ size: string; baseChannels: string }>();
+const opts = new Command()
+  .option('--size <d,h,w>', 'input size', '64,64,64')
+  .option('--base-channels <n>', 'V-Net base width', '16')
+  .option('--no-scale', 'mixed precision without the loss scale')
+  .parse()
+  .opts<{ size: string; baseChannels: string; scale: boolean }>();
 const [d, h, w] = opts.size.split(',').map(Number);
 const size: Dims3 = [d!, h!, w!];
 const options = { inChannels: 1, numClasses: 2, baseChannels: Number(opts.baseChannels), kernelSize: 5, seed: 1 };
@@ -27,7 +32,8 @@ async function gradients(precision: 'fp32' | 'mixed'): Promise<{ loss: number; g
   const labels = ballLabels(size);
   const loss = tidy(() => {
     const l = batchLoss(model, image, labels);
-    l.backward();
+    if (opts.scale) scaledBackward(l, model.parameters());
+    else l.backward();
     return l.detach();
   });
   const grads = new Map<string, Float32Array>();

@@ -13,6 +13,8 @@ export interface Row {
   status: 'ok' | 'skipped' | 'failed';
   note?: string;
   medianMs?: number;
+  /** GPU time of one run from timestamp queries (median), where the device has them. */
+  gpuMs?: number;
   minMs?: number;
   spread?: number;
   samples?: number;
@@ -49,7 +51,7 @@ export interface Ceiling {
 
 /** Copies a timing and the foreign load measured over it into a row. */
 export function timed(row: Row, t: Timing, foreignLoad: number | null): Row {
-  return Object.assign(row, { medianMs: t.medianMs, minMs: t.minMs, spread: t.spread, samples: t.samples.length, reps: t.reps, foreignLoad });
+  return Object.assign(row, { medianMs: t.medianMs, gpuMs: t.gpuMs, minMs: t.minMs, spread: t.spread, samples: t.samples.length, reps: t.reps, foreignLoad });
 }
 
 /** Fills the rate columns of a timed row. */
@@ -73,14 +75,15 @@ function fmt(x: number | undefined, digits = 1): string {
 
 export function formatRow(r: Row): string[] {
   const note = r.status === 'ok' ? (r.note ?? '') : `${r.status.toUpperCase()}: ${r.note ?? ''}`;
-  return [r.section, r.name, r.shape, fmt(r.medianMs, 2), fmt(r.gflops), fmt(r.gbps, 2), fmt(r.pctFma), fmt(r.pctBw), note];
+  return [r.section, r.name, r.shape, fmt(r.medianMs, 2), fmt(r.gpuMs, 2), fmt(r.gflops), fmt(r.gbps, 2), fmt(r.pctFma), fmt(r.pctBw), note];
 }
 
 export function table(rows: readonly Row[]): string {
-  const head = ['section', 'case', 'shape', 'median ms', 'GFLOP/s', 'GB/s', '% FMA', '% BW', 'note'];
+  // GPU ms: timestamp queries (blank where the device has none); the rates are of the wall-clock median.
+  const head = ['section', 'case', 'shape', 'median ms', 'GPU ms', 'GFLOP/s', 'GB/s', '% FMA', '% BW', 'note'];
   const body = rows.map(formatRow);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (i === head.length - 1 ? 0 : b[i]!.length))));
-  const numeric = new Set([3, 4, 5, 6, 7]);
+  const numeric = new Set([3, 4, 5, 6, 7, 8]);
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

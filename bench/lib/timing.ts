@@ -1,4 +1,5 @@
-// Wall-clock timing of GPU work: record, `await ctx.sync()`, repeat. A hand-written loop rather than
+// Timing of GPU work: record, `await ctx.sync()`, repeat; wall-clock, and where the device has
+// timestamp queries also the GPU's own time (ctx.startGpuTiming). A hand-written loop rather than
 // benny here because GPU cases need what benchmark.js does not model: a first run that compiles
 // pipelines (excluded), a sync that must close every sample, and cases lasting from 0.1 ms to
 // minutes, where a fixed time budget and a handful of samples must do.
@@ -30,6 +31,11 @@ export interface Timing {
   spread: number;
   /** The first untimed (compiling) run, for reference; NaN when there was none. */
   firstMs: number;
+  /**
+   * Per-run GPU time from timestamp queries (median over the samples), where the device has
+   * `timestamp-query`: the GPU's work without the host's dispatch and sync overhead.
+   */
+  gpuMs?: number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -75,12 +81,17 @@ export async function timeGpu(ctx: Context, run: () => void, options: TimingOpti
     reps = Math.max(1, Math.min(1000, Math.ceil(minSampleMs / Math.max(lastMs, 1e-3))));
   }
   const samples: number[] = [];
+  const gpu: number[] = [];
   const start = performance.now();
   while (samples.length < maxSamples && (samples.length < minSamples || performance.now() - start < budgetMs)) {
+    const timed = ctx.startGpuTiming();
     const t0 = performance.now();
     for (let r = 0; r < reps; r++) run();
     await ctx.sync();
     samples.push((performance.now() - t0) / reps);
+    const ms = timed ? await ctx.stopGpuTiming() : null;
+    if (ms !== null) gpu.push(ms / reps);
   }
-  return summarize(samples, reps, firstMs);
+  const timing = summarize(samples, reps, firstMs);
+  return gpu.length === samples.length ? { ...timing, gpuMs: median(gpu) } : timing;
 }

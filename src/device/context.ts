@@ -1,6 +1,7 @@
 // The GPU context: one device, its buffer pool, its pipeline cache and one open command encoder
 // into which every op records its dispatch. Work reaches the GPU on flush (a readback, an upload,
 // or every `maxPendingDispatches`), so a training step costs a handful of queue submissions.
+import { GpuTimer } from './gpu-timer.js';
 import { BufferPool, type MemoryStats } from './buffer-pool.js';
 import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
 import { kernelSources } from '../generated/kernels.js';
@@ -92,6 +93,9 @@ export class Context {
   private nextId = 1;
   private readonly staging: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | null = null;
+  /** Times compute passes while the bench asks (startGpuTiming), on devices with timestamp queries. */
+  private timer: GpuTimer | null = null;
+  private timing = false;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
   private lastOp = '(none)';
@@ -189,7 +193,7 @@ export class Context {
     const bindGroup = this.bindGroup(pipeline, entries);
     this.lastOp = `${d.op} (${d.kernel}.${d.entry})`;
     this.encoder ??= this.device.createCommandEncoder();
-    this.pass ??= this.encoder.beginComputePass();
+    this.pass ??= this.encoder.beginComputePass({ timestampWrites: this.timing ? this.timer!.passWrites() : undefined });
     this.pass.setPipeline(pipeline.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
@@ -240,6 +244,27 @@ export class Context {
     this.staging.push(target);
     this.throwErrors(op);
     return out;
+  }
+
+  /**
+   * Starts timing the GPU work recorded from now on (where the device has `timestamp-query`; false
+   * where it has not). Work recorded before is flushed first, so it is not counted.
+   */
+  startGpuTiming(): boolean {
+    if (!this.device.features.has('timestamp-query')) return false;
+    this.flush();
+    this.timer ??= new GpuTimer(this.device);
+    this.timer.start();
+    this.timing = true;
+    return true;
+  }
+
+  /** GPU milliseconds of the work recorded since startGpuTiming(), or null when not timed. */
+  async stopGpuTiming(): Promise<number | null> {
+    if (!this.timing) return null;
+    this.flush();
+    this.timing = false;
+    return this.timer!.stop((encoder) => this.device.queue.submit([encoder.finish()]));
   }
 
   /** Waits for all submitted work and reports any GPU error it raised. */

@@ -1,11 +1,14 @@
 // The precision choice: 'fp32' everywhere (the default), or 'mixed': convolutions take f16 operands
 // and accumulate in f32 on tensor cores through WGSL subgroup matrices, everything else (PReLU,
 // softmax, Dice, the optimizer, the weights) staying f32. Only adapters that offer f16 → f32
-// 16×16×16 subgroup matrices in subgroups of exactly 32 invocations run it (the GEMM kernel's
-// workgroup is one subgroup: kernels/conv/parts/gemm-mma.wgsl).
+// 16×16×16 subgroup matrices in subgroups of exactly 32 invocations run it (the GEMM kernel finds
+// its subgroups by invocation index: kernels/conv/parts/gemm-mma.wgsl).
 
 export type PrecisionChoice = 'fp32' | 'mixed' | 'mixed-if-available';
 export const precisionChoices: readonly PrecisionChoice[] = ['fp32', 'mixed', 'mixed-if-available'];
+
+/** Workgroup memory of the tensor-core kernel (kernels/conv/parts/gemm-mma.wgsl). */
+const mmaWorkgroupBytes = 24576;
 
 /** The device features the mixed precision needs. */
 export const tensorCoreFeatures = ['shader-f16', 'chromium-experimental-subgroup-matrix'] as GPUFeatureName[];
@@ -37,5 +40,8 @@ export function tensorCoreProblem(adapter: GPUAdapter): string | null {
   if (!matrixConfigs(adapter).includes('f16→f32 16×16×16')) return `the adapter offers no f16→f32 16×16×16 subgroup matrix (it offers: ${matrixConfigs(adapter).join(', ') || 'none'})`;
   const { subgroupMinSize: min, subgroupMaxSize: max } = adapter.info as unknown as TensorCoreInfo;
   if (min !== 32 || max !== 32) return `the kernels need subgroups of exactly 32 invocations (the adapter's: ${min ?? '?'} to ${max ?? '?'})`;
+  if (adapter.limits.maxComputeWorkgroupStorageSize < mmaWorkgroupBytes) {
+    return `the kernels need ${mmaWorkgroupBytes} bytes of workgroup memory (the adapter's: ${adapter.limits.maxComputeWorkgroupStorageSize})`;
+  }
   return null;
 }

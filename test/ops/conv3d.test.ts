@@ -6,7 +6,7 @@ import { conv3dShape } from '../../src/ops/conv/shape.js';
 import { gemmTiles } from '../../src/ops/conv/gemm.js';
 import { convolveTiles } from '../../src/ops/conv/register-tiles.js';
 import { current, gpu, maxRelError, randomArray } from '../helpers.js';
-import { conv3dGradRef, conv3dRef, type ConvCase, type Triple } from '../reference/conv.js';
+import { conv3dGradRef, conv3dRef, type ConvCase, type Shape5, type Triple } from '../reference/conv.js';
 import { conv3dUnderTest as op, describeFamilies, forwardError, gradErrors, referenceGradErrors } from './conv-harness.js';
 
 const one: Triple = [1, 1, 1];
@@ -83,29 +83,34 @@ describeFamilies('conv3d backward', () => {
 });
 
 describe('conv3d sizes beyond one dispatch dimension', () => {
-  it('a 2050×2050 plane: more than 65535 workgroups in one-row register tiles and in 32×32 GEMM tiles', async () => {
-    const c: ConvCase = { xShape: [1, 1, 2050, 2050, 1], wShape: [1, 1, 3, 3, 1], stride: one, padding: [1, 1, 0], dilation: one };
-    const x = randomArray(2050 * 2050, 41);
-    const w = randomArray(9, 42);
-    const gOut = randomArray(2050 * 2050, 43);
-    const xt = tensor(x, c.xShape);
-    const wt = tensor(w, c.wShape);
-    const gt = tensor(gOut, c.xShape);
-    const { geometry } = conv3dShape(xt, wt, null, c);
-    const want = conv3dGradRef(c, x, w, gOut);
-    const forward = conv3dRef(c, x, w);
-    // One row of 4 positions per invocation, or 32 voxels per workgroup: the grid needs its second dimension.
-    const oneRow = { ...convolveTiles[0]!, name: 'one row', maxVec4s: 1 };
-    const small = gemmTiles.find((t) => t.WM * t.TM === 32 && t.WN * t.TN === 32)!;
-    for (const path of [oneRow, small]) {
+  // One row of 4 positions per invocation (register tiles), or 32 voxels per workgroup (GEMM
+  // tiles): both grids need their second dimension.
+  const oneRow = { ...convolveTiles[0]!, name: 'one row', maxVec4s: 1 };
+  const small = gemmTiles.find((t) => t.WM * t.TM === 32 && t.WN * t.TN === 32)!;
+  const planes = [
+    { name: 'a 2050×2050 plane in one-row register tiles', path: oneRow, xShape: [1, 1, 2050, 2050, 1] as Shape5 },
+    { name: 'a 1026×2050 plane in 32-voxel GEMM tiles', path: small, xShape: [1, 1, 1026, 2050, 1] as Shape5 },
+  ];
+  for (const { name, path, xShape } of planes) {
+    it(`${name}: more than 65535 workgroups`, async () => {
+      const c: ConvCase = { xShape, wShape: [1, 1, 3, 3, 1], stride: one, padding: [1, 1, 0], dilation: one };
+      const n = xShape[2] * xShape[3];
+      const x = randomArray(n, 41);
+      const w = randomArray(9, 42);
+      const gOut = randomArray(n, 43);
+      const xt = tensor(x, c.xShape);
+      const wt = tensor(w, c.wShape);
+      const gt = tensor(gOut, c.xShape);
+      const { geometry } = conv3dShape(xt, wt, null, c);
+      const want = conv3dGradRef(c, x, w, gOut);
       const out = convolve('conv3d', xt, wt, null, c.xShape.slice(2), geometry, false, path);
       const dx = convolve('conv3d', gt, wt, null, c.xShape.slice(2), geometry, true, path);
-      expect(maxRelError(await out.toArray(), forward)).toBeLessThan(tolerance);
+      const dw = weightGrad('conv3d', gt, xt, geometry);
+      expect(maxRelError(await out.toArray(), conv3dRef(c, x, w))).toBeLessThan(tolerance);
       expect(maxRelError(await dx.toArray(), want.x)).toBeLessThan(tolerance);
-    }
-    const dw = weightGrad('conv3d', gt, xt, geometry);
-    expect(maxRelError(await dw.toArray(), want.weight)).toBeLessThan(tolerance);
-  });
+      expect(maxRelError(await dw.toArray(), want.weight)).toBeLessThan(tolerance);
+    });
+  }
 });
 
 describe('conv3d rejects bad input before any GPU work', () => {

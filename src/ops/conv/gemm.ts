@@ -42,7 +42,7 @@ export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: num
 
 /** Elements of the kernels' workgroup arrays (f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded). */
 const sharedFloats = { A: 2112, B: 1984 };
-const sharedHalves = 2048;
+const mmaShared = { A: 2048, B: 2048, C: 4096 };
 
 /** Why the kernel cannot run tile t for a weight gradient (operands staged along k) or another pass (along m and n), or null. */
 function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
@@ -51,9 +51,12 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
   const [BM, BN] = [WM * TM, WN * TN];
   if (![4, 8].includes(TM) || ![4, 8].includes(TN)) return 'must have TM and TN of 4 or 8';
   if (t.mma) {
-    if (WGS !== 32) return 'must have 32 invocations (one subgroup)';
+    const subgroups = WGS / 32;
+    const matrices = (BM / 16) * (BN / 16);
+    if (!Number.isInteger(subgroups)) return 'must have a multiple of 32 invocations (whole subgroups)';
     if (BM % 16 || BN % 16 || BK % 16) return 'must have BM, BN and BK multiples of 16 (the subgroup matrices)';
-    if (BM * BK > sharedHalves || BN * BK > sharedHalves || BM * BN > sharedHalves || (BM / 16) * (BN / 16) > 8) return 'must fit the workgroup arrays and 8 result matrices';
+    if (matrices % subgroups || matrices / subgroups > 8) return 'must give each subgroup the same number of 16×16 result matrices, at most 8';
+    if (BM * BK > mmaShared.A || BN * BK > mmaShared.B || BM * BN > mmaShared.C) return 'must fit the workgroup arrays';
   }
   if (!Number.isInteger(WM) || !Number.isInteger(WN) || WM < 1 || WN < 1 || WGS > 256) return 'must have at most 256 invocations';
   if (!Number.isInteger(BK) || BK < 1 || WGS % BK !== 0) return 'must have BK dividing the invocations';
@@ -90,15 +93,15 @@ export const gemmTiles: readonly GemmTile[] = [
 ];
 
 /**
- * The tensor-core tiles (the mixed precision): one subgroup of 32 invocations, 16×16 result
- * matrices, K in slices of 32.
+ * The tensor-core tiles (the mixed precision): whole subgroups of 32 invocations, each owning 2 to
+ * 4 of the 16×16 result matrices, K in slices of 32.
  */
 export const mmaTiles: readonly GemmTile[] = [
-  gemmTile(8, 8, 8, 4, 32, true), // 64 × 32
-  gemmTile(8, 8, 4, 8, 32, true), // 32 × 64
-  gemmTile(8, 4, 4, 8, 32, true), // 32 × 32
-  gemmTile(8, 4, 8, 4, 32, true), // 64 × 16
-  gemmTile(4, 8, 4, 8, 32, true), // 16 × 64
+  gemmTile(8, 4, 8, 16, 32, true), // 64 × 64, 4 subgroups
+  gemmTile(8, 4, 8, 8, 32, true), // 64 × 32, 2 subgroups
+  gemmTile(4, 8, 8, 8, 32, true), // 32 × 64, 2 subgroups
+  gemmTile(4, 4, 16, 4, 32, true), // 64 × 16, 2 subgroups
+  gemmTile(4, 4, 4, 16, 32, true), // 16 × 64, 2 subgroups
 ];
 
 const byName = new Map([...gemmTiles, ...mmaTiles].map((t) => [t.name, t]));
@@ -121,11 +124,11 @@ export function gemmDefault(s: GemmShape, weightGrad: boolean, mma = false): Gem
   return tile(N <= 64 ? 'gemm128x64.t8x4.k16' : 'gemm128x128.t8x8.k8');
 }
 
-/** The tensor-core default: as wide as N needs, 64 rows (16 for weight gradients of 16 channels). */
+/** The tensor-core default: as wide as N needs up to 64, 64 rows (fewer for weight gradients of few channels). */
 function mmaDefault({ M, N }: GemmShape, weightGrad: boolean): GemmTile {
-  if (weightGrad && M <= 16) return tile('mma16x64.t4x8.k32');
-  if (weightGrad && M <= 32) return tile('mma32x64.t8x8.k32');
-  return tile(N <= 16 ? 'mma64x16.t8x4.k32' : 'mma64x32.t8x8.k32');
+  if (weightGrad && M <= 16) return tile('mma16x64.t4x4.k32');
+  if (weightGrad && M <= 32) return tile('mma32x64.t4x8.k32');
+  return tile(N <= 16 ? 'mma64x16.t4x4.k32' : N <= 32 ? 'mma64x32.t8x4.k32' : 'mma64x64.t8x4.k32');
 }
 
 /** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */
