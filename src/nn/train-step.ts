@@ -43,7 +43,10 @@ export const mixedLossScale = 4096;
  * they reach `params` in the mixed precision; a plain backward in fp32.
  */
 export function scaledBackward(loss: Tensor, params: Iterable<Tensor>): void {
-  if (getContext().precision !== 'mixed') return loss.backward();
+  if (getContext().precision !== 'mixed') {
+    loss.backward();
+    return;
+  }
   const seed = full(loss.shape, mixedLossScale);
   loss.backward(seed);
   seed.dispose();
