@@ -94,10 +94,12 @@ export const gemmTiles: readonly GemmTile[] = [
 
 /**
  * The tensor-core tiles (the mixed precision): whole subgroups of 32 invocations, each owning 2 to
- * 4 of the 16×16 result matrices, K in slices of 32.
+ * 4 of the 16×16 result matrices, K in slices of 32 (16 where the A tile would not fit).
  */
 export const mmaTiles: readonly GemmTile[] = [
   gemmTile(8, 4, 8, 16, 32, true), // 64 × 64, 4 subgroups
+  gemmTile(4, 4, 16, 16, 32, true), // 64 × 64, 8 subgroups: half the loads per invocation
+  gemmTile(4, 4, 32, 8, 16, true), // 128 × 32, 8 subgroups
   gemmTile(8, 4, 8, 8, 32, true), // 64 × 32, 2 subgroups
   gemmTile(4, 8, 8, 8, 32, true), // 32 × 64, 2 subgroups
   gemmTile(4, 4, 16, 4, 32, true), // 64 × 16, 2 subgroups
