@@ -6,35 +6,13 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getContext, init, randn, tensor, type Tensor } from '../../src/index.js';
 import type { Dispatch } from '../../src/device/context.js';
-import { record } from '../../src/autograd.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
-import { checkGemmTile, gemmRuns, gemmTile, gemmTiles, mmaTiles, type GemmTile } from '../../src/ops/conv/gemm.js';
-import { biasGrad, convolve, weightGrad } from '../../src/ops/conv/path.js';
-import { conv3dShape } from '../../src/ops/conv/shape.js';
+import { checkGemmTile, gemmRuns, gemmTile, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
 import { maxRelError, randomArray } from '../helpers.js';
-import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase } from '../reference/conv.js';
-import { convTranspose3dUnderTest, forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';
+import { conv3dRef, type ConvCase } from '../reference/conv.js';
+import { conv3dOnPaths, convTranspose3dUnderTest, forwardError, gradErrors } from './conv-harness.js';
 
 const tolerance = 1e-5;
-
-/** conv3d with every pass on GEMM tiles fixed: `tile` forward and transposed, `grad` for the weights. */
-function onTiles(tile: GemmTile, grad: GemmTile): ConvUnderTest {
-  return {
-    run: (x, w, b, c) => {
-      const { geometry, outShape } = conv3dShape(x, w, b, c);
-      const out = convolve('conv3d', x, w, b, outShape.slice(2), geometry, false, tile);
-      return record('conv3d', b ? [x, w, b] : [x, w], out, (g) => [
-        convolve('conv3d', g, w, null, x.shape.slice(2), geometry, true, tile),
-        weightGrad('conv3d', g, x, geometry, grad),
-        b ? biasGrad(g) : null,
-      ]);
-    },
-    ref: conv3dRef,
-    gradRef: conv3dGradRef,
-    outShape: conv3dOutShape,
-    outChannels: (c) => c.wShape[0],
-  };
-}
 
 // A padded 3³ conv with 20 output channels (partial column tiles), a strided one whose transposed
 // pass skips the taps that miss, and a 2³/2 one whose transposed pass scatters.
@@ -65,7 +43,7 @@ describe('the GEMM family', () => {
   for (const t of [...gemmTiles, gemmTile(8, 8, 8, 4, 16)]) {
     it(`tile ${t.name} is exact for every pass`, async () => {
       const grad = gemmRuns(t, true) ? t : gemmTiles.find((g) => gemmRuns(g, true))!;
-      const op = onTiles(gemmRuns(t, false) ? t : gemmTiles[0]!, grad);
+      const op = conv3dOnPaths(gemmRuns(t, false) ? t : gemmTiles[0]!, grad);
       for (const [name, c] of Object.entries(cases)) {
         const e = await gradErrors(op, c, 7);
         expect(await forwardError(op, c, 8), name).toBeLessThan(tolerance);
@@ -189,7 +167,7 @@ describe('convolutions on tensor cores (where the adapter has them)', () => {
   for (const t of mmaTiles) {
     it(`tile ${t.name}: conv3d forward and every gradient within ${mixedTolerance} of float64`, async ({ skip }) => {
       if (!mixed) skip('no tensor cores on this adapter');
-      const op = onTiles(t, gemmRuns(t, true) ? t : mmaTiles[0]!);
+      const op = conv3dOnPaths(t, gemmRuns(t, true) ? t : mmaTiles[0]!);
       for (const [name, c] of Object.entries(cases)) {
         const e = await gradErrors(op, c, 7);
         expect(await forwardError(op, c, 8), name).toBeLessThan(mixedTolerance);

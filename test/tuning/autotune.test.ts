@@ -7,14 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { autotune, init, ones, randn, tensor, type Context, type Tensor } from '../../src/index.js';
 import type { Dispatch } from '../../src/device/context.js';
-import { record } from '../../src/autograd.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
-import { biasGrad, convolve, convolveKey, gradKey, weightGrad } from '../../src/ops/conv/path.js';
-import { conv3dShape } from '../../src/ops/conv/shape.js';
-import { convolveTiles, groupSize, gradTiles, type ConvolveTile, type GradTile } from '../../src/ops/conv/register-tiles.js';
+import { convolveKey, gradKey } from '../../src/ops/conv/path.js';
+import { convolveTiles, groupSize, gradTiles } from '../../src/ops/conv/register-tiles.js';
 import { keyString, parseCache, serializeCache, type CacheEntry } from '../../src/tuning/tuner.js';
-import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase } from '../reference/conv.js';
-import { forwardError, gradErrors, type ConvUnderTest } from '../ops/conv-harness.js';
+import { conv3dOutShape, type ConvCase } from '../reference/conv.js';
+import { conv3dOnPaths, forwardError, gradErrors } from '../ops/conv-harness.js';
 
 const tempCache = (): string => join(mkdtempSync(join(tmpdir(), 'voxgpu-autotune-')), 'tuning.json');
 
@@ -76,25 +74,6 @@ describe('conv ops and the tuner', () => {
   });
 });
 
-// One conv3d per tile pair, wired like conv3d() but with the tiles fixed.
-function tiled(tile: ConvolveTile, grad: GradTile): ConvUnderTest {
-  return {
-    run: (x, w, b, c) => {
-      const { geometry, outShape } = conv3dShape(x, w, b, c);
-      const out = convolve('conv3d', x, w, b, outShape.slice(2), geometry, false, tile);
-      return record('conv3d', b ? [x, w, b] : [x, w], out, (g) => [
-        convolve('conv3d', g, w, null, x.shape.slice(2), geometry, true, tile),
-        weightGrad('conv3d', g, x, geometry, grad),
-        b ? biasGrad(g) : null,
-      ]);
-    },
-    ref: conv3dRef,
-    gradRef: conv3dGradRef,
-    outShape: conv3dOutShape,
-    outChannels: (c) => c.wShape[0],
-  };
-}
-
 describe('every candidate tile matches the float64 reference', () => {
   // Aligned and odd rows, Cout above 16 and not a multiple of 8, stride with dilation, a 7-tall kernel.
   const cases: Record<string, ConvCase> = {
@@ -106,7 +85,7 @@ describe('every candidate tile matches the float64 reference', () => {
     const grad = gradTiles[i % gradTiles.length]!;
     it(`${tile.name} and ${grad.name}`, async () => {
       await init({ tuningCache: false, kernels: 'software' });
-      const op = tiled(tile, grad);
+      const op = conv3dOnPaths(tile, grad);
       for (const [name, c] of Object.entries(cases)) {
         expect(await forwardError(op, c, 51), `${name} forward`).toBeLessThan(1e-5);
         const e = await gradErrors(op, c, 52);
