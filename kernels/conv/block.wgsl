@@ -1,7 +1,7 @@
-// Convolutions whose stride equals their kernel size (a block of KD × KH × KW taps) with no padding
-// or dilation: V-Net's 2×2×2 stride-2 down and up convolutions, and 1×1×1 ones. The blocks tile the
+// The register family's block path, for software adapters: convolutions whose stride equals their
+// kernel size (a block of KD × KH × KW taps) with no padding or dilation: V-Net's 2×2×2 stride-2 down and up convolutions, and 1×1×1 ones. The blocks tile the
 // big tensor (conv3d's input, convTranspose3d's output) without overlap, one block per voxel q of
-// the small tensor, so each pass is a plain matrix product per voxel (src/ops/conv-block.ts maps
+// the small tensor, so each pass is a plain matrix product per voxel (src/ops/conv/block.ts maps
 // both ops' passes onto these entries):
 // - `gather`: out[n, o, q] = bias[o] + Σ_{c,t} weight[o, c, t] · big[n, c, q·k + t]: conv3d forward,
 //   convTranspose3d's input gradient. Big-tensor voxels past the last whole block are never used.
@@ -11,7 +11,7 @@
 // - `weightGrad`: partial[chunk, a, b, t] = Σ over a chunk of small-tensor rows (n, qd, qh) of
 //   small[n, a, q] · big[n, b, q·k + t]; the op sums the chunks.
 //
-// The cost model is conv3d.wgsl's (its header explains it): on llvmpipe loads cost and FMAs are
+// The cost model is register.wgsl's (its header explains it): on llvmpipe loads cost and FMAs are
 // cheap, so each invocation keeps a register tile in fixed-size arrays whose loops run to the fixed
 // size with override guards (Mesa unrolls them), with no workgroup memory. The small tensor comes
 // in quads of 4 voxels along W, whose blocks are 4·KW adjacent elements of a big-tensor row: one
@@ -113,7 +113,7 @@ fn deal(s: ptr<function, Span>, i: u32) -> vec4<f32> {
 }
 
 // Moves the span one element to the left, so the next tap along W deals from the same constant
-// indices and the tap loop needs no unrolling (as conv3d.wgsl's nextTap).
+// indices and the tap loop needs no unrolling (as register.wgsl's nextTap).
 fn shiftSpan(s: ptr<function, Span>) {
   for (var i = 0u; i < MAXSPAN; i++) {
     if (i < KW * XV) { (*s)[i] = vec4<f32>((*s)[i].yzw, select(0.0, (*s)[min(i + 1u, MAXSPAN - 1u)].x, i + 1u < KW * XV)); }

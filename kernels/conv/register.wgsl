@@ -1,5 +1,5 @@
-// 3D convolution, forward and backward, for conv3d and convTranspose3d (src/ops/conv3d.ts maps
-// each pass onto these entries):
+// The register family: 3D convolution, forward and backward, for conv3d and convTranspose3d on
+// software adapters (src/ops/conv/register.ts maps each pass onto these entries):
 // - `convolve`: out[n, o, q] = bias[o] + Σ_c Σ_taps src[n, c, q·srcStride + srcOffset + t·srcDil]
 //   · packed[o, c, t], a strided correlation over one output phase (positions outPhase +
 //   outStride·q). conv3d forward and convTranspose3d's input gradient are one phase; the

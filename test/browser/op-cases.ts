@@ -15,6 +15,8 @@ export type CaseResult = { outputs: Outputs; leakedBytes: number } | { error: st
 interface OpCase {
   /** Largest relative difference allowed between the runtimes; default 1e-4. */
   tolerance?: number;
+  /** The conv kernel family the case runs on (init's `kernels`); default: the adapter's. */
+  kernels?: 'gpu' | 'software';
   /** Builds inputs and returns the tensors to read (forward outputs, gradients); runs inside tidy. */
   build(lib: Lib): Record<string, Tensor>;
 }
@@ -104,6 +106,9 @@ export const opCases: Record<string, OpCase> = {
       return { same, down, gx: x.grad!, gw: w.grad!, gbias: bias.grad! };
     },
   },
+  // The GEMM family (workgroup memory, barriers), forced on the software adapters of both runtimes.
+  'conv3d (GEMM kernels)': { kernels: 'gpu', build: (lib) => opCases.conv3d!.build(lib) },
+  'convTranspose3d (GEMM kernels)': { kernels: 'gpu', build: (lib) => opCases.convTranspose3d!.build(lib) },
   convTranspose3d: {
     build(lib) {
       const x = input(lib, [1, 3, 2, 3, 2], { grad: true });
@@ -145,9 +150,15 @@ export const opCases: Record<string, OpCase> = {
 };
 
 /** Runs one case and reads its tensors back; frees every tensor it made. */
+let kernels: OpCase['kernels'];
+
 export async function runOpCase(lib: Lib, name: string): Promise<CaseResult> {
   const c = opCases[name];
   if (!c) return { error: `no op case '${name}'` };
+  if (c.kernels !== kernels) {
+    kernels = c.kernels;
+    await lib.init({ kernels: kernels ?? 'auto' });
+  }
   // Seeds restart per case, so a case's inputs do not depend on which cases ran before it.
   seed = 1000 + Object.keys(opCases).indexOf(name) * 100;
   try {

@@ -11,7 +11,7 @@ import { groupSize } from './register-tiles.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry, type Triple } from './shape.js';
 
 /**
- * Register tiles of kernels/conv_block.wgsl: `rows` tile rows (gather: output channels; scatter:
+ * Register tiles of kernels/conv/block.wgsl: `rows` tile rows (gather: output channels; scatter:
  * output channels × taps; weightGrad: big-tensor channels × taps) times 4·XV voxels along W (XV up
  * to maxXV) and HT rows (HT·XV up to maxVec4s), as the register family's tiles; weightGrad takes gradA
  * small-tensor channels per invocation and enough chunks of rows for gradInvocations invocations.
