@@ -1,8 +1,9 @@
 // The register family's block path, for software adapters: convolutions whose stride equals their
 // kernel size (a block of KD × KH × KW taps) with no padding or dilation: V-Net's 2×2×2 stride-2
-// down and up convolutions, and 1×1×1 ones. The blocks tile the big tensor (conv3d's input, convTranspose3d's output) without overlap, one block per voxel q of
-// the small tensor, so each pass is a plain matrix product per voxel (src/ops/conv/block.ts maps
-// both ops' passes onto these entries):
+// down and up convolutions, and 1×1×1 ones. The blocks tile the big tensor (conv3d's input,
+// convTranspose3d's output) without overlap, one block per voxel q of the small tensor, so each
+// pass is a plain matrix product per voxel (src/ops/conv/block.ts maps both ops' passes onto these
+// entries):
 // - `gather`: out[n, o, q] = bias[o] + Σ_{c,t} weight[o, c, t] · big[n, c, q·k + t]: conv3d forward,
 //   convTranspose3d's input gradient. Big-tensor voxels past the last whole block are never used.
 // - `scatter` (`scatterElements` for unaligned rows): out[n, o, q·k + t] = bias[o] +
