@@ -9,6 +9,7 @@ import { zeros } from '../creation.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { groupSize } from './register-tiles.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry, type Triple } from './shape.js';
+import { shapeSize } from '../../shape.js';
 
 /**
  * Register tiles of kernels/conv/block.wgsl: `rows` tile rows (gather: output channels; scatter:
@@ -20,12 +21,10 @@ export const blockTiles = { rows: 16, maxXV: 4, maxVec4s: 8, gradA: 8, gradInvoc
 /** Sizes of the kernel's fixed register arrays (MAXM, MAXXV, MAXHT, MAXKW, MAXSPAN, MAXA). */
 const kernelLimits = { rows: 16, XV: 4, HT: 4, KW: 4, span: 8, A: 8 };
 
-const product = (t: readonly number[]): number => t.reduce((a, b) => a * b, 1);
-
 /** The block when g is one the kernel takes (all taps of a block fit a tile), else null. */
 function blockOf(g: ConvGeometry): Triple | null {
   const k = g.kernel;
-  return isBlockGeometry(g) && product(k) <= kernelLimits.rows && k[2] <= kernelLimits.KW ? k : null;
+  return isBlockGeometry(g) && shapeSize(k) <= kernelLimits.rows && k[2] <= kernelLimits.KW ? k : null;
 }
 
 /** Whether blockConvolve() takes this pass (a transposed one with bias must cover the whole output). */
@@ -56,7 +55,7 @@ const aligned = (small: readonly number[], big: readonly number[]): number => (s
  */
 export function blockConvolve(op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): Tensor {
   const k = blockOf(g)!;
-  const K = product(k);
+  const K = shapeSize(k);
   const [N, C] = [src.shape[0]!, src.shape[1]!];
   const Cout = weight.shape[transposed ? 1 : 0]!;
   const small = transposed ? src.shape.slice(2) : outSpatial;
@@ -96,7 +95,7 @@ export function blockConvolve(op: string, src: Tensor, weight: Tensor, bias: Ten
  */
 export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): Tensor {
   const k = blockOf(g)!;
-  const K = product(k);
+  const K = shapeSize(k);
   const ctx = getContext();
   const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
   const B = src.shape[1]!;

@@ -12,6 +12,7 @@ import type { Variant } from '../../tuning/tuner.js';
 import { zeros } from '../creation.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
+import { shapeSize } from '../../shape.js';
 
 /**
  * A tile of the GEMM kernels: WM × WN invocations, each accumulating TM × TN outputs (on tensor
@@ -143,19 +144,17 @@ export interface GemmShape {
   K: number;
 }
 
-const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
 /** The GEMM of a convolve pass (see the file header). */
 export function convolveGemm(src: readonly number[], outChannels: number, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): GemmShape {
   const [N, C] = [src[0]!, src[1]!];
-  const taps = product(g.kernel);
-  if (transposed && isBlockGeometry(g)) return { M: N * product(src.slice(2)), N: outChannels * taps, K: C };
-  return { M: N * product(outSpatial), N: outChannels, K: C * taps };
+  const taps = shapeSize(g.kernel);
+  if (transposed && isBlockGeometry(g)) return { M: N * shapeSize(src.slice(2)), N: outChannels * taps, K: C };
+  return { M: N * shapeSize(outSpatial), N: outChannels, K: C * taps };
 }
 
 /** The GEMM of a weight gradient (see the file header). */
 export function weightGradGemm(lhs: readonly number[], src: readonly number[], g: ConvGeometry): GemmShape {
-  return { M: lhs[1]!, N: src[1]! * product(g.kernel), K: lhs[0]! * product(lhs.slice(2)) };
+  return { M: lhs[1]!, N: src[1]! * shapeSize(g.kernel), K: lhs[0]! * shapeSize(lhs.slice(2)) };
 }
 
 interface Grid {
@@ -206,8 +205,8 @@ function dispatchGemm(
       chunkSize: sizes.chunkSize,
       mTilesX: x,
       nTiles: gr.nTiles,
-      srcSize: vec4(sizes.src, product(sizes.src)),
-      outSize: vec4(sizes.out, product(sizes.out)),
+      srcSize: vec4(sizes.src, shapeSize(sizes.src)),
+      outSize: vec4(sizes.out, shapeSize(sizes.out)),
       padding: vec4(g.padding),
       dilation: vec4(g.dilation),
     },
@@ -266,9 +265,9 @@ export function gemmConvolve(op: string, src: Tensor, weight: Tensor, bias: Tens
     dispatchGemm(ctx, op, 'scatter', t, s, gr, g, { src, weight, packed: weight, bias: bias ?? weight, out }, { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: 0 }, !!bias);
     return out;
   }
-  const size = product(outShape);
+  const size = shapeSize(outShape);
   const gr = grid(ctx, s, t, size);
-  const packed = repack(ctx, op, weight, C, J, product(g.kernel), transposed);
+  const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : outShape);
   dispatchGemm(
     ctx,

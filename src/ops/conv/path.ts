@@ -20,6 +20,7 @@ import { convolveGemm, gemmConvolve, gemmDefault, gemmRuns, gemmTiles, mmaTiles,
 import { registerConvolve, registerWeightGrad } from './register.js';
 import { convolveTiles, gradTiles, type ConvolveTile, type GradTile } from './register-tiles.js';
 import { isBlockGeometry, type ConvGeometry } from './shape.js';
+import { shapeSize } from '../../shape.js';
 
 /** The software block path: no variants, its tile follows from the kernel. */
 export interface BlockPath extends Variant {
@@ -61,8 +62,6 @@ export function choosePath<V extends Variant>(
   return tuned(ctx, { key: pass.key, candidates, trial: pass.trial });
 }
 
-const voxels = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
 /** What stays exact in a conv key: kernel size and stride change the kernel's work per voxel. */
 function geometryClass(g: ConvGeometry): Record<string, string> {
   return { k: g.kernel.join('x'), stride: g.stride.join('x'), dil: g.dilation.join('x') };
@@ -79,13 +78,13 @@ const candidateSet = 2;
  * and row width bucketed; geometry and direction exact.
  */
 export function convolveKey(adapter: string, family: string, src: readonly number[], outChannels: number, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): TuneKey {
-  const sizes = { cin: src[1]!, cout: outChannels, voxels: src[0]! * voxels(outSpatial), w: outSpatial[2]! };
+  const sizes = { cin: src[1]!, cout: outChannels, voxels: src[0]! * shapeSize(outSpatial), w: outSpatial[2]! };
   return { adapter, op: `conv.convolve.${family}.v${candidateSet}`, shapeClass: shapeClass(sizes, { ...geometryClass(g), t: transposed ? 1 : 0 }) };
 }
 
 /** weightGrad's key: the family, both channel counts, the rows summed over (lhs voxels) and width, geometry exact. */
 export function gradKey(adapter: string, family: string, lhs: readonly number[], src: readonly number[], g: ConvGeometry): TuneKey {
-  const sizes = { a: lhs[1]!, b: src[1]!, voxels: lhs[0]! * voxels(lhs.slice(2)), w: lhs[4]! };
+  const sizes = { a: lhs[1]!, b: src[1]!, voxels: lhs[0]! * shapeSize(lhs.slice(2)), w: lhs[4]! };
   return { adapter, op: `conv.weightGrad.${family}.v${candidateSet}`, shapeClass: shapeClass(sizes, geometryClass(g)) };
 }
 
