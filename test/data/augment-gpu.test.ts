@@ -152,7 +152,8 @@ describe('matchHistogramGpu', () => {
     const range = Math.max(...values) - Math.min(...values);
     // Half a bin, and a little more for a value that float32 rounding puts in the next bin.
     expect(maxAbsDiff(first, values)).toBeLessThanOrEqual(0.51 * (range / 65536));
-    expect(maxAbsDiff(first, matchHistogram(values, values))).toBeLessThan(1e-6 * maxAbs(values));
+    // Against the CPU: a value at a bin edge may land one bin (one bin centre) away.
+    expect(maxAbsDiff(first, matchHistogram(values, values))).toBeLessThanOrEqual(1.01 * (range / 65536));
   });
 
   it('names the op for bad input', () => {
