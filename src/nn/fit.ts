@@ -1,6 +1,6 @@
 // The training loop shared by the example and `voxgpu train`: batches in, one trainStep each, the
 // learning-rate schedule, periodic checkpoints, and a clean stop when the loss stops being finite.
-import { tensor } from '../tensor.js';
+import { Tensor, tensor } from '../tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { StepLR } from '../optim/step-lr.js';
 import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
@@ -12,6 +12,14 @@ export interface HostBatch {
   image: Float32Array;
   labels: ArrayLike<number>;
   shape: readonly [number, number, number, number, number];
+}
+
+/** A batch already on the GPU (e.g. augmented there: gpuBatchIterator); fit disposes it after its step. */
+export interface DeviceBatch {
+  /** [N, Cin, D, H, W]. */
+  image: Tensor;
+  /** [N, D, H, W] class indices. */
+  labels: Tensor;
 }
 
 export interface FitOptions {
@@ -38,18 +46,33 @@ export interface FitOptions {
 
 export class DivergedError extends Error {}
 
-export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncIterable<HostBatch> | Iterable<HostBatch>, o: FitOptions): Promise<number[]> {
+function onDevice(b: HostBatch | DeviceBatch): { image: Tensor; labels: Tensor } {
+  if (b.image instanceof Tensor) return b as DeviceBatch;
+  const h = b as HostBatch;
+  const [n, , d, hh, w] = h.shape;
+  return { image: tensor(h.image, h.shape), labels: tensor(Float32Array.from(h.labels), [n, d, hh, w]) };
+}
+
+export async function fit(
+  model: VNet,
+  optimizer: Optimizer,
+  batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>,
+  o: FitOptions,
+): Promise<number[]> {
   const losses: number[] = [];
   const weights = o.classWeights ? tensor([...o.classWeights], [o.classWeights.length]) : undefined;
   let iteration = o.startIteration ?? 0;
   let lastSaved = 0;
   let started = false;
+  const source = Symbol.asyncIterator in batches ? batches[Symbol.asyncIterator]() : batches[Symbol.iterator]();
+  const ask = () => (iteration < o.iterations ? Promise.resolve(source.next()) : null);
+  let next = ask();
   try {
-    for await (const b of batches) {
-      if (iteration >= o.iterations) break;
-      const [n, , d, h, w] = b.shape;
-      const image = tensor(b.image, b.shape);
-      const labels = tensor(Float32Array.from(b.labels), [n, d, h, w]);
+    while (next) {
+      const r = await next;
+      next = null;
+      if (r.done) break;
+      const { image, labels } = onDevice(r.value);
       if (!started) {
         started = true;
         if (o.tune !== false) {
@@ -60,10 +83,13 @@ export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncItera
         o.onStart?.();
       }
       const lossT = trainStep(model, optimizer, image, labels, { loss: o.loss, classWeights: weights });
+      iteration++;
+      // The next batch is asked for before the loss is awaited: a GPU batch records its augmentation
+      // behind this step, a CPU batch is prepared while the GPU runs it.
+      next = ask();
       // One readback per iteration: it is where the progress bar and the divergence check need the value.
       const loss = await lossT.item();
       for (const t of [image, labels, lossT]) t.dispose();
-      iteration++;
       if (!Number.isFinite(loss)) {
         const kept = lastSaved ? `the checkpoint of iteration ${lastSaved} is kept` : 'no checkpoint was saved yet';
         throw new DivergedError(`training diverged at iteration ${iteration} (loss ${loss}); ${kept}. Try a lower learning rate.`);
@@ -78,6 +104,14 @@ export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncItera
     }
   } finally {
     weights?.dispose();
+    // A batch asked for but not trained on (an error stopped the loop) is freed, then the source closed.
+    const unused = await next?.catch(() => undefined);
+    if (unused && !unused.done && unused.value.image instanceof Tensor) {
+      const b = unused.value as DeviceBatch;
+      b.image.dispose();
+      b.labels.dispose();
+    }
+    await source.return?.();
   }
   if (o.saveCheckpoint && lastSaved !== iteration) await o.saveCheckpoint(iteration);
   return losses;
