@@ -23,15 +23,22 @@ struct HistParams {
   bins: u32,
   outOffset: u32,
   nRef: u32,
+  stride: u32,
 }
 
 override WG: u32 = 256u;
 
 // --- B-spline field -----------------------------------------------------------------------------
+// Separable, as augment.ts evaluateTensorSpline: contract the control grid along x, then y, then z
+// (4 terms each), instead of 64 control points per voxel.
 
 @group(0) @binding(0) var<storage, read> grid: array<f32>;
-@group(0) @binding(1) var<storage, read_write> field: array<f32>;
-@group(0) @binding(2) var<uniform> fp: FieldParams;
+@group(0) @binding(1) var<storage, read_write> alongX: array<f32>;
+@group(0) @binding(2) var<storage, read> alongXIn: array<f32>;
+@group(0) @binding(3) var<storage, read_write> alongXY: array<f32>;
+@group(0) @binding(4) var<storage, read> alongXYIn: array<f32>;
+@group(0) @binding(5) var<storage, read_write> field: array<f32>;
+@group(0) @binding(6) var<uniform> fp: FieldParams;
 
 // The span and the four cubic B-spline weights of voxel v of n along one axis, with the m − 3 spans
 // covering the axis exactly (augment.ts basisWeights).
@@ -50,36 +57,51 @@ fn basis(v: u32, n: u32, m: u32, span: ptr<function, u32>) -> vec4<f32> {
   );
 }
 
-// One voxel's displacement (x, y, z) from the 4 × 4 × 4 control points around it; grid holds the
-// m³ x displacements, then the y, then the z ones (x fastest), field the same per voxel.
+// alongX[axis][c][b][x] = Σ_a wx[x, a] grid[axis][c][b][a]; grid holds the m³ x displacements,
+// then the y, then the z ones (x fastest).
 @compute @workgroup_size(WG)
-fn bsplineField(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn fieldAlongX(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  let m = fp.m;
+  if (i >= 3u * m * m * fp.nx) { return; }
+  let x = i % fp.nx;
+  let row = i / fp.nx; // axis · m² + c · m + b
+  var s: u32;
+  let w = basis(x, fp.nx, m, &s);
+  let g = row * m + s;
+  alongX[i] = w.x * grid[g] + w.y * grid[g + 1u] + w.z * grid[g + 2u] + w.w * grid[g + 3u];
+}
+
+// alongXY[axis][c][y][x] = Σ_b wy[y, b] alongX[axis][c][b][x].
+@compute @workgroup_size(WG)
+fn fieldAlongY(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  let m = fp.m;
+  if (i >= 3u * m * fp.ny * fp.nx) { return; }
+  let x = i % fp.nx;
+  let y = (i / fp.nx) % fp.ny;
+  let slab = i / (fp.nx * fp.ny); // axis · m + c
+  var s: u32;
+  let w = basis(y, fp.ny, m, &s);
+  let g = (slab * m + s) * fp.nx + x;
+  alongXY[i] = w.x * alongXIn[g] + w.y * alongXIn[g + fp.nx] + w.z * alongXIn[g + 2u * fp.nx] + w.w * alongXIn[g + 3u * fp.nx];
+}
+
+// field[axis][z][y][x] = Σ_c wz[z, c] alongXY[axis][c][y][x], the three axes per invocation.
+@compute @workgroup_size(WG)
+fn fieldAlongZ(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let n = gid.x + gid.y * nwg.x * WG;
   let plane = fp.nx * fp.ny;
   let total = plane * fp.nz;
   if (n >= total) { return; }
   let m = fp.m;
-  var sx: u32;
-  var sy: u32;
-  var sz: u32;
-  let wx = basis(n % fp.nx, fp.nx, m, &sx);
-  let wy = basis((n / fp.nx) % fp.ny, fp.ny, m, &sy);
-  let wz = basis(n / plane, fp.nz, m, &sz);
-  let m3 = m * m * m;
-  var d = vec3<f32>(0.0);
-  for (var c = 0u; c < 4u; c++) {
-    for (var b = 0u; b < 4u; b++) {
-      let w = wy[b] * wz[c];
-      let row = sx + m * ((sy + b) + m * (sz + c));
-      for (var a = 0u; a < 4u; a++) {
-        let i = row + a;
-        d += (w * wx[a]) * vec3<f32>(grid[i], grid[m3 + i], grid[2u * m3 + i]);
-      }
-    }
+  var s: u32;
+  let w = basis(n / plane, fp.nz, m, &s);
+  let p = n % plane;
+  for (var axis = 0u; axis < 3u; axis++) {
+    let g = (axis * m + s) * plane + p;
+    field[axis * total + n] = w.x * alongXYIn[g] + w.y * alongXYIn[g + plane] + w.z * alongXYIn[g + 2u * plane] + w.w * alongXYIn[g + 3u * plane];
   }
-  field[n] = d.x;
-  field[total + n] = d.y;
-  field[2u * total + n] = d.z;
 }
 
 // --- Warp ---------------------------------------------------------------------------------------
@@ -190,41 +212,30 @@ fn histClear(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   atomicStore(&stats[i], select(0u, 0xffffffffu, i == 0u));
 }
 
-var<workgroup> wgMin: array<u32, WG>;
-var<workgroup> wgMax: array<u32, WG>;
-
-// Min and max over the values: a tree in workgroup memory, then one atomic per workgroup.
+// Min and max over the values: each invocation strides over n / stride of them, then one atomic
+// each (no workgroup tree: barriers are what costs most on a software adapter).
 @compute @workgroup_size(WG)
-fn histRange(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
+fn histRange(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  if (t >= hp.stride) { return; }
   var lo = 0xffffffffu;
   var hi = 0u;
-  if (i < hp.n) {
-    lo = orderKey(values[i]);
-    hi = lo;
+  for (var i = t; i < hp.n; i += hp.stride) {
+    let k = orderKey(values[i]);
+    lo = min(lo, k);
+    hi = max(hi, k);
   }
-  wgMin[lid] = lo;
-  wgMax[lid] = hi;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s /= 2u) {
-    if (lid < s) {
-      wgMin[lid] = min(wgMin[lid], wgMin[lid + s]);
-      wgMax[lid] = max(wgMax[lid], wgMax[lid + s]);
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    atomicMin(&stats[0], wgMin[0]);
-    atomicMax(&stats[1], wgMax[0]);
-  }
+  atomicMin(&stats[0], lo);
+  atomicMax(&stats[1], hi);
 }
 
+// Striding like histRange, so the range is decoded once per invocation rather than per value.
 @compute @workgroup_size(WG)
 fn histCount(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= hp.n) { return; }
+  let t = gid.x + gid.y * nwg.x * WG;
+  if (t >= hp.stride) { return; }
   let r = rangeOf(atomicLoad(&stats[0]), atomicLoad(&stats[1]));
-  atomicAdd(&stats[2u + binOf(values[i], r)], 1u);
+  for (var i = t; i < hp.n; i += hp.stride) { atomicAdd(&stats[2u + binOf(values[i], r)], 1u); }
 }
 
 var<workgroup> wgSum: array<u32, WG>;

@@ -36,9 +36,16 @@ export function bsplineFieldGpu(shape: Vec3, grid: ControlGrid): Tensor {
   const coefficients = new Float32Array(3 * m ** 3);
   [grid.x, grid.y, grid.z].forEach((a, i) => coefficients.set(a, i * m ** 3));
   const control = tensor(coefficients);
-  const field = empty([3, shape[2], shape[1], shape[0]]);
-  runElementwise('bsplineFieldGpu', 'augment', 'bsplineField', voxelsOf(shape), { grid: control, field }, { nx: shape[0], ny: shape[1], nz: shape[2], m });
-  control.dispose();
+  const [nx, ny, nz] = shape;
+  const params = { nx, ny, nz, m };
+  const alongX = empty([3, m, m, nx]);
+  const alongXY = empty([3, m, ny, nx]);
+  const field = empty([3, nz, ny, nx]);
+  const op = 'bsplineFieldGpu';
+  runElementwise(op, 'augment', 'fieldAlongX', alongX.size, { grid: control, alongX }, params);
+  runElementwise(op, 'augment', 'fieldAlongY', alongXY.size, { alongXIn: alongX, alongXY }, params);
+  runElementwise(op, 'augment', 'fieldAlongZ', voxelsOf(shape), { alongXYIn: alongXY, field }, params);
+  for (const t of [control, alongX, alongXY]) t.dispose();
   return field;
 }
 
@@ -87,10 +94,12 @@ export function histogramGpu(values: Tensor, bins = 65536): GpuHistogram {
   if (values.size >= 2 ** 31) throw new Error(`${op}: at most 2^31 − 1 values, got ${values.size}`);
   const stats = empty([bins + 2]);
   const cdf = empty([bins + 1]);
-  const params = { n: values.size, bins, outOffset: 0, nRef: values.size };
+  // histRange's and histCount's invocations, each striding over the values: enough to fill a GPU.
+  const stride = Math.min(values.size, 16384);
+  const params = { n: values.size, bins, outOffset: 0, nRef: values.size, stride };
   runElementwise(op, 'augment', 'histClear', bins + 2, { stats }, params);
-  runElementwise(op, 'augment', 'histRange', values.size, { values, stats }, params);
-  runElementwise(op, 'augment', 'histCount', values.size, { values, stats }, params);
+  runElementwise(op, 'augment', 'histRange', stride, { values, stats }, params);
+  runElementwise(op, 'augment', 'histCount', stride, { values, stats }, params);
   runElementwise(op, 'augment', 'histCumulate', 1, { stats, cdfOut: cdf }, params);
   return {
     values,
@@ -127,7 +136,7 @@ export function matchHistogramGpu(
     const out = into ?? empty(from.values.shape);
     if (offset + from.values.size > out.size) throw new Error(`${op}: target ${formatShape(out.shape)} has no room for ${from.values.size} values at offset ${offset}`);
     const table = empty([from.bins]);
-    const params = { n: from.values.size, bins: from.bins, outOffset: offset, nRef: to.values.size };
+    const params = { n: from.values.size, bins: from.bins, outOffset: offset, nRef: to.values.size, stride: 0 };
     runElementwise(op, 'augment', 'histTable', from.bins, { cdf: from.cdf, refStats: to.stats, refCdf: to.cdf, tableOut: table }, params);
     runElementwise(op, 'augment', 'histApply', from.values.size, { values: from.values, srcStats: from.stats, table, matched: out }, params);
     table.dispose();
