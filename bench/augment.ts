@@ -4,13 +4,13 @@
 import type { Context } from '../src/device/context.js';
 import { bsplineField, matchHistogram, randomControlGrid, warp, type DeformationOptions } from '../src/data/augment.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu } from '../src/data/augment-gpu.js';
-import { gpuBatchIterator } from '../src/data/batches-gpu.js';
-import { batchIterator, type BatchOptions, type PreparedCase } from '../src/data/loader.js';
+import { augmentedBatches } from '../src/data/batches-gpu.js';
+import type { BatchOptions, PreparedCase } from '../src/data/loader.js';
 import { zscore } from '../src/data/intensity.js';
 import { Rng } from '../src/data/random.js';
 import { syntheticCase } from '../src/data/synthetic.js';
 import type { Vec3 } from '../src/io/volume.js';
-import { fit, type HostBatch } from '../src/nn/fit.js';
+import { fit } from '../src/nn/fit.js';
 import { VNet, type VNetOptions } from '../src/nn/vnet.js';
 import { Adam } from '../src/optim/adam.js';
 import { SGD } from '../src/optim/sgd.js';
@@ -141,12 +141,7 @@ async function throughput(c: TrainingConfig, augment: 'none' | 'gpu' | 'cpu', ca
     deformation: augment === 'none' ? false : c.deformation,
     histogramMatching: augment !== 'none',
   };
-  const batches =
-    augment === 'cpu'
-      ? (async function* (): AsyncGenerator<HostBatch> {
-          for await (const b of batchIterator(cases, options)) yield { image: b.image, labels: b.label, shape: b.shape };
-        })()
-      : gpuBatchIterator(cases, options);
+  const batches = augmentedBatches(cases, { ...options, augmentOn: augment === 'cpu' ? 'cpu' : 'gpu' });
   let start = 0;
   try {
     await fit(model, optimizer, batches, {

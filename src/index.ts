@@ -29,5 +29,5 @@ export * from './data/augment.js';
 export { Rng } from './data/random.js';
 export { prepareCase, batchIterator, type PrepareOptions, type PreparedCase, type Batch, type BatchOptions } from './data/loader.js';
 export * from './data/augment-gpu.js';
-export { gpuBatchIterator, type GpuBatch } from './data/batches-gpu.js';
+export { gpuBatchIterator, augmentedBatches, type GpuBatch } from './data/batches-gpu.js';
 export { renderSlices, type SlicesImage } from './viz/slices.js';

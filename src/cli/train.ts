@@ -7,9 +7,8 @@ import { Command } from 'commander';
 import { init } from '../device/context.js';
 import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../io/checkpoint-node.js';
 import { loadCases } from '../data/loader-node.js';
-import { batchIterator, type Batch, type BatchOptions, type PreparedCase } from '../data/loader.js';
-import { gpuBatchIterator } from '../data/batches-gpu.js';
-import { fit, type DeviceBatch, type HostBatch } from '../nn/fit.js';
+import { augmentedBatches } from '../data/batches-gpu.js';
+import { fit } from '../nn/fit.js';
 import { VNet, vnetPresets, type VNetOptions } from '../nn/vnet.js';
 import { Adam } from '../optim/adam.js';
 import { SGD } from '../optim/sgd.js';
@@ -42,15 +41,6 @@ function positiveInt(name: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
   return n;
-}
-
-async function* asHostBatches(batches: AsyncIterable<Batch>): AsyncGenerator<HostBatch> {
-  for await (const b of batches) yield { image: b.image, labels: b.label, shape: b.shape };
-}
-
-/** Augmented batches from the GPU (the default: no CPU work per step) or the CPU (the float64 reference). */
-export function augmentedBatches(where: 'gpu' | 'cpu', cases: PreparedCase[], options: BatchOptions): AsyncIterable<HostBatch | DeviceBatch> {
-  return where === 'gpu' ? gpuBatchIterator(cases, options) : asHostBatches(batchIterator(cases, options));
 }
 
 export function trainCommand(): Command {
@@ -94,7 +84,7 @@ export function trainCommand(): Command {
       process.stdout.write(`${cases.length} cases from ${o.data}; V-Net with ${model.parameterCount()} parameters\n`);
       let progress = null as TrainingProgress | null;
       try {
-        const batches = augmentedBatches(o.augment, cases, { batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start });
+        const batches = augmentedBatches(cases, { augmentOn: o.augment, batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start });
         await fit(model, optimizer, batches, {
           iterations,
           startIteration: start,

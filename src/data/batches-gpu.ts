@@ -6,7 +6,8 @@
  */
 import { empty, tensor, type Tensor } from '../tensor.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu, type GpuHistogram } from './augment-gpu.js';
-import { commonShape, sampleDrawer, type BatchOptions, type PreparedCase } from './loader.js';
+import { batchIterator, commonShape, sampleDrawer, type BatchOptions, type PreparedCase } from './loader.js';
+import type { DeviceBatch, HostBatch } from '../nn/fit.js';
 import { Rng } from './random.js';
 
 /** A batch on the GPU, owned by the consumer (dispose both). */
@@ -48,5 +49,17 @@ export async function* gpuBatchIterator(cases: PreparedCase[], options: BatchOpt
     }
   } finally {
     for (const t of [...images, ...labels, ...histograms, zeroField]) t?.dispose();
+  }
+}
+
+/**
+ * fit()'s batches, augmented on the GPU (the default: no CPU work per step) or on the CPU (the float64
+ * reference); the same seed draws the same cases and augmentation on both.
+ */
+export async function* augmentedBatches(cases: PreparedCase[], options: BatchOptions & { augmentOn?: 'gpu' | 'cpu' } = {}): AsyncGenerator<HostBatch | DeviceBatch> {
+  if (options.augmentOn === 'cpu') {
+    for await (const b of batchIterator(cases, options)) yield { image: b.image, labels: b.label, shape: b.shape };
+  } else {
+    yield* gpuBatchIterator(cases, options);
   }
 }

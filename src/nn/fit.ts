@@ -33,7 +33,8 @@ export interface FitOptions {
   checkpointEvery?: number;
   /** Saves a checkpoint for the given iteration count (atomically, so a crash keeps the last one). */
   saveCheckpoint?: (iteration: number) => Promise<void>;
-  onIteration?: (iteration: number, loss: number) => void;
+  /** After each step; a promise it returns (e.g. a validation pass) is awaited before the next step. */
+  onIteration?: (iteration: number, loss: number) => void | Promise<void>;
   /**
    * Tunes the kernels for the model's shapes on the first batch, before the first step (autotune:
    * seconds per new shape on a software adapter, nothing once they are cached). Default true;
@@ -96,7 +97,7 @@ export async function fit(
       }
       o.scheduler?.step();
       losses.push(loss);
-      o.onIteration?.(iteration, loss);
+      await o.onIteration?.(iteration, loss);
       if (o.saveCheckpoint && o.checkpointEvery && iteration % o.checkpointEvery === 0) {
         await o.saveCheckpoint(iteration);
         lastSaved = iteration;
