@@ -114,8 +114,9 @@ export function histogramGpu(values: Tensor, bins = 65536): GpuHistogram {
 }
 
 /**
- * `source`'s intensities remapped to `reference`'s distribution, as matchHistogram. Takes volumes, or
- * histograms from histogramGpu (a training set's, made once); writes into `into` at `offset` when given.
+ * `source`'s intensities remapped to `reference`'s distribution, as matchHistogram. Takes volumes (their
+ * histograms made with `bins`, freed after), or histograms from histogramGpu (a training set's, made once);
+ * writes into `into` at `offset` when given.
  */
 export function matchHistogramGpu(
   source: Tensor | GpuHistogram,
@@ -124,13 +125,14 @@ export function matchHistogramGpu(
 ): Tensor {
   const op = 'matchHistogramGpu';
   const made: GpuHistogram[] = [];
-  const histogramOf = (x: Tensor | GpuHistogram, bins?: number) => {
-    if (!('cdf' in x)) made.push(histogramGpu(x, bins));
-    return 'cdf' in x ? x : made[made.length - 1]!;
+  const histogramOf = (x: Tensor | GpuHistogram, bins?: number): GpuHistogram => {
+    if ('cdf' in x) return x;
+    made.push(histogramGpu(x, bins));
+    return made[made.length - 1]!;
   };
-  const from = histogramOf(source, options.bins);
-  const to = histogramOf(reference, options.bins ?? from.bins);
   try {
+    const from = histogramOf(source, options.bins);
+    const to = histogramOf(reference, options.bins ?? from.bins);
     if (from.bins !== to.bins) throw new Error(`${op}: source and reference histograms have ${from.bins} and ${to.bins} bins`);
     const { into, offset = 0 } = options;
     const out = into ?? empty(from.values.shape);
