@@ -66,7 +66,13 @@ export async function fit(
   let lastSaved = 0;
   let started = false;
   const source = Symbol.asyncIterator in batches ? batches[Symbol.asyncIterator]() : batches[Symbol.iterator]();
-  const ask = () => (iteration < o.iterations ? Promise.resolve(source.next()) : null);
+  const ask = () => {
+    if (iteration >= o.iterations) return null;
+    const p = Promise.resolve(source.next());
+    // Awaited later, after the loss: a failing batch must reject there, not crash as unhandled meanwhile.
+    p.catch(() => undefined);
+    return p;
+  };
   let next = ask();
   try {
     while (next) {
