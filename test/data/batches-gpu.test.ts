@@ -84,4 +84,16 @@ describe('fit on GPU batches', () => {
     expect(ctx.memory().bytesInUse).toBe(before);
     model.dispose();
   });
+
+  it('reports a batch source that fails while a step runs', async () => {
+    const model = new VNet({ baseChannels: 2, kernelSize: 3, encoderConvs: [1, 1], decoderConvs: [1], seed: 1 });
+    const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+    async function* failing() {
+      yield* gpuBatchIterator(cases, { batchSize: 1, batches: 1 });
+      throw new Error('scan 2 is unreadable');
+    }
+    await expect(fit(model, optimizer, failing(), { iterations: 3, tune: false })).rejects.toThrow('scan 2 is unreadable');
+    model.dispose();
+    optimizer.dispose();
+  });
 });
