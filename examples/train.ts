@@ -22,7 +22,7 @@ const program = new Command()
   .option('--kernel-size <n>', 'stage convolution size (the paper: 5)', (v) => parseInt(v, 10), 3)
   .option('--batch <n>', 'volumes per iteration', (v) => parseInt(v, 10), 2)
   .option('--optimizer <name>', "'adam' or 'sgd' (the paper: sgd, lr 1e-4, momentum 0.99)", 'adam')
-  .option('--lr <x>', 'learning rate (default: 5e-4 for adam, 1e-4 for sgd)', parseFloat)
+  .option('--lr <x>', 'learning rate (default: 1e-3 for adam, 1e-4 for sgd)', parseFloat)
   .option('--loss <name>', "'dice' (the paper) or 'ce' (weighted cross-entropy)", 'dice')
   .option('--compare', 'also train with weighted cross-entropy and report both')
   .option('--eval-cases <n>', 'held-out synthetic volumes', (v) => parseInt(v, 10), 8)
@@ -32,9 +32,9 @@ const program = new Command()
   .option('--full', "the paper's configuration: 128x128x64, 16 base channels, SGD lr 1e-4 momentum 0.99")
   .option('--no-tune', 'skip measuring the kernel variants for these shapes before training')
   .option('--augment <where>', "the paper's augmentation (B-spline deformation, histogram matching): 'gpu', 'cpu' or 'none'", 'gpu')
-  .option('--train-cases <n>', 'synthetic training volumes, augmented afresh each time one is drawn', (v) => parseInt(v, 10), 64)
+  .option('--train-cases <n>', 'synthetic training volumes, augmented afresh each time one is drawn', (v) => parseInt(v, 10), 256)
   .option('--sigma <voxels>', "deformation: σ of the control point displacements (default: the paper's 15 at 128 voxels, scaled to the input)", parseFloat)
-  .option('--validate-every <n>', 'Dice on 4 validation volumes every n iterations; the best weights are the result', (v) => parseInt(v, 10), 50)
+  .option('--validate-every <n>', 'Dice on 8 validation volumes every n iterations; the best weights are the result', (v) => parseInt(v, 10), 50)
   .parse();
 
 interface RunOptions {
@@ -88,7 +88,7 @@ function batch(seeds: number[]): { image: Float32Array; labels: Float32Array } {
 
 function makeOptimizer(model: VNet): Optimizer {
   if (opts.optimizer === 'sgd') return new SGD(model.parameters(), { lr: opts.lr ?? 1e-4, momentum: 0.99 });
-  return new Adam(model.parameters(), { lr: opts.lr ?? 5e-4 });
+  return new Adam(model.parameters(), { lr: opts.lr ?? 1e-3 });
 }
 
 /** Foreground share of the training data, for the cross-entropy class weights (inverse frequency). */
@@ -131,7 +131,7 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
   let validationMs = 0;
   const validate = async (iteration: number) => {
     const t0 = performance.now();
-    const d = mean(await diceScores(model, 1_500_000_000, 4));
+    const d = mean(await diceScores(model, 1_500_000_000, 8));
     validationMs += performance.now() - t0;
     if (d > best.dice) {
       Object.assign(best, { dice: d, iteration });
