@@ -106,8 +106,8 @@ function trainingCases(): PreparedCase[] {
   });
 }
 
-/** The paper's σ = 15 voxels at 128 × 128 × 64, in proportion to the input's smallest side. */
-const sigma = opts.sigma ?? (15 * Math.min(...shape)) / 128;
+/** The paper's σ = 15 voxels at 128 × 128 × 64, in proportion to the input's largest side (3.75 at 32³). */
+const sigma = opts.sigma ?? (15 * Math.max(...shape)) / 128;
 
 /** Dice of `model` on each of `count` synthetic volumes from `firstSeed` on. */
 async function diceScores(model: VNet, firstSeed: number, count: number): Promise<number[]> {
