@@ -162,7 +162,8 @@ fn warp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 // --- Histogram matching -------------------------------------------------------------------------
 // stats = [min key, max key, count of bin 0, ..., count of bin bins−1]; cdf = the exclusive prefix
-// sums of the counts (cdf[0] = 0, cdf[bins] = n), i.e. augment.ts's cdf times n, exactly.
+// sums of the counts (cdf[0] = 0, cdf[bins] = n), i.e. augment.ts's cdf times n, exactly. The lookup
+// entries read the [min key, max key] pair alone (a copy of stats' first two words: srcRange, refRange).
 
 // Bound by name (src/device/kernel-info.ts), so every variable has its own binding number: the
 // lookup entries read min/max keys and cdfs without atomics or write access, which lets a volume
@@ -170,9 +171,9 @@ fn warp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 @group(0) @binding(0) var<storage, read> values: array<f32>;
 @group(0) @binding(1) var<storage, read_write> stats: array<atomic<u32>>;
 @group(0) @binding(2) var<storage, read_write> cdfOut: array<u32>;
-@group(0) @binding(3) var<storage, read> srcStats: array<u32>;
+@group(0) @binding(3) var<storage, read> srcRange: array<u32>;
 @group(0) @binding(4) var<storage, read> cdf: array<u32>;
-@group(0) @binding(5) var<storage, read> refStats: array<u32>;
+@group(0) @binding(5) var<storage, read> refRange: array<u32>;
 @group(0) @binding(6) var<storage, read> refCdf: array<u32>;
 @group(0) @binding(7) var<storage, read_write> tableOut: array<f32>;
 @group(0) @binding(8) var<storage, read> table: array<f32>;
@@ -312,7 +313,7 @@ fn histTable(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let mass = refCdf[lo + 1u] - refCdf[lo];
   var frac = 0.5;
   if (mass > 0u) { frac = toF32(sub64(q, mul64(2u * hp.n, refCdf[lo]))) / toF32(mul64(2u * hp.n, mass)); }
-  let r = rangeOf(refStats[0], refStats[1]);
+  let r = rangeOf(refRange[0], refRange[1]);
   tableOut[b] = r.min + (f32(lo) + frac) * r.width;
 }
 
@@ -321,6 +322,6 @@ fn histTable(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 fn histApply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= hp.n) { return; }
-  let r = rangeOf(srcStats[0], srcStats[1]);
+  let r = rangeOf(srcRange[0], srcRange[1]);
   matched[hp.outOffset + i] = table[binOf(values[i], r)];
 }

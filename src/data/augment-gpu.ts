@@ -74,12 +74,12 @@ export function warpGpu(image: Tensor, label: Tensor, field: Tensor, shape: Vec3
   return { image: out.image, label: out.label };
 }
 
-/** A volume's intensity histogram on the GPU: its min/max, bin counts and cumulative counts. */
+/** A volume's intensity histogram on the GPU: its range and cumulative bin counts. */
 export interface GpuHistogram {
   values: Tensor;
   bins: number;
-  /** [min key, max key, counts…] as u32 (kernels/augment.wgsl). */
-  stats: Tensor;
+  /** [min key, max key] as u32 (order-preserving keys, kernels/augment.wgsl). */
+  range: Tensor;
   /** Cumulative counts, bins + 1 u32. */
   cdf: Tensor;
   dispose(): void;
@@ -101,13 +101,17 @@ export function histogramGpu(values: Tensor, bins = 65536): GpuHistogram {
   runElementwise(op, 'augment', 'histRange', stride, { values, stats }, params);
   runElementwise(op, 'augment', 'histCount', stride, { values, stats }, params);
   runElementwise(op, 'augment', 'histCumulate', 1, { stats, cdfOut: cdf }, params);
+  // Only the range outlives the counts: half the memory of a training set's histograms.
+  const range = empty([2]);
+  values.ctx.copy(stats.buffer, range.buffer, 8);
+  stats.dispose();
   return {
     values,
     bins,
-    stats,
+    range,
     cdf,
     dispose: () => {
-      stats.dispose();
+      range.dispose();
       cdf.dispose();
     },
   };
@@ -139,8 +143,8 @@ export function matchHistogramGpu(
     if (offset + from.values.size > out.size) throw new Error(`${op}: target ${formatShape(out.shape)} has no room for ${from.values.size} values at offset ${offset}`);
     const table = empty([from.bins]);
     const params = { n: from.values.size, bins: from.bins, outOffset: offset, nRef: to.values.size, stride: 0 };
-    runElementwise(op, 'augment', 'histTable', from.bins, { cdf: from.cdf, refStats: to.stats, refCdf: to.cdf, tableOut: table }, params);
-    runElementwise(op, 'augment', 'histApply', from.values.size, { values: from.values, srcStats: from.stats, table, matched: out }, params);
+    runElementwise(op, 'augment', 'histTable', from.bins, { cdf: from.cdf, refRange: to.range, refCdf: to.cdf, tableOut: table }, params);
+    runElementwise(op, 'augment', 'histApply', from.values.size, { values: from.values, srcRange: from.range, table, matched: out }, params);
     table.dispose();
     return out;
   } finally {

@@ -20,7 +20,7 @@ export interface GpuBatch {
 }
 
 /**
- * The GPU twin of batchIterator. Uploads every case once (image and label, 8 bytes a voxel, plus 512 KiB
+ * The GPU twin of batchIterator. Uploads every case once (image and label, 8 bytes a voxel, plus 256 KiB
  * of histogram per case when matching); all of it is freed when the iteration ends.
  */
 export async function* gpuBatchIterator(cases: PreparedCase[], options: BatchOptions = {}): AsyncGenerator<GpuBatch> {
