@@ -80,6 +80,7 @@ async function perSample(ctx: Context, o: AugmentBenchOptions): Promise<Row[]> {
 
   // CPU: each stage timed on its own; a sample is their sum (the loader runs them back to back).
   const rng = new Rng(1);
+  const m0 = mark();
   const stage = { match: [] as number[], field: [] as number[], warp: [] as number[] };
   for (let i = 0; i < samples; i++) {
     let t = performance.now();
@@ -94,7 +95,6 @@ async function perSample(ctx: Context, o: AugmentBenchOptions): Promise<Row[]> {
     stage.warp.push(performance.now() - t);
   }
   const cpuTotals = stage.match.map((m, i) => m + stage.field[i]! + stage.warp[i]!);
-  const m0 = mark();
   const cpu = timed(row('augmentation per sample, CPU', ''), summarize(cpuTotals, 1, NaN), foreignLoad(m0));
   cpu.note = `histogram matching ${median(stage.match).toFixed(0)} ms + B-spline field ${median(stage.field).toFixed(0)} ms + warp image and label ${median(stage.warp).toFixed(0)} ms (one thread)`;
   rows.push(cpu);
