@@ -16,7 +16,7 @@ import { loadCheckpoint, saveCheckpoint } from '../src/node.js';
 const program = new Command()
   .name('train')
   .description('Train V-Net on synthetic volumes')
-  .option('--iterations <n>', 'training iterations', (v) => parseInt(v, 10), 1000)
+  .option('--iterations <n>', 'training iterations', (v) => parseInt(v, 10), 600)
   .option('--size <DxHxW>', 'input volume size (each a multiple of 16)', '32x32x32')
   .option('--base-channels <n>', 'channels of the first stage (the paper: 16)', (v) => parseInt(v, 10), 4)
   .option('--kernel-size <n>', 'stage convolution size (the paper: 5)', (v) => parseInt(v, 10), 3)
