@@ -94,4 +94,14 @@ if (vnet.length) {
     ),
   );
 }
+const augment = r.rows.filter((x) => x.section === 'augment');
+if (augment.length) {
+  out.push('', '**Augmentation and training throughput**', '');
+  out.push(
+    table(
+      ['case', 'shape', 'median ms (per sample)', 'foreign load (cores)', 'note'],
+      augment.map((x) => [x.name, x.shape, x.status === 'ok' ? f(x.medianMs, 1) : x.status, load(x.foreignLoad), x.note ?? '']),
+    ),
+  );
+}
 console.log(out.join('\n'));

@@ -1,6 +1,7 @@
-// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet]
+// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet,augment]
 // Measures the adapter's ceilings, the dispatch overhead, every V-Net kernel forward and backward,
-// and whole training steps / inference, then prints a table and writes bench/results/*.json.
+// whole training steps / inference, and augmentation per sample on the CPU and the GPU with the training
+// throughput it allows; then prints a table and writes bench/results/*.json.
 // See BENCHMARKS.md for the models behind each figure.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -17,6 +18,7 @@ import { measureDispatch } from './dispatch.js';
 import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
 import { tuneConv } from './tune.js';
 import { vnetCases, type VNetBenchConfig } from './vnet.js';
+import { augmentCases } from './augment.js';
 import { adapterSlug, table, writeResults, type Ceiling, type Row } from './lib/report.js';
 import { formatKernels } from './lib/recorder.js';
 import { machine } from './lib/load.js';
@@ -25,7 +27,7 @@ import type { TimingOptions } from './lib/timing.js';
 // The bench's own kernels (FMA and copy ceilings, the naive conv reference) are not the library's.
 registerKernels(benchKernelSources);
 
-const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'tune'] as const;
+const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'augment', 'tune'] as const;
 /** 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles. */
 const defaultSections = ['ceiling', 'dispatch', 'data', 'ops', 'vnet'];
 
@@ -182,6 +184,10 @@ async function main(): Promise<void> {
       }
     }
     rows.push(...vnetRows);
+  }
+  if (sections.has('augment')) {
+    log(`\naugmentation (per 128×128×64 sample) and training throughput${full ? '' : " (the paper's configuration with --full)"}`);
+    rows.push(...(await augmentCases(ctx, { full, quick: !!opts.quick, log })));
   }
 
   log(`\n${table(rows)}`);

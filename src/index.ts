@@ -16,7 +16,7 @@ export { VNet, vnetPresets, receptiveField, type VNetOptions, type StageField } 
 export { segment, type SegmentOptions, type Segmentation } from './nn/segment.js';
 export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } from './nn/segment-volume.js';
 export { trainStep, batchLoss, type LossKind, type StepOptions } from './nn/train-step.js';
-export { fit, DivergedError, type FitOptions, type HostBatch } from './nn/fit.js';
+export { fit, DivergedError, type FitOptions, type HostBatch, type DeviceBatch } from './nn/fit.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
 export { checkpointBytes, loadCheckpointBytes, checkpointInfo, type CheckpointInfo, type SaveOptions } from './io/checkpoint.js';
@@ -29,4 +29,6 @@ export * from './data/intensity.js';
 export * from './data/augment.js';
 export { Rng } from './data/random.js';
 export { prepareCase, batchIterator, type PrepareOptions, type PreparedCase, type Batch, type BatchOptions } from './data/loader.js';
+export * from './data/augment-gpu.js';
+export { gpuBatchIterator, augmentedBatches, type GpuBatch } from './data/batches-gpu.js';
 export { renderSlices, type SlicesImage } from './viz/slices.js';

@@ -4,8 +4,10 @@
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { checkpointInfo, loadCheckpointBytes } from '../../src/io/checkpoint.js';
 import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type Volume } from '../../src/io/volume.js';
-import { fit, type HostBatch } from '../../src/nn/fit.js';
+import { fit } from '../../src/nn/fit.js';
 import { zscore } from '../../src/data/intensity.js';
+import { gpuBatchIterator } from '../../src/data/batches-gpu.js';
+import type { PreparedCase } from '../../src/data/loader.js';
 import { segmentVolume } from '../../src/nn/segment-volume.js';
 import { VNet, type VNetOptions } from '../../src/nn/vnet.js';
 import { Adam } from '../../src/optim/adam.js';
@@ -66,18 +68,27 @@ export function syntheticScan(seed: number, shape: [number, number, number] = sy
   return { scan: { ...grid, data: c.image }, truth: c.label };
 }
 
-/** Endless fresh synthetic cases (never the same seed twice, so there is nothing to memorise). */
-function* trainingBatches(from: number): Generator<HostBatch> {
-  for (let i = from; ; i++) {
+/** The training volumes, made on first use: a fixed set, as a real one would be. */
+let trainingCases: PreparedCase[] | null = null;
+
+function demoTrainingCases(): PreparedCase[] {
+  const [d, h, w] = syntheticShape;
+  trainingCases ??= Array.from({ length: 16 }, (_, i) => {
     const c = syntheticCase(1_000_000 + i, syntheticShape);
-    yield { image: zscore(c.image), labels: c.label, shape: [1, 1, ...syntheticShape] };
-  }
+    return { id: `train${i}`, image: zscore(c.image), label: c.label, shape: [w, h, d] };
+  });
+  return trainingCases;
 }
 
-/** Trains `iterations` more steps with the Dice loss; `onIteration` sees every loss as it arrives. */
+/**
+ * Trains `iterations` more steps with the Dice loss; `onIteration` sees every loss as it arrives. Each
+ * batch is augmented on the GPU as in `voxgpu train` (the paper's deformation, σ scaled to 16 voxels,
+ * and histogram matching), so the page's main thread only records dispatches and stays responsive.
+ */
 export async function train(s: ModelState, iterations: number, onIteration: (iteration: number, loss: number) => void): Promise<void> {
   const end = s.iteration + iterations;
-  await fit(s.model, s.optimizer, trainingBatches(s.iteration), {
+  const batches = gpuBatchIterator(demoTrainingCases(), { batchSize: 1, seed: s.iteration, deformation: { sigma: (15 * 16) / 128 } });
+  await fit(s.model, s.optimizer, batches, {
     iterations: end,
     startIteration: s.iteration,
     loss: 'dice',

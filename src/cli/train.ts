@@ -7,8 +7,8 @@ import { Command } from 'commander';
 import { init } from '../init.js';
 import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../io/checkpoint-node.js';
 import { loadCases } from '../data/loader-node.js';
-import { batchIterator, type Batch } from '../data/loader.js';
-import { fit, type HostBatch } from '../nn/fit.js';
+import { augmentedBatches } from '../data/batches-gpu.js';
+import { fit } from '../nn/fit.js';
 import { VNet, vnetPresets, type VNetOptions } from '../nn/vnet.js';
 import { Adam } from '../optim/adam.js';
 import { SGD } from '../optim/sgd.js';
@@ -34,16 +34,13 @@ interface TrainCliOptions {
   resume?: boolean;
   force?: boolean;
   tune: boolean;
+  augment: 'gpu' | 'cpu';
 }
 
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
   return n;
-}
-
-async function* asHostBatches(batches: AsyncIterable<Batch>): AsyncGenerator<HostBatch> {
-  for await (const b of batches) yield { image: b.image, labels: b.label, shape: b.shape };
 }
 
 export function trainCommand(): Command {
@@ -64,11 +61,13 @@ export function trainCommand(): Command {
     .option('--seed <n>', 'seed for augmentation and weights', '1')
     .option('--resume', 'continue from the checkpoint at --output (weights, optimizer, iteration)')
     .option('--force', 'replace an existing output checkpoint (without --resume)')
+    .option('--augment <where>', "where the paper's augmentation runs: 'gpu' or 'cpu' (the reference, same seeded draws)", 'gpu')
     .option('--no-tune', 'skip measuring the kernel variants for these shapes before training (see the README: autotune)')
     .action(async (o: TrainCliOptions) => {
       const iterations = positiveInt('iterations', o.iterations);
       if (!['sgd', 'adam'].includes(o.optimizer)) throw new Error(`--optimizer must be sgd or adam, got ${o.optimizer}`);
       if (!['dice', 'ce'].includes(o.loss)) throw new Error(`--loss must be dice or ce, got ${o.loss}`);
+      if (!['gpu', 'cpu'].includes(o.augment)) throw new Error(`--augment must be gpu or cpu, got ${o.augment}`);
       if (!(o.preset in vnetPresets)) throw new Error(`--preset must be paper or caffe, got ${o.preset}`);
       if (!o.resume) await checkOutputs([o.output], [], o);
       await init();
@@ -85,7 +84,8 @@ export function trainCommand(): Command {
       process.stdout.write(`${cases.length} cases from ${o.data}; V-Net with ${model.parameterCount()} parameters\n`);
       let progress = null as TrainingProgress | null;
       try {
-        await fit(model, optimizer, asHostBatches(batchIterator(cases, { batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start })), {
+        const batches = augmentedBatches(cases, { augmentOn: o.augment, batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start });
+        await fit(model, optimizer, batches, {
           iterations,
           startIteration: start,
           loss: o.loss === 'dice' ? 'dice' : 'crossEntropy',

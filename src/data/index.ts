@@ -6,6 +6,8 @@ export * from './resample.js';
 export * from './crop.js';
 export * from './intensity.js';
 export * from './augment.js';
+export * from './augment-gpu.js';
+export * from './batches-gpu.js';
 export * from './synthetic.js';
 export * from './pairing.js';
 export * from './loader.js';

@@ -11,7 +11,7 @@
  * overlap the consumer's own CPU work; the interface would not change.)
  */
 import type { Vec3, Volume } from '../io/volume.js';
-import { matchHistogram, randomBSplineField, warp, type DeformationOptions } from './augment.js';
+import { bsplineField, matchHistogram, randomControlGrid, warp, type ControlGrid, type DeformationOptions } from './augment.js';
 import { centerCropOrPad } from './crop.js';
 import { rescaleIntensity, zscore } from './intensity.js';
 import { Rng } from './random.js';
@@ -79,14 +79,41 @@ export interface Batch {
   ids: string[];
 }
 
-export async function* batchIterator(cases: PreparedCase[], options: BatchOptions = {}): AsyncGenerator<Batch> {
-  const { batchSize = 2, seed = 0, batches = Infinity, deformation = {}, histogramMatching = true } = options;
+/** The one size all cases share (batches need it), or an error naming the odd one out. */
+export function commonShape(cases: PreparedCase[]): Vec3 {
   if (cases.length === 0) throw new Error('no cases to draw batches from');
   const shape = cases[0].shape;
   const bad = cases.find((c) => c.shape.some((n, a) => n !== shape[a]));
   if (bad) throw new Error(`case ${bad.id} is [${bad.shape}], not [${shape}] like ${cases[0].id}: prepare all cases to one size`);
-  const rng = new Rng(seed);
+  return shape;
+}
+
+/** What one sample's augmentation takes from the generator: the CPU and GPU paths draw the same, in this order. */
+export interface SampleDraw {
+  index: number;
+  /** The case whose histogram the image is matched to, or null. */
+  partner: number | null;
+  /** The B-spline control grid, or null without deformation. */
+  grid: ControlGrid | null;
+}
+
+/** Draws samples from `rng`: epochs of every case once in a fresh random order, each with its augmentation. */
+export function sampleDrawer(caseCount: number, rng: Rng, options: Pick<BatchOptions, 'deformation' | 'histogramMatching'>): () => SampleDraw {
+  const { deformation = {}, histogramMatching = true } = options;
   let order: number[] = [];
+  return () => {
+    if (order.length === 0) order = rng.shuffle([...Array(caseCount).keys()]);
+    const index = order.pop()!;
+    const partner = histogramMatching && caseCount > 1 ? (index + rng.int(1, caseCount)) % caseCount : null;
+    return { index, partner, grid: deformation ? randomControlGrid(rng, deformation) : null };
+  };
+}
+
+/** Batches augmented on the CPU; the same seed gives the same draws as gpuBatchIterator (batches-gpu.ts). */
+export async function* batchIterator(cases: PreparedCase[], options: BatchOptions = {}): AsyncGenerator<Batch> {
+  const { batchSize = 2, seed = 0, batches = Infinity } = options;
+  const shape = commonShape(cases);
+  const draw = sampleDrawer(cases.length, new Rng(seed), options);
 
   const makeBatch = (): Batch => {
     const voxels = shape[0] * shape[1] * shape[2];
@@ -97,17 +124,12 @@ export async function* batchIterator(cases: PreparedCase[], options: BatchOption
       ids: [],
     };
     for (let b = 0; b < batchSize; b++) {
-      // Epochs: every case once, in a fresh random order, before any repeats.
-      if (order.length === 0) order = rng.shuffle([...cases.keys()]);
-      const index = order.pop()!;
+      const { index, partner, grid } = draw();
       let image: Float32Array = cases[index].image;
       let label: Uint8Array = cases[index].label;
-      if (histogramMatching && cases.length > 1) {
-        const other = (index + rng.int(1, cases.length)) % cases.length;
-        image = matchHistogram(image, cases[other].image);
-      }
-      if (deformation) {
-        const field = randomBSplineField(shape, rng, deformation);
+      if (partner !== null) image = matchHistogram(image, cases[partner].image);
+      if (grid) {
+        const field = bsplineField(shape, grid);
         image = warp(image, shape, field, 'linear') as Float32Array;
         label = warp(label, shape, field, 'nearest') as Uint8Array;
       }

@@ -39,7 +39,8 @@ describe('voxgpu train and segment', () => {
     const again = await voxgpu('train', ...common, '--iterations', '1');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`${ckpt} already exists (use --force to replace it)`);
-    const resumed = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam', '--resume');
+    // Augmented on the GPU by default above; resumed here on the CPU reference path.
+    const resumed = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam', '--resume', '--augment', 'cpu');
     expect(resumed.code).toBe(0);
     // The winners were saved (in the test's cache file): nothing is measured again.
     expect(resumed.stdout).toMatch(/^autotune: 0 op shapes measured in [\d.]+ s, [1-9]\d* cached$/m);
@@ -63,5 +64,8 @@ describe('voxgpu train and segment', () => {
     const r = await voxgpu('train', '--data', '/nonexistent', '-o', join(tempDir(), 'x.safetensors'), '--iterations', '0');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--iterations must be a positive integer, got 0');
+    const where = await voxgpu('train', '--data', '/nonexistent', '-o', join(tempDir(), 'x.safetensors'), '--augment', 'tpu');
+    expect(where.code).toBe(1);
+    expect(where.stderr).toContain('--augment must be gpu or cpu, got tpu');
   });
 });
