@@ -198,7 +198,7 @@ async function writeFigure(model: VNet, path: string): Promise<void> {
 
 const ctx = await init();
 const d = ctx.describe();
-console.log(`adapter: ${d.adapter} (${d.kind}, ${d.backend}, ${d.featureLevel})`);
+console.log(`adapter: ${d.adapter} (${d.kind}, ${d.backend}, ${d.featureLevel}); ${d.kernels} kernels, ${d.precision}`);
 console.log(`V-Net: input ${shape.join('×')}, base channels ${opts.baseChannels}, kernel ${opts.kernelSize}, ${opts.optimizer}, ${opts.iterations} iterations`);
 console.log(
   `data: ${opts.trainCases} synthetic volumes, augmentation: ${opts.augment === 'none' ? 'none' : `${opts.augment.toUpperCase()} (B-spline σ ${sigma.toFixed(2)} voxels, histogram matching)`}`,

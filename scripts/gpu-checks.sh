@@ -4,8 +4,9 @@
 #   here:  npm ci && npm run build && bash scripts/gpu-checks.sh pack
 #   there: bash scripts/gpu-checks.sh          (from the checkout root, with .gpu and .gl carried)
 # Runs the core, ops, nn, optim and tuning tests on the GPU, `bench --full` in fp32 and in mixed
-# precision (tensor cores, where the adapter has them), the fp32-against-mixed gradient comparison,
-# and the example in both precisions; each step's log and the bench results land in $OUT.
+# precision (tensor cores, where the adapter has them), the augmentation bench, the fp32-against-mixed
+# gradient comparison, and the example in both precisions; each step's log (with the bench tables)
+# lands in $OUT, the benches' JSON in /tmp/bench (a call brings back 8 files at most).
 set -u
 if [ "${1:-}" = pack ]; then
   # The linter's native binary is not needed there and would push the call past its 64 MiB.
@@ -18,11 +19,12 @@ if [ "${1:-}" = pack ]; then
 fi
 vitest='node node_modules/vitest/vitest.mjs run'
 tsx='node node_modules/tsx/dist/cli.mjs'
-example="$tsx examples/train.ts --seed 1 2>&1 | grep -iE 'dice|volume|it/s|precision|adapter' | tail -n 12"
+example="$tsx examples/train.ts --seed 1 2>&1 | grep -iE 'dice|adapter|autotune:.*measured' | tail -n 8"
 exec bash .gpu/on-device.sh \
   "$vitest test/core test/ops test/nn test/optim test/tuning 2>&1 | grep -E 'FAIL|Tests:|×'" \
-  "$tsx bench/run.ts --full --quick --out \$OUT/fp32" \
-  "$tsx bench/run.ts --full --quick --precision mixed --sections ops,tune,vnet --only 'conv3d 5|inference|training' --out \$OUT/mixed" \
-  "$tsx bench/precision.ts --size 64,64,64" \
+  "$tsx bench/run.ts --full --quick --out /tmp/bench" \
+  "$tsx bench/run.ts --full --quick --precision mixed --sections ops,tune,vnet --only 'conv3d 5|inference|training' --out /tmp/bench" \
+  "$tsx bench/run.ts --full --quick --sections augment --out /tmp/bench" \
   "$example" \
-  "VOXGPU_PRECISION=mixed $example"
+  "VOXGPU_PRECISION=mixed $example" \
+  "$tsx bench/precision.ts --size 64,64,64"
