@@ -5,7 +5,8 @@
 // N = output channels · taps, K = source channels); the weight gradient is M = lhs channels ×
 // N = src channels · taps × K = lhs voxels. Where the output tiles alone would leave the GPU idle
 // (deep stages: few voxels, many channels), K is split over workgroups and the partial sums added
-// by a second pass in a fixed order: deterministic, no atomics.
+// by a second pass in a fixed order: deterministic, no atomics. In the mixed precision the same core
+// takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
 import { empty, type Tensor } from '../../tensor.js';
 import type { Variant } from '../../tuning/tuner.js';

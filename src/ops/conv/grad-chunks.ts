@@ -1,6 +1,7 @@
-// Both weight-gradient kernels (register.wgsl and block.wgsl `weightGrad`; gemm.wgsl splits K the same way) reduce over the rows
+// The weight-gradient kernels (register.wgsl's and block.wgsl's `weightGrad`) reduce over the rows
 // of the output gradient: each invocation sums one chunk of rows into a partial, and the partials
-// are summed afterwards. One chunking rule and one final sum for both.
+// are summed afterwards; the GEMM kernels split K the same way. One chunking rule and one final sum
+// for all.
 import type { Context } from '../../device/context.js';
 import type { Tensor } from '../../tensor.js';
 import { sum } from '../reduce.js';
