@@ -54,11 +54,14 @@ describe('the GEMM family', () => {
 
   it('splits K where the output tiles are few, and not where they fill the GPU', () => {
     const small = gemmDispatches(() => conv3d(randn([1, 8, 4, 4, 4]), randn([8, 8, 3, 3, 3]), null, { padding: 1 }));
-    expect(small.find((d) => d.entry === 'forward')!.constants).toMatchObject({ SPLIT: 1 });
+    // K chunks: kChunk below K, and as many workgroups along z per column tile.
+    const split = small.find((d) => d.entry === 'forward')!.params!;
+    expect(split.kChunk).toBeLessThan(split.K as number);
     const x = randn([1, 2, 16, 64, 64]);
     const w = randn([3, 2, 3, 3, 3]);
     const big = gemmDispatches(() => conv3d(x, w, null, { padding: 1 }));
-    expect(big.find((d) => d.entry === 'forward')!.constants).toMatchObject({ SPLIT: 0 });
+    const whole = big.find((d) => d.entry === 'forward')!.params!;
+    expect(whole.kChunk).toBeGreaterThanOrEqual(whole.K as number);
   });
 
   it('is exact without a split K (65536 output voxels)', async () => {

@@ -1,6 +1,6 @@
 // The conv tile lists, keys, candidates and timing crops with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
-import { gemmDefault, gemmRuns, gemmTiles } from '../../src/ops/conv/gemm.js';
+import { gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
 import { convolveKey, crop, gemmCandidates, gradKey } from '../../src/ops/conv/path.js';
 import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
@@ -41,17 +41,19 @@ describe('GEMM tiles', () => {
     }
   });
 
-  it('candidates: the default first, at most four, distinct, each one the kernel runs', () => {
+  it('candidates, f32 and tensor-core: the default first, at most four, distinct, each one the kernel runs', () => {
     for (const s of shapes) {
       for (const weightGrad of [false, true]) {
-        const c = gemmCandidates(s, weightGrad);
-        expect(c[0]).toBe(gemmDefault(s, weightGrad));
-        expect(c.length).toBeLessThanOrEqual(4);
-        expect(new Set(c.map((t) => t.name)).size).toBe(c.length);
-        for (const t of c) expect(gemmRuns(t, weightGrad)).toBe(true);
+        for (const mma of [false, true]) {
+          const c = gemmCandidates(s, weightGrad, mma);
+          expect(c[0]).toBe(gemmDefault(s, weightGrad, mma));
+          expect(c.length).toBeLessThanOrEqual(4);
+          expect(new Set(c.map((t) => t.name)).size).toBe(c.length);
+          for (const t of c) expect([gemmRuns(t, weightGrad), t.mma]).toEqual([true, mma]);
+        }
       }
     }
-    expect(new Set(gemmTiles.map((t) => t.name)).size).toBe(gemmTiles.length);
+    expect(new Set([...gemmTiles, ...mmaTiles].map((t) => t.name)).size).toBe(gemmTiles.length + mmaTiles.length);
   });
 });
 

@@ -6,8 +6,8 @@
 // subgroup matrices on tensor cores (parts/gemm-mma.wgsl, kernel conv/gemm-mma), each providing
 // storeA/storeB (stage one operand value), accumulate (one staged slice), finish and value (the
 // result of output (tx·TM + i, ty·TN + j) of the tile). Only the operand loaders and the output
-// writer differ per pass;
-// the im2col addresses and the zero padding are computed in the loaders, never materialised:
+// writer differ per pass; the im2col addresses and the zero padding are computed in the loaders,
+// never materialised:
 // - `forward`: a strided correlation, m = (sample, output voxel), n = output channel,
 //   k = (source channel, tap): conv3d forward, convTranspose3d's input gradient.
 // - `transposed`: the adjoint correlation, same m, n, k; a tap reaches output i from source
@@ -19,9 +19,9 @@
 // - `weightGrad`: m = lhs channel a, n = (src channel b, tap), k = (sample, lhs voxel): either op's
 //   weight gradient, split over K in chunks (workgroups along z) whose partial sums the op adds.
 // - `repack`: B of `forward`/`transposed` as a [K][N] matrix, N contiguous.
-// With SPLIT = 1 the output of `forward`/`transposed` is one partial sum per K chunk (bias in the
-// first), which the op adds in a fixed order: no float atomics, results bit-identical run to run.
-
+// Where K is split over workgroups along z (kChunk < K), `forward`/`transposed` write one partial sum
+// per K chunk (bias in the first), which the op adds in a fixed order: no float atomics, results
+// bit-identical run to run.
 
 override TM: u32 = 4u;     // rows (m) of the tile per invocation
 override TN: u32 = 4u;     // columns (n) of the tile per invocation
@@ -36,7 +36,6 @@ override SD: u32 = 1u;     // stride per dimension
 override SH: u32 = 1u;
 override SW: u32 = 1u;
 override BIAS: u32 = 0u;
-override SPLIT: u32 = 0u;
 
 struct GemmParams {
   M: u32,
@@ -45,7 +44,7 @@ struct GemmParams {
   kChunk: u32,       // k per workgroup along z (a multiple of BK)
   channels: u32,     // source channels (weightGrad: src channels b)
   outChannels: u32,  // output channels (weightGrad: lhs channels a)
-  chunkSize: u32,    // elements of one chunk's output (SPLIT)
+  chunkSize: u32,    // elements of one chunk's output (K split)
   mTilesX: u32,      // m tiles along x (the rest along y)
   nTiles: u32,
   _pad0: u32,

@@ -231,7 +231,6 @@ function dispatchGemm(
       SH: g.stride[1],
       SW: g.stride[2],
       BIAS: bias ? 1 : 0,
-      SPLIT: gr.chunks > 1 ? 1 : 0,
     },
     workgroups: [x, y, gr.nTiles * gr.chunks],
   });
