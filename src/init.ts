@@ -1,7 +1,7 @@
 // init(): finds the adapter, opens its device, builds the tuner with its saved winners, and hands
 // both to a new Context that every op then uses. It sits above the device layer and the tuner so
 // that neither has to import the other.
-import { adapterName, envValue, isSoftwareAdapter, resolveAdapterChoice, type AdapterChoice, type FoundAdapter } from './device/adapter-choice.js';
+import { adapterName, isSoftwareAdapter, resolveAdapterChoice, resolveChoice, type AdapterChoice, type FoundAdapter } from './device/adapter-choice.js';
 import { findAdapter } from './device/adapter.js';
 import { Context, limitNames, optionalFeatures, setContext } from './device/context.js';
 import { precisionChoices, tensorCoreProblem, type PrecisionChoice } from './device/precision.js';
@@ -34,13 +34,6 @@ export interface InitOptions {
 
 export type KernelChoice = 'auto' | 'gpu' | 'software';
 export const kernelChoices: readonly KernelChoice[] = ['auto', 'gpu', 'software'];
-
-/** An option, else its environment variable, else the default; throws on a name not in `choices`. */
-function resolveChoice<T extends string>(what: string, option: T | undefined, variable: string, choices: readonly T[], fallback: T): T {
-  const choice = option ?? (envValue(variable) as T | undefined) ?? fallback;
-  if (!choices.includes(choice)) throw new Error(`init: unknown ${what} '${choice}'${option ? '' : ` (from ${variable})`}; expected one of ${choices.join(', ')}`);
-  return choice;
-}
 
 /** The precision init gives: 'mixed' where asked for and possible; a clear error where demanded and not. */
 function resolvePrecision(choice: PrecisionChoice, found: FoundAdapter, kernels: 'gpu' | 'software'): 'fp32' | 'mixed' {

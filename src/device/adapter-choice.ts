@@ -19,18 +19,17 @@ export function envValue(name: string): string | undefined {
   return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
 }
 
-export function envAdapterChoice(): string | undefined {
-  return envValue('VOXGPU_ADAPTER');
-}
-
-/** The adapter asked for: the option, else VOXGPU_ADAPTER, else 'auto'; throws on an unknown name. */
-export function resolveAdapterChoice(option?: AdapterChoice): AdapterChoice {
-  const choice = option ?? (envAdapterChoice() as AdapterChoice | undefined) ?? 'auto';
-  if (!adapterChoices.includes(choice)) {
-    throw new Error(`init: unknown adapter '${String(choice)}'${option ? '' : ' (from VOXGPU_ADAPTER)'}; expected one of ${adapterChoices.join(', ')}`);
+/** An init() option, else its environment variable, else `fallback`; throws on a name not in `choices`. */
+export function resolveChoice<T extends string>(what: string, option: T | undefined, variable: string, choices: readonly T[], fallback: T): T {
+  const choice = option ?? (envValue(variable) as T | undefined) ?? fallback;
+  if (!choices.includes(choice)) {
+    throw new Error(`init: unknown ${what} '${String(choice)}'${option ? '' : ` (from ${variable})`}; expected one of ${choices.join(', ')}`);
   }
   return choice;
 }
+
+/** The adapter asked for: the option, else VOXGPU_ADAPTER, else 'auto'. */
+export const resolveAdapterChoice = (option?: AdapterChoice): AdapterChoice => resolveChoice('adapter', option, 'VOXGPU_ADAPTER', adapterChoices, 'auto');
 
 /** The adapter's name from its info, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) / ...". */
 export function adapterName(found: Pick<FoundAdapter, 'adapter'>): string {
