@@ -30,8 +30,8 @@ export function batchLoss(model: VNet, image: Tensor, labels: Tensor, options: S
 
 /**
  * The loss scale of the mixed precision. Its convolutions round their operands to f16, whose
- * normal range ends at 6.1e-5: V-Net's output gradients (~1e-6 per voxel at 128×128×64) would be
- * subnormals with a few significant bits. Measured on V-Net (bench/precision.ts, H200): without a
+ * smallest normal number is 6.1e-5: V-Net's output gradients (~1e-6 per voxel at 128×128×64) would
+ * be subnormals with a few significant bits. Measured on V-Net (bench/precision.ts, H200): without a
  * scale no gradient value flushed to 0, but weight gradients differed from fp32 by up to 38% of
  * their largest value; scaled by 2¹² they stay in f16's normal range (and far below its 65504).
  * A power of two, so scaling and unscaling are exact.
@@ -39,8 +39,9 @@ export function batchLoss(model: VNet, image: Tensor, labels: Tensor, options: S
 export const mixedLossScale = 4096;
 
 /**
- * loss.backward(), its gradients computed at `mixedLossScale` and brought back to scale before
- * they reach `params` in the mixed precision; a plain backward in fp32.
+ * loss.backward(), in the mixed precision with its gradients computed at `mixedLossScale` and
+ * divided by it once backward is done; a plain backward in fp32. The params' gradients must be
+ * cleared first (optimizer.zeroGrad()): whatever they held would be divided too.
  */
 export function scaledBackward(loss: Tensor, params: Iterable<Tensor>): void {
   if (getContext().precision !== 'mixed') {
