@@ -16,14 +16,13 @@
  */
 import { formatShape, empty, tensor, type Tensor } from '../tensor.js';
 import { runElementwise } from '../ops/util.js';
+import { shapeSize } from '../shape.js';
 import type { Vec3 } from '../io/volume.js';
 import type { ControlGrid } from './augment.js';
 
-const voxelsOf = (shape: Vec3) => shape[0] * shape[1] * shape[2];
-
 function checkVolume(op: string, name: string, t: Tensor, shape: Vec3): void {
-  if (t.size !== voxelsOf(shape)) {
-    throw new Error(`${op}: ${name} ${formatShape(t.shape)} has ${t.size} values, expected ${voxelsOf(shape)} for a volume of [${shape}] voxels`);
+  if (t.size !== shapeSize(shape)) {
+    throw new Error(`${op}: ${name} ${formatShape(t.shape)} has ${t.size} values, expected ${shapeSize(shape)} for a volume of [${shape}] voxels`);
   }
 }
 
@@ -44,7 +43,7 @@ export function bsplineFieldGpu(shape: Vec3, grid: ControlGrid): Tensor {
   const op = 'bsplineFieldGpu';
   runElementwise(op, 'augment', 'fieldAlongX', alongX.size, { grid: control, alongX }, params);
   runElementwise(op, 'augment', 'fieldAlongY', alongXY.size, { alongXIn: alongX, alongXY }, params);
-  runElementwise(op, 'augment', 'fieldAlongZ', voxelsOf(shape), { alongXYIn: alongXY, field }, params);
+  runElementwise(op, 'augment', 'fieldAlongZ', shapeSize(shape), { alongXYIn: alongXY, field }, params);
   for (const t of [control, alongX, alongXY]) t.dispose();
   return field;
 }
@@ -65,7 +64,7 @@ export function warpGpu(image: Tensor, label: Tensor, field: Tensor, shape: Vec3
   const op = 'warpGpu';
   checkVolume(op, 'image', image, shape);
   checkVolume(op, 'label', label, shape);
-  if (field.size !== 3 * voxelsOf(shape)) throw new Error(`${op}: field ${formatShape(field.shape)} does not fit a volume of [${shape}] voxels: expected [3, ${shape[2]}, ${shape[1]}, ${shape[0]}]`);
+  if (field.size !== 3 * shapeSize(shape)) throw new Error(`${op}: field ${formatShape(field.shape)} does not fit a volume of [${shape}] voxels: expected [3, ${shape[2]}, ${shape[1]}, ${shape[0]}]`);
   const out = into ?? { image: empty(image.shape), label: empty(image.shape), offset: 0 };
   for (const [name, t] of [
     ['image', out.image],
