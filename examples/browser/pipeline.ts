@@ -95,8 +95,12 @@ export async function train(s: ModelState, iterations: number, onIteration: (ite
     // A browser keeps tuned winners in memory only, so every page load would measure them anew
     // (slow on a software adapter); this small model trains fast enough on the default tiles.
     tune: false,
+    // Every loss for the page's curve: the steps are small, and a read between them keeps the tab's
+    // event loop turning.
+    lossEvery: 1,
     onIteration: (it, loss) => {
       s.iteration = it;
+      if (loss === undefined) return;
       s.losses.push(loss);
       onIteration(it, loss);
     },

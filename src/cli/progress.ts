@@ -3,7 +3,8 @@ import cliProgress from 'cli-progress';
 import { terminalStderr } from './quiet.js';
 
 export interface TrainingProgress {
-  update(iteration: number, loss: number): void;
+  /** `loss`: the latest one read, where this iteration read it (fit's lossEvery). */
+  update(iteration: number, loss: number | undefined): void;
   stop(): void;
 }
 
@@ -17,7 +18,8 @@ export function trainingProgress(label: string, total: number, start = 0): Train
   return {
     update(iteration, loss) {
       const seconds = (performance.now() - began) / 1000;
-      bar.update(iteration, { loss: loss.toFixed(4), speed: ((iteration - start) / seconds).toFixed(2) });
+      const speed = ((iteration - start) / seconds).toFixed(2);
+      bar.update(iteration, loss === undefined ? { speed } : { loss: loss.toFixed(4), speed });
     },
     stop: () => bar.stop(),
   };

@@ -1,5 +1,6 @@
 // The training loop shared by the example and `voxgpu train`: batches in, one trainStep each, the
 // learning-rate schedule, periodic checkpoints, and a clean stop when the loss stops being finite.
+import { concat } from '../ops/concat.js';
 import { Tensor, tensor } from '../tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { StepLR } from '../optim/step-lr.js';
@@ -33,8 +34,19 @@ export interface FitOptions {
   checkpointEvery?: number;
   /** Saves a checkpoint for the given iteration count (atomically, so a crash keeps the last one). */
   saveCheckpoint?: (iteration: number) => Promise<void>;
-  /** After each step; a promise it returns (e.g. a validation pass) is awaited before the next step. */
-  onIteration?: (iteration: number, loss: number) => void | Promise<void>;
+  /**
+   * Every how many iterations the losses are read back to the CPU; default 10, 1 reads every step.
+   * A readback waits for the GPU to finish all it was given, so between reads the CPU records the
+   * next steps (and a GPU batch's augmentation) while the GPU runs. The losses in between stay on the
+   * GPU and come back together, so none is missed; the divergence check runs on each read, and a read
+   * comes before every checkpoint, so no checkpoint holds weights after a non-finite loss.
+   */
+  lossEvery?: number;
+  /**
+   * After each step, with its loss where the losses were read at this iteration (see lossEvery),
+   * otherwise undefined. A promise it returns (e.g. a validation pass) is awaited before the next step.
+   */
+  onIteration?: (iteration: number, loss: number | undefined) => void | Promise<void>;
   /**
    * Tunes the kernels for the model's shapes on the first batch, before the first step (autotune:
    * seconds per new shape on a software adapter, nothing once they are cached). Default true;
@@ -54,11 +66,52 @@ function onDevice(b: HostBatch | DeviceBatch): { image: Tensor; labels: Tensor }
   return { image: tensor(h.image, h.shape), labels: tensor(Float32Array.from(h.labels), [n, d, hh, w]) };
 }
 
+/** The losses of the iterations trained since the last read, still on the GPU. */
+class PendingLosses {
+  private readonly pending: Tensor[] = [];
+
+  constructor(
+    private readonly losses: number[],
+    private readonly diverged: (iteration: number, loss: number) => Error,
+  ) {}
+
+  /** Takes ownership of a one-element loss. */
+  add(loss: Tensor): void {
+    // As [1], so the pending losses concatenate into one readback.
+    this.pending.push(loss.withShape([1]));
+    loss.dispose();
+  }
+
+  /** Reads the pending losses in one readback (after `iteration`); throws at the first non-finite one. */
+  async read(iteration: number): Promise<number | undefined> {
+    if (this.pending.length === 0) return this.losses.at(-1);
+    const all = concat(this.pending);
+    const values = await all.toArray().finally(() => all.dispose());
+    this.dispose();
+    const first = iteration - values.length + 1;
+    values.forEach((v, i) => {
+      if (!Number.isFinite(v)) throw this.diverged(first + i, v);
+    });
+    this.losses.push(...values);
+    return values.at(-1);
+  }
+
+  dispose(): void {
+    for (const t of this.pending.splice(0)) t.dispose();
+  }
+}
+
 export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>, o: FitOptions): Promise<number[]> {
+  const lossEvery = o.lossEvery ?? 10;
+  if (!Number.isInteger(lossEvery) || lossEvery < 1) throw new Error(`fit: lossEvery must be a positive integer, got ${lossEvery}`);
   const losses: number[] = [];
-  const weights = o.classWeights ? tensor([...o.classWeights], [o.classWeights.length]) : undefined;
   let iteration = o.startIteration ?? 0;
   let lastSaved = 0;
+  const pending = new PendingLosses(losses, (at, loss) => {
+    const kept = lastSaved ? `the checkpoint of iteration ${lastSaved} is kept` : 'no checkpoint was saved yet';
+    return new DivergedError(`training diverged at iteration ${at} (loss ${loss}); ${kept}. Try a lower learning rate.`);
+  });
+  const weights = o.classWeights ? tensor([...o.classWeights], [o.classWeights.length]) : undefined;
   let started = false;
   const source = Symbol.asyncIterator in batches ? batches[Symbol.asyncIterator]() : batches[Symbol.iterator]();
   const ask = () => {
@@ -84,27 +137,26 @@ export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncItera
         }
         o.onStart?.();
       }
-      const lossT = trainStep(model, optimizer, image, labels, { loss: o.loss, classWeights: weights });
+      pending.add(trainStep(model, optimizer, image, labels, { loss: o.loss, classWeights: weights }));
+      image.dispose();
+      labels.dispose();
       iteration++;
-      // The next batch is asked for before the loss is awaited: a GPU batch records its augmentation
-      // behind this step, a CPU batch is prepared while the GPU runs it.
+      // The next batch is asked for before any read: a GPU batch records its augmentation behind this
+      // step, a CPU batch is prepared while the GPU runs it.
       next = ask();
-      // One readback per iteration: it is where the progress bar and the divergence check need the value.
-      const loss = await lossT.item();
-      for (const t of [image, labels, lossT]) t.dispose();
-      if (!Number.isFinite(loss)) {
-        const kept = lastSaved ? `the checkpoint of iteration ${lastSaved} is kept` : 'no checkpoint was saved yet';
-        throw new DivergedError(`training diverged at iteration ${iteration} (loss ${loss}); ${kept}. Try a lower learning rate.`);
-      }
       o.scheduler?.step();
-      losses.push(loss);
-      await o.onIteration?.(iteration, loss);
-      if (o.saveCheckpoint && o.checkpointEvery && iteration % o.checkpointEvery === 0) {
-        await o.saveCheckpoint(iteration);
+      const save = o.checkpointEvery && iteration % o.checkpointEvery === 0 ? o.saveCheckpoint : undefined;
+      const read = save || iteration % lossEvery === 0 || iteration >= o.iterations;
+      await o.onIteration?.(iteration, read ? await pending.read(iteration) : undefined);
+      if (save) {
+        await save(iteration);
         lastSaved = iteration;
       }
     }
+    // The source ran out before `iterations`.
+    await pending.read(iteration);
   } finally {
+    pending.dispose();
     weights?.dispose();
     // A batch asked for but not trained on (an error stopped the loop) is freed, then the source closed.
     const unused = await next?.catch(() => undefined);
