@@ -3,7 +3,7 @@
 import { concat } from '../ops/concat.js';
 import { Tensor, tensor } from '../tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { StepLR } from '../optim/step-lr.js';
+import type { LRScheduler } from '../optim/scheduler.js';
 import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
 import { batchLoss, trainStep, type LossKind } from './train-step.js';
 import type { VNet } from './vnet.js';
@@ -30,7 +30,7 @@ export interface FitOptions {
   loss?: LossKind;
   /** Cross-entropy class weights, background first. */
   classWeights?: readonly number[];
-  scheduler?: StepLR;
+  scheduler?: LRScheduler;
   checkpointEvery?: number;
   /** Saves a checkpoint for the given iteration count (atomically, so a crash keeps the last one). */
   saveCheckpoint?: (iteration: number) => Promise<void>;

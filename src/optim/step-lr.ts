@@ -1,8 +1,9 @@
 // Step decay of the learning rate: lr = initial · gamma^floor(iteration / stepSize). The paper
 // divides by 10 every 25,000 iterations.
 import type { Optimizer } from './optimizer.js';
+import type { LRScheduler } from './scheduler.js';
 
-export class StepLR {
+export class StepLR implements LRScheduler {
   readonly initialLr: number;
   iteration = 0;
 
@@ -14,7 +15,6 @@ export class StepLR {
     this.initialLr = optimizer.lr;
   }
 
-  /** Call once per iteration, after optimizer.step(). */
   step(): void {
     this.iteration++;
     this.optimizer.lr = this.initialLr * (this.options.gamma ?? 0.1) ** Math.floor(this.iteration / this.options.stepSize);

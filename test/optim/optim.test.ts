@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { gpu, randomArray, maxRelError } from '../helpers.js';
-import { tensor, SGD, Adam, StepLR, type Tensor } from '../../src/index.js';
+import { tensor, SGD, Adam, StepLR, CosineAnnealingLR, type Tensor } from '../../src/index.js';
 
 beforeAll(async () => {
   await gpu();
@@ -104,5 +104,27 @@ describe('StepLR', () => {
     expect(seen[2]).toBeCloseTo(1e-6, 12);
     expect(seen[3]).toBeCloseTo(1e-7, 12);
     expect(() => new StepLR(opt, { stepSize: 0 })).toThrow('StepLR: stepSize must be at least 1, got 0');
+  });
+});
+
+describe('CosineAnnealingLR', () => {
+  it("follows PyTorch's closed form: from lr down to etaMin at tMax, then up again", () => {
+    const opt = new Adam([], { lr: 1e-3 });
+    const sched = new CosineAnnealingLR(opt, { tMax: 600, etaMin: 1e-5 });
+    const seen = new Map<number, number>();
+    for (let it = 1; it <= 900; it++) {
+      sched.step();
+      if ([1, 150, 300, 450, 600, 900].includes(it)) seen.set(it, opt.lr);
+    }
+    // etaMin + (lr − etaMin)(1 + cos(π t / 600)) / 2, by hand: cos at t = 150, 300, 450 is ½√2, 0, −½√2.
+    const at = (c: number) => 1e-5 + (0.99e-3 * (1 + c)) / 2;
+    expect(seen.get(1)).toBeCloseTo(at(Math.cos(Math.PI / 600)), 15);
+    expect(seen.get(150)).toBeCloseTo(at(Math.SQRT1_2), 15);
+    expect(seen.get(300)).toBeCloseTo(at(0), 15);
+    expect(seen.get(450)).toBeCloseTo(at(-Math.SQRT1_2), 15);
+    expect(seen.get(600)).toBeCloseTo(1e-5, 15);
+    expect(seen.get(900)).toBeCloseTo(at(0), 15);
+    expect(() => new CosineAnnealingLR(opt, { tMax: 0 })).toThrow('CosineAnnealingLR: tMax must be at least 1, got 0');
+    expect(() => new CosineAnnealingLR(opt, { tMax: 10, etaMin: -1 })).toThrow('CosineAnnealingLR: etaMin must be a non-negative number, got -1');
   });
 });

@@ -1,0 +1,27 @@
+// Cosine annealing (PyTorch's CosineAnnealingLR, closed form): lr = etaMin + (initial − etaMin) ·
+// (1 + cos(π · iteration / tMax)) / 2, from the optimizer's lr at iteration 0 down to etaMin at tMax.
+// Unlike a step decay it ends a run with small, steadily shrinking updates, so the last weights are
+// converged ones rather than wherever the last large step left them. Past tMax it rises again, as
+// PyTorch's does.
+import type { Optimizer } from './optimizer.js';
+import type { LRScheduler } from './scheduler.js';
+
+export class CosineAnnealingLR implements LRScheduler {
+  readonly initialLr: number;
+  iteration = 0;
+
+  constructor(
+    readonly optimizer: Optimizer,
+    readonly options: { tMax: number; etaMin?: number },
+  ) {
+    if (!(options.tMax >= 1)) throw new Error(`CosineAnnealingLR: tMax must be at least 1, got ${options.tMax}`);
+    if (!((options.etaMin ?? 0) >= 0)) throw new Error(`CosineAnnealingLR: etaMin must be a non-negative number, got ${options.etaMin}`);
+    this.initialLr = optimizer.lr;
+  }
+
+  step(): void {
+    this.iteration++;
+    const etaMin = this.options.etaMin ?? 0;
+    this.optimizer.lr = etaMin + ((this.initialLr - etaMin) * (1 + Math.cos((Math.PI * this.iteration) / this.options.tMax))) / 2;
+  }
+}
