@@ -46,7 +46,7 @@ function trainingConfigs(o: AugmentBenchOptions): TrainingConfig[] {
     model: { baseChannels: 4, kernelSize: 3, seed: 1 },
     size: [32, 32, 32],
     batchSize: 2,
-    deformation: { controlPoints: 5, sigma: (15 * 32) / 128 },
+    deformation: { controlPoints: 5, sigma: 2 },
     optimizer: (m) => new Adam(m.parameters(), { lr: 1e-3 }),
     steps: o.quick ? { warmup: 2, timed: 4 } : { warmup: 3, timed: 15 },
   };
