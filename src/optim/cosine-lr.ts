@@ -4,24 +4,20 @@
 // converged ones rather than wherever the last large step left them. Past tMax it rises again, as
 // PyTorch's does.
 import type { Optimizer } from './optimizer.js';
-import type { LRScheduler } from './scheduler.js';
+import { LRScheduler } from './scheduler.js';
 
-export class CosineAnnealingLR implements LRScheduler {
-  readonly initialLr: number;
-  iteration = 0;
-
+export class CosineAnnealingLR extends LRScheduler {
   constructor(
-    readonly optimizer: Optimizer,
+    optimizer: Optimizer,
     readonly options: { tMax: number; etaMin?: number },
   ) {
+    super(optimizer);
     if (!(options.tMax >= 1)) throw new Error(`CosineAnnealingLR: tMax must be at least 1, got ${options.tMax}`);
     if (!((options.etaMin ?? 0) >= 0)) throw new Error(`CosineAnnealingLR: etaMin must be a non-negative number, got ${options.etaMin}`);
-    this.initialLr = optimizer.lr;
   }
 
-  step(): void {
-    this.iteration++;
+  protected lrAt(iteration: number): number {
     const etaMin = this.options.etaMin ?? 0;
-    this.optimizer.lr = etaMin + ((this.initialLr - etaMin) * (1 + Math.cos((Math.PI * this.iteration) / this.options.tMax))) / 2;
+    return etaMin + ((this.initialLr - etaMin) * (1 + Math.cos((Math.PI * iteration) / this.options.tMax))) / 2;
   }
 }
