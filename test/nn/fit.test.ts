@@ -65,7 +65,9 @@ describe('fit reads the loss back', () => {
   });
 
   it('stops at the first non-finite loss, naming its iteration and the checkpoint kept', async () => {
-    // The NaN reaches the loss at iteration 5, and the weights after it; the read comes at 6.
+    // The NaN reaches the loss at iteration 5, and the weights after it; the read comes at 6. It gets
+    // there by arithmetic (convolution FMAs, PReLU, exp, sums; softmax's max may skip a NaN, but
+    // exp(x − max) still carries it), which propagates NaN on llvmpipe, SwiftShader and GPUs alike.
     const result = run(batches(7, 5), { lossEvery: 6, checkpointEvery: 4 });
     await expect(result).rejects.toThrow(DivergedError);
     await expect(result).rejects.toThrow('training diverged at iteration 5 (loss NaN); the checkpoint of iteration 4 is kept. Try a lower learning rate.');
