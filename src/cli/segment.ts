@@ -19,6 +19,7 @@ interface SegmentCliOptions {
   window?: [number, number, number];
   overlap: string;
   largestComponent?: boolean;
+  mirror?: boolean;
   force?: boolean;
 }
 
@@ -32,6 +33,7 @@ export function segmentCommand(): Command {
     .option('--window <x,y,z>', 'sliding window in voxels (multiples of 16); default: the whole resampled scan', parseVec3)
     .option('--overlap <f>', 'window overlap fraction', '0.5')
     .option('--largest-component', 'keep only the largest connected foreground component')
+    .option('--mirror', 'average the probabilities over the 8 mirror images of each window (8× the time)')
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
@@ -41,7 +43,7 @@ export function segmentCommand(): Command {
       const model = new VNet(info.config as VNetOptions);
       await loadCheckpoint(o.model, model);
       const scan = await readVolume(scanPath);
-      const result = await segmentVolume(model, scan, { spacing: o.spacing, window: o.window, overlap: Number(o.overlap), largestComponent: o.largestComponent });
+      const result = await segmentVolume(model, scan, { spacing: o.spacing, window: o.window, overlap: Number(o.overlap), largestComponent: o.largestComponent, mirror: o.mirror });
       await writeVolume(o.output, result.mask);
       process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
     });

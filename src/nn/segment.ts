@@ -1,7 +1,9 @@
 // Inference over whole volumes: the volume is cut into overlapping windows of a size the network
 // accepts, each window's probabilities are weighted by a tent that favours its centre (where the
 // network saw the most context), and the weighted sum is normalised. Runs under noGrad and frees
-// every window's tensors at once.
+// every window's tensors at once. With `mirror`, each window's probabilities are the mean over its 8
+// mirror images (nnU-Net's test-time mirroring): the network is not mirror-equivariant, so the mean
+// of its 8 answers is steadier than any one of them.
 import { noGrad } from '../autograd.js';
 import { tidy } from '../memory.js';
 import { tensor } from '../tensor.js';
@@ -14,6 +16,8 @@ export interface SegmentOptions {
   overlap?: number;
   /** Foreground threshold for two-class models; default 0.5. */
   threshold?: number;
+  /** Average each window's probabilities over its 8 mirror images along D, H and W; 8× the work. Default false. */
+  mirror?: boolean;
   /** Called after each window, for progress displays. */
   onWindow?: (done: number, total: number) => void;
 }
@@ -37,6 +41,25 @@ function starts(size: number, win: number, overlap: number): number[] {
   const out: number[] = [];
   for (let s = 0; s + win < size; s += stride) out.push(s);
   out.push(size - win);
+  return out;
+}
+
+/**
+ * `data` [channels, D, H, W] reversed along D (bit 0 of `axes`), H (bit 1) and W (bit 2); `data` itself for
+ * axes 0. Its own inverse.
+ */
+function mirrored(data: Float32Array, channels: number, [D, H, W]: readonly number[], axes: number): Float32Array {
+  if (axes === 0) return data;
+  const out = new Float32Array(data.length);
+  const at = (v: number, n: number, bit: number) => (axes & bit ? n - 1 - v : v);
+  for (let c = 0; c < channels; c++)
+    for (let z = 0; z < D!; z++)
+      for (let y = 0; y < H!; y++) {
+        const src = ((c * D! + z) * H! + y) * W!;
+        const dst = ((c * D! + at(z, D!, 1)) * H! + at(y, H!, 2)) * W!;
+        if (axes & 4) for (let x = 0; x < W!; x++) out[dst + W! - 1 - x] = data[src + x]!;
+        else out.set(data.subarray(src, src + W!), dst);
+      }
   return out;
 }
 
@@ -93,9 +116,7 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
   try {
     for (const [done, [z0, y0, x0]] of origins.entries()) {
       const input = cutWindow(data, [D, H, W], [z0, y0, x0], win, inCh);
-      const probsT = noGrad(() => tidy(() => model.forward(tensor(input, [1, inCh, ...win]))));
-      const probs = await probsT.toArray();
-      probsT.dispose();
+      const probs = await windowProbs(model, input, inCh, win, options.mirror ?? false);
       blend(acc, weight, probs, [D, H, W], [z0, y0, x0], win, tents, C);
       options.onWindow?.(done + 1, origins.length);
     }
@@ -104,6 +125,22 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
   }
   for (let i = 0; i < weight.length; i++) for (let c = 0; c < C; c++) acc[c * weight.length + i]! /= weight[i]!;
   return { probs: acc, mask: hardMask(acc, C, weight.length, options.threshold ?? 0.5), numClasses: C };
+}
+
+/** The network's probabilities [C, ...win] for one window, or their mean over the window's 8 mirror images. */
+async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: readonly number[], mirror: boolean): Promise<Float32Array> {
+  const C = model.config.numClasses;
+  let sum: Float32Array | undefined;
+  const images = mirror ? 8 : 1;
+  for (let axes = 0; axes < images; axes++) {
+    const probsT = noGrad(() => tidy(() => model.forward(tensor(mirrored(input, inCh, win, axes), [1, inCh, ...win]))));
+    const probs = mirrored(await probsT.toArray(), C, win, axes);
+    probsT.dispose();
+    if (!sum) sum = probs;
+    else for (let i = 0; i < sum.length; i++) sum[i]! += probs[i]!;
+  }
+  if (images > 1) for (let i = 0; i < sum!.length; i++) sum![i]! /= images;
+  return sum!;
 }
 
 function blend(acc: Float32Array, weight: Float32Array, probs: Float32Array, shape: number[], origin: number[], win: number[], tents: Float32Array[], C: number): void {

@@ -54,6 +54,10 @@ describe('voxgpu train and segment', () => {
     expect(m.shape).toEqual(s.shape);
     expect(m.spacing).toEqual(s.spacing);
     expect([...new Set(m.data)].every((v) => v === 0 || v === 1)).toBe(true);
+    const mirroredMask = join(tempDir(), 'mirrored.nii.gz');
+    const mirrored = await voxgpu('segment', '--model', ckpt, scan, '-o', mirroredMask, '--mirror');
+    expect(mirrored.code).toBe(0);
+    expect((await readVolume(mirroredMask)).shape).toEqual(s.shape);
 
     const overwrite = await voxgpu('segment', '--model', ckpt, scan, '-o', scan, '--force');
     expect(overwrite.code).toBe(1);
