@@ -112,7 +112,7 @@ async function perSample(ctx: Context, o: AugmentBenchOptions): Promise<Row[]> {
   const sampleOnGpu = (cached: boolean) => () => {
     const matched = cached ? matchHistogramGpu(histograms[0]!, histograms[1]!) : matchHistogramGpu(images[0]!, images[1]!);
     const field = bsplineFieldGpu(sampleShape, randomControlGrid(gpuRng, paperDeformation));
-    warpGpu(matched, label, field, sampleShape, 0, out);
+    warpGpu(matched, label, field, sampleShape, { into: out });
     matched.dispose();
     field.dispose();
   };

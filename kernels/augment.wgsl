@@ -16,6 +16,8 @@ struct WarpParams {
   nz: u32,
   outOffset: u32,
   outside: f32,
+  // augment.ts mirror()'s axes: bit 0 x, bit 1 y, bit 2 z.
+  mirror: u32,
 }
 
 struct HistParams {
@@ -145,16 +147,20 @@ fn sampleNearest(q: vec3<f32>, last: vec3<f32>) -> f32 {
 }
 
 // Backward mapping: output voxel p samples the input at p + displacement[p]. The image gets
-// `outside` beyond the edge, the label 0 (background); both land at outOffset in the outputs.
+// `outside` beyond the edge, the label 0 (background); both land at outOffset in the outputs. With
+// mirror axes, voxel n gets what its mirror image would have got, i.e. the warped volume mirrored.
 @compute @workgroup_size(WG)
 fn warp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let n = gid.x + gid.y * nwg.x * WG;
   let plane = wp.nx * wp.ny;
   let total = plane * wp.nz;
   if (n >= total) { return; }
-  let p = vec3<f32>(f32(n % wp.nx), f32((n / wp.nx) % wp.ny), f32(n / plane));
-  let q = p + vec3<f32>(displacement[n], displacement[total + n], displacement[2u * total + n]);
-  let last = vec3<f32>(f32(wp.nx - 1u), f32(wp.ny - 1u), f32(wp.nz - 1u));
+  let lastVoxel = vec3<u32>(wp.nx - 1u, wp.ny - 1u, wp.nz - 1u);
+  let v = vec3<u32>(n % wp.nx, (n / wp.nx) % wp.ny, n / plane);
+  let m = select(v, lastVoxel - v, (vec3<u32>(wp.mirror) & vec3<u32>(1u, 2u, 4u)) != vec3<u32>(0u));
+  let s = m.x + wp.nx * (m.y + wp.ny * m.z);
+  let q = vec3<f32>(m) + vec3<f32>(displacement[s], displacement[total + s], displacement[2u * total + s]);
+  let last = vec3<f32>(lastVoxel);
   let inside = isInside(q, last);
   outImage[wp.outOffset + n] = select(wp.outside, sampleLinear(q, last), inside);
   outLabel[wp.outOffset + n] = select(0.0, sampleNearest(q, last), inside);

@@ -46,6 +46,14 @@ export function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<numbe
   return err / scale;
 }
 
+/** The largest |a[i] − b[i]|. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
 /**
  * Central finite differences of a scalar function f(x) in float64: the reference every analytic
  * gradient is checked against. With `indices`, only those entries (in that order).

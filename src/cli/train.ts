@@ -35,6 +35,7 @@ interface TrainCliOptions {
   force?: boolean;
   tune: boolean;
   augment: 'gpu' | 'cpu';
+  mirror?: boolean;
 }
 
 function positiveInt(name: string, text: string): number {
@@ -62,6 +63,7 @@ export function trainCommand(): Command {
     .option('--resume', 'continue from the checkpoint at --output (weights, optimizer, iteration)')
     .option('--force', 'replace an existing output checkpoint (without --resume)')
     .option('--augment <where>', "where the paper's augmentation runs: 'gpu' or 'cpu' (the reference, same seeded draws)", 'gpu')
+    .option('--mirror', 'also mirror each sample along each axis with probability ½ (nnU-Net’s augmentation, not the paper’s)')
     .option('--no-tune', 'skip measuring the kernel variants for these shapes before training (see the README: autotune)')
     .action(async (o: TrainCliOptions) => {
       const iterations = positiveInt('iterations', o.iterations);
@@ -84,7 +86,7 @@ export function trainCommand(): Command {
       process.stdout.write(`${cases.length} cases from ${o.data}; V-Net with ${model.parameterCount()} parameters\n`);
       let progress = null as TrainingProgress | null;
       try {
-        const batches = augmentedBatches(cases, { augmentOn: o.augment, batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start });
+        const batches = augmentedBatches(cases, { augmentOn: o.augment, batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start, mirror: o.mirror });
         await fit(model, optimizer, batches, {
           iterations,
           startIteration: start,

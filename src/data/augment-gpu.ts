@@ -6,7 +6,8 @@
  *
  * - field: within 1e-5 × the largest control displacement of bsplineField;
  * - warp: the image within 1e-4 × its largest magnitude of warp(…, 'linear'); the label identical except at
- *   sample points within float32 rounding of a nearest-neighbour boundary; a zero field is exactly the identity;
+ *   sample points within float32 rounding of a nearest-neighbour boundary; a zero field is exactly the identity,
+ *   and mirroring is exact (the same samples, written to the mirrored voxels);
  * - matching: the same source bins and reference quantiles as matchHistogram (counts are integers, the
  *   quantile comparisons exact), so values agree to float32 rounding, except values within float32 rounding
  *   of a bin edge, which may fall in the neighbouring bin.
@@ -55,15 +56,22 @@ export interface WarpTargets {
   offset: number;
 }
 
-/**
- * `image` (trilinear) and `label` (nearest) deformed by `field`, as warp() does each: the image gets
- * `outside` beyond the edge, the label 0. Written into `into` when given (e.g. one sample of a batch),
- * else into new tensors of the image's shape.
- */
-export function warpGpu(image: Tensor, label: Tensor, field: Tensor, shape: Vec3, outside = 0, into?: WarpTargets): { image: Tensor; label: Tensor } {
+export interface WarpOptions {
+  /** The image's value beyond the edge (the label's is 0); default 0. */
+  outside?: number;
+  /** Where to write (e.g. one sample of a batch); default new tensors of the image's shape. */
+  into?: WarpTargets;
+  /** Mirror the warped volumes along these axes, as mirror() takes them; default 0 (none). Exact: no arithmetic. */
+  mirror?: number;
+}
+
+/** `image` (trilinear) and `label` (nearest) deformed by `field`, as warp() does each, then mirrored if asked. */
+export function warpGpu(image: Tensor, label: Tensor, field: Tensor, shape: Vec3, options: WarpOptions = {}): { image: Tensor; label: Tensor } {
+  const { outside = 0, into, mirror = 0 } = options;
   const op = 'warpGpu';
   checkVolume(op, 'image', image, shape);
   checkVolume(op, 'label', label, shape);
+  if (!Number.isInteger(mirror) || mirror < 0 || mirror > 7) throw new Error(`${op}: mirror must be a set of axes from 0 to 7 (bit 0 x, 1 y, 2 z), got ${mirror}`);
   if (field.size !== 3 * shapeSize(shape)) throw new Error(`${op}: field ${formatShape(field.shape)} does not fit a volume of [${shape}] voxels: expected [3, ${shape[2]}, ${shape[1]}, ${shape[0]}]`);
   const out = into ?? { image: empty(image.shape), label: empty(image.shape), offset: 0 };
   for (const [name, t] of [
@@ -78,7 +86,7 @@ export function warpGpu(image: Tensor, label: Tensor, field: Tensor, shape: Vec3
     'warp',
     image.size,
     { image, label, displacement: field, outImage: out.image, outLabel: out.label },
-    { nx: shape[0], ny: shape[1], nz: shape[2], outOffset: out.offset, outside },
+    { nx: shape[0], ny: shape[1], nz: shape[2], outOffset: out.offset, outside, mirror },
   );
   return { image: out.image, label: out.label };
 }

@@ -128,6 +128,30 @@ export function warp(data: VoxelArray, shape: Vec3, field: DisplacementField, in
   return out;
 }
 
+/**
+ * `data`, `channels` volumes of `shape` = [nx, ny, nz] voxels one after another, reversed along x (bit 0 of
+ * `axes`), y (bit 1) and z (bit 2); `data` itself for axes 0. Its own inverse. Random mirroring is not the
+ * paper's augmentation but nnU-Net's (each axis with probability ½), and the same function mirrors
+ * segment()'s windows at test time.
+ */
+export function mirror<T extends VoxelArray>(data: T, shape: Vec3, axes: number, channels = 1): T {
+  if (axes === 0) return data;
+  const [nx, ny, nz] = shape;
+  const out = allocateVoxels(voxelTypeOf(data), data.length) as T;
+  const at = (v: number, n: number, bit: number) => (axes & bit ? n - 1 - v : v);
+  for (let c = 0; c < channels; c++) {
+    for (let z = 0; z < nz; z++) {
+      for (let y = 0; y < ny; y++) {
+        const src = ((c * nz + z) * ny + y) * nx;
+        const dst = ((c * nz + at(z, nz, 4)) * ny + at(y, ny, 2)) * nx;
+        if (axes & 1) for (let x = 0; x < nx; x++) out[dst + nx - 1 - x] = data[src + x]!;
+        else out.set(data.subarray(src, src + nx), dst);
+      }
+    }
+  }
+  return out;
+}
+
 export interface HistogramMatchOptions {
   /** Histogram bins over each volume's intensity range; default 65536. */
   bins?: number;

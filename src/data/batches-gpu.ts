@@ -31,16 +31,16 @@ export async function* gpuBatchIterator(cases: PreparedCase[], options: BatchOpt
   const images = cases.map((c) => tensor(c.image));
   const labels = cases.map((c) => tensor(c.label));
   const histograms: GpuHistogram[] = histogramMatching && cases.length > 1 ? images.map((t) => histogramGpu(t)) : [];
-  // Without deformation, the identity warp (exact) places each sample in the batch.
+  // Without deformation, the identity warp (exact) places each sample in the batch, mirrored if drawn so.
   let zeroField: Tensor | null = null;
   try {
     for (let produced = 0; produced < batches; produced++) {
       const batch = { image: empty([batchSize, 1, shape[2], shape[1], shape[0]]), labels: empty([batchSize, shape[2], shape[1], shape[0]]), ids: [] as string[] };
       for (let b = 0; b < batchSize; b++) {
-        const { index, partner, grid } = draw();
+        const { index, partner, grid, axes } = draw();
         const matched = partner !== null ? matchHistogramGpu(histograms[index]!, histograms[partner]!) : null;
         const field = grid ? bsplineFieldGpu(shape, grid) : (zeroField ??= tensor(new Float32Array(3 * voxels)));
-        warpGpu(matched ?? images[index]!, labels[index]!, field, shape, 0, { image: batch.image, label: batch.labels, offset: b * voxels });
+        warpGpu(matched ?? images[index]!, labels[index]!, field, shape, { into: { image: batch.image, label: batch.labels, offset: b * voxels }, mirror: axes });
         matched?.dispose();
         if (field !== zeroField) field.dispose();
         batch.ids.push(cases[index].id);

@@ -1,7 +1,7 @@
 /**
  * Training data pipeline, browser-safe (loader-node.ts reads folders): preprocessing as in the paper (resample
  * to a common spacing, crop/pad to the network size, normalise), then an endless, seeded stream of augmented
- * batches (B-spline deformation + histogram matching, see augment.ts).
+ * batches (B-spline deformation + histogram matching, and optionally nnU-Net's mirroring; see augment.ts).
  *
  * Sizes and spacings are in Volume order, `[x, y, z]` (the paper's 128 × 128 × 64 voxels of 1 × 1 × 1.5 mm);
  * batches come out in tensor order, `[B, 1, D, H, W]` = `[B, 1, z, y, x]`, which is the same flat layout.
@@ -11,7 +11,7 @@
  * overlap the consumer's own CPU work; the interface would not change.)
  */
 import type { Vec3, Volume } from '../io/volume.js';
-import { bsplineField, matchHistogram, randomControlGrid, warp, type ControlGrid, type DeformationOptions } from './augment.js';
+import { bsplineField, matchHistogram, mirror, randomControlGrid, warp, type ControlGrid, type DeformationOptions } from './augment.js';
 import { centerCropOrPad } from './crop.js';
 import { rescaleIntensity, zscore } from './intensity.js';
 import { Rng } from './random.js';
@@ -69,6 +69,8 @@ export interface BatchOptions {
   deformation?: DeformationOptions | false;
   /** Match each image's histogram to another random case's; default true. */
   histogramMatching?: boolean;
+  /** Mirror each sample (image and label) along each axis with probability ½, after the deformation; default false. */
+  mirror?: boolean;
 }
 
 export interface Batch {
@@ -95,17 +97,21 @@ export interface SampleDraw {
   partner: number | null;
   /** The B-spline control grid, or null without deformation. */
   grid: ControlGrid | null;
+  /** The axes to mirror the sample along, as augment.ts mirror() takes them (0: none). */
+  axes: number;
 }
 
 /** Draws samples from `rng`: epochs of every case once in a fresh random order, each with its augmentation. */
-export function sampleDrawer(caseCount: number, rng: Rng, options: Pick<BatchOptions, 'deformation' | 'histogramMatching'>): () => SampleDraw {
-  const { deformation = {}, histogramMatching = true } = options;
+export function sampleDrawer(caseCount: number, rng: Rng, options: Pick<BatchOptions, 'deformation' | 'histogramMatching' | 'mirror'>): () => SampleDraw {
+  const { deformation = {}, histogramMatching = true, mirror = false } = options;
   let order: number[] = [];
   return () => {
     if (order.length === 0) order = rng.shuffle([...Array(caseCount).keys()]);
     const index = order.pop()!;
     const partner = histogramMatching && caseCount > 1 ? (index + rng.int(1, caseCount)) % caseCount : null;
-    return { index, partner, grid: deformation ? randomControlGrid(rng, deformation) : null };
+    const grid = deformation ? randomControlGrid(rng, deformation) : null;
+    // Drawn last, and only when asked for: without mirroring a seed replays the batches it always did.
+    return { index, partner, grid, axes: mirror ? rng.int(0, 8) : 0 };
   };
 }
 
@@ -124,7 +130,7 @@ export async function* batchIterator(cases: PreparedCase[], options: BatchOption
       ids: [],
     };
     for (let b = 0; b < batchSize; b++) {
-      const { index, partner, grid } = draw();
+      const { index, partner, grid, axes } = draw();
       let image: Float32Array = cases[index].image;
       let label: Uint8Array = cases[index].label;
       if (partner !== null) image = matchHistogram(image, cases[partner].image);
@@ -133,8 +139,8 @@ export async function* batchIterator(cases: PreparedCase[], options: BatchOption
         image = warp(image, shape, field, 'linear') as Float32Array;
         label = warp(label, shape, field, 'nearest') as Uint8Array;
       }
-      batch.image.set(image, b * voxels);
-      batch.label.set(label, b * voxels);
+      batch.image.set(mirror(image, shape, axes), b * voxels);
+      batch.label.set(mirror(label, shape, axes), b * voxels);
       batch.ids.push(cases[index].id);
     }
     return batch;

@@ -5,8 +5,10 @@
 // mirror images (nnU-Net's test-time mirroring): the network is not mirror-equivariant, so the mean
 // of its 8 answers is steadier than any one of them.
 import { noGrad } from '../autograd.js';
+import { mirror } from '../data/augment.js';
 import { tidy } from '../memory.js';
 import { tensor } from '../tensor.js';
+import type { Vec3 } from '../io/volume.js';
 import type { VNet } from './vnet.js';
 
 export interface SegmentOptions {
@@ -41,25 +43,6 @@ function starts(size: number, win: number, overlap: number): number[] {
   const out: number[] = [];
   for (let s = 0; s + win < size; s += stride) out.push(s);
   out.push(size - win);
-  return out;
-}
-
-/**
- * `data` [channels, D, H, W] reversed along D (bit 0 of `axes`), H (bit 1) and W (bit 2); `data` itself for
- * axes 0. Its own inverse.
- */
-function mirrored(data: Float32Array, channels: number, [D, H, W]: readonly number[], axes: number): Float32Array {
-  if (axes === 0) return data;
-  const out = new Float32Array(data.length);
-  const at = (v: number, n: number, bit: number) => (axes & bit ? n - 1 - v : v);
-  for (let c = 0; c < channels; c++)
-    for (let z = 0; z < D!; z++)
-      for (let y = 0; y < H!; y++) {
-        const src = ((c * D! + z) * H! + y) * W!;
-        const dst = ((c * D! + at(z, D!, 1)) * H! + at(y, H!, 2)) * W!;
-        if (axes & 4) for (let x = 0; x < W!; x++) out[dst + W! - 1 - x] = data[src + x]!;
-        else out.set(data.subarray(src, src + W!), dst);
-      }
   return out;
 }
 
@@ -128,13 +111,14 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
 }
 
 /** The network's probabilities [C, ...win] for one window, or their mean over the window's 8 mirror images. */
-async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: readonly number[], mirror: boolean): Promise<Float32Array> {
+async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: readonly number[], mirrors: boolean): Promise<Float32Array> {
   const C = model.config.numClasses;
+  const volume: Vec3 = [win[2]!, win[1]!, win[0]!];
   let sum: Float32Array | undefined;
-  const images = mirror ? 8 : 1;
+  const images = mirrors ? 8 : 1;
   for (let axes = 0; axes < images; axes++) {
-    const probsT = noGrad(() => tidy(() => model.forward(tensor(mirrored(input, inCh, win, axes), [1, inCh, ...win]))));
-    const probs = mirrored(await probsT.toArray(), C, win, axes);
+    const probsT = noGrad(() => tidy(() => model.forward(tensor(mirror(input, volume, axes, inCh), [1, inCh, ...win]))));
+    const probs = mirror(await probsT.toArray(), volume, axes, C);
     probsT.dispose();
     if (!sum) sum = probs;
     else for (let i = 0; i < sum.length; i++) sum[i]! += probs[i]!;

@@ -39,8 +39,8 @@ describe('voxgpu train and segment', () => {
     const again = await voxgpu('train', ...common, '--iterations', '1');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`${ckpt} already exists (use --force to replace it)`);
-    // Augmented on the GPU by default above; resumed here on the CPU reference path.
-    const resumed = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam', '--resume', '--augment', 'cpu');
+    // Augmented on the GPU by default above; resumed here on the CPU reference path, with mirroring.
+    const resumed = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam', '--resume', '--augment', 'cpu', '--mirror');
     expect(resumed.code).toBe(0);
     // The winners were saved (in the test's cache file): nothing is measured again.
     expect(resumed.stdout).toMatch(/^autotune: 0 op shapes measured in [\d.]+ s, [1-9]\d* cached$/m);

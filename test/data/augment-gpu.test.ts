@@ -1,12 +1,12 @@
 // The GPU augmentation against its CPU float64 reference (augment.ts) on random inputs, with the
 // tolerances stated in src/data/augment-gpu.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bsplineField, matchHistogram, randomControlGrid, warp, type ControlGrid } from '../../src/data/augment.js';
+import { bsplineField, matchHistogram, mirror, randomControlGrid, warp, type ControlGrid } from '../../src/data/augment.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu } from '../../src/data/augment-gpu.js';
 import { Rng } from '../../src/data/random.js';
 import { tensor, type Tensor } from '../../src/tensor.js';
 import type { Vec3 } from '../../src/io/volume.js';
-import { gpu } from '../helpers.js';
+import { gpu, maxAbsDiff } from '../helpers.js';
 
 const shape: Vec3 = [13, 11, 9];
 const voxels = shape[0] * shape[1] * shape[2];
@@ -24,12 +24,6 @@ async function read(t: Tensor): Promise<Float32Array> {
 function maxAbs(values: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]!));
-  return m;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
 
@@ -83,7 +77,7 @@ describe('warpGpu', () => {
     const field = { x: flat.subarray(0, voxels), y: flat.subarray(voxels, 2 * voxels), z: flat.subarray(2 * voxels) };
     const wantImage = warp(image, shape, field, 'linear', -7);
     const wantLabel = warp(label, shape, field, 'nearest');
-    const out = warpGpu(tensor(image), tensor(label), tensor(flat), shape, -7);
+    const out = warpGpu(tensor(image), tensor(label), tensor(flat), shape, { outside: -7 });
     const gotImage = await read(out.image);
     const gotLabel = await read(out.label);
     expect(wantImage.some((v) => v === -7)).toBe(true); // some points fall outside
@@ -98,11 +92,23 @@ describe('warpGpu', () => {
     }
   });
 
+  it('mirrors exactly: the same samples as without, written to the mirrored voxels', async () => {
+    const flat = cpuField(randomControlGrid(new Rng(6), { sigma: 3 }));
+    const plain = warpGpu(tensor(image), tensor(label), tensor(flat), shape);
+    const [plainImage, plainLabel] = [await read(plain.image), await read(plain.label)];
+    for (const axes of [1, 2, 4, 7]) {
+      const out = warpGpu(tensor(image), tensor(label), tensor(flat), shape, { mirror: axes });
+      expect(Array.from(await read(out.image)), `axes ${axes}`).toEqual(Array.from(mirror(plainImage, shape, axes)));
+      expect(Array.from(await read(out.label)), `axes ${axes}`).toEqual(Array.from(mirror(plainLabel, shape, axes)));
+    }
+    expect(() => warpGpu(tensor(image), tensor(label), tensor(flat), shape, { mirror: 8 })).toThrow('warpGpu: mirror must be a set of axes from 0 to 7 (bit 0 x, 1 y, 2 z), got 8');
+  });
+
   it('writes into a batch at an offset, and names the op and shapes for bad input', async () => {
     const batchImage = tensor(new Float32Array(2 * voxels).fill(9));
     const batchLabel = tensor(new Float32Array(2 * voxels).fill(9));
     const zero = tensor(new Float32Array(3 * voxels));
-    warpGpu(tensor(image), tensor(label), zero, shape, 0, { image: batchImage, label: batchLabel, offset: voxels });
+    warpGpu(tensor(image), tensor(label), zero, shape, { into: { image: batchImage, label: batchLabel, offset: voxels } });
     const got = await read(batchImage);
     expect(got.subarray(0, voxels).every((v) => v === 9)).toBe(true);
     expect(Array.from(got.subarray(voxels))).toEqual(Array.from(image));
@@ -111,7 +117,7 @@ describe('warpGpu', () => {
     );
     expect(() => warpGpu(tensor([1, 2]), tensor(label), zero, shape)).toThrow(`warpGpu: image [2] has 2 values, expected ${voxels} for a volume of [13,11,9] voxels`);
     const small = tensor(new Float32Array(voxels));
-    expect(() => warpGpu(tensor(image), tensor(label), zero, shape, 0, { image: small, label: small, offset: 2 })).toThrow(
+    expect(() => warpGpu(tensor(image), tensor(label), zero, shape, { into: { image: small, label: small, offset: 2 } })).toThrow(
       `warpGpu: target image [${voxels}] has no room for ${voxels} values at offset 2`,
     );
   });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { bsplineField, matchHistogram, randomBSplineField, randomControlGrid, warp } from '../../src/data/augment.js';
+import { bsplineField, matchHistogram, mirror, randomBSplineField, randomControlGrid, warp } from '../../src/data/augment.js';
 import { Rng } from '../../src/data/random.js';
 import { quantileOfSorted, sortedCopy } from '../../src/data/quantile.js';
 import type { Vec3 } from '../../src/io/volume.js';
@@ -49,6 +49,28 @@ describe('B-spline deformation', () => {
     for (let i = 1; i < 32; i++) largestStep = Math.max(largestStep, Math.abs(field.x[i] - field.x[i - 1]));
     expect(largestStep).toBeLessThan(rms);
     expect(() => randomControlGrid(new Rng(0), { controlPoints: 3 })).toThrow(/controlPoints/);
+  });
+});
+
+describe('mirror', () => {
+  it('reverses the chosen axes of every channel, keeps the type, and is its own inverse', () => {
+    const [nx, ny, nz] = shape;
+    const voxels = nx * ny * nz;
+    const data = Uint16Array.from({ length: 2 * voxels }, (_, i) => i);
+    for (let axes = 0; axes < 8; axes++) {
+      const out = mirror(data, shape, axes, 2);
+      expect(out).toBeInstanceOf(Uint16Array);
+      for (const [c, x, y, z] of [
+        [0, 0, 0, 0],
+        [1, 3, 7, 5],
+        [1, 11, 9, 7],
+      ] as const) {
+        const from = [axes & 1 ? nx - 1 - x : x, axes & 2 ? ny - 1 - y : y, axes & 4 ? nz - 1 - z : z] as const;
+        expect(out[c * voxels + x + nx * (y + ny * z)], `axes ${axes}`).toBe(c * voxels + from[0] + nx * (from[1] + ny * from[2]));
+      }
+      expect(Array.from(mirror(out, shape, axes, 2))).toEqual(Array.from(data));
+    }
+    expect(mirror(data, shape, 0, 2)).toBe(data);
   });
 });
 

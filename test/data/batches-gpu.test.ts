@@ -1,7 +1,9 @@
 // GPU batches against the CPU's: the same seed gives the same cases and augmentation (within the
 // tolerances of augment-gpu.ts), bit-identical run to run, and fit() trains on them, freeing them.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchIterator, type Batch, type BatchOptions, type PreparedCase } from '../../src/data/loader.js';
+import { batchIterator, sampleDrawer, type Batch, type BatchOptions, type PreparedCase } from '../../src/data/loader.js';
+import { mirror } from '../../src/data/augment.js';
+import { Rng } from '../../src/data/random.js';
 import { gpuBatchIterator } from '../../src/data/batches-gpu.js';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { zscore } from '../../src/data/intensity.js';
@@ -36,8 +38,8 @@ async function gpuBatches(options: BatchOptions): Promise<{ ids: string[]; image
 }
 
 describe('gpuBatchIterator', () => {
-  it('gives the CPU path’s batches for a seed: same cases, images within 1e-3 of the range, labels nearly all equal', async () => {
-    const options: BatchOptions = { batchSize: 2, batches: 3, seed: 4, deformation: { sigma: 2 } };
+  it.each([false, true])('gives the CPU path’s batches for a seed (mirror: %s): same cases, images within 1e-3 of the range, labels nearly all equal', async (mirror) => {
+    const options: BatchOptions = { batchSize: 2, batches: 3, seed: 4, deformation: { sigma: 2 }, mirror };
     const [want, got] = [await cpuBatches(options), await gpuBatches(options)];
     for (let i = 0; i < want.length; i++) {
       expect(got[i]!.ids).toEqual(want[i]!.ids);
@@ -61,6 +63,15 @@ describe('gpuBatchIterator', () => {
     const source = cases.find((c) => c.id === plain!.ids[0])!;
     expect(Array.from(plain!.image)).toEqual(Array.from(source.image));
     expect(Array.from(plain!.labels)).toEqual(Array.from(source.label));
+  });
+
+  it('draws the mirror axes last, so a sample mirrored is exactly the unmirrored one with those axes reversed', async () => {
+    const options: BatchOptions = { batchSize: 1, batches: 1, seed: 3, deformation: { sigma: 2 } };
+    const { axes } = sampleDrawer(cases.length, new Rng(3), { ...options, mirror: true })();
+    expect(axes).not.toBe(0);
+    const [[plain], [mirrored]] = [await gpuBatches(options), await gpuBatches({ ...options, mirror: true })];
+    expect(Array.from(mirrored!.image)).toEqual(Array.from(mirror(plain!.image, [16, 16, 8], axes)));
+    expect(Array.from(mirrored!.labels)).toEqual(Array.from(mirror(plain!.labels, [16, 16, 8], axes)));
   });
 
   it('rejects cases of different sizes', async () => {

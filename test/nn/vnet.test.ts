@@ -2,8 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gpu, randomArray, maxRelError } from '../helpers.js';
-import { tensor, VNet, receptiveField, vnetPresets, SGD, Adam, trainStep, segment, syntheticCase, type Optimizer } from '../../src/index.js';
+import { gpu, randomArray, maxRelError, maxAbsDiff } from '../helpers.js';
+import { tensor, VNet, receptiveField, vnetPresets, SGD, Adam, trainStep, segment, syntheticCase, mirror, type Optimizer } from '../../src/index.js';
 import { saveCheckpoint, loadCheckpoint } from '../../src/node.js';
 
 // A V-Net small enough for llvmpipe in a test: 16³ input, 4 base channels, 3×3×3 convs.
@@ -177,33 +177,21 @@ describe('segment', () => {
 
   it('mirror averages the 8 mirror images, so mirroring the input mirrors the result', async () => {
     const model = new VNet({ baseChannels: 2, kernelSize: 3, seed: 3 });
-    const dims = [16, 16, 16] as const;
-    const c = syntheticCase(9, [...dims]);
-    // [channels, D, H, W] reversed along the axes whose bits are set (1: D, 2: H, 4: W).
-    const flip = (a: Float32Array, channels: number, axes: number) =>
-      a.map((_, i) => {
-        const [x, y, z, ch] = [i % 16, Math.floor(i / 16) % 16, Math.floor(i / 256) % 16, Math.floor(i / 4096)];
-        const r = (v: number, bit: number) => (axes & bit ? 15 - v : v);
-        return a[((ch * 16 + r(z, 1)) * 16 + r(y, 2)) * 16 + r(x, 4)]!;
-      });
+    const dims: [number, number, number] = [16, 16, 16];
+    const c = syntheticCase(9, dims);
+    const flip = (a: Float32Array, channels: number, axes: number) => mirror(a, dims, axes, channels);
     const expected = new Float64Array(2 * 4096);
     for (let axes = 0; axes < 8; axes++) {
-      const plain = await segment(model, flip(c.image, 1, axes), [...dims]);
+      const plain = await segment(model, flip(c.image, 1, axes), dims);
       flip(plain.probs, 2, axes).forEach((p, i) => (expected[i]! += p / 8));
     }
-    const mirrored = await segment(model, c.image, [...dims], { mirror: true });
+    const mirrored = await segment(model, c.image, dims, { mirror: true });
     expect(maxAbsDiff(mirrored.probs, expected)).toBeLessThan(1e-6);
     // Not so for one pass: the network itself is not mirror-equivariant, which is why mirroring helps.
-    const plain = await segment(model, c.image, [...dims]);
+    const plain = await segment(model, c.image, dims);
     expect(maxAbsDiff(plain.probs, expected)).toBeGreaterThan(1e-3);
-    const ofMirror = await segment(model, flip(c.image, 1, 5), [...dims], { mirror: true });
+    const ofMirror = await segment(model, flip(c.image, 1, 5), dims, { mirror: true });
     expect(maxAbsDiff(flip(ofMirror.probs, 2, 5), mirrored.probs)).toBeLessThan(1e-6);
     model.dispose();
   });
 });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
