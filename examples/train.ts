@@ -59,7 +59,8 @@ const program = new Command()
   .option('--train-cases <n>', 'synthetic training volumes, augmented afresh each time one is drawn', (v) => parseInt(v, 10), 256)
   .option('--sigma <voxels>', "deformation: σ of the control point displacements (default: 2 voxels; the paper's 15 with --full)", parseFloat)
   .option('--schedule <name>', "learning rate: 'cosine' (annealed to 0 over the run) or 'step' (×0.1 at 75% of it; the paper: every 25,000)", 'cosine')
-  .option('--no-mirror', 'evaluate held-out volumes in one pass, without averaging over their 8 mirror images')
+  .option('--no-mirror', 'segment held-out volumes in one pass, without averaging over their 8 mirror images')
+  .option('--mirror-training', 'also mirror training samples at random (nnU-Net’s augmentation, not the paper’s)')
   .option('--validate-every <n>', 'Dice on 8 validation volumes every n iterations; the best weights are the result', (v) => parseInt(v, 10), 50)
   .parse();
 
@@ -85,6 +86,7 @@ interface RunOptions {
   validateEvery: number;
   schedule: string;
   mirror: boolean;
+  mirrorTraining?: boolean;
 }
 
 const opts = program.opts<RunOptions>();
@@ -186,6 +188,7 @@ async function train(loss: LossKind, label: string): Promise<{ model: VNet; held
     seed: opts.seed,
     deformation: opts.augment === 'none' ? false : { sigma },
     histogramMatching: opts.augment !== 'none',
+    mirror: opts.mirrorTraining && opts.augment !== 'none',
   });
   let progress = null as TrainingProgress | null;
   let started = performance.now();
@@ -237,7 +240,7 @@ const d = ctx.describe();
 console.log(`adapter: ${d.adapter} (${d.kind}, ${d.backend}, ${d.featureLevel}); ${d.kernels} kernels, ${d.precision}`);
 console.log(`V-Net: input ${shape.join('×')}, base channels ${opts.baseChannels}, kernel ${opts.kernelSize}, ${opts.optimizer}, ${opts.iterations} iterations`);
 console.log(
-  `data: ${opts.trainCases} synthetic volumes, augmentation: ${opts.augment === 'none' ? 'none' : `${opts.augment.toUpperCase()} (B-spline σ ${sigma.toFixed(2)} voxels, histogram matching)`}`,
+  `data: ${opts.trainCases} synthetic volumes, augmentation: ${opts.augment === 'none' ? 'none' : `${opts.augment.toUpperCase()} (B-spline σ ${sigma.toFixed(2)} voxels, histogram matching${opts.mirrorTraining ? ', mirroring' : ''})`}`,
 );
 mkdirSync(opts.out, { recursive: true });
 const losses: LossKind[] = opts.compare ? ['dice', 'crossEntropy'] : [opts.loss === 'ce' ? 'crossEntropy' : 'dice'];
