@@ -110,7 +110,11 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
   return { probs: acc, mask: hardMask(acc, C, weight.length, options.threshold ?? 0.5), numClasses: C };
 }
 
-/** The network's probabilities [C, ...win] for one window, or their mean over the window's 8 mirror images. */
+/**
+ * The network's probabilities [C, ...win] for one window, or their mean over the window's 8 mirror images.
+ * One image per forward pass rather than a batch of 8: a batch would hold 8× the activations, and at the
+ * paper's 128 × 128 × 64 two samples already pass llvmpipe's 128 MiB storage-binding limit.
+ */
 async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: readonly number[], mirrors: boolean): Promise<Float32Array> {
   const C = model.config.numClasses;
   const volume: Vec3 = [win[2]!, win[1]!, win[0]!];
