@@ -31,14 +31,19 @@ export interface BatchNormOptions extends NormOptions {
   momentum?: number;
 }
 
-/** Workgroups along a plane at most: larger planes loop (a grid axis holds 65535). */
-const maxPlaneWorkgroups = 1024;
+/**
+ * Workgroups along a plane at most: larger planes loop (a grid axis holds 65535). 65536
+ * invocations per plane keep a large GPU busy even for one sample of a few channels.
+ */
+const maxPlaneWorkgroups = 256;
 
-/** How statistics rows cover x [N, C, S]: the kernel's params that do not change per dispatch. */
+/** How statistics rows cover x [N, C, S], and the kernel's params that do not change per dispatch. */
 interface Layout {
   n: number;
   channels: number;
-  inner: number;
+  groups: number | 'batch';
+  /** norm/vec4 when planes are whole vec4s, else norm/scalar. */
+  kernel: string;
   /** Statistics rows: N·G, or C for batch statistics. */
   rows: number;
   /** Elements per statistics row. */
@@ -49,19 +54,16 @@ interface Layout {
 function layout(x: Tensor, groups: number | 'batch'): Layout {
   const [n, channels] = [x.shape[0]!, x.shape[1]!];
   const inner = shapeSize(x.shape.slice(2));
+  const width = inner % 4 === 0 ? 4 : 1;
   const batch = groups === 'batch';
   const rows = batch ? channels : n * groups;
   const count = batch ? n * inner : (channels / groups) * inner;
   const params = {
     channels,
-    inner,
+    inner: inner / width,
     planes: n * channels,
     rowsPerSample: batch ? 0 : groups,
     channelsPerRow: batch ? 1 : channels / groups,
-    // Item j of a row: batch rows are N blocks of S, C·S apart; group rows are contiguous.
-    block: batch ? inner : count,
-    blockStride: batch ? channels * inner : 0,
-    rowStride: batch ? inner : count,
     invCount: 1 / count,
     rows: 0,
     rowLength: 0,
@@ -70,18 +72,42 @@ function layout(x: Tensor, groups: number | 'batch'): Layout {
     momentum: 0,
     unbiased: 0,
   };
-  return { n, channels, inner, rows, count, params };
+  return { n, channels, groups, kernel: width === 4 ? 'norm/vec4' : 'norm/scalar', rows, count, params };
 }
 
-/** Mean and biased variance of each statistics row, [rows] each. */
+/** Per-plane sums [k, N, C] added into their statistics rows, [k, rows]. */
+function planesToRows(t: Tensor, l: Layout): Tensor {
+  if (l.groups === 'batch') return sum(t, 1);
+  const grouped = t.withShape([t.shape[0]!, l.rows, l.channels / l.groups]);
+  const rows = sum(grouped, 2);
+  grouped.dispose();
+  return rows;
+}
+
+/** Runs a per-plane split reduction of the norm kernel: [stats, N, C]. */
+function planeSums(
+  op: string,
+  entry: string,
+  bindings: Record<string, Bindable>,
+  l: Layout,
+  stats: number,
+  extra: { params?: Record<string, number>; constants?: Record<string, number> } = {},
+): Tensor {
+  const planes = l.n * l.channels;
+  const sums = rowSums(op, l.kernel, entry, bindings, { ...l.params, ...extra.params }, { rows: planes, rowLength: l.params.inner!, stats }, extra.constants);
+  const shaped = sums.withShape([stats, l.n, l.channels]);
+  sums.dispose();
+  return shaped;
+}
+
+/** Mean and biased variance of each statistics row, [rows] each: Σ x, then Σ (x − mean)². */
 function rowStats(op: string, x: Tensor, l: Layout): { mean: Tensor; variance: Tensor } {
-  const shape = { rows: l.rows, rowLength: l.count, stats: 1 };
   const perRow = (bindings: Record<string, Bindable>, centered: boolean): Tensor => {
-    const total = rowSums(op, 'norm', 'rowSum', bindings, l.params, shape, { CENTERED: centered ? 1 : 0 });
+    const perPlane = planeSums(op, 'planeSums', bindings, l, 1, { constants: { CENTERED: centered ? 1 : 0 } });
+    const total = planesToRows(perPlane, l);
     const scaled = mapRaw(op, 'mul', total, 1 / l.count);
-    total.dispose();
     const flat = scaled.withShape([l.rows]);
-    scaled.dispose();
+    for (const t of [perPlane, total, scaled]) t.dispose();
     return flat;
   };
   const mean = perRow({ x, mean: x }, false);
@@ -89,15 +115,7 @@ function rowStats(op: string, x: Tensor, l: Layout): { mean: Tensor; variance: T
 }
 
 function planeWorkgroups(l: Layout): [number, number, number] {
-  return planeGrid(getContext(), Math.min(maxPlaneWorkgroups, Math.ceil(l.inner / WG)), l.n * l.channels);
-}
-
-/** Σ g and Σ g·x̂ over each plane, [2, N, C]. */
-function gradientSums(op: string, x: Tensor, g: Tensor, mean: Tensor, variance: Tensor, l: Layout, eps: number): Tensor {
-  const perPlane = rowSums(op, 'norm', 'channelSums', { x, g, mean, variance }, { ...l.params, eps }, { rows: l.n * l.channels, rowLength: l.inner, stats: 2 });
-  const shaped = perPlane.withShape([2, l.n, l.channels]);
-  perPlane.dispose();
-  return shaped;
+  return planeGrid(getContext(), Math.min(maxPlaneWorkgroups, Math.ceil(l.params.inner! / WG)), l.n * l.channels);
 }
 
 /** Row i of a [2, ...] tensor as its own tensor of shape `shape`. */
@@ -133,7 +151,7 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
   const { mean, variance } = stats;
   const params = { ...l.params, eps };
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: 'norm', entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, workgroups: planeWorkgroups(l) });
+  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, workgroups: planeWorkgroups(l) });
   const internals = running ? made : [...made, mean, variance];
   return record(
     op,
@@ -141,14 +159,14 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
     out,
     (g) => {
       const wantAffine = w.requiresGrad || b.requiresGrad;
-      const sums = wantAffine || (x.requiresGrad && !running) ? gradientSums(op, x, g, mean, variance, l, eps) : null;
+      const sums = wantAffine || (x.requiresGrad && !running) ? planeSums(op, 'gradientSums', { x, g, mean, variance }, l, 2, { params: { eps } }) : null;
       let gx: Tensor | null = null;
       if (x.requiresGrad) {
         gx = empty(x.shape);
-        const rowGrads = running ? null : rowGradients(sums!, w, l, groups);
+        const rowGrads = running ? null : rowGradients(sums!, w, l);
         ctx.dispatch({
           op,
-          kernel: 'norm',
+          kernel: l.kernel,
           entry: 'backward',
           bindings: { x, g, mean, variance, weight: w, rowGrads: rowGrads ?? x, out: gx },
           params: { ...params, rows: l.rows },
@@ -173,16 +191,9 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
 }
 
 /** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C]. */
-function rowGradients(sums: Tensor, w: Tensor, l: Layout, groups: number | 'batch'): Tensor {
+function rowGradients(sums: Tensor, w: Tensor, l: Layout): Tensor {
   const weighted = binaryRaw('norm', 'mul', sums, w);
-  let rows: Tensor;
-  if (groups === 'batch') {
-    rows = sum(weighted, 1);
-  } else {
-    const grouped = weighted.withShape([2, l.n * groups, l.channels / groups]);
-    rows = sum(grouped, 2);
-    grouped.dispose();
-  }
+  const rows = planesToRows(weighted, l);
   weighted.dispose();
   return rows;
 }
@@ -261,7 +272,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
     if (!runningMean || !runningVar) return;
     getContext().dispatch({
       op,
-      kernel: 'norm',
+      kernel: l.kernel,
       entry: 'updateRunning',
       bindings: { mean, variance, runningMean, runningVar },
       params: { ...l.params, momentum, unbiased: l.count / (l.count - 1) },

@@ -1,7 +1,8 @@
 // instanceNorm, groupNorm and batchNorm (training and inference) against float64 references, every
 // gradient (x, weight, bias) against finite differences (checkOp); batch norm's in-place running
 // statistics against PyTorch's update rule; large offsets (the two-pass variance), planes longer
-// than one grid row (the kernels' loop), more planes than one grid axis holds; bad arguments.
+// than one grid row (the kernels' loop), more planes than one grid axis holds, planes of whole
+// vec4s (norm/vec4) and not (norm/scalar); bad arguments.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad, tensor } from '../../src/index.js';
 import { batchNorm, groupNorm, instanceNorm } from '../../src/ops/norm.js';
@@ -26,8 +27,10 @@ describe('instanceNorm', () => {
     { shape: [1, 2, 7] },
     // A mean 100 times the spread: one-pass Σx² − (Σx)²/n would lose every digit in float32.
     { shape: [2, 2, 3, 4, 5], range: [100, 101], forwardTol: 1e-4 },
-    // 327680-element planes: more than the kernels' 1024 workgroups of 256 per plane, so they loop.
-    { shape: [1, 2, 80, 64, 32], fdSamples: 16 },
+    // Planes longer than the kernels' 256 workgroups of 256 invocations, so they loop: in vec4s
+    // (294912 elements) and in scalars (70001, not a multiple of 4).
+    { shape: [1, 2, 72, 64, 64], fdSamples: 16 },
+    { shape: [1, 2, 70001], fdSamples: 16 },
     // 70000 planes: more workgroup rows than one grid axis holds.
     { shape: [1, 70000, 4], fdSamples: 16 },
   ];
