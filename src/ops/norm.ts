@@ -222,6 +222,22 @@ function checkAffine(op: string, x: Tensor, o: NormOptions): number {
 }
 
 /**
+ * The statistics instanceNorm normalises with: per (sample, channel) mean and biased variance over
+ * the spatial elements, [N, C] each (two-pass, deterministic), without autograd. A path that cannot
+ * hold a whole volume can take them per slab, merge them (count-weighted means; variances plus the
+ * spread of the slab means, Chan et al.) and normalise each slab with batchNorm(slab, { runningMean,
+ * runningVar, training: false }), which equals instanceNorm over the whole volume for one sample.
+ */
+export function instanceNormStatistics(x: Tensor): { mean: Tensor; variance: Tensor } {
+  checkAtLeast('instanceNormStatistics', x, 3, 'N, C, spatial...');
+  const { mean, variance } = rowStats('instanceNormStatistics', x, layout(x, x.shape[1]!));
+  const shaped = { mean: mean.withShape([x.shape[0]!, x.shape[1]!]), variance: variance.withShape([x.shape[0]!, x.shape[1]!]) };
+  mean.dispose();
+  variance.dispose();
+  return shaped;
+}
+
+/**
  * Normalises each (sample, channel) over its spatial elements, x [N, C, ...] (NCDHW for 3D), then
  * scales and shifts per channel (torch.nn.functional.instance_norm with batch statistics; ONNX
  * InstanceNormalization).

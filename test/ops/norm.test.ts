@@ -5,7 +5,8 @@
 // vec4s (norm/vec4) and not (norm/scalar); bad arguments.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad, tensor } from '../../src/index.js';
-import { batchNorm, groupNorm, instanceNorm } from '../../src/ops/norm.js';
+import { batchNorm, groupNorm, instanceNorm, instanceNormStatistics } from '../../src/ops/norm.js';
+import { narrow } from '../../src/ops/concat.js';
 import { gpu } from '../helpers.js';
 import * as ref from '../reference/norm.js';
 import { checkOp, expectClose, inputs, reportErrors, type InputSpec } from '../helpers/gradcheck.js';
@@ -65,6 +66,47 @@ describe('instanceNorm', () => {
       forward: (x, weight, bias) => instanceNorm(x!, { weight, bias }),
       reference: (x, weight, bias) => ({ data: ref.normalize(x!, shape, 3, { weight, bias }), shape }),
     });
+  });
+});
+
+describe('instanceNormStatistics', () => {
+  it('gives the per-(sample, channel) mean and biased variance', async () => {
+    const shape = [2, 3, 5, 4, 3];
+    const xs = inputs(shapeSize(shape), 21, -1, 2);
+    const { mean, variance } = instanceNormStatistics(tensor(xs, shape));
+    expect(mean.shape).toEqual([2, 3]);
+    const want = ref.rowStats(xs, shape, 3);
+    expectClose('statistics mean', await mean.toArray(), want.mean);
+    expectClose('statistics variance', await variance.toArray(), want.variance);
+  });
+
+  it('per slab, merged, then batchNorm on each slab: instanceNorm of the whole volume', async () => {
+    const shape = [1, 2, 6, 5, 4];
+    const xs = inputs(shapeSize(shape), 22, -1, 3);
+    const whole = tensor(xs, shape);
+    const slabs = [narrow(whole, 2, 0, 2), narrow(whole, 2, 2, 4)];
+    const counts = slabs.map((s) => s.size / 2);
+    const stats = await Promise.all(
+      slabs.map(async (s) => {
+        const { mean, variance } = instanceNormStatistics(s);
+        return { mean: await mean.toArray(), variance: await variance.toArray() };
+      }),
+    );
+    const total = counts[0]! + counts[1]!;
+    const mean = [0, 1].map((c) => stats.reduce((a, s, k) => a + (s.mean[c]! * counts[k]!) / total, 0));
+    const variance = [0, 1].map((c) => stats.reduce((a, s, k) => a + (counts[k]! * (s.variance[c]! + (s.mean[c]! - mean[c]!) ** 2)) / total, 0));
+    const runningMean = tensor(mean, [2]);
+    const runningVar = tensor(variance, [2]);
+    const parts = await Promise.all(slabs.map((s) => batchNorm(s, { runningMean, runningVar, training: false }).toArray()));
+    const expected = await instanceNorm(whole).toArray();
+    // Slab 0 holds D planes 0-1 of each channel, slab 1 planes 2-5: put them back in place.
+    const plane = 5 * 4;
+    const joined = new Float32Array(xs.length);
+    for (let c = 0; c < 2; c++) {
+      joined.set(parts[0]!.subarray(c * 2 * plane, (c + 1) * 2 * plane), c * 6 * plane);
+      joined.set(parts[1]!.subarray(c * 4 * plane, (c + 1) * 4 * plane), (c * 6 + 2) * plane);
+    }
+    expectClose('slab-merged instance norm', joined, expected);
   });
 });
 
