@@ -1,9 +1,10 @@
 // Normalisation with PyTorch's semantics: instanceNorm and groupNorm (statistics per sample and
 // group of channels) and batchNorm (per channel across the batch; in training it updates the
-// running statistics in place). One kernel family, kernels/norm.wgsl: x is seen as [N, C, S], the
-// statistics come from two deterministic split reductions (the mean, then Σ (x − mean)², which does
-// not cancel when the mean is large), and the backward needs one more (Σ g and Σ g·x̂ per plane)
-// whose small results give the weight, bias and row gradients.
+// running statistics in place). One kernel family, kernels/norm/ (vec4 or scalar planes): x is
+// seen as [N, C, S], the statistics come from two deterministic split reductions per plane (the
+// mean, then Σ (x − mean)², which does not cancel when the mean is large) added into statistics
+// rows, and the backward needs one more (Σ g and Σ g·x̂ per plane) whose small results give the
+// weight, bias and row gradients.
 import { record } from '../autograd.js';
 import { getContext, type Bindable } from '../device/context.js';
 import { shapeSize } from '../shape.js';
@@ -163,7 +164,7 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
       let gx: Tensor | null = null;
       if (x.requiresGrad) {
         gx = empty(x.shape);
-        const rowGrads = running ? null : rowGradients(sums!, w, l);
+        const rowGrads = running ? null : rowGradients(op, sums!, w, l);
         ctx.dispatch({
           op,
           kernel: l.kernel,
@@ -191,8 +192,8 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
 }
 
 /** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C]. */
-function rowGradients(sums: Tensor, w: Tensor, l: Layout): Tensor {
-  const weighted = binaryRaw('norm', 'mul', sums, w);
+function rowGradients(op: string, sums: Tensor, w: Tensor, l: Layout): Tensor {
+  const weighted = binaryRaw(op, 'mul', sums, w);
   const rows = planesToRows(weighted, l);
   weighted.dispose();
   return rows;
