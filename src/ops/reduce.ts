@@ -50,6 +50,8 @@ function reduceBlocks(op: string, x: Tensor, kept: Block[], red: Block[], scale:
   });
   if (chunks === 1) return out;
   const total = reduceBlocks(op, out, [{ size: outSize, stride: chunks }], [{ size: chunks, stride: 1 }], scale);
+  // Freed here, not by an enclosing backward's scope: add's backward sums twice, and the second
+  // sum's partials may reuse these.
   out.dispose();
   return total;
 }
