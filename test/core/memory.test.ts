@@ -173,6 +173,31 @@ describe('backward', () => {
     for (const t of [x, y, loss, x.grad!]) t.dispose();
   });
 
+  it('frees a full-size temporary of a backward before the next gradient asks for memory', () => {
+    // Broadcasting backward: the small operand's gradient sums a full-size product (mul(b, a)) or two
+    // (div(a, b)), made before the large operand's full-size gradient. The nested tidy of binary.ts
+    // frees them first, so that gradient may reuse their memory: one full-size tensor fewer at once.
+    const full = sizeClass(4 * 8 * 600 * 4);
+    const cases: [string, (a: Tensor, b: Tensor) => Tensor, number][] = [
+      ['mul', (a, b) => mul(b, a), 1],
+      ['div', div, 2],
+    ];
+    for (const [name, op, fullAtOnce] of cases) {
+      const a = tensor(randomArray(4 * 8 * 600, 11, 0.5, 1.5), [4, 8, 600], { requiresGrad: true });
+      const b = tensor(randomArray(8, 12, 0.5, 1.5), [8, 1], { requiresGrad: true });
+      const y = op(a, b);
+      const seed = tensor(new Float32Array(y.size).fill(1), y.shape);
+      ctx.pool.resetPeak();
+      const start = ctx.memory().bytesInUse;
+      y.backward(seed);
+      const peak = ctx.memory().peakBytes - start;
+      expect(peak, name).toBeGreaterThanOrEqual(fullAtOnce * full);
+      // The rest is small: the sums' partials and the small operand's gradient.
+      expect(peak, name).toBeLessThan((fullAtOnce + 0.5) * full);
+      for (const t of [a, b, y, seed, a.grad!, b.grad!]) t.dispose();
+    }
+  });
+
   it('frees what a backward made before it threw, and the gradients still waiting', () => {
     const x = tensor([1, 2, 3], [3], { requiresGrad: true });
     const y = record('fails', [x], mapRaw('fails', 'mul', x, 2), (g) => {
