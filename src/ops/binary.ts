@@ -50,7 +50,7 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
   const out = binaryRaw('div', 'div', a, b);
   return record('div', [a, b], out, (g) => {
     if (!b.requiresGrad) return [reducedProduct(g, b, 'div', a.shape), null];
-    // d(a/b)/db = −(a/b)/b = −out/b
+    // d(a/b)/db = −(a/b)/b = −out/b; its two full-size terms are freed before a's gradient is made.
     const gb = tidy(() => negReduced(binaryRaw('div', 'mul', g, binaryRaw('div', 'div', out, b)), b.shape));
     return [a.requiresGrad ? reducedProduct(g, b, 'div', a.shape) : null, gb];
   });
