@@ -119,12 +119,9 @@ function planeWorkgroups(l: Layout): [number, number, number] {
   return planeGrid(getContext(), Math.min(maxPlaneWorkgroups, Math.ceil(l.params.inner! / WG)), l.n * l.channels);
 }
 
-/** Row i of a [2, ...] tensor as its own tensor of shape `shape`. */
+/** Row i of a [2, ...] tensor as its own tensor of shape `shape` (in a backward, whose scope frees the copy). */
 function rowOf(t: Tensor, i: number, shape: number[]): Tensor {
-  const part = narrow(t, 0, i, 1);
-  const shaped = part.withShape(shape);
-  part.dispose();
-  return shaped;
+  return narrow(t, 0, i, 1).withShape(shape);
 }
 
 interface Normalization {
@@ -174,7 +171,6 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
           constants: { BATCH_STATS: running ? 0 : 1 },
           workgroups: planeWorkgroups(l),
         });
-        rowGrads?.dispose();
       }
       let gw: Tensor | null = null;
       let gb: Tensor | null = null;
@@ -182,21 +178,17 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
         const perChannel = sum(sums, 1);
         gb = b.requiresGrad ? rowOf(perChannel, 0, [l.channels]) : null;
         gw = w.requiresGrad ? rowOf(perChannel, 1, [l.channels]) : null;
-        perChannel.dispose();
       }
-      sums?.dispose();
+      // The backward's scope frees the sums (autograd.ts).
       return [gx, gw, gb];
     },
     internals,
   );
 }
 
-/** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C]. */
+/** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C] (in a backward). */
 function rowGradients(op: string, sums: Tensor, w: Tensor, l: Layout): Tensor {
-  const weighted = binaryRaw(op, 'mul', sums, w);
-  const rows = planesToRows(weighted, l);
-  weighted.dispose();
-  return rows;
+  return planesToRows(binaryRaw(op, 'mul', sums, w), l);
 }
 
 function checkAtLeast(op: string, x: Tensor, rank: number, layoutText: string): void {
