@@ -3,6 +3,7 @@
 // statistics against PyTorch's update rule; large offsets (the two-pass variance), planes longer
 // than one grid row (the kernels' loop), more planes than one grid axis holds, planes of whole
 // vec4s (norm/vec4) and not (norm/scalar); bad arguments.
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad, tensor } from '../../src/index.js';
 import { batchNorm, groupNorm, instanceNorm, instanceNormStatistics } from '../../src/ops/norm.js';
@@ -66,6 +67,27 @@ describe('instanceNorm', () => {
       forward: (x, weight, bias) => instanceNorm(x!, { weight, bias }),
       reference: (x, weight, bias) => ({ data: ref.normalize(x!, shape, 3, { weight, bias }), shape }),
     });
+  });
+});
+
+describe("brainchop's instance normalisation", () => {
+  // brainchop normalises the output of every conv layer whose name ends in _gn (mindgrab) with
+  // tf.moments(x, [1, 2, 3], true) and x − mean times rsqrt(variance + 1e-5) on [1, D, H, W, C]
+  // (LayerNormInPlace in its tensor-utils.js): instanceNorm's defaults on the same data in NCDHW.
+  it('equals its TF.js computation (CPU backend)', async () => {
+    await tf.setBackend('cpu');
+    const shape = [1, 3, 6, 5, 4];
+    const xs = inputs(shapeSize(shape), 31, -2, 5);
+    const want = tf.tidy(() => {
+      const x = tf.tensor(Float32Array.from(xs), shape).transpose([0, 2, 3, 4, 1]);
+      const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+      return x
+        .sub(mean)
+        .mul(tf.rsqrt(variance.add(1e-5)))
+        .transpose([0, 4, 1, 2, 3])
+        .dataSync();
+    });
+    expectClose('brainchop instance norm', await instanceNorm(tensor(xs, shape)).toArray(), want, 1e-5);
   });
 });
 
