@@ -75,15 +75,14 @@ function blockConvolve(p: ConvolvePass): Tensor {
   const wTiles = Math.ceil(small[2]! / (4 * XV));
   const total = shape[0]! * blocks * small[0]! * tiles * wTiles;
   const WG = groupSize(total, blockTiles.WG);
-  const b = bias ?? weight;
   ctx.dispatch({
     op,
     kernel: 'conv/block',
     entry: transposed ? (ALIGNED ? 'scatter' : 'scatterElements') : 'gather',
-    bindings: transposed ? { small: src, small4: src, weight, weight4: weight, bias: b, ...(ALIGNED ? { out4: out } : { out }) } : { big: src, big4: src, weight, bias: b, out },
+    bindings: transposed ? { small: src, weight, bias, out } : { big: src, weight, bias, out },
     params: { total, channels: C, outChannels: Cout, blocks, tiles, wTiles, small: [...small, 0], big: [...big, 0] },
     constants: { WG, KD: k[0], KH: k[1], KW: k[2], CT, XV, HT, ALIGNED, WVEC, BIAS: bias ? 1 : 0 },
-    workgroups: ctx.grid(total, WG),
+    invocations: total,
   });
   return out;
 }
@@ -114,10 +113,10 @@ function blockWeightGrad({ op, lhs, src, geometry }: WeightGradPass): Tensor {
     op,
     kernel: 'conv/block',
     entry: 'weightGrad',
-    bindings: { small: lhs, small4: lhs, big: src, big4: src, partial },
+    bindings: { small: lhs, big: src, partial },
     params: { total, rows, chunkRows, tiles, aChannels: A, bChannels: B, bBlocks, small: [...small, 0], big: [...big, 0] },
     constants: { WG, KD: k[0], KH: k[1], KW: k[2], CT, AT, ALIGNED: aligned(small, big) },
-    workgroups: ctx.grid(total, WG),
+    invocations: total,
   });
   return sumChunks(partial, [A, B, ...k]);
 }

@@ -205,7 +205,7 @@ interface GemmDispatch {
   shape: GemmShape;
   grid: Grid;
   geometry: ConvGeometry;
-  bindings: Record<string, Tensor>;
+  bindings: Record<string, Tensor | null>;
   sizes: { channels: number; outChannels: number; src: readonly number[]; out: readonly number[]; chunkSize: number };
   bias: boolean;
 }
@@ -264,7 +264,7 @@ function repack(ctx: Context, op: string, weight: Tensor, C: number, J: number, 
     entry: 'repack',
     bindings: { weight, packedOut: packed },
     params: { total, N: J, taps, strideC: transposed ? J * taps : taps, strideN: transposed ? taps : C * taps },
-    workgroups: ctx.grid(total, 64),
+    invocations: total,
   });
   return packed;
 }
@@ -286,7 +286,7 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
     const out = covered ? empty(shape) : zeros(shape);
     const gr = { mTiles: Math.ceil(s.M / (t.WM * t.TM)), nTiles: Math.ceil(s.N / (t.WN * t.TN)), chunks: 1, kChunk: s.K };
     const sizes = { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: 0 };
-    dispatchGemm(ctx, { ...common, entry: 'scatter', grid: gr, bindings: { src, weight, packed: weight, bias: bias ?? weight, out }, sizes });
+    dispatchGemm(ctx, { ...common, entry: 'scatter', grid: gr, bindings: { src, weight, packed: weight, bias, out }, sizes });
     return out;
   }
   const size = shapeSize(shape);
@@ -294,7 +294,7 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
   const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : shape);
   const sizes = { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size };
-  dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias: bias ?? packed, out }, sizes });
+  dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias, out }, sizes });
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, shape) : out;
 }
