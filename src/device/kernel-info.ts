@@ -138,6 +138,16 @@ export function kernelConstant(kernel: string, name: string): number {
   return v;
 }
 
+/** Scalars in each of a kernel's workgroup arrays (`var<workgroup> As: array<vec4<f32>, 528>` → As: 2112). */
+export function workgroupArrays(kernel: string): Record<string, number> {
+  const source = kernelSources[kernel] ?? '';
+  const arrays: Record<string, number> = {};
+  for (const m of source.matchAll(/^var<workgroup>\s+(\w+)\s*:\s*array<(\w+)(?:<\w+>)?,\s*(\d+)>;/gm)) {
+    arrays[m[1]!] = Number(m[3]) * (m[2]!.startsWith('vec') ? Number(m[2]!.slice(3)) : 1);
+  }
+  return arrays;
+}
+
 /** Packs a params object into the entry's uniform struct, checking names against the shader. */
 export function packUniform(info: EntryInfo, op: string, params: Record<string, number | readonly number[]>): ArrayBuffer {
   const u = info.uniform!;

@@ -8,6 +8,7 @@
 // by a second pass in a fixed order: deterministic, no atomics. In the mixed precision the same core
 // takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
+import { workgroupArrays } from '../../device/kernel-info.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
@@ -41,10 +42,10 @@ export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: num
 });
 
 const onTensorCores = (t: GemmTile): boolean => t.family === 'mma';
+const kernelOf = (t: GemmTile): string => (onTensorCores(t) ? 'conv/gemm-mma' : 'conv/gemm');
 
-/** Elements of the kernels' workgroup arrays (f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded). */
-const sharedFloats = { A: 2112, B: 1984 };
-const mmaShared = { A: 2048, B: 2048, C: 4096 };
+/** Scalars of the kernel's workgroup arrays As, Bs (and Cs on tensor cores): f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded. */
+const shared = (t: GemmTile): Record<string, number> => workgroupArrays(kernelOf(t));
 
 /** Why the kernel cannot run tile t for a weight gradient (operands staged along k) or another pass (along m and n), or null. */
 function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
@@ -58,14 +59,15 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
     if (!Number.isInteger(subgroups)) return 'must have a multiple of 32 invocations (whole subgroups)';
     if (BM % 16 || BN % 16 || BK % 16) return 'must have BM, BN and BK multiples of 16 (the subgroup matrices)';
     if (matrices % subgroups || matrices / subgroups > 8) return 'must give each subgroup the same number of 16×16 result matrices, at most 8';
-    if (BM * BK > mmaShared.A || BN * BK > mmaShared.B || BM * BN > mmaShared.C) return 'must fit the workgroup arrays';
+    const s = shared(t);
+    if (BM * BK > s.As! || BN * BK > s.Bs! || BM * BN > s.Cs!) return 'must fit the workgroup arrays';
   }
   if (!Number.isInteger(WM) || !Number.isInteger(WN) || WM < 1 || WN < 1 || WGS > 256) return 'must have at most 256 invocations';
   if (!Number.isInteger(BK) || BK < 1 || WGS % BK !== 0) return 'must have BK dividing the invocations';
   // Each invocation stages whole columns: a divisor of the invocations wide, or up to 4 columns.
   const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= 4 * WGS);
   if (!weightGrad && (!staged(BM) || !staged(BN))) return 'must have BM and BN dividing the invocations, or up to 4 times as many';
-  if (!onTensorCores(t) && (BK * (BM + 4) > sharedFloats.A || BK * (BN + 4) > sharedFloats.B)) return 'must fit the workgroup arrays';
+  if (!onTensorCores(t) && (BK * (BM + 4) > shared(t).As! || BK * (BN + 4) > shared(t).Bs!)) return 'must fit the workgroup arrays';
   return null;
 }
 
@@ -217,7 +219,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
   const x = Math.ceil(gr.mTiles / y);
   ctx.dispatch({
     op: d.op,
-    kernel: onTensorCores(t) ? 'conv/gemm-mma' : 'conv/gemm',
+    kernel: kernelOf(t),
     entry: d.entry,
     bindings: d.bindings,
     params: {
