@@ -20,11 +20,20 @@ async function dataset(): Promise<string> {
   return dir;
 }
 
+/**
+ * The numbers of autotune's summary line. How many op shapes its 30 s budget covers depends on the
+ * host's speed (`left`: those the budget left at their defaults), so tests assert only sums of them.
+ */
+function autotuneSummary(stdout: string): { measured: number; cached: number; left: number } {
+  const m = /^autotune: (\d+) op shapes? measured in [\d.]+ s, (\d+) cached(?:, (\d+) left at their defaults \(the 30 s budget was spent; a later call measures them\))?$/m.exec(stdout);
+  if (!m) throw new Error(`no autotune summary line in:\n${stdout}`);
+  return { measured: Number(m[1]), cached: Number(m[2]), left: Number(m[3] ?? 0) };
+}
+
 describe('voxgpu train and segment', () => {
   // Five CLI processes, three of them on the GPU, kept light (one iteration, then one more on resume;
-  // tuning measured once): about 30 s on an idle 2-core llvmpipe host. The limit only catches a hang,
-  // so it is far above that: a host busy with other work may take several times as long.
-  it('trains from a folder, resumes, and segments a scan onto its own grid', { timeout: 900_000 }, async () => {
+  // tuning measured once): about 30 s on an idle 2-core llvmpipe host.
+  it('trains from a folder, resumes, and segments a scan onto its own grid', async () => {
     const data = await dataset();
     const ckpt = join(tempDir(), 'vnet.safetensors');
     const common = ['--data', data, '-o', ckpt, '--size', '16,16,16', '--base-channels', '4', '--batch', '1', '--checkpoint-every', '1'];
@@ -33,7 +42,9 @@ describe('voxgpu train and segment', () => {
     expect(trained.stderr).not.toMatch(/error|Warning|artificially reduced|XDG_RUNTIME_DIR|vkCreateInstance/);
     expect(trained.code).toBe(0);
     expect(trained.stdout).toMatch(/^2 cases from /m);
-    expect(trained.stdout).toMatch(/^autotune: [1-9]\d* op shapes measured in [\d.]+ s, 0 cached$/m);
+    const tuned = autotuneSummary(trained.stdout);
+    expect(tuned.cached).toBe(0);
+    expect(tuned.measured + tuned.left).toBeGreaterThan(0);
     expect(existsSync(ckpt)).toBe(true);
 
     const again = await voxgpu('train', ...common, '--iterations', '1');
@@ -42,8 +53,11 @@ describe('voxgpu train and segment', () => {
     // Augmented on the GPU by default above; resumed here on the CPU reference path, with mirroring.
     const resumed = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam', '--resume', '--augment', 'cpu', '--mirror');
     expect(resumed.code).toBe(0);
-    // The winners were saved (in the test's cache file): nothing is measured again.
-    expect(resumed.stdout).toMatch(/^autotune: 0 op shapes measured in [\d.]+ s, [1-9]\d* cached$/m);
+    // The winners were saved (in the test's cache file): nothing is measured again, only what the
+    // budget left (on a host too slow to measure every shape in 30 s) is measured now, or left again.
+    const retuned = autotuneSummary(resumed.stdout);
+    expect(retuned.cached).toBe(tuned.measured);
+    expect(retuned.measured + retuned.left).toBe(tuned.left);
 
     const scan = join(data, 'case0.nii.gz');
     const mask = join(tempDir(), 'mask.nii.gz');
