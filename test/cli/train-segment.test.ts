@@ -1,11 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVolume, writeVolume } from '../../src/io/node.js';
 import { syntheticCase } from '../../src/data/synthetic.js';
+import { decodeSafetensors, type NamedArray } from '../../src/io/safetensors.js';
 import type { Vec3 } from '../../src/io/volume.js';
-import { tempDir } from '../helpers/volumes.js';
+import { expectGeometryClose, obliqueDirection, tempDir } from '../helpers/volumes.js';
 import { voxgpu } from '../helpers/cli.js';
+import { maxAbsDiff } from '../helpers.js';
 
 /** Two synthetic cases written as NIfTI scan/label pairs, 18×17×16 voxels of 1×1×1.5 mm. */
 async function dataset(): Promise<string> {
@@ -18,6 +20,11 @@ async function dataset(): Promise<string> {
     await writeVolume(join(dir, `case${id}_seg.nii.gz`), { ...grid, data: c.label });
   }
   return dir;
+}
+
+/** A checkpoint's model weights, by name (its optimizer state left out). */
+function weights(path: string): Map<string, NamedArray> {
+  return new Map([...decodeSafetensors(readFileSync(path)).tensors].filter(([name]) => !name.startsWith('optimizer.')));
 }
 
 /**
@@ -46,6 +53,7 @@ describe('voxgpu train and segment', () => {
     expect(tuned.cached).toBe(0);
     expect(tuned.measured + tuned.left).toBeGreaterThan(0);
     expect(existsSync(ckpt)).toBe(true);
+    const afterOne = weights(ckpt);
 
     const again = await voxgpu('train', ...common, '--iterations', '1');
     expect(again.code).toBe(1);
@@ -58,8 +66,17 @@ describe('voxgpu train and segment', () => {
     const retuned = autotuneSummary(resumed.stdout);
     expect(retuned.cached).toBe(tuned.measured);
     expect(retuned.measured + retuned.left).toBe(tuned.left);
+    // The resumed iteration trained: Adam moved every weight tensor.
+    const afterTwo = weights(ckpt);
+    expect([...afterTwo.keys()]).toEqual([...afterOne.keys()]);
+    expect(
+      [...afterOne].filter(([name, w]) => maxAbsDiff(w.data, afterTwo.get(name)!.data) === 0).map(([name]) => name),
+      'weights the resumed iteration left unchanged',
+    ).toEqual([]);
 
-    const scan = join(data, 'case0.nii.gz');
+    // A scan placed in the world (an origin, an oblique direction): the mask must lie where it does.
+    const scan = join(tempDir(), 'oblique.nii.gz');
+    await writeVolume(scan, { ...(await readVolume(join(data, 'case0.nii.gz'))), origin: [-20.5, 13, 7.25], direction: obliqueDirection() });
     const mask = join(tempDir(), 'mask.nii.gz');
     const seg = await voxgpu('segment', '--model', ckpt, scan, '-o', mask);
     expect(seg.code).toBe(0);
@@ -67,11 +84,14 @@ describe('voxgpu train and segment', () => {
     const [s, m] = [await readVolume(scan), await readVolume(mask)];
     expect(m.shape).toEqual(s.shape);
     expect(m.spacing).toEqual(s.spacing);
+    expectGeometryClose(m, s);
     expect([...new Set(m.data)].every((v) => v === 0 || v === 1)).toBe(true);
     const mirroredMask = join(tempDir(), 'mirrored.nii.gz');
     const mirrored = await voxgpu('segment', '--model', ckpt, scan, '-o', mirroredMask, '--mirror');
     expect(mirrored.code).toBe(0);
-    expect((await readVolume(mirroredMask)).shape).toEqual(s.shape);
+    const mm = await readVolume(mirroredMask);
+    expect(mm.shape).toEqual(s.shape);
+    expectGeometryClose(mm, s);
 
     const overwrite = await voxgpu('segment', '--model', ckpt, scan, '-o', scan, '--force');
     expect(overwrite.code).toBe(1);

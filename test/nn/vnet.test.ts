@@ -141,6 +141,30 @@ describe('state and checkpoints', () => {
     ['SGD', (m: VNet) => new SGD(m.parameters(), { lr: 0.01, momentum: 0.9 })],
     ['Adam', (m: VNet) => new Adam(m.parameters(), { lr: 1e-3 })],
   ] as const) {
+    it(`trainStep moves the parameters and lowers the loss of the batch it trains on (${name})`, async () => {
+      const model = new VNet(small);
+      const opt = make(model);
+      const before = await weights(model);
+      const { image, labels } = data(0);
+      const losses: number[] = [];
+      for (let it = 0; it < 4; it++) {
+        const loss = trainStep(model, opt, image, labels);
+        losses.push(await loss.item());
+        loss.dispose();
+      }
+      for (let it = 1; it < losses.length; it++) expect(losses[it], `loss after ${it} steps`).toBeLessThan(losses[it - 1]!);
+      const after = await weights(model);
+      const unchanged = [...model.namedParameters()].map(([n]) => n).filter((_, i) => maxAbsDiff(before[i]!, after[i]!) === 0);
+      // Adam's steps are about lr whatever a gradient's size, so every parameter moves; SGD's, lr·g,
+      // can fall below half a float32 ulp where gradients are tiny: the 1-voxel bottom stage's.
+      expect(
+        unchanged.filter((n) => name === 'Adam' || !n.startsWith('enc5.')),
+        'parameters left unchanged',
+      ).toEqual([]);
+      for (const t of [image, labels]) t.dispose();
+      model.dispose();
+    });
+
     it(`resuming from a checkpoint continues identically (${name})`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'voxgpu-ckpt-'));
       const path = join(dir, 'model.safetensors');
