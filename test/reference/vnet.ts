@@ -62,7 +62,12 @@ function replicate(x: Activation, channels: number): Activation {
   const [n, inCh, ...spatial] = x.shape;
   const voxels = spatial[0] * spatial[1] * spatial[2];
   const data = new Float64Array(n * channels * voxels);
-  for (let s = 0; s < n; s++) for (let c = 0; c < channels; c++) data.set(x.data.subarray((s * inCh + (c % inCh)) * voxels, (s * inCh + (c % inCh) + 1) * voxels), (s * channels + c) * voxels);
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < channels; c++) {
+      const from = (s * inCh + (c % inCh)) * voxels;
+      data.set(x.data.subarray(from, from + voxels), (s * channels + c) * voxels);
+    }
+  }
   return { data, shape: [n, channels, ...spatial] };
 }
 
