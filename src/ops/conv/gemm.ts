@@ -202,7 +202,7 @@ const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!,
 /** A spatial size as the kernel's vec4<u32>: D, H, W, D·H·W. */
 const size4 = (spatial: readonly number[]): number[] => vec4(spatial, shapeSize(spatial));
 
-/** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl). */
+/** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl, after the Gemm sizes this fills). */
 interface GemmDispatch {
   op: string;
   entry: 'forward' | 'transposed' | 'scatter' | 'weightGrad';
@@ -225,7 +225,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
     kernel: kernelOf(t),
     entry: d.entry,
     bindings: d.bindings,
-    params: { M: s.M, N: s.N, K: s.K, mTilesX: x, nTiles: gr.nTiles, ...d.params },
+    params: { M: s.M, N: s.N, K: s.K, kChunk: gr.kChunk, mTilesX: x, nTiles: gr.nTiles, ...d.params },
     constants: {
       TM: t.TM,
       TN: t.TN,
@@ -276,7 +276,7 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
     const covered = srcSpatial.every((d, i) => d * g.kernel[i]! === outSpatial[i]);
     const out = covered ? empty(shape) : zeros(shape);
     const gr = { mTiles: Math.ceil(s.M / (t.WM * t.TM)), nTiles: Math.ceil(s.N / (t.WN * t.TN)), chunks: 1, kChunk: s.K };
-    const params = { channels: C, outChannels: J, srcSize: size4(srcSpatial), outSize: size4(outSpatial) };
+    const params = { chunkSize: 0, channels: C, outChannels: J, srcSize: size4(srcSpatial), outSize: size4(outSpatial) };
     dispatchGemm(ctx, { ...common, entry: 'scatter', grid: gr, bindings: { src, weight, packed: weight, bias, out }, params });
     return out;
   }
@@ -284,7 +284,7 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : shape);
-  const params = { kChunk: gr.kChunk, chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), padding: vec4(g.padding), dilation: vec4(g.dilation) };
+  const params = { chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), padding: vec4(g.padding), dilation: vec4(g.dilation) };
   dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias, out }, params });
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, shape) : out;
@@ -300,7 +300,7 @@ function gemmWeightGrad(p: WeightGradPass, t: GemmTile): Tensor {
   const size = s.M * s.N;
   const gr = grid(ctx, s, t, size);
   const partial = empty([gr.chunks, size]);
-  const params = { kChunk: gr.kChunk, chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), padding: vec4(g.padding), dilation: vec4(g.dilation) };
+  const params = { chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), padding: vec4(g.padding), dilation: vec4(g.dilation) };
   dispatchGemm(ctx, { op, entry: 'weightGrad', tile: t, shape: s, grid: gr, geometry: g, bindings: { lhs, src, out: partial }, params, bias: false });
   return sumChunks(partial, [A, B, ...g.kernel]);
 }
