@@ -140,6 +140,13 @@ export function kernelConstant(kernel: string, name: string): number {
   return v;
 }
 
+/** How many scalars a member of an entry's uniform struct holds (`classes: array<vec4<u32>, 64>` → 256). */
+export function uniformCapacity(kernel: string, entry: string, member: string): number {
+  const m = entryInfo(kernel, entry).uniform?.members.find((u) => u.name === member);
+  if (!m) throw new Error(`kernel ${kernel}.${entry} has no uniform member '${member}'`);
+  return m.scalars;
+}
+
 /** Scalars in each of a kernel's workgroup arrays (`var<workgroup> As: array<vec4<f32>, 528>` → As: 2112). */
 export function workgroupArrays(kernel: string): Record<string, number> {
   const source = kernelSources[kernel] ?? '';
