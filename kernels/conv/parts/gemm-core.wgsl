@@ -102,8 +102,9 @@ struct RepackParams {
 @group(0) @binding(10) var<uniform> wp: GradParams;
 
 // Staging along m (or n) for a tile `cols` wide: invocation tid stages columns tid mod cols + r·WGS
-// for r < reps(cols), each at k rows tid / cols + j·kStep(cols), so every column's coordinates are
-// computed once per kernel.
+// for r < reps(cols) ≤ MAXREPS, each at k rows tid / cols + j·kStep(cols), so every column's
+// coordinates are computed once per kernel.
+const MAXREPS: u32 = 4u;
 fn reps(cols: u32) -> u32 { return max(1u, cols / WGS); }
 fn kStep(cols: u32) -> u32 { return max(1u, WGS / cols); }
 
@@ -197,7 +198,7 @@ fn writeNCDHW(acc: ptr<function, Acc>, t: Tile, tid: u32) {
 fn convolveGemm(wg: vec3<u32>, tid: u32, transposed: bool) {
   let t = tileOf(wg, cp.gemm);
   let BM = WM * TM;
-  var rows: array<Row, 4>;
+  var rows: array<Row, MAXREPS>;
   for (var r = 0u; r < reps(BM); r++) { rows[r] = rowOf(t.m0 + tid % BM + r * WGS); }
   let stride = vec3<i32>(vec3<u32>(SD, SH, SW));
   var acc: Acc;
@@ -242,8 +243,8 @@ fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   let t = tileOf(wg, sp.gemm);
   let BM = WM * TM;
   // A[m, c] = src[sample, c, voxel]: m = (sample, source voxel), sp.srcSize.w voxels per sample.
-  var aBase: array<u32, 4>;
-  var mInside: array<bool, 4>;
+  var aBase: array<u32, MAXREPS>;
+  var mInside: array<bool, MAXREPS>;
   for (var r = 0u; r < reps(BM); r++) {
     let m = t.m0 + tid % BM + r * WGS;
     mInside[r] = m < sp.gemm.M;

@@ -8,7 +8,7 @@
 // by a second pass in a fixed order: deterministic, no atomics. In the mixed precision the same core
 // takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
-import { workgroupArrays } from '../../device/kernel-info.js';
+import { kernelConstant, workgroupArrays } from '../../device/kernel-info.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
@@ -64,9 +64,10 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
   }
   if (!Number.isInteger(WM) || !Number.isInteger(WN) || WM < 1 || WN < 1 || WGS > 256) return 'must have at most 256 invocations';
   if (!Number.isInteger(BK) || BK < 1 || WGS % BK !== 0) return 'must have BK dividing the invocations';
-  // Each invocation stages whole columns: a divisor of the invocations wide, or up to 4 columns.
-  const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= 4 * WGS);
-  if (!weightGrad && (!staged(BM) || !staged(BN))) return 'must have BM and BN dividing the invocations, or up to 4 times as many';
+  // Each invocation stages whole columns: a divisor of the invocations wide, or up to MAXREPS columns.
+  const reps = kernelConstant(kernelOf(t), 'MAXREPS');
+  const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= reps * WGS);
+  if (!weightGrad && (!staged(BM) || !staged(BN))) return `must have BM and BN dividing the invocations, or up to ${reps} times as many`;
   if (!onTensorCores(t) && (BK * (BM + 4) > shared(t).As! || BK * (BN + 4) > shared(t).Bs!)) return 'must fit the workgroup arrays';
   return null;
 }
