@@ -1,6 +1,7 @@
 // Keras layers as voxgpu Modules, channels first. A TF.js tensor [N, D, H, W, C] is voxgpu's
 // [N, C, D, H, W] with the same D, H, W order, so voxel (d, h, w) of one is voxel (d, h, w) of the
 // other; weights are stored PyTorch's way and converted from and to Keras' layout on the edges.
+import { elu, gelu, sigmoid } from '../ops/activations.js';
 import { add, div, mul, sub } from '../ops/binary.js';
 import { narrow } from '../ops/concat.js';
 import { conv3d } from '../ops/conv/conv3d.js';
@@ -27,6 +28,10 @@ type Activation = (x: Tensor) => Tensor;
 const activations: Record<string, Activation> = {
   linear: (x) => x,
   relu,
+  elu: (x) => elu(x, 1),
+  gelu: (x) => gelu(x, 'none'),
+  gelu_new: (x) => gelu(x, 'tanh'),
+  sigmoid,
   softmax: (x) => softmax(x, 1),
 };
 

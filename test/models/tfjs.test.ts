@@ -101,6 +101,25 @@ describe('importTfjsModel against TF.js', () => {
     model.dispose();
   });
 
+  it('matches every activation the models use: elu, exact and tanh gelu, sigmoid, in convs and as layers', async () => {
+    const reference = chain(
+      [5, 7, 6],
+      1,
+      [
+        conv({ name: 'a', filters: 3, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'elu' }),
+        conv({ name: 'b', filters: 3, kernelSize: 3, dilationRate: [3, 1, 2], padding: 'same' }),
+        tf.layers.activation({ name: 'g', activation: 'gelu' }),
+        conv({ name: 'c', filters: 3, kernelSize: 3, padding: 'same', activation: 'gelu_new' }),
+        conv({ name: 'd', filters: 2, kernelSize: 1, padding: 'same', activation: 'sigmoid' }),
+      ],
+      12,
+    );
+    const { json, weights } = await saveToMemory(reference);
+    const model = importTfjsModel(json, weights);
+    expect(await compare(reference, model, [1, 1, 5, 7, 6], 13)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
   it('matches a Sequential model whose first layer carries the input shape', async () => {
     const reference = tf.sequential({
       layers: [
@@ -133,7 +152,7 @@ describe('importTfjsModel refuses what it does not run', () => {
     );
     expect(await refusal([conv({ name: 'down', filters: 2, kernelSize: 2, strides: 2 })])).toBe('importTfjsModel: layer "down" (Conv3D): strides [2,2,2] are not supported (only 1)');
     expect(await refusal([conv({ name: 'c', filters: 2, kernelSize: 3, padding: 'same', activation: 'tanh' })])).toBe(
-      'importTfjsModel: layer "c" (Conv3D): activation "tanh" is not supported (supported: linear, relu, softmax)',
+      'importTfjsModel: layer "c" (Conv3D): activation "tanh" is not supported (supported: linear, relu, elu, gelu, gelu_new, sigmoid, softmax)',
     );
     expect(await refusal([tf.layers.batchNormalization({ name: 'bn', axis: 2 })])).toBe('importTfjsModel: layer "bn" (BatchNormalization): axis 2 is not supported (only the channels, -1 or 4)');
   });
