@@ -68,12 +68,16 @@ export async function loadFromFile(path: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(handler);
 }
 
-/** TF.js' prediction for a channels-first volume, returned channels first: [N, C, D, H, W] in and out. */
+/**
+ * TF.js' output for a channels-first volume, returned channels first: [N, C, D, H, W] in and out. The
+ * layers are applied one by one as brainchop does, so the model's declared input size (256³ for
+ * brainchop's) does not have to match.
+ */
 export function predictChannelsFirst(model: tf.LayersModel, data: Float32Array, shape: readonly [number, number, number, number, number]): Float32Array {
   return tf.tidy(() => {
     const [n, c, d, h, w] = shape;
     const x = tf.transpose(tf.tensor(data, [n, c, d, h, w]), [0, 2, 3, 4, 1]);
-    const y = model.predict(x) as tf.Tensor;
+    const y = model.layers.filter((l) => l.getClassName() !== 'InputLayer').reduce((h, l) => l.apply(h) as tf.Tensor, x);
     return tf.transpose(y, [0, 4, 1, 2, 3]).dataSync() as Float32Array;
   });
 }

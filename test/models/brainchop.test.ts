@@ -1,0 +1,64 @@
+// brainchop's smallest MeshNet (test/fixtures/brainchop/model5_gw_ae, see the README there) end to
+// end: read from its files by voxgpu and by TensorFlow.js, run on the same volume, the class scores
+// within 1e-4 of TF.js' and the labels (brainchop's argmax over the classes) equal.
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { argmax, noGrad, tensor, tidy } from '../../src/index.js';
+import { loadTfjsModel } from '../../src/node.js';
+import { gpu, maxRelError, rng } from '../helpers.js';
+import { cpuBackend, loadFromFile, predictChannelsFirst } from '../helpers/tfjs.js';
+
+const modelJson = join(import.meta.dirname, '../fixtures/brainchop/model5_gw_ae/model.json');
+
+beforeAll(async () => {
+  await gpu();
+  await cpuBackend();
+});
+
+/** A head-like volume in [0, 1] (as brainchop's min–max normalisation leaves it): a bright shell around a darker core, and noise. */
+function head(size: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(size ** 3);
+  const c = (size - 1) / 2;
+  for (let z = 0; z < size; z++)
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) {
+        const d = Math.hypot(z - c, y - c, x - c) / c;
+        const tissue = d < 0.5 ? 0.45 : d < 0.8 ? 0.75 : 0;
+        out[(z * size + y) * size + x] = Math.min(1, Math.max(0, tissue + 0.1 * (r() - 0.5)));
+      }
+  return out;
+}
+
+describe('brainchop model5_gw_ae', () => {
+  it('loads from its files and matches TF.js voxel for voxel', async () => {
+    const model = await loadTfjsModel(modelJson);
+    expect([model.inChannels, model.outChannels, model.parameterCount()]).toEqual([1, 3, 5598]);
+    const size = 40;
+    const shape = [1, 1, size, size, size] as const;
+    const volume = head(size, 1);
+    const { scores, labels } = await noGrad(() =>
+      tidy(() => {
+        const y = model.forward(tensor(volume, shape));
+        return { scores: y.toArray(), labels: argmax(y, 1).toArray() };
+      }),
+    );
+    const theirs = predictChannelsFirst(await loadFromFile(modelJson), volume, shape);
+    const ours = await scores;
+    expect(maxRelError(ours, theirs)).toBeLessThan(1e-4);
+    // Labels: TF.js' argmax over the classes, wherever its top two scores are not within rounding.
+    const n = size ** 3;
+    const ourLabels = await labels;
+    let compared = 0;
+    for (let v = 0; v < n; v++) {
+      const s = [0, 1, 2].map((k) => theirs[k * n + v]!);
+      const best = s.indexOf(Math.max(...s));
+      const margin = s[best]! - Math.max(...s.filter((_, k) => k !== best));
+      if (margin < 1e-3) continue;
+      compared++;
+      expect(ourLabels[v]).toBe(best);
+    }
+    expect(compared).toBeGreaterThan(0.99 * n);
+    model.dispose();
+  });
+});
