@@ -2,11 +2,11 @@
 // [N, C, D, H, W] with the same D, H, W order, so voxel (d, h, w) of one is voxel (d, h, w) of the
 // other; weights are stored PyTorch's way and converted from and to Keras' layout on the edges.
 import { elu, gelu, sigmoid } from '../ops/activations.js';
-import { add, div, mul, sub } from '../ops/binary.js';
 import { narrow } from '../ops/concat.js';
 import { conv3d } from '../ops/conv/conv3d.js';
 import type { Triple } from '../ops/conv/shape.js';
-import { addScalar, relu, sqrt } from '../ops/map.js';
+import { relu } from '../ops/map.js';
+import { batchNorm } from '../ops/norm.js';
 import { softmax } from '../ops/softmax.js';
 import { keep } from '../memory.js';
 import { tensor, type Tensor } from '../tensor.js';
@@ -56,12 +56,29 @@ export abstract class KerasModule extends Module {
   abstract kerasWeights(): Promise<[string, KerasWeight][]>;
   /** Whether its last step is a softmax, which logits() leaves out. */
   endsInSoftmax = false;
-  /** The output without a final softmax: what the Dice and cross-entropy losses take. */
-  abstract logits(x: Tensor): Tensor;
+  /**
+   * The output without a final softmax (what the Dice and cross-entropy losses take). Along the axes
+   * marked in `cut` (D, H, W), `x` already holds exactly the planes `reach()` names, zeros outside
+   * the volume, so the layer pads nothing there: how a tile of a large volume runs (tfjs-tiles.ts).
+   */
+  abstract logits(x: Tensor, cut?: readonly boolean[]): Tensor;
   forward(x: Tensor): Tensor {
-    const y = this.logits(x);
+    return this.forwardCut(x);
+  }
+  forwardCut(x: Tensor, cut?: readonly boolean[]): Tensor {
+    const y = this.logits(x, cut);
     return this.endsInSoftmax ? softmax(y, 1) : y;
   }
+  /** Per axis: output plane z reads input planes z − before … z − before + span; `pad` is added in all (output = input + pad − span). */
+  reach(): Reach {
+    return { before: [0, 0, 0], span: [0, 0, 0], pad: [0, 0, 0] };
+  }
+}
+
+export interface Reach {
+  before: Triple;
+  span: Triple;
+  pad: Triple;
 }
 
 /** Weights by name, each used once; a missing one or one of the wrong shape is an error naming it. */
@@ -123,8 +140,7 @@ export class KerasConv3D extends KerasModule {
   readonly bias: Tensor | null;
   private readonly kernel: Triple;
   private readonly dilation: Triple;
-  private readonly padding: Triple;
-  private readonly trim: boolean[];
+  private readonly total: Triple;
   private readonly activation: { name: string; apply: Activation };
   readonly filters: number;
 
@@ -146,9 +162,7 @@ export class KerasConv3D extends KerasModule {
     if (!Number.isInteger(this.filters) || this.filters < 1) throw unsupported(keras, `filters ${JSON.stringify(c.filters)} is not a positive integer`);
     this.activation = activationOf(keras);
     this.endsInSoftmax = this.activation.name === 'softmax';
-    const total = this.kernel.map((k, i) => (c.padding === 'same' ? (k - 1) * this.dilation[i]! : 0));
-    this.padding = total.map((t) => Math.ceil(t / 2)) as unknown as Triple;
-    this.trim = total.map((t) => t % 2 === 1);
+    this.total = this.kernel.map((k, i) => (c.padding === 'same' ? (k - 1) * this.dilation[i]! : 0)) as unknown as Triple;
     const kernel = weights.take(keras, 'kernel', [...this.kernel, inChannels, this.filters]);
     const torch = permuteKernel(kernel.data, this.kernel, inChannels, this.filters, false);
     this.weight = this.addParameter('weight', tensor(torch, [this.filters, inChannels, ...this.kernel]));
@@ -160,10 +174,16 @@ export class KerasConv3D extends KerasModule {
     return this.filters;
   }
 
-  logits(x: Tensor): Tensor {
-    let y = conv3d(x, this.weight, this.bias, { padding: this.padding, dilation: this.dilation });
-    this.trim.forEach((odd, i) => {
-      if (odd) y = narrow(y, 2 + i, 1, y.shape[2 + i]! - 1);
+  override reach(): Reach {
+    const span = this.kernel.map((k, i) => (k - 1) * this.dilation[i]!) as unknown as Triple;
+    return { before: this.total.map((t) => Math.floor(t / 2)) as unknown as Triple, span, pad: this.total };
+  }
+
+  logits(x: Tensor, cut: readonly boolean[] = []): Tensor {
+    const padding = this.total.map((t, i) => (cut[i] ? 0 : Math.ceil(t / 2))) as unknown as Triple;
+    let y = conv3d(x, this.weight, this.bias, { padding, dilation: this.dilation });
+    this.total.forEach((t, i) => {
+      if (!cut[i] && t % 2 === 1) y = narrow(y, 2 + i, 1, y.shape[2 + i]! - 1);
     });
     return this.endsInSoftmax ? y : this.activation.apply(y);
   }
@@ -217,7 +237,7 @@ export class KerasBatchNormalization extends KerasModule {
     const axis = Array.isArray(c.axis) && c.axis.length === 1 ? c.axis[0] : (c.axis ?? -1);
     if (axis !== -1 && axis !== 4) throw unsupported(keras, `axis ${JSON.stringify(c.axis)} is not supported (only the channels, -1 or 4)`);
     this.eps = (c.epsilon as number | undefined) ?? 1e-3;
-    const vector = (suffix: string) => tensor(weights.take(keras, suffix, [channels]).data, [1, channels, 1, 1, 1]);
+    const vector = (suffix: string) => tensor(weights.take(keras, suffix, [channels]).data, [channels]);
     this.weight = (c.scale ?? true) ? this.addParameter('weight', vector('gamma')) : null;
     this.bias = (c.center ?? true) ? this.addParameter('bias', vector('beta')) : null;
     this.runningMean = keep(vector('moving_mean'));
@@ -229,9 +249,7 @@ export class KerasBatchNormalization extends KerasModule {
   }
 
   logits(x: Tensor): Tensor {
-    let y = div(sub(x, this.runningMean), sqrt(addScalar(this.runningVar, this.eps)));
-    if (this.weight) y = mul(y, this.weight);
-    return this.bias ? add(y, this.bias) : y;
+    return batchNorm(x, { runningMean: this.runningMean, runningVar: this.runningVar, weight: this.weight, bias: this.bias, eps: this.eps, training: false });
   }
 
   async kerasWeights(): Promise<[string, KerasWeight][]> {

@@ -3,10 +3,14 @@
 // Layout: the model takes voxgpu's [N, C, D, H, W] where TF.js takes [N, D, H, W, C], with D, H, W
 // in the same order, and returns [N, classes, D, H, W] where TF.js returns [N, D, H, W, classes].
 // For one input channel the two layouts are the same bytes: a volume stored [D][H][W] feeds both.
+import { instanceNorm } from '../ops/norm.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { Module } from '../nn/module.js';
 import { KerasActivation, KerasBatchNormalization, KerasConv3D, type KerasModule, layerName, unsupported, WeightSource } from './tfjs-layers.js';
 import { type KerasLayerJson, modelConfigOf, readWeights, type TfjsModelJson, writeWeights } from './tfjs-format.js';
+
+/** The ε of brainchop's instance normalisation (tensor-utils.js, `LayerNormInPlace`). */
+export const brainchopInstanceNormEps = 1e-5;
 
 export interface TfjsImportOptions {
   /**
@@ -28,8 +32,8 @@ export class TfjsModel extends Module {
     readonly json: TfjsModelJson,
     readonly layers: readonly KerasModule[],
     inChannels: number,
-    /** Applied after layer i when present (brainchop's `_gn` instance normalisation). */
-    private readonly after: ReadonlyMap<number, (x: Tensor) => Tensor> = new Map(),
+    /** The layers followed by an instance normalisation (brainchop's `_gn` layers), by index. */
+    readonly instanceNormAfter: ReadonlySet<number> = new Set(),
   ) {
     super();
     this.inChannels = inChannels;
@@ -58,8 +62,7 @@ export class TfjsModel extends Module {
     let h = x;
     this.layers.forEach((layer, i) => {
       h = logits && i === this.layers.length - 1 ? layer.logits(h) : layer.forward(h);
-      const then = this.after.get(i);
-      if (then) h = then(h);
+      if (this.instanceNormAfter.has(i)) h = instanceNorm(h, { eps: brainchopInstanceNormEps });
     });
     return h;
   }
@@ -107,14 +110,14 @@ export function importTfjsModel(json: TfjsModelJson, weights: Uint8Array | Array
   const channels = inputChannels(all[0]!);
   const body = all[0]!.class_name === 'InputLayer' ? all.slice(1) : all;
   const modules: KerasModule[] = [];
-  const after = new Map<number, (x: Tensor) => Tensor>();
+  const normalized = new Set<number>();
   let c = channels;
   try {
     for (const layer of body) {
       const m = moduleFor(layer, c, source);
       modules.push(m);
       c = m.outChannels(c);
-      if ((options.brainchop ?? true) && m.name.endsWith('_gn')) after.set(modules.length - 1, brainchopInstanceNorm(layer));
+      if ((options.brainchop ?? true) && m.name.endsWith('_gn')) normalized.add(modules.length - 1);
     }
     const unused = source.unused();
     if (unused.length) throw new Error(`importTfjsModel: weights ${unused.map((n) => `"${n}"`).join(', ')} belong to no supported layer`);
@@ -122,7 +125,7 @@ export function importTfjsModel(json: TfjsModelJson, weights: Uint8Array | Array
     for (const m of modules) m.dispose();
     throw e;
   }
-  return new TfjsModel(json, modules, channels, after);
+  return new TfjsModel(json, modules, channels, normalized);
 }
 
 function moduleFor(layer: KerasLayerJson, inChannels: number, weights: WeightSource): KerasModule {
@@ -136,10 +139,6 @@ function moduleFor(layer: KerasLayerJson, inChannels: number, weights: WeightSou
     default:
       throw unsupported(layer, 'this layer class is not supported (only InputLayer, Conv3D, Activation, BatchNormalization)');
   }
-}
-
-function brainchopInstanceNorm(layer: KerasLayerJson): (x: Tensor) => Tensor {
-  throw unsupported(layer, 'brainchop follows a "_gn" layer with an instance normalisation, which voxgpu does not have yet');
 }
 
 export interface TfjsExport {

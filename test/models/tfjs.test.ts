@@ -120,6 +120,29 @@ describe('importTfjsModel against TF.js', () => {
     model.dispose();
   });
 
+  it("follows brainchop's convention: a layer named *_gn is followed by an instance normalisation (as mindgrab's are)", async () => {
+    const reference = chain(
+      [6, 5, 7],
+      1,
+      [
+        conv({ name: 'conv3d_0_gn', filters: 3, kernelSize: 3, dilationRate: 2, padding: 'same', useBias: false }),
+        tf.layers.activation({ name: 'activation_0', activation: 'gelu' }),
+        conv({ name: 'conv3d_1_gn', filters: 3, kernelSize: 3, padding: 'same', useBias: false }),
+        tf.layers.activation({ name: 'activation_1', activation: 'gelu' }),
+        conv({ name: 'output', filters: 2, kernelSize: 1, padding: 'same' }),
+      ],
+      14,
+    );
+    const { json, weights } = await saveToMemory(reference);
+    const model = importTfjsModel(json, weights);
+    expect([...model.instanceNormAfter]).toEqual([0, 2]);
+    expect(await compare(reference, model, [1, 1, 6, 5, 7], 15)).toBeLessThan(1e-4);
+    model.dispose();
+    const plain = importTfjsModel(json, weights, { brainchop: false });
+    expect([...plain.instanceNormAfter]).toEqual([]);
+    plain.dispose();
+  });
+
   it('matches a Sequential model whose first layer carries the input shape', async () => {
     const reference = tf.sequential({
       layers: [
