@@ -69,23 +69,27 @@ export async function loadFromFile(path: string): Promise<tf.LayersModel> {
 }
 
 /**
- * TF.js' output for a channels-first volume, returned channels first: [N, C, D, H, W] in and out. The
- * layers are applied one by one as brainchop's inference-logic.js does, so the model's declared input
- * size (256³ for brainchop's) does not have to match, and a layer named `*_gn` is followed by its
- * `LayerNormInPlace` (tensor-utils.js), copied here.
+ * The layers applied one by one to x [N, D, H, W, C] as brainchop's inference-logic.js does, so the
+ * model's declared input size (256³ for brainchop's) does not have to match, and a layer named `*_gn`
+ * followed by its `LayerNormInPlace` (tensor-utils.js), copied here.
  */
+export function applyAsBrainchop(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
+  return model.layers
+    .filter((l) => l.getClassName() !== 'InputLayer')
+    .reduce((h, l) => {
+      const out = l.apply(h) as tf.Tensor;
+      if (!l.name.endsWith('_gn')) return out;
+      const { mean, variance } = tf.moments(out, [1, 2, 3], true);
+      return tf.mul(tf.sub(out, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+    }, x);
+}
+
+/** TF.js' output (applyAsBrainchop) for a channels-first volume, returned channels first: [N, C, D, H, W] in and out. */
 export function predictChannelsFirst(model: tf.LayersModel, data: Float32Array, shape: readonly [number, number, number, number, number]): Float32Array {
   return tf.tidy(() => {
     const [n, c, d, h, w] = shape;
     const x = tf.transpose(tf.tensor(data, [n, c, d, h, w]), [0, 2, 3, 4, 1]);
-    const y = model.layers
-      .filter((l) => l.getClassName() !== 'InputLayer')
-      .reduce((h, l) => {
-        const out = l.apply(h) as tf.Tensor;
-        if (!l.name.endsWith('_gn')) return out;
-        const { mean, variance } = tf.moments(out, [1, 2, 3], true);
-        return tf.mul(tf.sub(out, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-      }, x);
+    const y = applyAsBrainchop(model, x);
     return tf.transpose(y, [0, 4, 1, 2, 3]).dataSync() as Float32Array;
   });
 }
