@@ -4,6 +4,7 @@
  * the scan in any viewer. With `--model model.json` (a TF.js layers-model such as brainchop's MeshNets),
  * brainchop's pipeline instead (segmentBrainchop): the whole volume at once, exactly, in tiles.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
@@ -12,7 +13,7 @@ import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
 import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
 import { segmentVolume } from '../nn/segment-volume.js';
 import { VNet, type VNetOptions } from '../nn/vnet.js';
-import { segmentBrainchop } from '../models/brainchop.js';
+import { brainchopSettings, segmentBrainchop } from '../models/brainchop.js';
 import { loadTfjsModel } from '../models/tfjs-node.js';
 import { parseVec3 } from './options.js';
 import { stepProgress } from './progress.js';
@@ -33,7 +34,7 @@ interface SegmentCliOptions {
 }
 
 export function segmentCommand(): Command {
-  return new Command('segment')
+  const command: Command = new Command('segment')
     .description("segment a scan with a trained V-Net checkpoint and write the mask on the scan's grid")
     .argument('<scan>', 'input volume (.nii, .nii.gz, .mha, .mhd)')
     .requiredOption('--model <file>', "checkpoint written by training (safetensors with the model config), or a TF.js layers-model's model.json (its shards beside it)")
@@ -43,13 +44,13 @@ export function segmentCommand(): Command {
     .option('--overlap <f>', 'window overlap fraction', '0.5')
     .option('--largest-component', 'keep only the largest connected foreground component')
     .option('--mirror', 'average the probabilities over the 8 mirror images of each window (8× the time)')
-    .option('--crop-padding <n>', 'TF.js model: crop to the head with this many voxels around it (brainchop: 18 for model5_gw_ae)')
-    .option('--no-transpose', "TF.js model: feed the scan's axes unreversed (brainchop reverses them for all its models)")
+    .option('--crop-padding <n>', 'TF.js model: crop to the head with this many voxels around it (default: brainchop.json beside the model, else no crop)')
+    .option('--no-transpose', "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)")
     .option('--max-tile-mib <n>', 'TF.js model: the most MiB one tile may take on the device')
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
-      if (o.model.toLowerCase().endsWith('.json')) return segmentWithTfjsModel(scanPath, o);
+      if (o.model.toLowerCase().endsWith('.json')) return segmentWithTfjsModel(scanPath, o, (key) => command.getOptionValueSource(key) === 'cli');
       const info = await readCheckpointInfo(o.model);
       if (!info.config) throw new Error(`${o.model} holds no model configuration; save checkpoints with { config: model.config }`);
       await init();
@@ -60,11 +61,18 @@ export function segmentCommand(): Command {
       await writeVolume(o.output, result.mask);
       process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
     });
+  return command;
 }
 
-/** A TF.js layers-model (brainchop's MeshNets): brainchop's pipeline on the scan's own grid, uint8/uint16 labels. */
-async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions): Promise<void> {
-  const cropPadding = o.cropPadding === undefined ? undefined : Number(o.cropPadding);
+/**
+ * A TF.js layers-model (brainchop's MeshNets): brainchop's pipeline on the scan's own grid, uint8/uint16
+ * labels, with the settings of a brainchop.json beside the model (brainchopSettings) unless the
+ * command line gives them.
+ */
+async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, given: (key: string) => boolean): Promise<void> {
+  const settingsPath = join(dirname(o.model), 'brainchop.json');
+  const settings = existsSync(settingsPath) ? brainchopSettings(JSON.parse(await readFile(settingsPath, 'utf8')) as Record<string, unknown>, settingsPath) : {};
+  const cropPadding = o.cropPadding === undefined ? settings.cropPadding : Number(o.cropPadding);
   if (cropPadding !== undefined && !(Number.isInteger(cropPadding) && cropPadding >= 0)) throw new Error(`--crop-padding must be a non-negative integer, got ${o.cropPadding}`);
   const maxTileMib = o.maxTileMib === undefined ? undefined : Number(o.maxTileMib);
   if (maxTileMib !== undefined && !(maxTileMib > 0)) throw new Error(`--max-tile-mib must be a positive number, got ${o.maxTileMib}`);
@@ -73,8 +81,9 @@ async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions): Pro
   const scan = await readVolume(scanPath);
   const bar = stepProgress('layers', model.layers.length, 'layers');
   const { labels, classes } = await segmentBrainchop(model, scan, {
+    ...settings,
     cropPadding,
-    transpose: o.transpose,
+    transpose: given('transpose') ? o.transpose : settings.transpose,
     maxTileBytes: maxTileMib === undefined ? undefined : maxTileMib * 2 ** 20,
     onLayer: (done) => bar.update(done),
   }).finally(() => {

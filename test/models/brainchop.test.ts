@@ -3,7 +3,7 @@
 // within 1e-4 of TF.js' and the labels (brainchop's argmax over the classes) equal.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { argmax, IDENTITY_DIRECTION, importTfjsModel, noGrad, segmentBrainchop, tensor, tidy, type Vec3 } from '../../src/index.js';
+import { argmax, brainchopSettings, IDENTITY_DIRECTION, importTfjsModel, noGrad, segmentBrainchop, tensor, tidy, type Vec3 } from '../../src/index.js';
 import { loadTfjsModel } from '../../src/node.js';
 import { gpu, maxRelError, rng } from '../helpers.js';
 import { applyAsBrainchop, cpuBackend, loadFromFile, predictChannelsFirst, saveToMemory, seedWeights, tf } from '../helpers/tfjs.js';
@@ -69,11 +69,20 @@ describe('brainchop model5_gw_ae', () => {
  * adjustCorner, clipped to this volume instead of 256), transpose, the layers, argmax, transpose back,
  * pad back. Returns labels in the scan's flat order.
  */
-function brainchopInTfjs(model: tf.LayersModel, scan: Float32Array, [nx, ny, nz]: readonly number[], pad: number): Int32Array {
+function brainchopInTfjs(model: tf.LayersModel, scan: Float32Array, [nx, ny, nz]: readonly number[], pad: number, quantile = false, autoThreshold = 0): Int32Array {
   return tf.tidy(() => {
     const slices = tf.tensor(scan, [nz, ny, nx]);
-    const normalized = slices.sub(slices.min()).div(slices.max().sub(slices.min())) as tf.Tensor3D;
-    const mask = normalized.greater(0).arraySync() as unknown as number[][][];
+    let normalized = slices.sub(slices.min()).div(slices.max().sub(slices.min())) as tf.Tensor3D;
+    if (quantile) {
+      // calculateQuantiles(tensor, 0.05, 0.95) and quantileNormalizeVolumeData.
+      const sorted = Array.from(slices.dataSync()).sort((a, b) => a - b);
+      const qmin = sorted[Math.floor(sorted.length * 0.05)]!;
+      const qmax = sorted[Math.ceil(sorted.length * 0.95) - 1]!;
+      normalized = slices.sub(tf.scalar(qmin)).div(tf.scalar(qmax).sub(tf.scalar(qmin)));
+    }
+    // applyMriThreshold when autoThreshold is in (0, 1], else greater(0).
+    const threshold = autoThreshold > 0 ? normalized.max().mul(autoThreshold).dataSync()[0]! : 0;
+    const mask = normalized.greater(threshold).arraySync() as unknown as number[][][];
     const lo = [Infinity, Infinity, Infinity];
     const hi = [-1, -1, -1];
     mask.forEach((plane, r) =>
@@ -123,6 +132,24 @@ describe("brainchop's pipeline (segmentBrainchop)", () => {
     expect(ours.labels.shape).toEqual([...shape]);
     expect(Array.from(ours.labels.data)).toEqual(Array.from(theirs));
     expect(new Set(ours.labels.data)).toEqual(new Set([0, 1, 2]));
+    // Quantile normalisation and an intensity auto-threshold for the crop, from brainchop's settings fields.
+    const settings = brainchopSettings({ enableTranspose: true, enableCrop: true, cropPadding: 1, autoThreshold: 0.5, enableQuantileNorm: true });
+    expect(settings).toEqual({ transpose: true, quantileNorm: true, cropPadding: 1, autoThreshold: 0.5 });
+    const quantile = await segmentBrainchop(model, volume, settings);
+    expect(Array.from(quantile.labels.data)).toEqual(Array.from(brainchopInTfjs(reference, scan, shape, 1, true, 0.5)));
+    expect(quantile.labels.data).not.toEqual(ours.labels.data);
     model.dispose();
+  });
+
+  it('reads brainchop settings by its field names and refuses what it does not do', () => {
+    expect(brainchopSettings({ id: 1, modelName: 'x', enableTranspose: false, enableCrop: false, cropPadding: 18, preModelId: null })).toEqual({
+      transpose: false,
+      quantileNorm: false,
+      cropPadding: undefined,
+      autoThreshold: undefined,
+    });
+    expect(() => brainchopSettings({ preModelId: 1 }, 'brainchop.json')).toThrow('brainchop.json: preModelId 1: running a pre-model first is not supported');
+    expect(() => brainchopSettings({ enableCrop: true, cropPadding: -2 }, 'brainchop.json')).toThrow('brainchop.json: cropPadding must be a non-negative integer, got -2');
+    expect(() => brainchopSettings({ autoThreshold: 2 }, 'brainchop.json')).toThrow('brainchop.json: autoThreshold must be in [0, 1], got 2');
   });
 });
