@@ -71,7 +71,7 @@ export function segmentCommand(): Command {
  */
 async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, given: (key: string) => boolean): Promise<void> {
   const settingsPath = join(dirname(o.model), 'brainchop.json');
-  const settings = existsSync(settingsPath) ? brainchopSettings(JSON.parse(await readFile(settingsPath, 'utf8')) as Record<string, unknown>, settingsPath) : {};
+  const settings = brainchopSettings(existsSync(settingsPath) ? (JSON.parse(await readFile(settingsPath, 'utf8')) as Record<string, unknown>) : {}, settingsPath);
   const cropPadding = o.cropPadding === undefined ? settings.cropPadding : Number(o.cropPadding);
   if (cropPadding !== undefined && !(Number.isInteger(cropPadding) && cropPadding >= 0)) throw new Error(`--crop-padding must be a non-negative integer, got ${o.cropPadding}`);
   const maxTileMib = o.maxTileMib === undefined ? undefined : Number(o.maxTileMib);
@@ -84,6 +84,7 @@ async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, give
     ...settings,
     cropPadding,
     transpose: given('transpose') ? o.transpose : settings.transpose,
+    largestComponent: o.largestComponent || settings.largestComponent,
     maxTileBytes: maxTileMib === undefined ? undefined : maxTileMib * 2 ** 20,
     onLayer: (done) => bar.update(done),
   }).finally(() => {

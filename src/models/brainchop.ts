@@ -2,13 +2,14 @@
 // min–max or quantile normalisation, an optional crop to the bounding box of the voxels above 0 (or
 // above a fraction of the maximum) with padding, the volume transposed (all of brainchop's models set
 // enableTranspose), the model over the whole volume, the argmax, and everything undone so the labels
-// lie on the scan's grid. The per-model settings come from brainchop-parameters.js' names in a
-// brainchop.json beside the model (`brainchopSettings`). Conforming the scan to 256³ at 1 mm, a
-// pre-model (brain extraction before an atlas) and post-processing (largest connected component) are
-// not here: the scan is taken on its own grid.
+// lie on the scan's grid, optionally only the largest connected component kept. The per-model settings
+// come from brainchop-parameters.js' names in a brainchop.json beside the model (`brainchopSettings`).
+// Conforming the scan to 256³ at 1 mm and a pre-model (brain extraction before an atlas) are not
+// here: the scan is taken on its own grid.
 import { cropOrPad } from '../data/crop.js';
 import { rescaleIntensity } from '../data/intensity.js';
 import { cloneGrid, type Vec3, type Volume } from '../io/volume.js';
+import { largestConnectedComponent } from '../metrics/components.js';
 import type { TfjsModel } from './tfjs-model.js';
 import { predictVolume, type VolumeInferenceOptions } from './tfjs-tiles.js';
 
@@ -28,12 +29,18 @@ export interface BrainchopSegmentOptions extends Omit<VolumeInferenceOptions, 's
   quantileNorm?: boolean;
   /** Crop to the voxels above this fraction of the normalised maximum instead of above 0 (brainchop's autoThreshold, in (0, 1]). */
   autoThreshold?: number;
+  /**
+   * Keep only the largest 26-connected component of the voxels not labelled 0, the labels inside it
+   * unchanged (brainchop's post-processing, `isPostProcessEnable`, on by default there). Default false.
+   */
+  largestComponent?: boolean;
 }
 
 /**
- * Options from a brainchop model entry (brainchop-parameters.js' field names, as JSON): enableTranspose,
- * enableCrop, cropPadding, autoThreshold, enableQuantileNorm. A pre-model is refused; other fields
- * (names, descriptions, UI settings) are ignored.
+ * Options from a brainchop model entry (brainchop-parameters.js' field names, as JSON): enableTranspose
+ * (default true), enableCrop (default false), cropPadding, autoThreshold, enableQuantileNorm (default
+ * false), and isPostProcessEnable (brainChopOpts' field, default true as there). A pre-model is
+ * refused; other fields (names, descriptions, UI settings) are ignored.
  */
 export function brainchopSettings(entry: Record<string, unknown>, source = 'brainchop settings'): BrainchopSegmentOptions {
   const bool = (key: string, fallback: boolean): boolean => {
@@ -54,6 +61,7 @@ export function brainchopSettings(entry: Record<string, unknown>, source = 'brai
     quantileNorm: bool('enableQuantileNorm', false),
     cropPadding: bool('enableCrop', false) ? (number('cropPadding', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer') ?? 0) : undefined,
     autoThreshold: threshold ? threshold : undefined,
+    largestComponent: bool('isPostProcessEnable', true),
   };
 }
 
@@ -118,5 +126,9 @@ export async function segmentBrainchop(model: TfjsModel, scan: Volume, options: 
   const classes = model.outChannels;
   const onGrid: Volume = { ...cloneGrid(input), data: classes <= 256 ? Uint8Array.from(back) : back };
   const placed = box ? cropOrPad(onGrid, scan.shape, box.start.map((s) => -s) as Vec3) : onGrid;
+  if (options.largestComponent) {
+    const keep = largestConnectedComponent(placed.data, scan.shape, 26);
+    for (let v = 0; v < keep.length; v++) if (!keep[v]) placed.data[v] = 0;
+  }
   return { labels: { ...placed, ...cloneGrid(scan), data: placed.data }, classes };
 }

@@ -1,10 +1,10 @@
 // `voxgpu segment --model model.json`: a TF.js layers-model (brainchop's model5_gw_ae) through the CLI,
 // labels on the scan's grid equal to segmentBrainchop's in this process.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_DIRECTION, segmentBrainchop, type Vec3 } from '../../src/index.js';
+import { brainchopSettings, IDENTITY_DIRECTION, segmentBrainchop, type Vec3 } from '../../src/index.js';
 import { loadTfjsModel, readVolume, writeVolume } from '../../src/node.js';
 import { gpu, rng } from '../helpers.js';
 import { voxgpu } from '../helpers/cli.js';
@@ -25,7 +25,10 @@ describe('voxgpu segment with a TF.js model', () => {
     expect(run.stdout).toMatch(/^wrote .*labels\.nii\.gz: voxels per class 0 background: \d+, 1 White Matter: \d+, 2 Grey Matter: \d+\n$/);
     const labels = await readVolume(join(dir, 'labels.nii.gz'));
     await gpu();
-    const expected = await segmentBrainchop(await loadTfjsModel(modelJson), await readVolume(join(dir, 'scan.nii.gz')), { cropPadding: 2 });
+    // The fixture's brainchop.json, with the command line's crop padding.
+    const settings = brainchopSettings(JSON.parse(readFileSync(join(dirname(modelJson), 'brainchop.json'), 'utf8')));
+    const expected = await segmentBrainchop(await loadTfjsModel(modelJson), await readVolume(join(dir, 'scan.nii.gz')), { ...settings, cropPadding: 2 });
+    expect(settings.largestComponent).toBe(true);
     expect(labels.shape).toEqual(shape);
     expect(labels.spacing.map((s) => Math.fround(s))).toEqual([1, 1, Math.fround(1.2)]);
     expect(labels.origin).toEqual(expected.labels.origin);
