@@ -31,6 +31,7 @@ interface SegmentCliOptions {
   cropPadding?: string;
   transpose: boolean;
   maxTileMib?: string;
+  tune: boolean;
 }
 
 export function segmentCommand(): Command {
@@ -47,6 +48,7 @@ export function segmentCommand(): Command {
     .option('--crop-padding <n>', 'TF.js model: crop to the head with this many voxels around it (default: brainchop.json beside the model, else no crop)')
     .option('--no-transpose', "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)")
     .option('--max-tile-mib <n>', 'TF.js model: the most MiB one tile may take on the device')
+    .option('--no-tune', "TF.js model: skip measuring the conv kernels' variants for its shapes first (autotune; cached for later runs)")
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
@@ -85,6 +87,7 @@ async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, give
     cropPadding,
     transpose: given('transpose') ? o.transpose : settings.transpose,
     largestComponent: o.largestComponent || settings.largestComponent,
+    tune: o.tune,
     maxTileBytes: maxTileMib === undefined ? undefined : maxTileMib * 2 ** 20,
     onLayer: (done) => bar.update(done),
   }).finally(() => {

@@ -19,7 +19,7 @@ describe('voxgpu segment with a TF.js model', () => {
     const data = Uint8Array.from({ length: shape[0] * shape[1] * shape[2] }, () => Math.floor(256 * r()));
     const scan = { shape, spacing: [1, 1, 1.2] as Vec3, origin: [-10, 4, 7] as Vec3, direction: IDENTITY_DIRECTION, data };
     await writeVolume(join(dir, 'scan.nii.gz'), scan);
-    const run = await voxgpu('segment', '--model', modelJson, join(dir, 'scan.nii.gz'), '-o', join(dir, 'labels.nii.gz'), '--crop-padding', '2', '--max-tile-mib', '0.5');
+    const run = await voxgpu('segment', '--model', modelJson, join(dir, 'scan.nii.gz'), '-o', join(dir, 'labels.nii.gz'), '--crop-padding', '2', '--max-tile-mib', '0.5', '--no-tune');
     expect(run.stderr).not.toContain('Error');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^wrote .*labels\.nii\.gz: voxels per class 0 background: \d+, 1 White Matter: \d+, 2 Grey Matter: \d+\n$/);
