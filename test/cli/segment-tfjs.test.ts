@@ -12,7 +12,7 @@ import { voxgpu } from '../helpers/cli.js';
 const modelJson = 'test/fixtures/brainchop/model5_gw_ae/model.json';
 
 describe('voxgpu segment with a TF.js model', () => {
-  it("writes brainchop's labels with the scan's geometry", { timeout: 300_000 }, async () => {
+  it("writes brainchop's labels with the scan's geometry", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'voxgpu-segment-tfjs-'));
     const shape: Vec3 = [20, 18, 16];
     const r = rng(5);
