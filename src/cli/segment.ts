@@ -2,9 +2,10 @@
  * `voxgpu segment --model ckpt.safetensors scan.nii.gz -o mask.nii.gz`: segmentVolume (resample, normalise,
  * sliding windows, back onto the scan's grid) and write the mask with the scan's geometry, so it overlays
  * the scan in any viewer. With `--model model.json` or its folder (a TF.js layers-model such as brainchop's
- * MeshNets), brainchop's pipeline instead (segmentScan with the folder's settings.json, docs/brainchop-models.md):
+ * MeshNets), brainchop's pipeline instead (segmentScan with the folder's brainchop.json, docs/brainchop-models.md):
  * conformed, the whole volume at once, exactly, in tiles, and mapped back onto the scan's grid.
  */
+import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { init } from '../init.js';
 import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
@@ -13,7 +14,6 @@ import { segmentVolume } from '../nn/segment-volume.js';
 import { VNet, type VNetOptions } from '../nn/vnet.js';
 import { segmentScan } from '../models/brainchop-pipeline.js';
 import { loadBrainchopModel, type BrainchopColormap } from '../models/brainchop-node.js';
-import { stat } from 'node:fs/promises';
 import { parseVec3 } from './options.js';
 import { stepProgress } from './progress.js';
 import { checkOutputs } from './output-guard.js';
@@ -34,12 +34,12 @@ interface SegmentCliOptions {
 }
 
 export function segmentCommand(): Command {
-  return new Command('segment')
+  const command: Command = new Command('segment')
     .description("segment a scan with a trained V-Net checkpoint and write the mask on the scan's grid")
     .argument('<scan>', 'input volume (.nii, .nii.gz, .mha, .mhd)')
     .requiredOption(
       '--model <file>',
-      "checkpoint written by training (safetensors with the model config), or a TF.js layers-model's model.json or its folder (shards, settings.json and colormap.json beside it)",
+      "checkpoint written by training (safetensors with the model config), or a TF.js layers-model's model.json or its folder (shards, brainchop.json and colormap*.json beside it)",
     )
     .requiredOption('-o, --output <file>', 'mask to write (uint8 labels)')
     .option('--spacing <x,y,z>', 'spacing (mm) the model was trained at', parseVec3, [1, 1, 1.5])
@@ -47,14 +47,14 @@ export function segmentCommand(): Command {
     .option('--overlap <f>', 'window overlap fraction', '0.5')
     .option('--largest-component', 'keep only the largest connected foreground component')
     .option('--mirror', 'average the probabilities over the 8 mirror images of each window (8× the time)')
-    .option('--crop-padding <n>', "TF.js model: crop to the head with this many voxels around it, over settings.json's cropPadding")
-    .option('--no-transpose', "TF.js model: feed the scan's axes unreversed, over settings.json's enableTranspose")
+    .option('--crop-padding <n>', "TF.js model: crop to the head with this many voxels around it (default: brainchop.json's cropPadding beside the model, else no crop)")
+    .option('--no-transpose', "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)")
     .option('--max-tile-mib <n>', 'TF.js model: the most MiB one tile may take on the device')
     .option('--conformed', "TF.js model: write the labels on the conformed 256³ grid (as brainchop shows them), not the scan's")
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
-      if (o.model.toLowerCase().endsWith('.json') || (await stat(o.model)).isDirectory()) return segmentWithTfjsModel(scanPath, o);
+      if (o.model.toLowerCase().endsWith('.json') || (await stat(o.model)).isDirectory()) return segmentWithTfjsModel(scanPath, o, (key) => command.getOptionValueSource(key) === 'cli');
       const info = await readCheckpointInfo(o.model);
       if (!info.config) throw new Error(`${o.model} holds no model configuration; save checkpoints with { config: model.config }`);
       await init();
@@ -65,17 +65,31 @@ export function segmentCommand(): Command {
       await writeVolume(o.output, result.mask);
       process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
     });
+  return command;
 }
 
-/** A TF.js layers-model (brainchop's MeshNets): brainchop's pipeline, labels (uint8/uint16) on the scan's grid or the conformed one. */
-async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions): Promise<void> {
+/**
+ * A TF.js layers-model (brainchop's MeshNets): brainchop's pipeline (segmentScan), labels (uint8/uint16) on
+ * the scan's grid or the conformed one, with the settings of the brainchop.json beside the model unless the
+ * command line gives them.
+ */
+async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, given: (key: string) => boolean): Promise<void> {
   const cropPadding = o.cropPadding === undefined ? undefined : Number(o.cropPadding);
   if (cropPadding !== undefined && !(Number.isInteger(cropPadding) && cropPadding >= 0)) throw new Error(`--crop-padding must be a non-negative integer, got ${o.cropPadding}`);
   const maxTileMib = o.maxTileMib === undefined ? undefined : Number(o.maxTileMib);
   if (maxTileMib !== undefined && !(maxTileMib > 0)) throw new Error(`--max-tile-mib must be a positive number, got ${o.maxTileMib}`);
   await init();
   const loaded = await loadBrainchopModel(o.model);
-  const settings = { ...loaded.settings, ...(cropPadding === undefined ? {} : { cropPadding }), ...(o.transpose === false ? { enableTranspose: false } : {}) };
+  const { options } = loaded.settings;
+  const settings = {
+    ...loaded.settings,
+    options: {
+      ...options,
+      cropPadding: cropPadding ?? options.cropPadding,
+      transpose: given('transpose') ? o.transpose : options.transpose,
+      largestComponent: o.largestComponent || options.largestComponent,
+    },
+  };
   const scan = await readVolume(scanPath);
   const bar = stepProgress('layers', (loaded.preModel?.model.layers.length ?? 0) + loaded.model.layers.length, 'layers');
   const { labels, classes } = await segmentScan(loaded.model, scan, settings, {

@@ -1,8 +1,8 @@
-// A brainchop model folder from files: model.json and its shards, settings.json (docs/brainchop-models.md;
+// A brainchop model folder from files: model.json and its shards, brainchop.json (docs/brainchop-models.md;
 // defaults when absent), the pre-model it names, and its colormap (label names and colours) when it has one.
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_BRAINCHOP_SETTINGS, parseBrainchopSettings, type BrainchopModel, type BrainchopSettings } from './brainchop-pipeline.js';
+import { parseBrainchopSettings, type BrainchopModel, type BrainchopSettings } from './brainchop-pipeline.js';
 import { loadTfjsModel } from './tfjs-node.js';
 
 /** brainchop's colormap JSON: one entry per class. */
@@ -28,16 +28,18 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function settingsBeside(modelJson: string): Promise<BrainchopSettings> {
-  const path = join(dirname(modelJson), 'settings.json');
-  if (!(await exists(path))) return { ...DEFAULT_BRAINCHOP_SETTINGS };
-  return parseBrainchopSettings(JSON.parse(await readFile(path, 'utf8')), path);
+  const path = join(dirname(modelJson), 'brainchop.json');
+  return parseBrainchopSettings((await exists(path)) ? (JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>) : {}, path);
 }
 
-async function readColormap(path: string): Promise<BrainchopColormap> {
-  const json = JSON.parse(await readFile(path, 'utf8')) as Partial<BrainchopColormap>;
-  const n = json.labels?.length;
-  if (!(n && [json.R, json.G, json.B].every((c) => Array.isArray(c) && c.length === n))) throw new Error(`${path}: a colormap needs "labels" and "R", "G", "B" arrays of the same length`);
-  return json as BrainchopColormap;
+/** brainchop's colormap beside the model (colormap*.json, first by name) with one label, and one colour, per class. */
+async function colormapBeside(modelJson: string, classes: number): Promise<BrainchopColormap | undefined> {
+  const dir = dirname(modelJson);
+  for (const f of (await readdir(dir)).filter((n) => /^colormap.*\.json$/.test(n)).sort()) {
+    const json = JSON.parse(await readFile(join(dir, f), 'utf8')) as Partial<BrainchopColormap>;
+    if ([json.labels, json.R, json.G, json.B].every((c) => Array.isArray(c) && c.length === classes)) return json as BrainchopColormap;
+  }
+  return undefined;
 }
 
 /** `path`: a model.json or the folder that holds one. */
@@ -53,8 +55,7 @@ export async function loadBrainchopModel(path: string): Promise<LoadedBrainchopM
       // brainchop runs one pre-model: the pre-model's own pre-model, if its settings name one, is not run.
       preModel = { model: await loadTfjsModel(preJson), settings: await settingsBeside(preJson) };
     }
-    const colormapPath = settings.colormap ? join(folder, settings.colormap) : join(folder, 'colormap.json');
-    const colormap = settings.colormap || (await exists(colormapPath)) ? await readColormap(colormapPath) : undefined;
+    const colormap = await colormapBeside(modelJson, model.outChannels);
     return {
       model,
       settings,

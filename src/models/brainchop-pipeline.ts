@@ -1,86 +1,39 @@
 /**
  * A scan through a brainchop model as brainchop runs it (brainchop-webworker.js and inference-logic.js,
  * commit 4c87885): conform (NiiVue's, src/data/conform.ts), the pre-model's brain mask when the model has one,
- * the model's own normalisation, crop and transpose (segmentBrainchop), the largest connected component of
- * the labels (its BWLabeler with binarize and onlyLargestClusterPerClass, 26-connected), the output its
- * model type asks for, and the result mapped back onto the scan's grid by nearest neighbour, or kept on the
- * conformed grid. The settings live in settings.json beside model.json, not in the model: their fields are
- * documented in docs/brainchop-models.md.
+ * the model's own normalisation, crop, transpose and largest connected component (segmentBrainchop), the
+ * output its model type asks for, and the result mapped back onto the scan's grid by nearest neighbour, or
+ * kept on the conformed grid. The settings live in brainchop.json beside model.json, not in the model: its
+ * fields are documented in docs/brainchop-models.md.
  */
 import { conform, labelsToScanGrid } from '../data/conform.js';
 import { cloneGrid, type Volume } from '../io/volume.js';
-import { largestConnectedComponent } from '../metrics/components.js';
-import { segmentBrainchop } from './brainchop.js';
+import { brainchopSettings, segmentBrainchop, type BrainchopSegmentOptions } from './brainchop.js';
 import type { TfjsModel } from './tfjs-model.js';
 import type { VolumeInferenceOptions } from './tfjs-tiles.js';
 
 /** What brainchop's processSegmentationVolume returns for the model (its modelEntry.type). */
 export type BrainchopModelType = 'Segmentation' | 'Atlas' | 'Brain_Masking' | 'Brain_Extraction';
 
-/** One model's entry of brainchop's brainchop-parameters.js, the fields its pipeline reads (same names). */
-export interface BrainchopSettings {
-  type: BrainchopModelType;
-  enableTranspose: boolean;
-  enableQuantileNorm: boolean;
-  autoThreshold: number;
-  cropPadding: number;
-  /** brainchop's opts.isPostProcessEnable (true for every model): keep the largest connected component. */
-  isPostProcessEnable: boolean;
-  /** The pre-model's model.json, relative to this model's folder (brainchop's preModelId). */
-  preModel?: string;
-  /** Label names and colours (brainchop's colormap JSON: R, G, B, labels), relative to the model's folder. */
-  colormap?: string;
-}
-
-/** A model without settings.json: the values most of brainchop's entries share. */
-export const DEFAULT_BRAINCHOP_SETTINGS: Readonly<BrainchopSettings> = {
-  type: 'Segmentation',
-  enableTranspose: true,
-  enableQuantileNorm: false,
-  autoThreshold: 0,
-  cropPadding: 0,
-  isPostProcessEnable: true,
-};
-
 const TYPES: readonly BrainchopModelType[] = ['Segmentation', 'Atlas', 'Brain_Masking', 'Brain_Extraction'];
 
-/** settings.json's content checked field by field over the defaults; `source` names the file in errors. */
-export function parseBrainchopSettings(json: unknown, source: string): BrainchopSettings {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: brainchop settings must be a JSON object`);
-  const settings: BrainchopSettings = { ...DEFAULT_BRAINCHOP_SETTINGS };
-  const fail = (key: string, expected: string, value: unknown): never => {
-    throw new Error(`${source}: "${key}" must be ${expected}, got ${JSON.stringify(value)}`);
-  };
-  for (const [key, value] of Object.entries(json)) {
-    switch (key) {
-      case 'type':
-        if (!TYPES.includes(value as BrainchopModelType)) fail(key, `one of ${TYPES.map((t) => `"${t}"`).join(', ')}`, value);
-        settings.type = value as BrainchopModelType;
-        break;
-      case 'enableTranspose':
-      case 'enableQuantileNorm':
-      case 'isPostProcessEnable':
-        if (typeof value !== 'boolean') fail(key, 'true or false', value);
-        settings[key] = value as boolean;
-        break;
-      case 'autoThreshold':
-        if (!(typeof value === 'number' && value >= 0 && value <= 1)) fail(key, 'a number from 0 to 1', value);
-        settings.autoThreshold = value as number;
-        break;
-      case 'cropPadding':
-        if (!(Number.isInteger(value) && (value as number) >= 0)) fail(key, 'a non-negative integer', value);
-        settings.cropPadding = value as number;
-        break;
-      case 'preModel':
-      case 'colormap':
-        if (typeof value !== 'string' || value === '') fail(key, 'a path relative to the model folder', value);
-        settings[key] = value as string;
-        break;
-      default:
-        throw new Error(`${source}: unknown brainchop setting "${key}" (known: type, enableTranspose, enableQuantileNorm, autoThreshold, cropPadding, isPostProcessEnable, preModel, colormap)`);
-    }
-  }
-  return settings;
+/** A model's brainchop.json: segmentBrainchop's options, the model type and the pre-model to run first. */
+export interface BrainchopSettings {
+  options: BrainchopSegmentOptions;
+  type: BrainchopModelType;
+  /** The pre-model's model.json, relative to the settings file (brainchop's preModelId, as a path). */
+  preModel?: string;
+}
+
+/**
+ * brainchop.json's content: a model entry of brainchop-parameters.js (its field names; brainchopSettings
+ * reads the pipeline's) plus `type` (default 'Segmentation') and `preModel`; {} gives the defaults.
+ */
+export function parseBrainchopSettings(entry: Record<string, unknown>, source: string): BrainchopSettings {
+  const { type = 'Segmentation', preModel, ...rest } = entry;
+  if (!TYPES.includes(type as BrainchopModelType)) throw new Error(`${source}: type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+  if (preModel !== undefined && (typeof preModel !== 'string' || preModel === '')) throw new Error(`${source}: preModel must be the path of a model.json, got ${JSON.stringify(preModel)}`);
+  return { options: brainchopSettings(rest, source), type: type as BrainchopModelType, ...(preModel ? { preModel: preModel as string } : {}) };
 }
 
 /** A model with its settings, as the pre-model of another. */
@@ -118,31 +71,24 @@ export async function segmentScan(model: TfjsModel, scan: Volume, settings: Brai
   const total = (preModel?.model.layers.length ?? 0) + model.layers.length;
   let cropMask: ArrayLike<number> | undefined;
   if (preModel) {
-    // The pre-model on the whole conformed volume, its own normalisation and transpose, no crop; its
-    // labels' non-zero voxels are the brain (brainchop's generateBrainMask).
+    // The pre-model on the whole conformed volume with its own normalisation and transpose, no crop, no
+    // post-processing; its labels' non-zero voxels are the brain (brainchop's generateBrainMask).
     const pre = await segmentBrainchop(preModel.model, conformed, {
       ...inference,
-      transpose: preModel.settings.enableTranspose,
-      normalization: preModel.settings.enableQuantileNorm ? 'quantile' : 'minmax',
+      transpose: preModel.settings.options.transpose,
+      quantileNorm: preModel.settings.options.quantileNorm,
       onLayer: (done) => onLayer?.(done, total),
     });
     cropMask = pre.labels.data;
   }
   const done = total - model.layers.length;
   const { labels, classes } = await segmentBrainchop(model, conformed, {
+    ...settings.options,
     ...inference,
-    transpose: settings.enableTranspose,
-    normalization: settings.enableQuantileNorm ? 'quantile' : 'minmax',
-    autoThreshold: settings.autoThreshold,
-    cropPadding: settings.cropPadding,
     cropMask,
     onLayer: (d) => onLayer?.(done + d, total),
   });
   const out = labels.data;
-  if (settings.isPostProcessEnable) {
-    const keep = largestConnectedComponent(out, labels.shape, 26);
-    for (let i = 0; i < out.length; i++) if (!keep[i]) out[i] = 0;
-  }
   if (settings.type === 'Brain_Masking') for (let i = 0; i < out.length; i++) out[i] = out[i] ? 1 : 0;
   // Brain_Extraction: brainchop's output is the conformed scan where the mask is; on the scan's grid, the scan's own voxels there.
   const extract = settings.type === 'Brain_Extraction';

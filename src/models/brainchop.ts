@@ -1,12 +1,15 @@
-// brainchop's inference around an imported MeshNet (its inference-logic.js, runFullVolumeInference,
-// commit 4c87885): min–max or quantile normalisation, an optional crop to the bounding box of a mask
-// (the voxels above 0, above an auto-threshold, or a pre-model's brain) with padding, the volume
-// transposed (all of brainchop's models set enableTranspose), the model over the whole volume, the
-// argmax, and everything undone so the labels lie on the input's grid. Conforming the scan, the
-// pre-model and the post-processing are brainchop-pipeline.ts's: here the volume is taken as it is.
+// brainchop's inference around an imported MeshNet (its inference-logic.js, commit 4c87885):
+// min–max or quantile normalisation, an optional crop to the bounding box of the voxels above 0 (or
+// above a fraction of the maximum) with padding, the volume transposed (all of brainchop's models set
+// enableTranspose), the model over the whole volume, the argmax, and everything undone so the labels
+// lie on the scan's grid, optionally only the largest connected component kept. The per-model settings
+// come from brainchop-parameters.js' names in a brainchop.json beside the model (`brainchopSettings`).
+// Conforming the scan to 256³ at 1 mm and running a pre-model first are brainchop-pipeline.ts's
+// (segmentScan): here the scan is taken on its own grid, a pre-model's brain as `cropMask`.
 import { cropOrPad } from '../data/crop.js';
-import { sortedCopy } from '../data/quantile.js';
+import { rescaleIntensity } from '../data/intensity.js';
 import { cloneGrid, type Vec3, type Volume } from '../io/volume.js';
+import { largestConnectedComponent } from '../metrics/components.js';
 import type { TfjsModel } from './tfjs-model.js';
 import { predictVolume, type VolumeInferenceOptions } from './tfjs-tiles.js';
 
@@ -14,24 +17,66 @@ export interface BrainchopSegmentOptions extends Omit<VolumeInferenceOptions, 's
   /** Reverse the volume's axes before the model and the labels' after (brainchop's enableTranspose). Default true. */
   transpose?: boolean;
   /**
-   * Crop to the bounding box of the voxels above the scan's minimum, grown by this many voxels on each
-   * side within the volume (brainchop's cropPadding, 18 for model5_gw_ae); the labels outside are 0.
-   * Default: no crop.
+   * Crop to the bounding box of the voxels above 0 once normalised (above the scan's minimum, for
+   * min–max), grown by this many voxels on each side within the volume (brainchop's cropPadding, 18
+   * for model5_gw_ae); the labels outside are 0. Default: no crop.
    */
   cropPadding?: number;
   /**
-   * brainchop's minMaxNormalizeVolumeData ('minmax', the default) or quantileNormalizeVolumeData
-   * ('quantile', its enableQuantileNorm): (v − lo) / (hi − lo), lo and hi the 5th and 95th percentile
-   * voxels by its index rule, not clipped.
+   * Normalise to the 5th–95th percentiles as brainchop's quantileNormalizeVolumeData does (its index
+   * rule, no clipping) instead of min–max. Default false.
    */
-  normalization?: 'minmax' | 'quantile';
-  /**
-   * What the crop box surrounds (with cropPadding): the non-zero voxels of `cropMask` (a pre-model's
-   * labels, same grid) when given; else, for 0 < autoThreshold ≤ 1, the normalised voxels above
-   * autoThreshold × their maximum (brainchop's applyMriThreshold); else those above 0.
-   */
+  quantileNorm?: boolean;
+  /** Crop to the voxels above this fraction of the normalised maximum instead of above 0 (brainchop's autoThreshold, in (0, 1]). */
   autoThreshold?: number;
+  /**
+   * Crop to the non-zero voxels of this mask (same grid) instead, ignoring autoThreshold: a pre-model's
+   * labels, as brainchop's runFullVolumeInference takes pipeline1_out > 0.
+   */
   cropMask?: ArrayLike<number>;
+  /**
+   * Keep only the largest 26-connected component of the voxels not labelled 0, the labels inside it
+   * unchanged (brainchop's post-processing, `isPostProcessEnable`, on by default there). Default false.
+   */
+  largestComponent?: boolean;
+}
+
+/**
+ * Options from a brainchop model entry (brainchop-parameters.js' field names, as JSON): enableTranspose
+ * (default true), enableCrop (default false), cropPadding, autoThreshold, enableQuantileNorm (default
+ * false), and isPostProcessEnable (brainChopOpts' field, default true as there). A pre-model is
+ * refused; other fields (names, descriptions, UI settings) are ignored.
+ */
+export function brainchopSettings(entry: Record<string, unknown>, source = 'brainchop settings'): BrainchopSegmentOptions {
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = entry[key] ?? fallback;
+    if (typeof v !== 'boolean') throw new Error(`${source}: ${key} must be true or false, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const number = (key: string, ok: (v: number) => boolean, what: string): number | undefined => {
+    const v = entry[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !ok(v)) throw new Error(`${source}: ${key} must be ${what}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  if (entry.preModelId !== undefined && entry.preModelId !== null)
+    throw new Error(`${source}: preModelId ${JSON.stringify(entry.preModelId)}: name the pre-model's model.json as "preModel" (a path relative to this file) instead`);
+  const threshold = number('autoThreshold', (v) => v >= 0 && v <= 1, 'in [0, 1]');
+  return {
+    transpose: bool('enableTranspose', true),
+    quantileNorm: bool('enableQuantileNorm', false),
+    cropPadding: bool('enableCrop', false) ? (number('cropPadding', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer') ?? 0) : undefined,
+    autoThreshold: threshold ? threshold : undefined,
+    largestComponent: bool('isPostProcessEnable', true),
+  };
+}
+
+/** (x − q5) / (q95 − q5) with brainchop's quantiles: sorted[⌊0.05 n⌋] and sorted[⌈0.95 n⌉ − 1]. */
+function quantileNormalize(data: ArrayLike<number>): Float32Array {
+  const sorted = Float32Array.from(data).sort();
+  const low = sorted[Math.floor(sorted.length * 0.05)]!;
+  const high = sorted[Math.ceil(sorted.length * 0.95) - 1]!;
+  return Float32Array.from(data, (v) => (v - low) / (high - low));
 }
 
 export interface BrainchopSegmentation {
@@ -47,45 +92,14 @@ export function reverseAxes<T extends Float32Array | Uint16Array>(data: T, [a, b
   return out;
 }
 
-/**
- * brainchop's normalisation, in float32 as TF.js computes it (sub, then div). Quantiles: the sorted
- * voxels at floor(0.05 n) and ceil(0.95 n) − 1 (its calculateQuantiles, called with 0.05 and 0.95).
- */
-export function brainchopNormalize(data: ArrayLike<number>, normalization: 'minmax' | 'quantile'): Float32Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  if (normalization === 'quantile') {
-    const sorted = sortedCopy(data);
-    lo = Math.fround(sorted[Math.floor(sorted.length * 0.05)]!);
-    hi = Math.fround(sorted[Math.ceil(sorted.length * 0.95) - 1]!);
-  } else {
-    for (let i = 0; i < data.length; i++) [lo, hi] = [Math.min(lo, data[i]!), Math.max(hi, data[i]!)];
-  }
-  const range = Math.fround(hi - lo);
-  // A constant scan: 0 everywhere, where brainchop's 0 / 0 would feed the model NaN.
-  return Float32Array.from(data, (v) => (range > 0 ? Math.fround(v - lo) / range : 0));
-}
-
-/** brainchop's crop mask: `mask` > 0 when given, else normalised voxels above autoThreshold × their maximum (0 < t ≤ 1), else above 0. */
-function cropMaskOf(normalized: Float32Array, autoThreshold: number, mask: ArrayLike<number> | undefined): ArrayLike<number> {
-  if (mask) return mask;
-  let threshold = 0;
-  if (autoThreshold > 0 && autoThreshold <= 1) {
-    let max = -Infinity;
-    for (const v of normalized) max = Math.max(max, v);
-    threshold = Math.fround(max * Math.fround(autoThreshold));
-  }
-  return Uint8Array.from(normalized, (v) => (v > threshold ? 1 : 0));
-}
-
-/** The bounding box [start, size] of voxels above 0, grown by `padding` and clipped to the volume. */
-function paddedBox(data: ArrayLike<number>, [nx, ny, nz]: Vec3, padding: number): { start: Vec3; size: Vec3 } | null {
+/** The bounding box [start, size] of voxels above `threshold`, grown by `padding` and clipped to the volume. */
+function paddedBox(data: ArrayLike<number>, [nx, ny, nz]: Vec3, padding: number, threshold: number): { start: Vec3; size: Vec3 } | null {
   const lo = [nx, ny, nz];
   const hi = [-1, -1, -1];
   for (let k = 0, v = 0; k < nz; k++)
     for (let j = 0; j < ny; j++)
       for (let i = 0; i < nx; i++, v++) {
-        if (!(data[v]! > 0)) continue;
+        if (!(data[v]! > threshold)) continue;
         [i, j, k].forEach((p, a) => {
           lo[a] = Math.min(lo[a]!, p);
           hi[a] = Math.max(hi[a]!, p);
@@ -101,10 +115,13 @@ function paddedBox(data: ArrayLike<number>, [nx, ny, nz]: Vec3, padding: number)
 /** Labels for a single-channel scan by brainchop's pipeline, on the scan's own grid. */
 export async function segmentBrainchop(model: TfjsModel, scan: Volume, options: BrainchopSegmentOptions = {}): Promise<BrainchopSegmentation> {
   if (model.inChannels !== 1) throw new Error(`segmentBrainchop: the model takes ${model.inChannels} channels; brainchop's take one (a T1 scan)`);
-  const { normalization = 'minmax', autoThreshold = 0, cropMask } = options;
-  if (cropMask && cropMask.length !== scan.data.length) throw new Error(`segmentBrainchop: cropMask has ${cropMask.length} voxels, the scan [${scan.shape.join(', ')}] has ${scan.data.length}`);
-  const normalized: Volume = { ...cloneGrid(scan), data: brainchopNormalize(scan.data, normalization) };
-  const box = options.cropPadding === undefined ? null : paddedBox(cropMaskOf(normalized.data as Float32Array, autoThreshold, cropMask), scan.shape, options.cropPadding);
+  const values = options.quantileNorm ? quantileNormalize(scan.data) : rescaleIntensity(scan.data);
+  const normalized: Volume = { ...cloneGrid(scan), data: values };
+  // brainchop's applyMriThreshold: above a fraction of the normalised maximum.
+  const threshold = options.autoThreshold ? options.autoThreshold * values.reduce((m, v) => Math.max(m, v), -Infinity) : 0;
+  const { cropMask } = options;
+  if (cropMask && cropMask.length !== values.length) throw new Error(`segmentBrainchop: cropMask has ${cropMask.length} voxels, the scan [${scan.shape.join(', ')}] has ${values.length}`);
+  const box = options.cropPadding === undefined ? null : cropMask ? paddedBox(cropMask, scan.shape, options.cropPadding, 0) : paddedBox(values, scan.shape, options.cropPadding, threshold);
   const input = box ? cropOrPad(normalized, box.size, box.start) : normalized;
   // A volume's flat order is [z][y][x]; brainchop's transpose gives the model [x][y][z].
   const [nx, ny, nz] = input.shape;
@@ -117,5 +134,9 @@ export async function segmentBrainchop(model: TfjsModel, scan: Volume, options: 
   const classes = model.outChannels;
   const onGrid: Volume = { ...cloneGrid(input), data: classes <= 256 ? Uint8Array.from(back) : back };
   const placed = box ? cropOrPad(onGrid, scan.shape, box.start.map((s) => -s) as Vec3) : onGrid;
+  if (options.largestComponent) {
+    const keep = largestConnectedComponent(placed.data, scan.shape, 26);
+    for (let v = 0; v < keep.length; v++) if (!keep[v]) placed.data[v] = 0;
+  }
   return { labels: { ...placed, ...cloneGrid(scan), data: placed.data }, classes };
 }

@@ -1,4 +1,4 @@
-// `voxgpu segment --model <folder>`: brainchop's model5_gw_ae (its settings.json and colormap beside it)
+// `voxgpu segment --model <folder>`: brainchop's model5_gw_ae (its brainchop.json and colormap beside it)
 // through the CLI: the labels segmentScan gives in this process, written with the scan's geometry; the
 // colormap's names and colours in the summary.
 import { join } from 'node:path';
@@ -34,8 +34,8 @@ describe('voxgpu segment with a brainchop model', () => {
     const written = await readVolume(join(dir, 'scan.nii.gz'));
     await gpu();
     const loaded = await loadBrainchopModel(modelFolder);
-    // --crop-padding over settings.json's 18: a smaller crop, a faster test on a software adapter.
-    const settings = { ...loaded.settings, cropPadding: 2 };
+    // --crop-padding over brainchop.json's 18: a smaller crop, a faster test on a software adapter.
+    const settings = { ...loaded.settings, options: { ...loaded.settings.options, cropPadding: 2 } };
     const onConformed = await segmentScan(loaded.model, written, settings, { space: 'conformed' });
     const expected = labelsToScanGrid(onConformed.labels, written);
     expect(labels.shape).toEqual(shape);

@@ -1,8 +1,8 @@
-// brainchop's per-model pipeline: segmentBrainchop's quantile normalisation, auto-threshold and pre-model
-// crop against brainchop's code in TF.js, and segmentScan (conform, pre-model, model, largest component,
-// model type, back onto the scan) against those pieces composed by hand.
+// brainchop's per-model pipeline: segmentBrainchop's crop to a pre-model's brain against brainchop's code in
+// TF.js, and segmentScan (conform, pre-model, model, largest component, model type, back onto the scan)
+// against those pieces composed by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conform, DEFAULT_BRAINCHOP_SETTINGS, labelsToScanGrid, largestConnectedComponent, parseBrainchopSettings, segmentBrainchop, segmentScan, type Vec3, type Volume } from '../../src/index.js';
+import { conform, labelsToScanGrid, largestConnectedComponent, parseBrainchopSettings, segmentBrainchop, segmentScan, type Vec3, type Volume } from '../../src/index.js';
 import { gpu, rng } from '../helpers.js';
 import { brainchopInTfjs, seededMeshNet } from '../helpers/brainchop.js';
 import { obliqueDirection } from '../helpers/volumes.js';
@@ -26,16 +26,12 @@ function headScan(shape: Vec3, seed: number): Volume {
   return { data, shape, spacing: [1.1, 1.25, 1.35], origin: [-14.2, 9.7, 3.1], direction: obliqueDirection(20, 12) };
 }
 
-describe("brainchop's per-model settings in segmentBrainchop", () => {
+describe("segmentBrainchop's crop to a pre-model's brain", () => {
   const shape: Vec3 = [15, 13, 11];
   const scan = headScan(shape, 7);
   const asFloat = Float32Array.from(scan.data);
   const preMask = Uint8Array.from(asFloat, (v, i) => (v > 100 && i % 7 !== 0 ? 1 : 0));
-  it.each([
-    ['quantile normalisation', { pad: 1, quantile: true }, { cropPadding: 1, normalization: 'quantile' as const }],
-    ['an auto-threshold of 0.5', { pad: 3, threshold: 0.5 }, { cropPadding: 3, autoThreshold: 0.5 }],
-    ["a pre-model's mask", { pad: 0, mask: preMask }, { cropPadding: 0, cropMask: preMask }],
-  ])('gives the labels its TF.js code gives with %s', async (_, theirOptions, ourOptions) => {
+  it.each([["a pre-model's mask", { pad: 0, mask: preMask }, { cropPadding: 0, cropMask: preMask }]])('gives the labels its TF.js code gives with %s', async (_, theirOptions, ourOptions) => {
     const { reference, model } = await seededMeshNet(5);
     const ours = await segmentBrainchop(model, scan, { ...ourOptions, maxTileBytes: 4000 });
     const theirs = brainchopInTfjs(reference, asFloat, shape, theirOptions);
@@ -52,8 +48,8 @@ describe('segmentScan', () => {
   it("conforms, crops to the pre-model's brain, keeps the largest component and maps back onto the scan", { timeout: 120_000 }, async () => {
     const pre = await seededMeshNet(11, 2);
     const main = await seededMeshNet(12, 4, 1.5);
-    const preSettings = { ...DEFAULT_BRAINCHOP_SETTINGS, enableQuantileNorm: true };
-    const settings = { ...DEFAULT_BRAINCHOP_SETTINGS, type: 'Atlas' as const, cropPadding: 2, preModel: '../pre/model.json' };
+    const preSettings = parseBrainchopSettings({ enableQuantileNorm: true }, 'pre/brainchop.json');
+    const settings = parseBrainchopSettings({ type: 'Atlas', enableCrop: true, cropPadding: 2, preModel: '../pre/model.json' }, 'atlas/brainchop.json');
     const options = { preModel: { model: pre.model, settings: preSettings }, conformSize: size };
     const onConformed = await segmentScan(main.model, scan, settings, { ...options, space: 'conformed' });
     // By hand: NiiVue's conform, the pre-model over the whole cube (TF.js), the model cropped to its brain (TF.js), the largest component.
@@ -87,23 +83,16 @@ describe('segmentScan', () => {
   });
 });
 
-describe('settings.json', () => {
-  it("reads brainchop's field names over the defaults and refuses anything else by name", () => {
-    expect(parseBrainchopSettings({}, 's.json')).toEqual(DEFAULT_BRAINCHOP_SETTINGS);
-    expect(parseBrainchopSettings({ type: 'Brain_Extraction', autoThreshold: 0.5, cropPadding: 20, colormap: 'colormap.json' }, 's.json')).toEqual({
-      ...DEFAULT_BRAINCHOP_SETTINGS,
-      type: 'Brain_Extraction',
-      autoThreshold: 0.5,
-      cropPadding: 20,
-      colormap: 'colormap.json',
+describe('brainchop.json', () => {
+  it('reads a brainchop model entry with its type and pre-model over the defaults, and refuses what it cannot run', () => {
+    expect(parseBrainchopSettings({}, 'b.json')).toEqual({
+      type: 'Segmentation',
+      options: { transpose: true, quantileNorm: false, cropPadding: undefined, autoThreshold: undefined, largestComponent: true },
     });
-    expect(() => parseBrainchopSettings([], 's.json')).toThrow('s.json: brainchop settings must be a JSON object');
-    expect(() => parseBrainchopSettings({ type: 'Parcellation' }, 's.json')).toThrow('s.json: "type" must be one of "Segmentation", "Atlas", "Brain_Masking", "Brain_Extraction", got "Parcellation"');
-    expect(() => parseBrainchopSettings({ autoThreshold: 2 }, 's.json')).toThrow('s.json: "autoThreshold" must be a number from 0 to 1, got 2');
-    expect(() => parseBrainchopSettings({ cropPadding: -1 }, 's.json')).toThrow('s.json: "cropPadding" must be a non-negative integer, got -1');
-    expect(() => parseBrainchopSettings({ enableTranspose: 'yes' }, 's.json')).toThrow('s.json: "enableTranspose" must be true or false, got "yes"');
-    expect(() => parseBrainchopSettings({ preModelId: 1 }, 's.json')).toThrow(
-      's.json: unknown brainchop setting "preModelId" (known: type, enableTranspose, enableQuantileNorm, autoThreshold, cropPadding, isPostProcessEnable, preModel, colormap)',
-    );
+    const atlas = parseBrainchopSettings({ id: 8, type: 'Atlas', modelName: 'FS aparc', enableCrop: true, cropPadding: 0, enableQuantileNorm: true, preModel: '../mindgrab/model.json' }, 'b.json');
+    expect(atlas).toEqual({ type: 'Atlas', preModel: '../mindgrab/model.json', options: { transpose: true, quantileNorm: true, cropPadding: 0, autoThreshold: undefined, largestComponent: true } });
+    expect(() => parseBrainchopSettings({ type: 'Parcellation' }, 'b.json')).toThrow('b.json: type must be one of Segmentation, Atlas, Brain_Masking, Brain_Extraction, got "Parcellation"');
+    expect(() => parseBrainchopSettings({ preModel: 1 }, 'b.json')).toThrow('b.json: preModel must be the path of a model.json, got 1');
+    expect(() => parseBrainchopSettings({ preModelId: 1 }, 'b.json')).toThrow('b.json: preModelId 1: name the pre-model\'s model.json as "preModel" (a path relative to this file) instead');
   });
 });

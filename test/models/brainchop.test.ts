@@ -3,11 +3,11 @@
 // within 1e-4 of TF.js' and the labels (brainchop's argmax over the classes) equal.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { argmax, IDENTITY_DIRECTION, noGrad, segmentBrainchop, tensor, tidy, type Vec3 } from '../../src/index.js';
+import { argmax, brainchopSettings, IDENTITY_DIRECTION, importTfjsModel, noGrad, segmentBrainchop, tensor, tidy, type Vec3 } from '../../src/index.js';
 import { loadTfjsModel } from '../../src/node.js';
 import { gpu, maxRelError, rng } from '../helpers.js';
 import { brainchopInTfjs, seededMeshNet } from '../helpers/brainchop.js';
-import { cpuBackend, loadFromFile, predictChannelsFirst } from '../helpers/tfjs.js';
+import { cpuBackend, loadFromFile, predictChannelsFirst, saveToMemory, tf } from '../helpers/tfjs.js';
 
 const modelJson = join(import.meta.dirname, '../fixtures/brainchop/model5_gw_ae/model.json');
 
@@ -82,6 +82,56 @@ describe("brainchop's pipeline (segmentBrainchop)", () => {
     expect(ours.labels.shape).toEqual([...shape]);
     expect(Array.from(ours.labels.data)).toEqual(Array.from(theirs));
     expect(new Set(ours.labels.data)).toEqual(new Set([0, 1, 2]));
+    // Quantile normalisation and an intensity auto-threshold for the crop, from brainchop's settings fields.
+    const settings = brainchopSettings({ enableTranspose: true, enableCrop: true, cropPadding: 1, autoThreshold: 0.5, enableQuantileNorm: true });
+    expect(settings).toEqual({ transpose: true, quantileNorm: true, cropPadding: 1, autoThreshold: 0.5, largestComponent: true });
+    const quantile = await segmentBrainchop(model, volume, { ...settings, largestComponent: false });
+    expect(Array.from(quantile.labels.data)).toEqual(Array.from(brainchopInTfjs(reference, scan, shape, { pad: 1, quantile: true, threshold: 0.5 })));
+    expect(quantile.labels.data).not.toEqual(ours.labels.data);
     model.dispose();
+  });
+
+  it("keeps only the largest connected component, as brainchop's post-processing does", async () => {
+    // A 1×1×1 classifier: class 1 where the normalised intensity exceeds 0.05, else 0 (background).
+    const input = tf.input({ shape: [null, null, null, 1] as unknown as number[] });
+    const output = tf.layers.conv3d({ name: 'output', filters: 2, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
+    const threshold = tf.model({ inputs: input, outputs: output });
+    threshold.layers[1]!.setWeights([tf.tensor([-1, 1], [1, 1, 1, 1, 2]), tf.tensor([0.05, 0])]);
+    const { json, weights } = await saveToMemory(threshold);
+    const model = importTfjsModel(json, weights);
+    // Two blobs apart: 8 voxels and 1.
+    const shape: Vec3 = [8, 6, 5];
+    const scan = new Float32Array(8 * 6 * 5);
+    for (const [i, j, k] of [
+      [1, 1, 1],
+      [2, 1, 1],
+      [1, 2, 1],
+      [2, 2, 1],
+      [1, 1, 2],
+      [2, 1, 2],
+      [1, 2, 2],
+      [2, 2, 2],
+      [6, 4, 3],
+    ])
+      scan[i! + 8 * (j! + 6 * k!)] = 100;
+    const volume = { shape, spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: IDENTITY_DIRECTION, data: scan };
+    const all = await segmentBrainchop(model, volume);
+    expect(Array.from(all.labels.data)).toEqual(Array.from(scan, (v) => (v ? 1 : 0)));
+    const kept = await segmentBrainchop(model, volume, { largestComponent: true });
+    expect(Array.from(kept.labels.data)).toEqual(Array.from(scan, (v, i) => (v && i !== 6 + 8 * (4 + 6 * 3) ? 1 : 0)));
+    model.dispose();
+  });
+
+  it('reads brainchop settings by its field names and refuses what it does not do', () => {
+    expect(brainchopSettings({ id: 1, modelName: 'x', enableTranspose: false, enableCrop: false, cropPadding: 18, preModelId: null, isPostProcessEnable: false })).toEqual({
+      transpose: false,
+      quantileNorm: false,
+      cropPadding: undefined,
+      autoThreshold: undefined,
+      largestComponent: false,
+    });
+    expect(() => brainchopSettings({ preModelId: 1 }, 'brainchop.json')).toThrow('brainchop.json: preModelId 1: name the pre-model\'s model.json as "preModel" (a path relative to this file) instead');
+    expect(() => brainchopSettings({ enableCrop: true, cropPadding: -2 }, 'brainchop.json')).toThrow('brainchop.json: cropPadding must be a non-negative integer, got -2');
+    expect(() => brainchopSettings({ autoThreshold: 2 }, 'brainchop.json')).toThrow('brainchop.json: autoThreshold must be in [0, 1], got 2');
   });
 });
