@@ -102,7 +102,7 @@ async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, give
     loaded.dispose();
   });
   await writeVolume(o.output, labels);
-  process.stdout.write(`wrote ${o.output}: ${summary(labels.data, settings.type === 'Brain_Extraction' ? 2 : classes, settings.type, loaded.colormap)}\n`);
+  process.stdout.write(`wrote ${o.output}: ${summary(labels.data, classes, settings.type, loaded.colormap)}\n`);
 }
 
 /** Voxels per class, with the colormap's names and colours when the model has them. */

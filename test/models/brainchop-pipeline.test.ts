@@ -13,7 +13,7 @@ beforeAll(async () => {
   await cpuBackend();
 });
 
-/** An off-centre head (bright, noisy) in a dim noisy background: thresholds and quantiles both matter. */
+/** An off-centre head (bright, noisy) in a dim noisy background, on an oblique anisotropic grid. */
 function headScan(shape: Vec3, seed: number): Volume {
   const r = rng(seed);
   const data = new Uint8Array(shape[0] * shape[1] * shape[2]);
