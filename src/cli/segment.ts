@@ -31,6 +31,7 @@ interface SegmentCliOptions {
   transpose?: boolean;
   maxTileMib?: string;
   conformed?: boolean;
+  tune: boolean;
 }
 
 export function segmentCommand(): Command {
@@ -51,6 +52,7 @@ export function segmentCommand(): Command {
     .option('--no-transpose', "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)")
     .option('--max-tile-mib <n>', 'TF.js model: the most MiB one tile may take on the device')
     .option('--conformed', "TF.js model: write the labels on the conformed 256³ grid (as brainchop shows them), not the scan's")
+    .option('--no-tune', "TF.js model: skip measuring the conv kernels' variants for its shapes first (autotune; cached for later runs)")
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
@@ -95,6 +97,7 @@ async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, give
   const { labels, classes } = await segmentScan(loaded.model, scan, settings, {
     preModel: loaded.preModel,
     space: o.conformed ? 'conformed' : 'scan',
+    tune: o.tune,
     maxTileBytes: maxTileMib === undefined ? undefined : maxTileMib * 2 ** 20,
     onLayer: (done) => bar.update(done),
   }).finally(() => {

@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/volumes.js';
 const modelFolder = 'test/fixtures/brainchop/model5_gw_ae';
 
 describe('voxgpu segment with a brainchop model', () => {
-  it("writes brainchop's labels with the scan's geometry", { timeout: 600_000 }, async () => {
+  it("writes brainchop's labels with the scan's geometry", async () => {
     const dir = tempDir();
     const shape: Vec3 = [20, 18, 16];
     const r = rng(5);
@@ -26,7 +26,7 @@ describe('voxgpu segment with a brainchop model', () => {
       data,
     };
     await writeVolume(join(dir, 'scan.nii.gz'), scan);
-    const run = await voxgpu('segment', '--model', modelFolder, join(dir, 'scan.nii.gz'), '-o', join(dir, 'labels.nii.gz'), '--crop-padding', '2', '--max-tile-mib', '4');
+    const run = await voxgpu('segment', '--model', modelFolder, join(dir, 'scan.nii.gz'), '-o', join(dir, 'labels.nii.gz'), '--crop-padding', '2', '--max-tile-mib', '4', '--no-tune');
     expect(run.stderr).not.toContain('error');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^wrote .*labels\.nii\.gz: voxels per class 0 background #000000: \d+, 1 White Matter #ffffff: \d+, 2 Grey Matter #cd3e4e: \d+\n$/);

@@ -45,7 +45,7 @@ describe('segmentScan', () => {
   const scan = headScan([22, 20, 18], 8);
   const size = 40;
 
-  it("conforms, crops to the pre-model's brain, keeps the largest component and maps back onto the scan", { timeout: 120_000 }, async () => {
+  it("conforms, crops to the pre-model's brain, keeps the largest component and maps back onto the scan", async () => {
     const pre = await seededMeshNet(11, 2);
     const main = await seededMeshNet(12, 4, 1.5);
     const preSettings = parseBrainchopSettings({ enableQuantileNorm: true }, 'pre/brainchop.json');
