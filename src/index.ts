@@ -21,6 +21,7 @@ export { predictVolume, type VolumeInferenceOptions, type VolumeInference } from
 export { segmentBrainchop, brainchopSettings, reverseAxes, type BrainchopSegmentOptions, type BrainchopSegmentation } from './models/brainchop.js';
 export {
   segmentScan,
+  isConformed,
   parseBrainchopSettings,
   type BrainchopSettings,
   type BrainchopModel,

@@ -1,6 +1,7 @@
 /**
- * A scan through a brainchop model as brainchop runs it (brainchop-webworker.js and inference-logic.js,
- * commit 4c87885): conform (NiiVue's, src/data/conform.ts), the pre-model's brain mask when the model has one,
+ * A scan through a brainchop model as brainchop runs it (main.js, brainchop-webworker.js and
+ * inference-logic.js, commit 4c87885): conform (NiiVue's, src/data/conform.ts; skipped, as brainchop
+ * skips it, for a scan already 256³ uint8 LIA), the pre-model's brain mask when the model has one,
  * the model's own normalisation, crop, transpose and largest connected component (segmentBrainchop), the
  * output its model type asks for, and the result mapped back onto the scan's grid by nearest neighbour, or
  * kept on the conformed grid. The settings live in brainchop.json beside model.json, not in the model: its
@@ -62,12 +63,28 @@ export interface ScanSegmentation {
   conformed: Volume;
 }
 
+/**
+ * brainchop's ensureConformed (main.js): a uint8 scan of 256³ (`size`³) whose voxel axes run mostly Left,
+ * Inferior, Anterior (NiiVue's permRAS [−1, 3, −2]) is taken as it is, whatever its spacing and origin.
+ */
+export function isConformed(scan: Volume, size = 256): boolean {
+  if (!(scan.data instanceof Uint8Array) || scan.shape.some((n) => n !== size)) return false;
+  // Column c of the LPS direction: voxel axis c. LIA in LPS: +x, −z, −y (LIA_DIRECTION in conform.ts).
+  const dominant = [0, 1, 2].map((c) => {
+    const column = [0, 1, 2].map((r) => scan.direction[3 * r + c]!);
+    const r = column.reduce((best, v, i) => (Math.abs(v) > Math.abs(column[best]!) ? i : best), 0);
+    return Math.sign(column[r]!) * (r + 1);
+  });
+  return dominant[0] === 1 && dominant[1] === -3 && dominant[2] === -2;
+}
+
 /** A T1 scan segmented by a brainchop model through brainchop's own pipeline (see the top of this file). */
 export async function segmentScan(model: TfjsModel, scan: Volume, settings: BrainchopSettings, options: ScanSegmentOptions = {}): Promise<ScanSegmentation> {
   const { space = 'scan', preModel, conformSize, conformSpacing, onLayer, ...inference } = options;
   if (space !== 'scan' && space !== 'conformed') throw new Error(`segmentScan: space must be 'scan' or 'conformed', got '${space}'`);
   if (settings.preModel && !preModel) throw new Error(`segmentScan: the settings name a pre-model (${settings.preModel}); load it and pass it as options.preModel`);
-  const conformed = conform(scan, { size: conformSize, spacing: conformSpacing });
+  const asIs = isConformed(scan, conformSize);
+  const conformed = asIs ? scan : conform(scan, { size: conformSize, spacing: conformSpacing });
   const total = (preModel?.model.layers.length ?? 0) + model.layers.length;
   let cropMask: ArrayLike<number> | undefined;
   if (preModel) {
@@ -92,9 +109,9 @@ export async function segmentScan(model: TfjsModel, scan: Volume, settings: Brai
   if (settings.type === 'Brain_Masking') for (let i = 0; i < out.length; i++) out[i] = out[i] ? 1 : 0;
   // Brain_Extraction: brainchop's output is the conformed scan where the mask is; on the scan's grid, the scan's own voxels there.
   const extract = settings.type === 'Brain_Extraction';
-  if (extract && space === 'conformed') for (let i = 0; i < out.length; i++) out[i] = out[i] ? conformed.data[i]! : 0;
+  if (extract && (space === 'conformed' || asIs)) for (let i = 0; i < out.length; i++) out[i] = out[i] ? conformed.data[i]! : 0;
   const onConformed: Volume = { ...cloneGrid(conformed), data: out };
-  if (space === 'conformed') return { labels: onConformed, classes, conformed };
+  if (space === 'conformed' || asIs) return { labels: onConformed, classes, conformed };
   const back = labelsToScanGrid(onConformed, scan);
   if (!extract) return { labels: back, classes, conformed };
   const data = scan.data.slice();

@@ -2,7 +2,7 @@
 // TF.js, and segmentScan (conform, pre-model, model, largest component, model type, back onto the scan)
 // against those pieces composed by hand.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conform, labelsToScanGrid, largestConnectedComponent, parseBrainchopSettings, segmentBrainchop, segmentScan, type Vec3, type Volume } from '../../src/index.js';
+import { conform, isConformed, labelsToScanGrid, largestConnectedComponent, parseBrainchopSettings, segmentBrainchop, segmentScan, type Vec3, type Volume } from '../../src/index.js';
 import { gpu, rng } from '../helpers.js';
 import { brainchopInTfjs, seededMeshNet } from '../helpers/brainchop.js';
 import { obliqueDirection } from '../helpers/volumes.js';
@@ -80,6 +80,25 @@ describe('segmentScan', () => {
     );
     pre.model.dispose();
     main.model.dispose();
+  });
+});
+
+describe('a scan already conformed', () => {
+  it("is taken as it is, as brainchop's ensureConformed does: 256³ (here 24³) uint8 with LIA axes, any spacing and origin", async () => {
+    const shape: Vec3 = [24, 24, 24];
+    const lia = { ...headScan(shape, 9), spacing: [1.1, 1, 0.9] as Vec3, direction: [0.99, 0.1, 0, 0, 0.05, -1, -0.1, -0.99, 0] as Volume['direction'] };
+    expect(isConformed(lia, 24)).toBe(true);
+    expect(isConformed(lia)).toBe(false); // not 256³
+    expect(isConformed({ ...lia, data: Float32Array.from(lia.data) }, 24)).toBe(false);
+    expect(isConformed({ ...lia, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] }, 24)).toBe(false);
+    const { model } = await seededMeshNet(13);
+    const settings = parseBrainchopSettings({ type: 'Brain_Extraction', enableCrop: true, cropPadding: 1 }, 'b.json');
+    const result = await segmentScan(model, lia, settings, { conformSize: 24 });
+    expect(result.conformed).toBe(lia);
+    const direct = await segmentBrainchop(model, lia, settings.options);
+    expect(Array.from(result.labels.data)).toEqual(Array.from(direct.labels.data, (l, i) => (l ? lia.data[i] : 0)));
+    expect([result.labels.origin, result.labels.direction]).toEqual([lia.origin, lia.direction]);
+    model.dispose();
   });
 });
 
