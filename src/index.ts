@@ -19,6 +19,16 @@ export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } fro
 export { TfjsModel, importTfjsModel, exportTfjsModel, type TfjsImportOptions, type TfjsExport } from './models/tfjs-model.js';
 export { predictVolume, type VolumeInferenceOptions, type VolumeInference } from './models/tfjs-tiles.js';
 export { segmentBrainchop, brainchopSettings, reverseAxes, type BrainchopSegmentOptions, type BrainchopSegmentation } from './models/brainchop.js';
+export {
+  segmentScan,
+  isConformed,
+  parseBrainchopSettings,
+  type BrainchopSettings,
+  type BrainchopModel,
+  type BrainchopModelType,
+  type ScanSegmentOptions,
+  type ScanSegmentation,
+} from './models/brainchop-pipeline.js';
 export type { TfjsModelJson, KerasLayerJson, WeightsGroup, WeightEntry } from './models/tfjs-format.js';
 export { trainStep, batchLoss, type LogitsModel, type LossKind, type StepOptions } from './nn/train-step.js';
 export { fit, DivergedError, type FitOptions, type HostBatch, type DeviceBatch } from './nn/fit.js';
@@ -29,6 +39,7 @@ export * from './io/index.js';
 export * from './metrics/index.js';
 export { syntheticCase, type SyntheticCase, type SyntheticOptions } from './data/synthetic.js';
 export * from './data/resample.js';
+export * from './data/conform.js';
 export * from './data/crop.js';
 export * from './data/intensity.js';
 export * from './data/augment.js';

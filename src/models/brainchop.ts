@@ -4,8 +4,8 @@
 // enableTranspose), the model over the whole volume, the argmax, and everything undone so the labels
 // lie on the scan's grid, optionally only the largest connected component kept. The per-model settings
 // come from brainchop-parameters.js' names in a brainchop.json beside the model (`brainchopSettings`).
-// Conforming the scan to 256³ at 1 mm and a pre-model (brain extraction before an atlas) are not
-// here: the scan is taken on its own grid.
+// Conforming the scan to 256³ at 1 mm and running a pre-model first are brainchop-pipeline.ts's
+// (segmentScan): here the scan is taken on its own grid, a pre-model's brain as `cropMask`.
 import { cropOrPad } from '../data/crop.js';
 import { rescaleIntensity } from '../data/intensity.js';
 import { cloneGrid, type Vec3, type Volume } from '../io/volume.js';
@@ -29,6 +29,11 @@ export interface BrainchopSegmentOptions extends Omit<VolumeInferenceOptions, 's
   quantileNorm?: boolean;
   /** Crop to the voxels above this fraction of the normalised maximum instead of above 0 (brainchop's autoThreshold, in (0, 1]). */
   autoThreshold?: number;
+  /**
+   * Crop to the non-zero voxels of this mask (same grid) instead, ignoring autoThreshold: a pre-model's
+   * labels, as brainchop's runFullVolumeInference takes pipeline1_out > 0.
+   */
+  cropMask?: ArrayLike<number>;
   /**
    * Keep only the largest 26-connected component of the voxels not labelled 0, the labels inside it
    * unchanged (brainchop's post-processing, `isPostProcessEnable`, on by default there). Default false.
@@ -54,7 +59,8 @@ export function brainchopSettings(entry: Record<string, unknown>, source = 'brai
     if (typeof v !== 'number' || !ok(v)) throw new Error(`${source}: ${key} must be ${what}, got ${JSON.stringify(v)}`);
     return v;
   };
-  if (entry.preModelId !== undefined && entry.preModelId !== null) throw new Error(`${source}: preModelId ${JSON.stringify(entry.preModelId)}: running a pre-model first is not supported`);
+  if (entry.preModelId !== undefined && entry.preModelId !== null)
+    throw new Error(`${source}: preModelId ${JSON.stringify(entry.preModelId)}: name the pre-model's model.json as "preModel" (a path relative to this file) instead`);
   const threshold = number('autoThreshold', (v) => v >= 0 && v <= 1, 'in [0, 1]');
   return {
     transpose: bool('enableTranspose', true),
@@ -87,7 +93,7 @@ export function reverseAxes<T extends Float32Array | Uint16Array>(data: T, [a, b
 }
 
 /** The bounding box [start, size] of voxels above `threshold`, grown by `padding` and clipped to the volume. */
-function paddedBox(data: Float32Array, [nx, ny, nz]: Vec3, padding: number, threshold: number): { start: Vec3; size: Vec3 } | null {
+function paddedBox(data: ArrayLike<number>, [nx, ny, nz]: Vec3, padding: number, threshold: number): { start: Vec3; size: Vec3 } | null {
   const lo = [nx, ny, nz];
   const hi = [-1, -1, -1];
   for (let k = 0, v = 0; k < nz; k++)
@@ -113,7 +119,9 @@ export async function segmentBrainchop(model: TfjsModel, scan: Volume, options: 
   const normalized: Volume = { ...cloneGrid(scan), data: values };
   // brainchop's applyMriThreshold: above a fraction of the normalised maximum.
   const threshold = options.autoThreshold ? options.autoThreshold * values.reduce((m, v) => Math.max(m, v), -Infinity) : 0;
-  const box = options.cropPadding === undefined ? null : paddedBox(values, scan.shape, options.cropPadding, threshold);
+  const { cropMask } = options;
+  if (cropMask && cropMask.length !== values.length) throw new Error(`segmentBrainchop: cropMask has ${cropMask.length} voxels, the scan [${scan.shape.join(', ')}] has ${values.length}`);
+  const box = options.cropPadding === undefined ? null : cropMask ? paddedBox(cropMask, scan.shape, options.cropPadding, 0) : paddedBox(values, scan.shape, options.cropPadding, threshold);
   const input = box ? cropOrPad(normalized, box.size, box.start) : normalized;
   // A volume's flat order is [z][y][x]; brainchop's transpose gives the model [x][y][z].
   const [nx, ny, nz] = input.shape;
