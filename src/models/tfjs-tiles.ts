@@ -83,6 +83,8 @@ export async function predictVolume(model: TfjsModel, data: Float32Array, shape:
         // The caller's data is never written over; an activation read back from the device or made by a tiled layer is ours.
         const host: Float32Array = input instanceof Tensor ? await read(input) : input;
         const out = await tiledLayer(host, step, host !== data);
+        // The next layer's tiles have other sizes: its buffers would not reuse this one's.
+        getContext().emptyCache();
         if (step.last) result = { labels: out.labels, scores: out.output };
         else act = out.output!;
       }
