@@ -31,7 +31,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const voxels = target.size / logits.shape[0]!;
   const losses = empty(target.shape);
   const weights = empty([target.size]);
-  const lse = empty([target.size]);
+  // Per voxel its max and log Σ exp(x − max), kept apart (see the kernel).
+  const lse = empty([2 * target.size]);
   runElementwise('crossEntropy', 'cross_entropy', 'forward', target.size, { logits, labels: target, weight, losses, weights, lse }, { n: target.size, channels, voxels, perVoxel: 0 });
 
   let out = losses;

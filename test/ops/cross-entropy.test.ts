@@ -1,12 +1,12 @@
 // Weighted cross-entropy: forward and gradient against the float64 reference for every reduction,
 // with and without class weights, NCDHW and plain [N, C] logits; the reference against finite
-// differences; bad labels read as background; exact errors for bad input.
+// differences; ±1e4 logits, each output against its own size; bad labels read as background; exact errors for bad input.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { crossEntropy, type CrossEntropyOptions } from '../../src/ops/cross-entropy.js';
-import { dot, gpu, rng } from '../helpers.js';
+import { dot, gpu, maxElementRelError, rng } from '../helpers.js';
 import * as ref from '../reference/losses.js';
-import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
+import { expectClose, expectFiniteDifference, inputs, recordError, reportErrors } from '../helpers/gradcheck.js';
 import { shapeSize } from '../../src/shape.js';
 
 beforeAll(async () => {
@@ -63,6 +63,30 @@ describe('crossEntropy', () => {
     const upstream = inputs(8, 47);
     const analytic = ref.crossEntropyBackward(xs, labels, lossShape, w, upstream);
     expectFiniteDifference((x) => dot(ref.crossEntropy(x, labels, lossShape, w).losses, upstream), xs, analytic);
+  });
+
+  it('stays accurate on logits of ±1e4: each loss and gradient against its own size', async () => {
+    // Pairs of logits [N=4, C=2], labelled so that losses (0.31, 1e-4·…) and softmax − onehot (−0.27)
+    // are small beside the logits: max + log Σ alone rounds to the max's ulp, 5e-4 at 1e4, which is
+    // 1.6e-3 of a 0.31 loss. WGSL's exp and log err by ~2⁻²¹ near 1; 1e-5 allowed.
+    const xs = Float64Array.from([1e4, 1e4 - 1, -1e4, 0, 3e4, 3e4, 0, -1e4 + 1]);
+    const labels = [0, 1, 1, 0];
+    const lossShape = { batch: 4, channels: 2, voxels: 1 };
+    const x = tensor(xs, [4, 2], { requiresGrad: true });
+    const loss = crossEntropy(x, tensor(labels, [4]), { reduction: 'none' });
+    const ones = [1, 1, 1, 1];
+    const want = ref.crossEntropy(xs, labels, lossShape, [1, 1]).losses;
+    const out = await loss.toArray();
+    const forwardError = maxElementRelError(out, want);
+    recordError('forward, large logits, per element', forwardError);
+    expect(forwardError, `${Array.from(out)} vs ${Array.from(want)}`).toBeLessThan(1e-5);
+
+    loss.backward(tensor(ones, [4]));
+    const grad = await x.grad!.toArray();
+    const wantGrad = ref.crossEntropyBackward(xs, labels, lossShape, [1, 1], ones);
+    const gradError = maxElementRelError(grad, wantGrad);
+    recordError('gradient, large logits, per element', gradError);
+    expect(gradError, `${Array.from(grad)} vs ${Array.from(wantGrad)}`).toBeLessThan(1e-5);
   });
 
   it('reads labels that are not class indices as background', async () => {
