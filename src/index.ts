@@ -12,6 +12,7 @@ export { tidy, keep } from './memory.js';
 export * from './ops/index.js';
 export { Module, type StateDict, type HostTensor } from './nn/module.js';
 export { Conv3d, ConvTranspose3d, PReLU } from './nn/layers.js';
+export { InstanceNorm3d, GroupNorm, BatchNorm3d, type InstanceNormArgs, type GroupNormArgs, type BatchNormArgs } from './nn/norm.js';
 export { VNet, vnetPresets, receptiveField, type VNetOptions, type StageField } from './nn/vnet.js';
 export { segment, type SegmentOptions, type Segmentation } from './nn/segment.js';
 export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } from './nn/segment-volume.js';
