@@ -1,6 +1,6 @@
 // An imported ONNX graph as a voxgpu Module: float initializers are trainable parameters (named as
-// in the file), BatchNormalization's running statistics are buffers, integer initializers and
-// Constant nodes are host constants folded before the GPU sees them; forward() runs the nodes in
+// in the file), BatchNormalization's running statistics are buffers, integer and rank-0 initializers,
+// settings (Dropout's ratio) and Constant nodes are host constants folded before the GPU sees them; forward() runs the nodes in
 // order with voxgpu's ops, so autograd, fit() and segment() work on it as on any Module.
 import { Module } from '../nn/module.js';
 import { formatShape, type Tensor, tensor } from '../tensor.js';
@@ -14,6 +14,13 @@ export const SUPPORTED_OPSETS = [11, 18] as const;
 
 /** Which initializers a node reads as statistics (buffers) rather than as weights. */
 const BUFFER_INPUTS: Record<string, number[]> = { BatchNormalization: [3, 4] };
+
+/** Inputs read on the host as settings, never trained (float initializers there are constants). */
+const SETTING_INPUTS: Record<string, number[]> = { Dropout: [1, 2] };
+
+function namesAt(nodes: NodeProto[], positions: Record<string, number[]>): Set<string> {
+  return new Set(nodes.flatMap((n) => (positions[n.opType] ?? []).map((i) => n.input[i]).filter((s): s is string => !!s)));
+}
 
 /** Declared input: its name and shape, a dimension null where the file leaves it free (a dim_param such as the batch). */
 export interface OnnxInput {
@@ -45,10 +52,12 @@ export class OnnxModule extends Module {
     this.opset = defaultOpset(model);
     this.nodes = graph.node;
     this.checkNodes(graph);
-    const bufferNames = new Set(this.nodes.flatMap((n) => (BUFFER_INPUTS[n.opType] ?? []).map((i) => n.input[i]).filter((s): s is string => !!s)));
+    const bufferNames = namesAt(this.nodes, BUFFER_INPUTS);
+    const settingNames = namesAt(this.nodes, SETTING_INPUTS);
     for (const init of graph.initializer) {
       const values = tensorValues(init, external);
-      if (values.integer) {
+      // Rank-0 floats are the constants of exported arithmetic (GELU's √2, a scale), not weights.
+      if (values.integer || values.shape.length === 0 || settingNames.has(init.name)) {
         this.constants.set(init.name, values);
         continue;
       }

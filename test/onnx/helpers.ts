@@ -36,5 +36,7 @@ export async function runOrt(bytes: Uint8Array, inputs: Record<string, HostTenso
   const result = await session.run(feeds);
   const out = result[session.outputNames[0]!]!;
   await session.release();
-  return { shape: [...out.dims], data: out.data as Float32Array };
+  // ArgMax gives int64: compared as floats like voxgpu's indices.
+  const data = out.data instanceof Float32Array ? out.data : Float32Array.from(out.data as ArrayLike<number | bigint>, Number);
+  return { shape: [...out.dims], data };
 }
