@@ -1,17 +1,17 @@
 // ONNX's network ops on voxgpu's ops: convolutions, normalisations, activations, softmax, dropout.
-import { elu, erf, leakyRelu, sigmoid } from '../ops/activations.js';
-import { greater, mul } from '../ops/binary.js';
-import { conv3d } from '../ops/conv/conv3d.js';
-import { convTranspose3d } from '../ops/conv/conv-transpose3d.js';
-import type { Triple } from '../ops/conv/shape.js';
-import { full, rand } from '../ops/creation.js';
-import { expand } from '../ops/expand.js';
-import { abs, exp, log, neg, relu, sqrt } from '../ops/map.js';
-import { batchNorm, groupNorm, instanceNorm } from '../ops/norm.js';
-import { prelu } from '../ops/prelu.js';
-import { reshape } from '../ops/reshape.js';
-import { logSoftmax, softmax } from '../ops/softmax.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { elu, erf, leakyRelu, sigmoid } from '../../ops/activations.js';
+import { greater, mul } from '../../ops/binary.js';
+import { conv3d } from '../../ops/conv/conv3d.js';
+import { convTranspose3d } from '../../ops/conv/conv-transpose3d.js';
+import type { Triple } from '../../ops/conv/shape.js';
+import { full, rand } from '../../ops/creation.js';
+import { expand } from '../../ops/expand.js';
+import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
+import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
+import { prelu } from '../../ops/prelu.js';
+import { reshape } from '../../ops/reshape.js';
+import { logSoftmax, softmax } from '../../ops/softmax.js';
+import { formatShape, type Tensor } from '../../tensor.js';
 import type { NodeContext, OpImpl } from './node-context.js';
 
 function triple(c: NodeContext, name: string, fallback: number): Triple {

@@ -2,8 +2,8 @@
 // voxgpu's V-Net) imported and run on voxgpu's ops: outputs within 1e-4 (relative to the largest
 // value) of PyTorch's and of ONNX Runtime's.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importOnnx, noGrad, tensor, tidy } from '../../src/index.js';
-import { gpu, maxRelError } from '../helpers.js';
+import { importOnnx, noGrad, tensor, tidy } from '../../../src/index.js';
+import { gpu, maxRelError } from '../../helpers.js';
 import { FIXTURE_NAMES, readFixture, runOrt } from './helpers.js';
 
 beforeAll(gpu);

@@ -1,12 +1,12 @@
 // ONNX's arithmetic, shape and constant ops. Values known on the host (constants, shapes) are
 // folded there; the rest run on the GPU through voxgpu's ops, with autograd.
-import { argmax } from '../ops/argmax.js';
-import { add, div, mul, sub } from '../ops/binary.js';
-import { concat } from '../ops/concat.js';
-import { expand } from '../ops/expand.js';
-import { broadcastShapes } from '../ops/raw.js';
-import { reshape } from '../ops/reshape.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { argmax } from '../../ops/argmax.js';
+import { add, div, mul, sub } from '../../ops/binary.js';
+import { concat } from '../../ops/concat.js';
+import { expand } from '../../ops/expand.js';
+import { broadcastShapes } from '../../ops/raw.js';
+import { reshape } from '../../ops/reshape.js';
+import { formatShape, type Tensor } from '../../tensor.js';
 import { hostArray, hostBinary, hostConcat, hostGather } from './host.js';
 import { isHost, type NodeContext, type OpImpl, type Value } from './node-context.js';
 import { type HostArray, tensorValues } from './proto.js';

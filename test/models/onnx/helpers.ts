@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeSafetensors } from '../../src/index.js';
+import { decodeSafetensors } from '../../../src/index.js';
 
-export const FIXTURES = join(import.meta.dirname, '../fixtures/onnx');
+export const FIXTURES = join(import.meta.dirname, '../../fixtures/onnx');
 export const FIXTURE_NAMES = ['monai_unet', 'monai_vnet', 'meshnet', 'paper_vnet'] as const;
 
 export interface HostTensor {

@@ -2,8 +2,8 @@
 // in the file), BatchNormalization's running statistics are buffers, integer and rank-0 initializers,
 // settings (Dropout's ratio) and Constant nodes are host constants folded before the GPU sees them; forward() runs the nodes in
 // order with voxgpu's ops, so autograd, fit() and segment() work on it as on any Module.
-import { Module } from '../nn/module.js';
-import { formatShape, type Tensor, tensor } from '../tensor.js';
+import { Module } from '../../nn/module.js';
+import { formatShape, type Tensor, tensor } from '../../tensor.js';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './generated/onnx/onnx_pb.js';
 import { isHost, NodeContext, type Value } from './node-context.js';
 import { onnxOps } from './ops.js';
@@ -76,8 +76,24 @@ export class OnnxModule extends Module {
     return this.run(...inputs)[0]!;
   }
 
+  /**
+   * Class scores for the losses (trainStep, fit): the first output, or, when the graph ends in a
+   * Softmax over the channels, that Softmax's input (the losses apply their own). Call train()
+   * first to fine-tune with batch statistics and dropout, as in PyTorch.
+   */
+  logits(x: Tensor): Tensor {
+    const last = this.nodes.findLast((n) => n.output.includes(this.outputNames[0]!));
+    // Before opset 13 a Softmax on axis 1 spans the flattened C, D, H, W: not the channel softmax.
+    const endsInSoftmax = last?.opType === 'Softmax' && this.opset >= 13 && new NodeContext(last, this.opset, [], false).attrs.int('axis', -1) === 1;
+    return endsInSoftmax ? this.evaluate([x], [last.input[0]!])[0]! : this.forward(x);
+  }
+
   /** Every graph output, in the file's order. */
   run(...inputs: Tensor[]): Tensor[] {
+    return this.evaluate(inputs, this.outputNames);
+  }
+
+  private evaluate(inputs: Tensor[], wanted: readonly string[]): Tensor[] {
     const values = new Map<string, Value>([...this.constants, ...this.weights]);
     this.bindInputs(inputs, values);
     for (const node of this.nodes) {
@@ -93,7 +109,7 @@ export class OnnxModule extends Module {
         if (name && outs[i]) values.set(name, outs[i]!);
       });
     }
-    return this.outputNames.map((name) => {
+    return wanted.map((name) => {
       const v = values.get(name)!;
       return isHost(v) ? tensor(v.data, v.shape) : v;
     });

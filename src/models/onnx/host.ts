@@ -1,7 +1,7 @@
 // Constant folding: the small integer and float arithmetic that export leaves on shapes and
 // constants (Shape → Gather → Concat → Reshape, scalars for Div/Mul), computed on the host so that
 // the GPU only runs the network.
-import { broadcastShapes } from '../ops/raw.js';
+import { broadcastShapes } from '../../ops/raw.js';
 import type { HostArray } from './proto.js';
 
 export function hostArray(shape: readonly number[], values: ArrayLike<number>, integer: boolean): HostArray {

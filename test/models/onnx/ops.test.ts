@@ -1,9 +1,9 @@
 // Every op the importer supports, as one-node (or few-node) models built here, run by voxgpu and by
 // ONNX Runtime on random inputs: outputs within 1e-4 relative to the largest value.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importOnnx, noGrad, tensor, tidy } from '../../src/index.js';
-import { GraphBuilder } from '../../src/onnx/builder.js';
-import { gpu, maxRelError, randomArray } from '../helpers.js';
+import { importOnnx, noGrad, tensor, tidy } from '../../../src/index.js';
+import { GraphBuilder } from '../../../src/models/onnx/builder.js';
+import { gpu, maxRelError, randomArray } from '../../helpers.js';
 import { runOrt } from './helpers.js';
 
 beforeAll(gpu);
