@@ -209,7 +209,10 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   }
   noGrad(() => {
     const seed = gradient ?? filled(root.shape, 1);
-    runBackward(root, seed, accumulateGrad);
-    if (!gradient) seed.dispose();
+    try {
+      runBackward(root, seed, accumulateGrad);
+    } finally {
+      if (!gradient) seed.dispose();
+    }
   });
 }

@@ -2,7 +2,7 @@
 // bias, running_mean, running_var, num_batches_tracked), so state dicts translate name for name.
 import { full, zeros } from '../ops/creation.js';
 import { batchNorm, groupNorm, instanceNorm } from '../ops/norm.js';
-import { mapRaw } from '../ops/raw.js';
+import { addScalarInPlace } from '../ops/raw.js';
 import { formatShape, type Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
@@ -107,11 +107,7 @@ export class BatchNorm3d extends Module {
     // Without running statistics, PyTorch uses the batch's in eval mode too.
     const training = this.training || !this.runningMean;
     const out = batchNorm(x, { weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, training, momentum: this.momentum, eps: this.eps });
-    if (this.training && this.numBatchesTracked) {
-      const next = mapRaw('BatchNorm3d', 'add', this.numBatchesTracked, 1);
-      next.ctx.copy(next.buffer, this.numBatchesTracked.buffer, 4);
-      next.dispose();
-    }
+    if (this.training && this.numBatchesTracked) addScalarInPlace('BatchNorm3d', this.numBatchesTracked, 1);
     return out;
   }
 }

@@ -107,7 +107,6 @@ export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions
       } else {
         runElementwise('diceLoss', 'dice', 'backward', probs.size, bindings, params, constants);
       }
-      coefs.dispose();
       return [grad];
     },
     fromLogits ? [sums, probs] : [sums],

@@ -50,7 +50,8 @@ export interface PreluGradients {
 
 /**
  * PReLU of x (+ residual when given) without autograd: the output, and the backward that gives the
- * gradients asked for. The planar backward computes both in one pass, reading x and g once.
+ * gradients asked for. The planar backward computes both in one pass, reading x and g once. The
+ * backward is called inside a node's backward, whose scope frees what it made but does not return.
  */
 export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alpha: Tensor): { out: Tensor; backward: (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients } {
   const { planar, params } = layout(x, alpha);
@@ -70,7 +71,6 @@ export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alp
       const partials = empty([params.planes / params.channels, params.channels, workgroups[0] * WG]);
       ctx.dispatch({ op, kernel: 'prelu', entry: 'backward', bindings: { ...inputs, g, out: gs!, partials }, params, constants, workgroups });
       if (wantAlpha) gAlpha = sum(partials, [0, 2]);
-      partials.dispose();
     } else {
       if (gs) ctx.dispatch({ op, kernel: 'prelu', entry: 'backwardFlat', bindings: { ...inputs, g, out: gs }, params, constants, workgroups: grid(backwardVec4s) });
       if (wantAlpha) {
@@ -78,16 +78,7 @@ export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alp
         gAlpha = rowSums(op, 'prelu', 'backwardAlpha', { x, residual: inputs.residual, g }, { channels, inner }, { rows: channels, rowLength: params.n / channels, stats: 1 }, constants);
       }
     }
-    if (gAlpha) {
-      const shaped = gAlpha.withShape(alpha.shape);
-      gAlpha.dispose();
-      gAlpha = shaped;
-    }
-    if (gs && !wantS) {
-      gs.dispose();
-      return { gs: null, gAlpha };
-    }
-    return { gs, gAlpha };
+    return { gs: wantS ? gs : null, gAlpha: gAlpha?.withShape(alpha.shape) ?? null };
   };
   return { out, backward };
 }

@@ -61,6 +61,15 @@ describe('BatchNorm3d', () => {
     bn.dispose();
   });
 
+  it("changes nothing in autotune's dry run (no GPU work)", async () => {
+    const bn = new BatchNorm3d(3);
+    const ctx = await gpu();
+    ctx.dryRun(() => bn.forward(tensor(inputs(shapeSize(shape), 5), shape)));
+    expect(Array.from(await host(bn.numBatchesTracked))).toEqual([0]);
+    expect(Array.from(await host(bn.runningVar))).toEqual([1, 1, 1]);
+    bn.dispose();
+  });
+
   it('loads buffers with loadStateDict and through a checkpoint', async () => {
     const a = new BatchNorm3d(3);
     a.forward(tensor(inputs(shapeSize(shape), 4), shape)).dispose();
