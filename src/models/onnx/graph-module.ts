@@ -37,6 +37,8 @@ export class OnnxModule extends Module {
   readonly opset: number;
   readonly inputs: OnnxInput[];
   readonly outputNames: string[];
+  /** Declared output shapes (null where free or not declared). */
+  readonly outputShapes: (number | null)[][];
   private readonly nodes: NodeProto[];
   private readonly constants = new Map<string, HostArray>();
   private readonly weights = new Map<string, Tensor>();
@@ -67,6 +69,7 @@ export class OnnxModule extends Module {
     const initialized = new Set(graph.initializer.map((t) => t.name));
     this.inputs = graph.input.filter((v) => !initialized.has(v.name)).map((v) => ({ name: v.name, shape: declaredShape(v) }));
     this.outputNames = graph.output.map((v) => v.name);
+    this.outputShapes = graph.output.map(declaredShape);
     // The file is an inference graph: BatchNorm on running statistics, Dropout off. train() to fine-tune.
     this.eval();
   }
