@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importOnnx, noGrad, tensor, tidy } from '../../../src/index.js';
 import { GraphBuilder } from '../../../src/models/onnx/builder.js';
 import { gpu, maxRelError, randomArray } from '../../helpers.js';
-import { runOrt } from './helpers.js';
+import { randomWeight, runOrt } from './helpers.js';
 
 beforeAll(gpu);
 
@@ -73,19 +73,7 @@ describe('ONNX ops against ONNX Runtime', () => {
   it.each(cases)('$name', async (c) => {
     const b = new GraphBuilder(c.opset ?? 13);
     let seed = 100;
-    const w = (shape: number[], lo = -1, hi = 1) =>
-      b.weight(
-        `w${seed}`,
-        shape,
-        Float32Array.from(
-          randomArray(
-            shape.reduce((a, d) => a * d, 1),
-            seed++,
-            lo,
-            hi,
-          ),
-        ),
-      );
+    const w = (shape: number[], lo = -1, hi = 1) => randomWeight(b, `w${seed}`, shape, seed++, lo, hi);
     const output = c.build(b, w);
     const shapes = c.inputs ?? { x: X };
     const bytes = b.toBytes(
