@@ -57,6 +57,12 @@ const cases: Case[] = [
   },
   { name: 'Softmax axis 1 (opset 13)', build: (b) => b.node('Softmax', ['x'], { axis: { int: 1 } }) },
   { name: 'Softmax axis 1 (opset 11: over the flattened trailing axes)', opset: 11, build: (b) => b.node('Softmax', ['x'], { axis: { int: 1 } }) },
+  { name: 'Transpose (NCDHW → NDHWC)', build: (b) => b.node('Transpose', ['x'], { perm: { ints: [0, 2, 3, 4, 1] } }) },
+  {
+    name: 'channel softmax as PyTorch exports it at opset 11 (Transpose, Softmax, Transpose)',
+    opset: 11,
+    build: (b) => b.node('Transpose', [b.node('Softmax', [b.node('Transpose', ['x'], { perm: { ints: [0, 4, 2, 3, 1] } })], { axis: { int: 4 } })], { perm: { ints: [0, 4, 2, 3, 1] } }),
+  },
   { name: 'LogSoftmax axis 1', build: (b) => b.node('LogSoftmax', ['x'], { axis: { int: 1 } }) },
   { name: 'Add, Sub, Mul, Div with broadcasting', build: (b, w) => b.node('Div', [b.node('Mul', [b.node('Sub', [b.node('Add', ['x', w([4, 1, 1, 1])]), w([7])]), 'x']), w([1, 4, 1, 6, 1], 1, 2)]) },
   { name: 'Concat along channels', inputs: { x: X, y: [2, 3, 5, 6, 7] }, build: (b) => b.node('Concat', ['x', 'y'], { axis: { int: 1 } }) },
