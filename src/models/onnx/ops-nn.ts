@@ -7,6 +7,7 @@ import type { Triple } from '../../ops/conv/shape.js';
 import { full, rand } from '../../ops/creation.js';
 import { expand } from '../../ops/expand.js';
 import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
+import { mean } from '../../ops/reduce.js';
 import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
@@ -146,7 +147,56 @@ const dropout: OpImpl = (c) => {
   return mul(mul(x, keepMask), 1 / (1 - ratio));
 };
 
+/** Integer factors per spatial axis of a volume op, from Resize's scales or sizes. */
+function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: string): [number, number, number] {
+  const ok = factors.length === 5 && factors[0] === 1 && factors[1] === 1 && factors.slice(2).every((f) => Number.isInteger(f) && f >= 1);
+  if (!ok) throw c.fail(`only whole-number ${what} of D, H and W are supported (N and C kept), got [${factors.join(', ')}] for x ${formatShape(x.shape)}`);
+  return [factors[2]!, factors[3]!, factors[4]!];
+}
+
+/**
+ * Resize, nearest neighbour by whole factors (what PyTorch's nn.Upsample(mode='nearest') exports):
+ * every voxel repeated, as a broadcast of [N·C, D, 1, H, 1, W, 1] (autograd sums the copies back).
+ */
+const resize: OpImpl = (c) => {
+  c.attrs.allow('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value');
+  const x = c.volume(0);
+  const mode = c.attrs.string('mode', 'nearest');
+  const transform = c.attrs.string('coordinate_transformation_mode', 'half_pixel');
+  const rounding = c.attrs.string('nearest_mode', 'round_prefer_floor');
+  // With whole factors these pick source voxel ⌊out / factor⌋, a repeat; other combinations shift it.
+  const repeats = transform === 'asymmetric' ? rounding === 'floor' : ['half_pixel', 'pytorch_half_pixel'].includes(transform) && rounding.startsWith('round');
+  if (mode !== 'nearest' || !repeats)
+    throw c.fail(`only nearest-neighbour upsampling by whole factors is supported, got mode '${mode}', coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`);
+  const scales = c.has(2) ? Array.from(c.host(2, 'scales').data) : [];
+  const factors = scales.length ? scales : c.ints(3, 'sizes').map((size, i) => size / x.shape[i]!);
+  const [fd, fh, fw] = spatialFactors(c, x, factors, 'scales');
+  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
+  const spread = expand(reshape(x, [n * ch, d, 1, h, 1, w, 1]), [n * ch, d, fd, h, fh, w, fw]);
+  return reshape(spread, [n, ch, d * fd, h * fh, w * fw]);
+};
+
+/** AveragePool with the kernel equal to the stride and no padding: the mean of each block. */
+const averagePool: OpImpl = (c) => {
+  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad');
+  const x = c.volume(0);
+  const kernel = c.attrs.ints('kernel_shape');
+  const [kd, kh, kw] = spatialFactors(c, x, [1, 1, ...kernel], 'kernel sizes');
+  const strides = c.attrs.ints('strides', [1, 1, 1]);
+  const padded = c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]).some((p) => p !== 0) || !['NOTSET', 'VALID'].includes(c.attrs.string('auto_pad', 'NOTSET'));
+  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
+  if (padded || strides.some((s, i) => s !== kernel[i]) || d % kd || h % kh || w % kw) {
+    throw c.fail(
+      `only pooling by non-overlapping blocks is supported (strides equal to kernel_shape, no padding, sizes divisible): kernel [${kernel.join(', ')}], strides [${strides.join(', ')}], x ${formatShape(x.shape)}`,
+    );
+  }
+  const blocks = reshape(x, [n * ch, d / kd, kd, h / kh, kh, w / kw, kw]);
+  return reshape(mean(blocks, [2, 4, 6]), [n, ch, d / kd, h / kh, w / kw]);
+};
+
 export const nnOps: Record<string, OpImpl> = {
+  Resize: resize,
+  AveragePool: averagePool,
   Conv: conv,
   ConvTranspose: convTranspose,
   BatchNormalization: batchNormalization,

@@ -71,6 +71,17 @@ const cases: Case[] = [
   { name: 'Squeeze and Unsqueeze (axes as attributes, opset 11)', opset: 11, build: (b) => b.node('Squeeze', [b.node('Unsqueeze', ['x'], { axes: { ints: [0, 3] } })], { axes: { ints: [3] } }) },
   { name: 'Expand (both ways)', inputs: { x: [2, 1, 5, 1, 7] }, build: (b) => b.node('Expand', ['x', b.ints([3, 1, 6, 1])]) },
   { name: 'Tile', build: (b) => b.node('Tile', ['x', b.ints([1, 2, 1, 3, 1])]) },
+  {
+    name: 'Resize nearest ×2 as PyTorch exports nn.Upsample (scales)',
+    build: (b) =>
+      b.node('Resize', ['x', '', b.weight('scales', [5], new Float32Array([1, 1, 2, 2, 3]))], {
+        mode: { string: 'nearest' },
+        coordinate_transformation_mode: { string: 'asymmetric' },
+        nearest_mode: { string: 'floor' },
+      }),
+  },
+  { name: 'Resize nearest by sizes (half_pixel)', build: (b) => b.node('Resize', ['x', '', '', b.ints([2, 4, 10, 6, 14])], { mode: { string: 'nearest' } }) },
+  { name: 'AveragePool 2×3×1 blocks', inputs: { x: [2, 4, 6, 6, 7] }, build: (b) => b.node('AveragePool', ['x'], { kernel_shape: { ints: [2, 3, 1] }, strides: { ints: [2, 3, 1] } }) },
   { name: 'ArgMax over channels', outputType: 'int64', build: (b) => b.node('ArgMax', ['x'], { axis: { int: 1 }, keepdims: { int: 0 } }) },
   { name: 'Dropout (inference: identity) and Identity', build: (b) => b.node('Identity', [b.node('Dropout', ['x', b.weight('ratio', [], new Float32Array([0.3]))])]) },
 ];
