@@ -4,7 +4,8 @@ import { greater, mul } from '../../ops/binary.js';
 import { conv3d } from '../../ops/conv/conv3d.js';
 import { convTranspose3d } from '../../ops/conv/conv-transpose3d.js';
 import type { Triple } from '../../ops/conv/shape.js';
-import { full, rand } from '../../ops/creation.js';
+import { concat, narrow } from '../../ops/concat.js';
+import { full, rand, zeros } from '../../ops/creation.js';
 import { expand } from '../../ops/expand.js';
 import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
 import { mean } from '../../ops/reduce.js';
@@ -21,8 +22,13 @@ function triple(c: NodeContext, name: string, fallback: number): Triple {
   return [v[0]!, v[1]!, v[2]!];
 }
 
-/** Symmetric padding from `pads` or `auto_pad`; voxgpu's convolutions pad both sides alike. */
-function symmetricPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: Triple, dilation: Triple, transposed: boolean): Triple {
+/** Padding per spatial axis, from `pads` or `auto_pad`: before and after may differ. */
+interface Pads {
+  begin: number[];
+  end: number[];
+}
+
+function convPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: Triple, dilation: Triple, transposed: boolean): Pads {
   const autoPad = c.attrs.string('auto_pad', 'NOTSET');
   let begin: number[];
   let end: number[];
@@ -46,10 +52,35 @@ function symmetricPads(c: NodeContext, x: Tensor, kernel: readonly number[], str
   } else {
     throw c.fail(`auto_pad '${autoPad}' is not supported`);
   }
-  if (begin.some((b, i) => b !== end[i])) {
-    throw c.fail(`asymmetric padding (begin [${begin.join(', ')}], end [${end.join(', ')}]) is not supported; voxgpu's convolutions pad both sides alike`);
-  }
-  return [begin[0]!, begin[1]!, begin[2]!];
+  return { begin, end };
+}
+
+/** The padding both sides share (what voxgpu's convolutions take); the rest is `extra`. */
+function sharedPadding(p: Pads): { padding: Triple; extra: Pads } {
+  const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!));
+  return { padding: [shared[0]!, shared[1]!, shared[2]!], extra: { begin: p.begin.map((b, i) => b - shared[i]!), end: p.end.map((e, i) => e - shared[i]!) } };
+}
+
+/** x with zero planes added before and after along each spatial axis (autograd through concat). */
+function padZeros(x: Tensor, extra: Pads): Tensor {
+  let h = x;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    if (!before && !after) return;
+    const plane = (n: number) => zeros(h.shape.map((d, k) => (k === 2 + i ? n : d)));
+    h = concat([...(before ? [plane(before)] : []), h, ...(after ? [plane(after)] : [])], 2 + i);
+  });
+  return h;
+}
+
+/** y without `extra` planes at the start and end of each spatial axis. */
+function crop(y: Tensor, extra: Pads): Tensor {
+  let h = y;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    if (before || after) h = narrow(h, 2 + i, before, h.shape[2 + i]! - before - after);
+  });
+  return h;
 }
 
 function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean) {
@@ -61,19 +92,23 @@ function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean)
   }
   const stride = triple(c, 'strides', 1);
   const dilation = triple(c, 'dilations', 1);
-  return { stride, dilation, padding: symmetricPads(c, x, kernel, stride, dilation, transposed) };
+  return { stride, dilation, ...sharedPadding(convPads(c, x, kernel, stride, dilation, transposed)) };
 }
 
 const conv: OpImpl = (c) => {
   c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
   const [x, w] = [c.volume(0), c.tensor(1)];
-  return conv3d(x, w, c.optionalTensor(2), convGeometry(c, x, w, false));
+  const { extra, ...geometry } = convGeometry(c, x, w, false);
+  // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
+  return conv3d(padZeros(x, extra), w, c.optionalTensor(2), geometry);
 };
 
 const convTranspose: OpImpl = (c) => {
   c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides');
   const [x, w] = [c.volume(0), c.tensor(1)];
-  return convTranspose3d(x, w, c.optionalTensor(2), { ...convGeometry(c, x, w, true), outputPadding: triple(c, 'output_padding', 0) });
+  const { extra, ...geometry } = convGeometry(c, x, w, true);
+  // A transposed convolution's padding removes output planes: the asymmetric rest is cropped after.
+  return crop(convTranspose3d(x, w, c.optionalTensor(2), { ...geometry, outputPadding: triple(c, 'output_padding', 0) }), extra);
 };
 
 const batchNormalization: OpImpl = (c) => {
