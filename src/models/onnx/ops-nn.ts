@@ -8,6 +8,7 @@ import { concat, narrow } from '../../ops/concat.js';
 import { full, rand, zeros } from '../../ops/creation.js';
 import { expand } from '../../ops/expand.js';
 import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
+import { maxPool3d } from '../../ops/max-pool3d.js';
 import { mean } from '../../ops/reduce.js';
 import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
@@ -229,7 +230,21 @@ const averagePool: OpImpl = (c) => {
   return reshape(mean(blocks, [2, 4, 6]), [n, ch, d / kd, h / kh, w / kw]);
 };
 
+const maxPool: OpImpl = (c) => {
+  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order');
+  if (c.node.output[1]) throw c.fail('the Indices output is not supported');
+  if (c.attrs.int('ceil_mode', 0) !== 0) throw c.fail('ceil_mode=1 is not supported');
+  if (c.attrs.ints('dilations', [1, 1, 1]).some((d) => d !== 1)) throw c.fail('dilated pooling is not supported');
+  const x = c.volume(0);
+  const kernel = triple(c, 'kernel_shape', 1);
+  const stride = triple(c, 'strides', 1);
+  const { padding, extra } = sharedPadding(convPads(c, x, kernel, stride, [1, 1, 1], false));
+  if ([...extra.begin, ...extra.end].some(Boolean)) throw c.fail(`asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`);
+  return maxPool3d(x, kernel, { stride, padding });
+};
+
 export const nnOps: Record<string, OpImpl> = {
+  MaxPool: maxPool,
   Resize: resize,
   AveragePool: averagePool,
   Conv: conv,

@@ -82,6 +82,8 @@ const cases: Case[] = [
   },
   { name: 'Resize nearest by sizes (half_pixel)', build: (b) => b.node('Resize', ['x', '', '', b.ints([2, 4, 10, 6, 14])], { mode: { string: 'nearest' } }) },
   { name: 'AveragePool 2×3×1 blocks', inputs: { x: [2, 4, 6, 6, 7] }, build: (b) => b.node('AveragePool', ['x'], { kernel_shape: { ints: [2, 3, 1] }, strides: { ints: [2, 3, 1] } }) },
+  { name: 'MaxPool 2×2×2 (UNet down-sampling)', inputs: { x: [2, 4, 6, 6, 8] }, build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [2, 2, 2] }, strides: { ints: [2, 2, 2] } }) },
+  { name: 'MaxPool k3 s2 pads 1 (overlapping)', build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [3, 3, 3] }, strides: { ints: [2, 2, 2] }, pads: { ints: [1, 1, 1, 1, 1, 1] } }) },
   { name: 'ArgMax over channels', outputType: 'int64', build: (b) => b.node('ArgMax', ['x'], { axis: { int: 1 }, keepdims: { int: 0 } }) },
   { name: 'Dropout (inference: identity) and Identity', build: (b) => b.node('Identity', [b.node('Dropout', ['x', b.weight('ratio', [], new Float32Array([0.3]))])]) },
 ];
