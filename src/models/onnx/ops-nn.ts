@@ -85,7 +85,6 @@ function crop(y: Tensor, extra: Pads): Tensor {
 }
 
 function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean) {
-  if (c.attrs.int('group', 1) !== 1) throw c.fail(`grouped convolution (group ${c.attrs.int('group')}) is not supported`);
   if (w.rank !== 5) throw c.fail(`weight must be 5-D (3D kernels), got ${formatShape(w.shape)}`);
   const kernel = w.shape.slice(2);
   if (c.attrs.has('kernel_shape') && c.attrs.ints('kernel_shape').some((k, i) => k !== kernel[i])) {
@@ -96,12 +95,32 @@ function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean)
   return { stride, dilation, ...sharedPadding(convPads(c, x, kernel, stride, dilation, transposed)) };
 }
 
+/**
+ * A grouped convolution as `group` convolutions on slices of the channels, concatenated: group i
+ * takes input channels, weight rows and output channels of its own slice (autograd through narrow
+ * and concat). One group is the plain op.
+ */
+function grouped(c: NodeContext, x: Tensor, w: Tensor, bias: Tensor | null, transposed: boolean, run: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor): Tensor {
+  const groups = c.attrs.int('group', 1);
+  if (groups === 1) return run(x, w, bias);
+  const inChannels = x.shape[1]!;
+  const outChannels = transposed ? w.shape[1]! * groups : w.shape[0]!;
+  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
+    throw c.fail(`group ${groups} must divide the ${inChannels} input and ${outChannels} output channels`);
+  }
+  const [inPer, outPer] = [inChannels / groups, outChannels / groups];
+  const parts = Array.from({ length: groups }, (_, i) =>
+    run(narrow(x, 1, i * inPer, inPer), transposed ? narrow(w, 0, i * inPer, inPer) : narrow(w, 0, i * outPer, outPer), bias && narrow(bias, 0, i * outPer, outPer)),
+  );
+  return concat(parts, 1);
+}
+
 const conv: OpImpl = (c) => {
   c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, false);
   // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
-  return conv3d(padZeros(x, extra), w, c.optionalTensor(2), geometry);
+  return grouped(c, padZeros(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
 };
 
 const convTranspose: OpImpl = (c) => {
@@ -109,7 +128,11 @@ const convTranspose: OpImpl = (c) => {
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, true);
   // A transposed convolution's padding removes output planes: the asymmetric rest is cropped after.
-  return crop(convTranspose3d(x, w, c.optionalTensor(2), { ...geometry, outputPadding: triple(c, 'output_padding', 0) }), extra);
+  const outputPadding = triple(c, 'output_padding', 0);
+  return crop(
+    grouped(c, x, w, c.optionalTensor(2), true, (xi, wi, bi) => convTranspose3d(xi, wi, bi, { ...geometry, outputPadding })),
+    extra,
+  );
 };
 
 const batchNormalization: OpImpl = (c) => {
