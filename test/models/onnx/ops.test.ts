@@ -87,6 +87,11 @@ const cases: Case[] = [
       }),
   },
   { name: 'Resize nearest by sizes (half_pixel)', build: (b) => b.node('Resize', ['x', '', '', b.ints([2, 4, 10, 6, 14])], { mode: { string: 'nearest' } }) },
+  {
+    name: 'Resize trilinear ×2 (nn.Upsample(mode="trilinear"), half-pixel)',
+    build: (b) =>
+      b.node('Resize', ['x', '', b.weight('scales', [5], new Float32Array([1, 1, 2, 1, 2]))], { mode: { string: 'linear' }, coordinate_transformation_mode: { string: 'pytorch_half_pixel' } }),
+  },
   { name: 'AveragePool 2×3×1 blocks', inputs: { x: [2, 4, 6, 6, 7] }, build: (b) => b.node('AveragePool', ['x'], { kernel_shape: { ints: [2, 3, 1] }, strides: { ints: [2, 3, 1] } }) },
   { name: 'MaxPool 2×2×2 (UNet down-sampling)', inputs: { x: [2, 4, 6, 6, 8] }, build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [2, 2, 2] }, strides: { ints: [2, 2, 2] } }) },
   { name: 'MaxPool k3 s2 pads 1 (overlapping)', build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [3, 3, 3] }, strides: { ints: [2, 2, 2] }, pads: { ints: [1, 1, 1, 1, 1, 1] } }) },
