@@ -3,7 +3,7 @@
 // apart, so neighbouring invocations read neighbouring addresses. Max-subtracted, so large logits
 // cannot overflow exp(). forward4/backward4 do the same for 4 neighbouring lines at once, in vec4s,
 // when inner is a multiple of 4 (V-Net: channels of a volume): the outer index is the workgroup row
-// (src/ops/util.ts planeGrid), so nothing is divided; their params count outer rows (lines) and
+// (ctx.planeGrid, src/device/context.ts), so nothing is divided; their params count outer rows (lines) and
 // vec4s (inner).
 struct Params {
   lines: u32,

@@ -7,6 +7,7 @@
 // weight, bias and row gradients.
 import { record } from '../autograd.js';
 import { getContext, type Bindable } from '../device/context.js';
+import { invocationsPerWorkgroup } from '../device/kernel-info.js';
 import { shapeSize } from '../shape.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
 import { narrow } from './concat.js';
@@ -14,7 +15,6 @@ import { full, zeros } from './creation.js';
 import { mapRaw, binaryRaw } from './raw.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
-import { planeGrid, WG } from './util.js';
 
 export interface NormOptions {
   /** Per-channel scale, [C] (default 1). */
@@ -115,8 +115,9 @@ function rowStats(op: string, x: Tensor, l: Layout): { mean: Tensor; variance: T
   return { mean, variance: perRow({ x, mean }, true) };
 }
 
-function planeWorkgroups(l: Layout): [number, number, number] {
-  return planeGrid(getContext(), Math.min(maxPlaneWorkgroups, Math.ceil(l.params.inner! / WG)), l.n * l.channels);
+/** A pass over every (sample, channel) plane: at most maxPlaneWorkgroups workgroups along each plane. */
+function planeWork(l: Layout, entry: string): { invocations: number; planes: number } {
+  return { invocations: Math.min(maxPlaneWorkgroups * invocationsPerWorkgroup(l.kernel, entry), l.params.inner!), planes: l.n * l.channels };
 }
 
 /** Row i of a [2, ...] tensor as its own tensor of shape `shape` (in a backward, whose scope frees the copy). */
@@ -149,7 +150,7 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
   const { mean, variance } = stats;
   const params = { ...l.params, eps };
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, workgroups: planeWorkgroups(l) });
+  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, ...planeWork(l, 'normalize') });
   const internals = running ? made : [...made, mean, variance];
   return record(
     op,
@@ -166,10 +167,10 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
           op,
           kernel: l.kernel,
           entry: 'backward',
-          bindings: { x, g, mean, variance, weight: w, rowGrads: rowGrads ?? x, out: gx },
+          bindings: { x, g, mean, variance, weight: w, rowGrads, out: gx },
           params: { ...params, rows: l.rows },
           constants: { BATCH_STATS: running ? 0 : 1 },
-          workgroups: planeWorkgroups(l),
+          ...planeWork(l, 'backward'),
         });
       }
       let gw: Tensor | null = null;
@@ -285,7 +286,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
       entry: 'updateRunning',
       bindings: { mean, variance, runningMean, runningVar },
       params: { ...l.params, momentum, unbiased: l.count / (l.count - 1) },
-      workgroups: getContext().grid(l.channels, WG),
+      invocations: l.channels,
     });
   };
   return normalize({ ...base, onStats });
