@@ -1,7 +1,7 @@
-// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet,augment]
+// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet,augment,onnx]
 // Measures the adapter's ceilings, the dispatch overhead, every V-Net kernel forward and backward,
 // whole training steps / inference, and augmentation per sample on the CPU and the GPU with the training
-// throughput it allows; then prints a table and writes bench/results/*.json.
+// throughput it allows, and imported ONNX graphs beside ONNX Runtime (CPU); then prints a table and writes bench/results/*.json.
 // See BENCHMARKS.md for the models behind each figure.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
 import { tuneConv } from './tune.js';
 import { vnetCases, type VNetBenchConfig } from './vnet.js';
 import { augmentCases } from './augment.js';
+import { onnxCases, onnxGraphs } from './onnx.js';
 import { adapterSlug, table, writeResults, type Ceiling, type Row } from './lib/report.js';
 import { formatKernels } from './lib/recorder.js';
 import { machine } from './lib/load.js';
@@ -27,7 +28,7 @@ import type { TimingOptions } from './lib/timing.js';
 // The bench's own kernels (FMA and copy ceilings, the naive conv reference) are not the library's.
 registerKernels(benchKernelSources);
 
-const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'augment', 'tune'] as const;
+const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'augment', 'tune', 'onnx'] as const;
 /** 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles. */
 const defaultSections = ['ceiling', 'dispatch', 'data', 'ops', 'vnet'];
 
@@ -41,10 +42,23 @@ const program = new Command()
   .option('--base-channels <n>', 'V-Net base width for the whole-network cases (default 8, or 16 with --full)', (v) => parseInt(v, 10))
   .option('--adapter <name>', 'auto, gpu, llvmpipe or swiftshader (default: VOXGPU_ADAPTER, else auto)')
   .option('--precision <name>', 'fp32, mixed (convolutions on tensor cores) or mixed-if-available (default: VOXGPU_PRECISION, else fp32)')
+  .option('--onnx-graphs <list>', 'onnx section: comma-separated graphs of bench/onnx/graphs.json (default: the 32³ ones, or the 128³ ones with --full)')
+  .option('--no-ort', 'onnx section: skip ONNX Runtime (CPU), e.g. on a GPU host where only voxgpu is measured')
   .option('--out <dir>', 'where the JSON results go', join(dirname(fileURLToPath(import.meta.url)), 'results'))
   .parse();
 
-const opts = program.opts<{ full?: boolean; quick?: boolean; only?: string; sections: string; baseChannels?: number; adapter?: string; precision?: string; out: string }>();
+const opts = program.opts<{
+  full?: boolean;
+  quick?: boolean;
+  only?: string;
+  sections: string;
+  onnxGraphs?: string;
+  ort: boolean;
+  baseChannels?: number;
+  adapter?: string;
+  precision?: string;
+  out: string;
+}>();
 const sections = new Set(opts.sections.split(',').map((s) => s.trim()));
 for (const s of sections) if (!(sectionNames as readonly string[]).includes(s)) program.error(`--sections: unknown section '${s}' (have ${sectionNames.join(', ')})`);
 const only = opts.only ? new RegExp(opts.only, 'i') : null;
@@ -188,6 +202,12 @@ async function main(): Promise<void> {
   if (sections.has('augment')) {
     log(`\naugmentation (per 128×128×64 sample) and training throughput${full ? '' : " (the paper's configuration with --full)"}`);
     rows.push(...(await augmentCases(ctx, { full, quick: !!opts.quick, log })));
+  }
+
+  if (sections.has('onnx')) {
+    log('\nimported ONNX graphs (random weights), voxgpu and ONNX Runtime (CPU)');
+    const names = opts.onnxGraphs?.split(',').map((s) => s.trim()) ?? Object.keys(onnxGraphs()).filter((n) => n.endsWith(full ? '_128' : '_32'));
+    rows.push(...(await onnxCases(ctx, names, ceiling, vnetTiming, log, { ort: opts.ort })));
   }
 
   log(`\n${table(rows)}`);
