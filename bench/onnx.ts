@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import * as ort from 'onnxruntime-node';
 import type { Context } from '../src/device/context.js';
 import { noGrad } from '../src/autograd.js';
 import { tidy } from '../src/memory.js';
@@ -128,6 +127,8 @@ export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling 
     }
 
     if (!options.ort) continue;
+    // Loaded here, not at the top: a GPU host's packed node_modules leaves onnxruntime-node out.
+    const ort = await import('onnxruntime-node');
     const ortRow: Row = { section: 'onnx', name: 'onnxruntime-node (CPU), inference', shape, status: 'ok', flops: info.flops };
     try {
       const session = await ort.InferenceSession.create(bytes);
