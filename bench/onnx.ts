@@ -99,7 +99,7 @@ export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling 
       model = graph;
       const imported = () => tidy(() => noGrad(() => void graph.forward(image)));
       if (info.network === 'paper_vnet') {
-        rows.push(...(await besideNative(ctx, row, imported, info, shape, ceiling, report)));
+        await besideNative(ctx, row, imported, info, shape, ceiling, report);
       } else {
         const m = mark();
         const t = await timeGpu(ctx, imported, { ...timing, warmup: 1 });
@@ -147,7 +147,7 @@ export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling 
  * (5 rounds of one run each, after one untimed run each), so that both see the same load from other
  * processes on a shared host; the note gives the median of the rounds' time ratios.
  */
-async function besideNative(ctx: Context, row: Row, imported: () => void, info: GraphInfo, shape: string, ceiling: Ceiling | null, report: (row: Row) => void): Promise<Row[]> {
+async function besideNative(ctx: Context, row: Row, imported: () => void, info: GraphInfo, shape: string, ceiling: Ceiling | null, report: (row: Row) => void): Promise<void> {
   const native: Row = { section: 'onnx', name: 'voxgpu VNet (native), inference', shape, status: 'ok', flops: info.flops };
   const model = new VNet({ ...paperVNet, seed: 1 });
   const image = randn(info.input, { seed: 6 });
@@ -178,5 +178,4 @@ async function besideNative(ctx: Context, row: Row, imported: () => void, info: 
   }
   report(row);
   report(native);
-  return [native];
 }
