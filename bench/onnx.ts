@@ -18,6 +18,7 @@ import { floatTensor } from '../src/models/onnx/builder.js';
 import { ModelProtoSchema, type ValueInfoProto } from '../src/models/onnx/generated/onnx/onnx_pb.js';
 import { fmtDims, type Dims3 } from './lib/flops.js';
 import { rates, timed, type Ceiling, type Row } from './lib/report.js';
+import { maxAbsDiff } from '../test/helpers.js';
 import { median, summarize, timeGpu, type TimingOptions } from './lib/timing.js';
 import { foreignLoad, mark } from './lib/load.js';
 
@@ -94,9 +95,16 @@ export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling 
     const row: Row = { section: 'onnx', name: 'voxgpu import, inference', shape, status: 'ok', flops: info.flops };
     const image = tensor(data, info.input);
     let model: OnnxModule | null = null;
+    // voxgpu's output, kept when ONNX Runtime runs too, to check that both computed the same thing.
+    let output: Float32Array | null = null;
     try {
       const graph = importOnnx(bytes);
       model = graph;
+      if (options.ort) {
+        const y = tidy(() => noGrad(() => graph.forward(image)));
+        output = await y.toArray();
+        y.dispose();
+      }
       const imported = () => tidy(() => noGrad(() => void graph.forward(image)));
       if (info.network === 'paper_vnet') {
         await besideNative(ctx, row, imported, info, shape, ceiling, report);
@@ -122,7 +130,8 @@ export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling 
     try {
       const session = await ort.InferenceSession.create(bytes);
       const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, info.input) };
-      await session.run(feeds); // warm-up
+      const first = (await session.run(feeds))[session.outputNames[0]!]!.data as Float32Array;
+      if (output) ortRow.note = `max |voxgpu − ORT| / max |ORT| = ${(maxAbsDiff(output, first) / first.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toExponential(1)}`;
       const samples: number[] = [];
       const { minSamples = 3, maxSamples = 7, budgetMs = 10_000 } = timing;
       const start = performance.now();
