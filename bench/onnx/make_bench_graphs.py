@@ -13,7 +13,8 @@ ConvTranspose, counted by forward hooks, as bench/lib/flops.ts counts voxgpu's V
   paper_vnet  voxgpu's V-Net as the paper: base 16, 5x5x5, encoder 1 2 3 3 3, decoder 3 3 2 1, opset 15
 
 Each at the cubic sizes given (default 32 and 128):
-  /usr/bin/python3 bench/onnx/make_bench_graphs.py [SIZE ...]
+  /usr/bin/python3 bench/onnx/make_bench_graphs.py [SIZE ...] && npx biome format --write bench/onnx/graphs.json
+(about 10 minutes on a 2-core host: the FLOP count runs each network once at each size).
 """
 import json
 import os
