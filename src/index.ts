@@ -16,7 +16,11 @@ export { InstanceNorm3d, GroupNorm, BatchNorm3d, type InstanceNormArgs, type Gro
 export { VNet, vnetPresets, receptiveField, type VNetOptions, type StageField } from './nn/vnet.js';
 export { segment, type SegmentOptions, type Segmentation } from './nn/segment.js';
 export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } from './nn/segment-volume.js';
-export { trainStep, batchLoss, type LossKind, type StepOptions } from './nn/train-step.js';
+export { TfjsModel, importTfjsModel, exportTfjsModel, type TfjsImportOptions, type TfjsExport } from './models/tfjs-model.js';
+export { predictVolume, type VolumeInferenceOptions, type VolumeInference } from './models/tfjs-tiles.js';
+export { segmentBrainchop, reverseAxes, type BrainchopSegmentOptions, type BrainchopSegmentation } from './models/brainchop.js';
+export type { TfjsModelJson, KerasLayerJson, WeightsGroup, WeightEntry } from './models/tfjs-format.js';
+export { trainStep, batchLoss, type LogitsModel, type LossKind, type StepOptions } from './nn/train-step.js';
 export { fit, DivergedError, type FitOptions, type HostBatch, type DeviceBatch } from './nn/fit.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';

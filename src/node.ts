@@ -3,3 +3,4 @@ export * from './index.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './io/checkpoint-node.js';
 export { readVolume, writeVolume, readNifti, writeNifti, readMetaImage, writeMetaImage, writeFileAtomic } from './io/node.js';
 export { findCases, loadCases } from './data/loader-node.js';
+export { loadTfjsModel, saveTfjsModel } from './models/tfjs-node.js';
