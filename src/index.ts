@@ -26,6 +26,7 @@ export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
 export { checkpointBytes, loadCheckpointBytes, checkpointInfo, type CheckpointInfo, type SaveOptions } from './io/checkpoint.js';
 export * from './io/index.js';
+export { importOnnx, exportOnnx, EXPORT_OPSET, OnnxModule, SUPPORTED_OPSETS, type OnnxInput, type ImportOnnxOptions, type ExternalDataReader } from './models/onnx/index.js';
 export * from './metrics/index.js';
 export { syntheticCase, type SyntheticCase, type SyntheticOptions } from './data/synthetic.js';
 export * from './data/resample.js';

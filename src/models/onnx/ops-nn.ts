@@ -1,0 +1,175 @@
+// ONNX's network ops on voxgpu's ops: convolutions, normalisations, activations, softmax, dropout.
+import { elu, erf, leakyRelu, sigmoid } from '../../ops/activations.js';
+import { greater, mul } from '../../ops/binary.js';
+import { conv3d } from '../../ops/conv/conv3d.js';
+import { convTranspose3d } from '../../ops/conv/conv-transpose3d.js';
+import type { Triple } from '../../ops/conv/shape.js';
+import { full, rand } from '../../ops/creation.js';
+import { expand } from '../../ops/expand.js';
+import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
+import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
+import { prelu } from '../../ops/prelu.js';
+import { reshape } from '../../ops/reshape.js';
+import { logSoftmax, softmax } from '../../ops/softmax.js';
+import { formatShape, type Tensor } from '../../tensor.js';
+import type { NodeContext, OpImpl } from './node-context.js';
+
+function triple(c: NodeContext, name: string, fallback: number): Triple {
+  const v = c.attrs.ints(name, [fallback, fallback, fallback]);
+  if (v.length !== 3) throw c.fail(`attribute '${name}' must have 3 values (3D), got [${v.join(', ')}]`);
+  return [v[0]!, v[1]!, v[2]!];
+}
+
+/** Symmetric padding from `pads` or `auto_pad`; voxgpu's convolutions pad both sides alike. */
+function symmetricPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: Triple, dilation: Triple, transposed: boolean): Triple {
+  const autoPad = c.attrs.string('auto_pad', 'NOTSET');
+  let begin: number[];
+  let end: number[];
+  if (autoPad === 'NOTSET') {
+    const pads = c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]);
+    if (pads.length !== 6) throw c.fail(`attribute 'pads' must have 6 values (3D), got [${pads.join(', ')}]`);
+    [begin, end] = [pads.slice(0, 3), pads.slice(3)];
+  } else if (autoPad === 'VALID') {
+    [begin, end] = [
+      [0, 0, 0],
+      [0, 0, 0],
+    ];
+  } else if ((autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') && !transposed) {
+    const total = [0, 1, 2].map((i) => {
+      const size = x.shape[2 + i]!;
+      return Math.max(0, (Math.ceil(size / stride[i]!) - 1) * stride[i]! + (kernel[i]! - 1) * dilation[i]! + 1 - size);
+    });
+    const small = total.map((t) => Math.floor(t / 2));
+    const large = total.map((t, i) => t - small[i]!);
+    [begin, end] = autoPad === 'SAME_UPPER' ? [small, large] : [large, small];
+  } else {
+    throw c.fail(`auto_pad '${autoPad}' is not supported`);
+  }
+  if (begin.some((b, i) => b !== end[i])) {
+    throw c.fail(`asymmetric padding (begin [${begin.join(', ')}], end [${end.join(', ')}]) is not supported; voxgpu's convolutions pad both sides alike`);
+  }
+  return [begin[0]!, begin[1]!, begin[2]!];
+}
+
+function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean) {
+  if (c.attrs.int('group', 1) !== 1) throw c.fail(`grouped convolution (group ${c.attrs.int('group')}) is not supported`);
+  if (w.rank !== 5) throw c.fail(`weight must be 5-D (3D kernels), got ${formatShape(w.shape)}`);
+  const kernel = w.shape.slice(2);
+  if (c.attrs.has('kernel_shape') && c.attrs.ints('kernel_shape').some((k, i) => k !== kernel[i])) {
+    throw c.fail(`kernel_shape [${c.attrs.ints('kernel_shape').join(', ')}] disagrees with the weight ${formatShape(w.shape)}`);
+  }
+  const stride = triple(c, 'strides', 1);
+  const dilation = triple(c, 'dilations', 1);
+  return { stride, dilation, padding: symmetricPads(c, x, kernel, stride, dilation, transposed) };
+}
+
+const conv: OpImpl = (c) => {
+  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
+  const [x, w] = [c.volume(0), c.tensor(1)];
+  return conv3d(x, w, c.optionalTensor(2), convGeometry(c, x, w, false));
+};
+
+const convTranspose: OpImpl = (c) => {
+  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides');
+  const [x, w] = [c.volume(0), c.tensor(1)];
+  return convTranspose3d(x, w, c.optionalTensor(2), { ...convGeometry(c, x, w, true), outputPadding: triple(c, 'output_padding', 0) });
+};
+
+const batchNormalization: OpImpl = (c) => {
+  c.attrs.allow('epsilon', 'momentum', 'training_mode', 'spatial');
+  if (c.node.output.slice(1).some(Boolean)) throw c.fail('the running-statistics outputs (a graph exported in training mode) are not supported; export in eval mode');
+  if (c.attrs.int('spatial', 1) !== 1) throw c.fail('spatial=0 is not supported');
+  // ONNX's momentum weighs the running value (PyTorch's momentum = 1 − ONNX's).
+  return batchNorm(c.tensor(0), {
+    weight: c.tensor(1),
+    bias: c.tensor(2),
+    runningMean: c.tensor(3),
+    runningVar: c.tensor(4),
+    eps: c.attrs.float('epsilon', 1e-5),
+    momentum: 1 - c.attrs.float('momentum', 0.9),
+    training: c.training,
+  });
+};
+
+const instanceNormalization: OpImpl = (c) => {
+  c.attrs.allow('epsilon');
+  return instanceNorm(c.tensor(0), { weight: c.tensor(1), bias: c.tensor(2), eps: c.attrs.float('epsilon', 1e-5) });
+};
+
+/** Opset 18's GroupNormalization: scale and bias per group, spread here to the group's channels. */
+const groupNormalization: OpImpl = (c) => {
+  c.attrs.allow('epsilon', 'num_groups', 'stash_type');
+  const x = c.tensor(0);
+  const groups = c.attrs.int('num_groups');
+  const perChannel = (t: Tensor) => reshape(expand(reshape(t, [groups, 1]), [groups, x.shape[1]! / groups]), [x.shape[1]!]);
+  return groupNorm(x, groups, { weight: perChannel(c.tensor(1)), bias: perChannel(c.tensor(2)), eps: c.attrs.float('epsilon', 1e-5) });
+};
+
+/** PRelu's slope broadcasts: one value, or one per channel ([C] or PyTorch's [C, 1, 1, 1]). */
+const preluOp: OpImpl = (c) => {
+  c.attrs.allow();
+  const [x, slope] = [c.tensor(0), c.tensor(1)];
+  const channels = x.shape[1] ?? 1;
+  const perChannel = slope.size === channels && slope.rank <= x.rank - 1 && slope.shape.slice(1).every((d) => d === 1) && (slope.rank === 1 || slope.shape[0] === channels);
+  if (slope.size !== 1 && !perChannel) throw c.fail(`slope ${formatShape(slope.shape)} must be one value or one per channel of x ${formatShape(x.shape)}`);
+  return prelu(x, slope.rank === 1 ? slope : reshape(slope, [slope.size]));
+};
+
+function unary(f: (x: Tensor) => Tensor): OpImpl {
+  return (c) => {
+    c.attrs.allow();
+    return f(c.tensor(0));
+  };
+}
+
+/** Softmax and LogSoftmax; before opset 13 they act on the input flattened to 2-D at `axis`. */
+function softmaxLike(f: (x: Tensor, dim: number) => Tensor): OpImpl {
+  return (c) => {
+    c.attrs.allow('axis');
+    const x = c.tensor(0);
+    const axis = c.axis(c.attrs.int('axis', c.opset < 13 ? 1 : -1), x.rank);
+    if (c.opset >= 13 || axis === x.rank - 1) return f(x, axis);
+    const outer = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
+    return reshape(f(reshape(x, [outer, x.size / outer]), 1), x.shape);
+  };
+}
+
+/** Identity at inference; in training, elements are zeroed with probability `ratio` and the rest scaled by 1/(1 − ratio). */
+const dropout: OpImpl = (c) => {
+  c.attrs.allow('ratio', 'seed');
+  if (c.node.output[1]) throw c.fail('the mask output is not supported');
+  const x = c.tensor(0);
+  const ratio = c.opset < 12 ? c.attrs.float('ratio', 0.5) : c.has(1) ? c.host(1, 'ratio').data[0]! : 0.5;
+  const training = c.opset >= 12 && c.has(2) ? c.host(2, 'training_mode').data[0] !== 0 : c.training;
+  if (!training || ratio === 0) return x;
+  const keepMask = greater(rand(x.shape), full(x.shape, ratio));
+  return mul(mul(x, keepMask), 1 / (1 - ratio));
+};
+
+export const nnOps: Record<string, OpImpl> = {
+  Conv: conv,
+  ConvTranspose: convTranspose,
+  BatchNormalization: batchNormalization,
+  InstanceNormalization: instanceNormalization,
+  GroupNormalization: groupNormalization,
+  PRelu: preluOp,
+  Relu: unary(relu),
+  Sigmoid: unary(sigmoid),
+  Erf: unary(erf),
+  Exp: unary(exp),
+  Log: unary(log),
+  Sqrt: unary(sqrt),
+  Abs: unary(abs),
+  Neg: unary(neg),
+  LeakyRelu: (c) => {
+    c.attrs.allow('alpha');
+    return leakyRelu(c.tensor(0), c.attrs.float('alpha', 0.01));
+  },
+  Elu: (c) => {
+    c.attrs.allow('alpha');
+    return elu(c.tensor(0), c.attrs.float('alpha', 1));
+  },
+  Softmax: softmaxLike(softmax),
+  LogSoftmax: softmaxLike(logSoftmax),
+  Dropout: dropout,
+};
