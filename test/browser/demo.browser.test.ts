@@ -1,8 +1,9 @@
 // The demo page (examples/browser), production-built and driven in headless Chromium: it segments
 // the synthetic volume with a checkpoint trained in Node and agrees with Node's segmentation, the
 // overlay is visible in a screenshot, the mask downloads as NIfTI, scans open from a drop or the
-// file picker, it trains live with a loss plot, its checkpoints load in Node, and without WebGPU it
-// says so.
+// file picker, it trains live with a loss plot, its checkpoints load in Node, a dropped TF.js model
+// (brainchop's model5_gw_ae with its colormap) labels a dropped scan as Node does, and without WebGPU
+// it says so.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -13,15 +14,16 @@ import { checkpointBytes, checkpointInfo } from '../../src/io/checkpoint.js';
 import { decodeVolume, encodeMhd, encodeVolume } from '../../src/io/index.js';
 import { lossLineColour } from '../../examples/browser/loss-plot.js';
 import { disposeModel, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
-import { overlayRgb } from '../../examples/browser/viewer.js';
-import { findChromium, launchChromium, openDemo, runTask, startDemoSession, waitReady, type DemoSession } from './browser.js';
+import { foregroundRgb } from '../../examples/browser/colormap.js';
+import { openTfjsModel, segmentWithImported } from '../../examples/browser/imported.js';
+import { findChromium, launchChromium, openDemo, repoRoot, runTask, startDemoSession, waitReady, type DemoSession } from './browser.js';
 
 const chromiumPath = findChromium().path;
 
 /** Pixels where the overlay's red clearly dominates (grey levels have r = g = b). */
 function overlayPixels(rgba: ArrayLike<number>): number {
   let n = 0;
-  const [r, g, b] = overlayRgb;
+  const [r, g, b] = foregroundRgb;
   const margin = (r - Math.max(g, b)) / 4;
   for (let p = 0; p < rgba.length; p += 4) if (rgba[p]! - Math.max(rgba[p + 1]!, rgba[p + 2]!) > margin) n++;
   return n;
@@ -73,7 +75,7 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
     }, 180_000);
 
     it('loads a checkpoint, segments the synthetic volume as Node does, and shows the overlay', async () => {
-      await page.setInputFiles('#checkpoint-file', checkpointPath);
+      await page.setInputFiles('#model-file', checkpointPath);
       await waitReady(page, log);
       expect(await page.textContent('#model-info')).toContain('node-trained.safetensors');
       await runTask(page, '#synthetic', log);
@@ -168,5 +170,51 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
         disposeModel(loaded);
       }
     });
+
+    it("labels a dropped scan with a dropped TF.js model (brainchop's model5_gw_ae) as Node does, in its colormap's colours", async () => {
+      const folder = join(repoRoot, 'test/fixtures/brainchop/model5_gw_ae');
+      const modelFiles = ['model.json', 'group1-shard1of1.bin', 'colormap3.json'].map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(folder, name))) }));
+      // Odd sizes, so a transposed or mis-tiled axis cannot hide.
+      const scan = syntheticScan(11, [13, 18, 22]).scan;
+      const scanFile = { name: 'head.nii.gz', bytes: encodeVolume(scan, 'head.nii.gz') };
+      // The model's three files and the scan in one drop: the page sorts them out.
+      const dataTransfer = await page.evaluateHandle(
+        (files) => {
+          const dt = new DataTransfer();
+          for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name));
+          return dt;
+        },
+        [...modelFiles, scanFile].map((f) => ({ name: f.name, bytes: [...f.bytes] })),
+      );
+      await page.dispatchEvent('body', 'drop', { dataTransfer });
+      await page.waitForFunction(() => document.getElementById('scan-info')!.textContent!.startsWith('head.nii.gz'));
+      await waitReady(page, log);
+      expect(await page.textContent('#model-info')).toMatch(/model\.json: 19 layers, 5,598 parameters, 3 classes \(colours and names from colormap3\.json\)/);
+      expect(await page.isDisabled('#train')).toBe(true);
+      await runTask(page, '#segment', log);
+      expect(await page.textContent('#status')).toMatch(/^Segmented: \d+ foreground voxels/);
+
+      const opened = openTfjsModel(modelFiles[0]!, [modelFiles[1]!], [modelFiles[2]!]);
+      const node = await segmentWithImported(opened, scan).finally(() => opened.model.dispose());
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('#download-mask')]);
+      expect(file.suggestedFilename()).toBe('head-labels.nii.gz');
+      const labels = decodeVolume(readFileSync((await file.path())!), file.suggestedFilename());
+      expect(labels.shape).toEqual(scan.shape);
+      expect(labels.spacing).toEqual(scan.spacing);
+      let differ = 0;
+      for (let i = 0; i < labels.data.length; i++) if (labels.data[i] !== node.labels.data[i]) differ++;
+      console.log(`demo, model5_gw_ae: voxels per class ${node.counts.join(', ')} (Node); ${differ} labels differ from Node's`);
+      // Same weights, same input, the same argmax: only a near-tie of two scores may flip a label.
+      expect(differ).toBeLessThanOrEqual(Math.max(2, 0.001 * labels.data.length));
+      expect(node.counts.filter((n) => n > 0).length).toBeGreaterThan(1);
+
+      // The legend names each class present with its colour; the overlay shows the grey-matter colour.
+      const legend = await page.locator('#legend li').allTextContents();
+      const present = node.counts.flatMap((n, k) => (k > 0 && n > 0 ? [k] : []));
+      expect(legend.map((t) => Number(t.split(' ')[0]))).toEqual(present);
+      if (present.includes(1)) expect(legend.join('\n')).toContain(`1 White Matter: ${node.counts[1]} voxels`);
+      if (present.includes(2)) expect(legend.join('\n')).toContain(`2 Grey Matter: ${node.counts[2]} voxels`);
+      expect(Number(await page.textContent('#voxels'))).toBe(node.labels.data.length - node.counts[0]!);
+    }, 300_000);
   });
 });
