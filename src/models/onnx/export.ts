@@ -11,11 +11,12 @@ import { OnnxModule } from './graph-module.js';
 export const EXPORT_OPSET = 17;
 
 /**
- * The module as ONNX bytes: a VNet (input [N, inChannels, ...inputShape's spatial sizes], the batch
- * size free; output the softmax probabilities) or an OnnxModule (its graph with the current weights
- * and running statistics). `inputShape` is [N, C, D, H, W].
+ * The module as ONNX bytes: a VNet (input [N, inChannels, D, H, W] with the batch size free and the
+ * spatial sizes of `inputShape`, where a name instead of a number leaves that size free too; output
+ * the softmax probabilities) or an OnnxModule (its own graph, with the current weights and running
+ * statistics).
  */
-export async function exportOnnx(module: Module, inputShape: readonly number[]): Promise<Uint8Array> {
+export async function exportOnnx(module: Module, inputShape: readonly (number | string)[]): Promise<Uint8Array> {
   if (module instanceof OnnxModule) return exportImported(module);
   if (module instanceof VNet) return exportVNet(module, inputShape);
   throw new Error(`exportOnnx: ${module.constructor.name} cannot be exported (VNet and imported ONNX graphs can)`);
@@ -34,7 +35,7 @@ async function exportImported(module: OnnxModule): Promise<Uint8Array> {
   return toBinary(ModelProtoSchema, model);
 }
 
-async function exportVNet(model: VNet, inputShape: readonly number[]): Promise<Uint8Array> {
+async function exportVNet(model: VNet, inputShape: readonly (number | string)[]): Promise<Uint8Array> {
   const c = model.config;
   if (inputShape.length !== 5 || inputShape[1] !== c.inChannels) {
     throw new Error(`exportOnnx: VNet input shape must be [N, ${c.inChannels}, D, H, W], got [${inputShape.join(', ')}]`);

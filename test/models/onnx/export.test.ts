@@ -1,13 +1,15 @@
 // exportOnnx: voxgpu's V-Net and imported graphs (fine-tuned here) written as ONNX that ONNX
 // Runtime runs with voxgpu's results (within 1e-4 relative); loadOnnx reads external data.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { beforeAll, expect, it } from 'vitest';
 import { Adam, exportOnnx, importOnnx, noGrad, type OnnxModule, SGD, tensor, tidy, trainStep, VNet } from '../../../src/index.js';
 import { ModelProtoSchema, TensorProto_DataLocation } from '../../../src/models/onnx/generated/onnx/onnx_pb.js';
-import { loadOnnx } from '../../../src/node.js';
+import { loadOnnx, saveCheckpoint } from '../../../src/node.js';
+import { voxgpu } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/volumes.js';
 import { gpu, maxRelError, randomArray } from '../../helpers.js';
 import { type HostTensor, readFixture, runOrt, tinyGraph } from './helpers.js';
 
@@ -105,4 +107,17 @@ it('loadOnnx reads weights stored as external data beside the model', async () =
   );
   inline.dispose();
   loaded.dispose();
+});
+
+it('voxgpu export --onnx writes a checkpoint that ONNX Runtime runs at any size', async () => {
+  const dir = tempDir();
+  const model = new VNet({ baseChannels: 2, kernelSize: 3, encoderConvs: [1, 1], decoderConvs: [1], seed: 8 }).eval();
+  await saveCheckpoint(join(dir, 'ckpt.safetensors'), model, { config: model.config });
+  const result = await voxgpu('export', join(dir, 'ckpt.safetensors'), '--onnx', join(dir, 'model.onnx'));
+  expect(result.stderr).toBe('');
+  expect(result.stdout).toBe(`wrote ${join(dir, 'model.onnx')}: V-Net, input [N, 1, D, H, W], output softmax probabilities [N, 2, ...]\n`);
+  const x = randomInput([1, 1, 6, 8, 10], 15);
+  const ort = await runOrt(readFileSync(join(dir, 'model.onnx')), { input: x });
+  expect(maxRelError(ort.data, await forward(model, x))).toBeLessThan(1e-4);
+  model.dispose();
 });

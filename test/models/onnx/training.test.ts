@@ -73,6 +73,7 @@ it('fit() fine-tunes an imported PyTorch export (the loss goes down)', async () 
   const shape = f.input.shape as [number, number, number, number, number];
   const before = await noGrad(() => tidy(() => batchLoss(model, tensor(f.input.data, shape), tensor(labels, [1, 16, 16, 16])))).item();
   const optimizer = new Adam(model.parameters(), { lr: 1e-2 });
+  // biome-ignore lint/suspicious/noFocusedTests: voxgpu's training loop, not Jasmine's focused test
   const losses = await fit(
     model,
     optimizer,
