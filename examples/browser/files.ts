@@ -3,8 +3,8 @@
 import { decodeVolume, volumeFormatOf, type Volume } from '../../src/io/index.js';
 
 export const scanAccept = '.nii,.nii.gz,.mha,.mhd,.raw,.zraw,.img';
-/** A V-Net checkpoint, or a TF.js layers-model: model.json, its .bin shards and a colormap.json. */
-export const modelAccept = '.safetensors,.json,.bin';
+/** A V-Net checkpoint, an ONNX graph, or a TF.js layers-model (model.json and its .bin shards); a colormap.json. */
+export const modelAccept = '.safetensors,.onnx,.json,.bin';
 
 export function isCheckpointName(name: string): boolean {
   return name.toLowerCase().endsWith('.safetensors');

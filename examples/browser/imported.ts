@@ -1,20 +1,23 @@
 // Models made elsewhere, opened in the page: a TF.js layers-model (brainchop's MeshNets: model.json
-// with its .bin shards, and the folder's colormap.json when given) segmented by brainchop's pipeline
-// over the whole volume at once. No DOM here, so the Chromium test runs the same steps in Node.
+// with its .bin shards) segmented by brainchop's pipeline over the whole volume at once, or an ONNX
+// graph (PyTorch's, MONAI's) with sliding windows as a V-Net is; either with a colormap.json for its
+// labels. No DOM here, so the Chromium test runs the same steps in Node.
+import { importOnnx, onnxSegmentModel, type OnnxModule, type OnnxSegmentModel } from '../../src/models/onnx/index.js';
+import { segmentVolume } from '../../src/nn/segment-volume.js';
 import { importTfjsModel, type TfjsModel } from '../../src/models/tfjs-model.js';
 import { shardPaths, type TfjsModelJson } from '../../src/models/tfjs-format.js';
 import { segmentBrainchop } from '../../src/models/brainchop.js';
-import type { Volume } from '../../src/io/volume.js';
+import type { Vec3, Volume } from '../../src/io/volume.js';
 import { type Colormap, colormapFor, type ColormapJson } from './colormap.js';
 
-export interface ImportedModel {
-  kind: 'tfjs';
-  model: TfjsModel;
+interface Opened {
   /** The file it came from, for the page. */
   name: string;
   classes: number;
   colormap: Colormap;
 }
+
+export type ImportedModel = (Opened & { kind: 'tfjs'; model: TfjsModel }) | (Opened & { kind: 'onnx'; model: OnnxModule; windows: OnnxSegmentModel });
 
 /** A file's name and bytes: File objects in the page, files read from disk in the test. */
 export interface NamedBytes {
@@ -33,6 +36,10 @@ export function isColormapName(name: string): boolean {
 
 export function isShardName(name: string): boolean {
   return name.toLowerCase().endsWith('.bin');
+}
+
+export function isOnnxName(name: string): boolean {
+  return name.toLowerCase().endsWith('.onnx');
 }
 
 const text = new TextDecoder();
@@ -62,11 +69,27 @@ export function openTfjsModel(modelJson: NamedBytes, shards: readonly NamedBytes
     wanted.map((p) => byName.get(baseName(p))!),
   );
   const classes = model.outChannels;
-  const colormap = colormapFor(
+  return { kind: 'tfjs', model, name: modelJson.name, classes, colormap: readColormap(classes, colormaps) };
+}
+
+function readColormap(classes: number, files: readonly NamedBytes[]): Colormap {
+  return colormapFor(
     classes,
-    colormaps.map((c) => ({ name: c.name, json: parseJson<ColormapJson>(c) })),
+    files.map((c) => ({ name: c.name, json: parseJson<ColormapJson>(c) })),
   );
-  return { kind: 'tfjs', model, name: modelJson.name, classes, colormap };
+}
+
+/** An ONNX graph (one .onnx file; external data is not read in the page) for sliding-window segmentation. */
+export function openOnnxModel(file: NamedBytes, colormaps: readonly NamedBytes[] = []): ImportedModel {
+  const model = importOnnx(file.bytes);
+  try {
+    const windows = onnxSegmentModel(model);
+    const classes = windows.config.numClasses;
+    return { kind: 'onnx', model, windows, name: file.name, classes, colormap: readColormap(classes, colormaps) };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 export interface LabelSegmentation {
@@ -77,10 +100,21 @@ export interface LabelSegmentation {
   milliseconds: number;
 }
 
-/** brainchop's pipeline (min–max, transpose, the whole volume in tiles, argmax) on the scan's own grid. */
-export async function segmentWithImported(m: ImportedModel, scan: Volume, onProgress: (done: number, total: number) => void = () => {}): Promise<LabelSegmentation> {
+/**
+ * Labels on the scan's own grid. A TF.js model: brainchop's pipeline (min–max, transpose, the whole
+ * volume in tiles, argmax); progress counts layers. An ONNX graph: as `voxgpu segment` runs a V-Net
+ * (resampled to `spacing`, z-scored, sliding windows of the graph's own size); progress counts windows.
+ */
+export async function segmentWithImported(m: ImportedModel, scan: Volume, spacing: Vec3, onProgress: (done: number, total: number) => void = () => {}): Promise<LabelSegmentation> {
   const t0 = performance.now();
-  const { labels, classes } = await segmentBrainchop(m.model, scan, { onLayer: onProgress });
+  const classes = m.classes;
+  let labels: Volume;
+  if (m.kind === 'tfjs') labels = (await segmentBrainchop(m.model, scan, { onLayer: onProgress })).labels;
+  else {
+    // The graph's window is [D, H, W]; segmentVolume takes [x, y, z].
+    const window = m.windows.window && ([...m.windows.window].reverse() as Vec3);
+    labels = (await segmentVolume(m.windows, scan, { spacing, window, onWindow: onProgress })).mask;
+  }
   const counts = new Array<number>(classes).fill(0);
   for (const l of labels.data) counts[l]!++;
   return { labels, counts, milliseconds: performance.now() - t0 };

@@ -8,7 +8,7 @@ import { encodeVolume } from '../../src/io/index.js';
 import type { Vec3, VoxelArray, Volume } from '../../src/io/volume.js';
 import { type Colormap, defaultColormap } from './colormap.js';
 import { acceptDrops, download, fileBytes, isCheckpointName, modelAccept, readScan, scanAccept } from './files.js';
-import { type ImportedModel, isColormapName, isShardName, isTfjsModelName, openTfjsModel, segmentWithImported } from './imported.js';
+import { type ImportedModel, isColormapName, isOnnxName, isShardName, isTfjsModelName, openOnnxModel, openTfjsModel, segmentWithImported } from './imported.js';
 import { drawLossPlot } from './loss-plot.js';
 import { defaultSpacing, disposeModel, maskVolume, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from './pipeline.js';
 import { SliceViewer } from './viewer.js';
@@ -39,9 +39,12 @@ function setStatus(text: string, fraction?: number): void {
 }
 
 function modelInfo(m: PageModel): string {
-  if (m.kind === 'tfjs') {
+  if (m.kind !== 'vnet') {
     const colours = m.colormap.source ? `colours and names from ${m.colormap.source}` : 'default colours';
-    return `TF.js layers-model ${m.name}: ${m.model.layers.length} layers, ${m.model.parameterCount().toLocaleString()} parameters, ${m.classes} classes (${colours}); brainchop's pipeline over the whole volume.`;
+    const about = `${m.model.parameterCount().toLocaleString()} parameters, ${m.classes} classes (${colours})`;
+    if (m.kind === 'tfjs') return `TF.js layers-model ${m.name}: ${m.model.layers.length} layers, ${about}; brainchop's pipeline over the whole volume.`;
+    const window = m.windows.window ? `windows of ${[...m.windows.window].reverse().join(' × ')} voxels` : 'the whole volume';
+    return `ONNX graph ${m.name} (opset ${m.model.opset}): ${about}; resampled to the model spacing, z-scored, ${window}.`;
   }
   const { model: v, source, iteration } = m.state;
   return (
@@ -140,11 +143,13 @@ function modelSpacing(): Vec3 {
 
 const named = async (f: File) => ({ name: f.name, bytes: await fileBytes(f) });
 
-/** Sorts chosen or dropped files into a model (a checkpoint, or model.json with its shards and colormap) and a scan. */
+/** Sorts chosen or dropped files into a model (a checkpoint, an .onnx, or model.json with its shards; a colormap) and a scan. */
 async function openFiles(files: File[]): Promise<void> {
   const checkpoint = files.find((f) => isCheckpointName(f.name));
   const tfjs = files.find((f) => isTfjsModelName(f.name));
-  const modelFiles = tfjs ? files.filter((f) => f === tfjs || isShardName(f.name) || isColormapName(f.name)) : checkpoint ? [checkpoint] : [];
+  const onnx = files.find((f) => isOnnxName(f.name));
+  const modelFiles = files.filter((f) => f === checkpoint || f === tfjs || f === onnx || isColormapName(f.name) || (tfjs && isShardName(f.name)));
+  const colormaps = () => Promise.all(modelFiles.filter((f) => isColormapName(f.name)).map(named));
   if (checkpoint) {
     await task(`Loading ${checkpoint.name}…`, async () => {
       const state = modelFromCheckpoint(await fileBytes(checkpoint), checkpoint.name);
@@ -155,10 +160,16 @@ async function openFiles(files: File[]): Promise<void> {
   if (tfjs) {
     await task(`Loading ${tfjs.name}…`, async () => {
       const shards = await Promise.all(modelFiles.filter((f) => isShardName(f.name)).map(named));
-      const colormaps = await Promise.all(modelFiles.filter((f) => isColormapName(f.name)).map(named));
-      const opened = openTfjsModel(await named(tfjs), shards, colormaps);
+      const opened = openTfjsModel(await named(tfjs), shards, await colormaps());
       replaceModel(opened);
       return `Loaded ${tfjs.name}: ${opened.classes} classes.`;
+    });
+  }
+  if (onnx) {
+    await task(`Loading ${onnx.name}…`, async () => {
+      const opened = openOnnxModel(await named(onnx), await colormaps());
+      replaceModel(opened);
+      return `Loaded ${onnx.name}: ${opened.classes} classes.`;
     });
   }
   const rest = files.filter((f) => !modelFiles.includes(f));
@@ -220,7 +231,7 @@ function wire(): void {
       const result =
         m.kind === 'vnet'
           ? await segmentScan(m.state, volume, modelSpacing())
-          : await segmentWithImported(m, volume, (done, total) => setStatus(`Segmenting: layer ${done} of ${total}…`, done / total));
+          : await segmentWithImported(m, volume, modelSpacing(), (done, total) => setStatus(`Segmenting: ${m.kind === 'tfjs' ? 'layer' : 'window'} ${done} of ${total}…`, done / total));
       labels = 'mask' in result ? result.mask : result.labels.data;
       segmentations++;
       const colormap = colormapOf(m);

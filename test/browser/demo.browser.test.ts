@@ -2,8 +2,8 @@
 // the synthetic volume with a checkpoint trained in Node and agrees with Node's segmentation, the
 // overlay is visible in a screenshot, the mask downloads as NIfTI, scans open from a drop or the
 // file picker, it trains live with a loss plot, its checkpoints load in Node, a dropped TF.js model
-// (brainchop's model5_gw_ae with its colormap) labels a dropped scan as Node does, and without WebGPU
-// it says so.
+// (brainchop's model5_gw_ae with its colormap) and a picked ONNX graph (PyTorch's export of a
+// MONAI-style UNet) label scans as Node does, and without WebGPU it says so.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -13,9 +13,9 @@ import { init } from '../../src/index.js';
 import { checkpointBytes, checkpointInfo } from '../../src/io/checkpoint.js';
 import { decodeVolume, encodeMhd, encodeVolume } from '../../src/io/index.js';
 import { lossLineColour } from '../../examples/browser/loss-plot.js';
-import { disposeModel, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
+import { defaultSpacing, disposeModel, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
 import { foregroundRgb } from '../../examples/browser/colormap.js';
-import { openTfjsModel, segmentWithImported } from '../../examples/browser/imported.js';
+import { openOnnxModel, openTfjsModel, segmentWithImported } from '../../examples/browser/imported.js';
 import { findChromium, launchChromium, openDemo, repoRoot, runTask, startDemoSession, waitReady, type DemoSession } from './browser.js';
 
 const chromiumPath = findChromium().path;
@@ -195,7 +195,7 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       expect(await page.textContent('#status')).toMatch(/^Segmented: \d+ foreground voxels/);
 
       const opened = openTfjsModel(modelFiles[0]!, [modelFiles[1]!], [modelFiles[2]!]);
-      const node = await segmentWithImported(opened, scan).finally(() => opened.model.dispose());
+      const node = await segmentWithImported(opened, scan, scan.spacing).finally(() => opened.model.dispose());
       const [file] = await Promise.all([page.waitForEvent('download'), page.click('#download-mask')]);
       expect(file.suggestedFilename()).toBe('head-labels.nii.gz');
       const labels = decodeVolume(readFileSync((await file.path())!), file.suggestedFilename());
@@ -215,6 +215,38 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       if (present.includes(1)) expect(legend.join('\n')).toContain(`1 White Matter: ${node.counts[1]} voxels`);
       if (present.includes(2)) expect(legend.join('\n')).toContain(`2 Grey Matter: ${node.counts[2]} voxels`);
       expect(Number(await page.textContent('#voxels'))).toBe(node.labels.data.length - node.counts[0]!);
+    }, 300_000);
+
+    it('labels a picked scan with a picked ONNX graph (a MONAI-style UNet exported by PyTorch) and its colormap as Node does', async () => {
+      const onnx = { name: 'monai_unet.onnx', bytes: new Uint8Array(readFileSync(join(repoRoot, 'test/fixtures/onnx/monai_unet.onnx'))) };
+      const colormap = { name: 'colormap.json', bytes: new TextEncoder().encode(JSON.stringify({ R: [0, 40], G: [0, 200], B: [0, 60], labels: ['background', 'organ'] })) };
+      for (const f of [onnx, colormap]) writeFileSync(join(dir, f.name), f.bytes);
+      await page.setInputFiles('#model-file', [join(dir, onnx.name), join(dir, colormap.name)]);
+      await waitReady(page, log);
+      expect(await page.textContent('#model-info')).toMatch(
+        /^ONNX graph monai_unet\.onnx \(opset 11\): [\d,]+ parameters, 2 classes \(colours and names from colormap\.json\); .* windows of 16 × 16 × 16 voxels\.$/,
+      );
+      // Larger than the graph's 16³ window along y and x (two windows each), at the model spacing.
+      const scan = syntheticScan(12, [16, 20, 24]).scan;
+      expect(scan.spacing).toEqual(defaultSpacing);
+      writeFileSync(join(dir, 'organ.nii.gz'), encodeVolume(scan, 'organ.nii.gz'));
+      await page.setInputFiles('#scan-file', join(dir, 'organ.nii.gz'));
+      await page.waitForFunction(() => document.getElementById('scan-info')!.textContent!.startsWith('organ.nii.gz'));
+      await waitReady(page, log);
+      await runTask(page, '#segment', log);
+
+      const opened = openOnnxModel(onnx, [colormap]);
+      const node = await segmentWithImported(opened, scan, defaultSpacing).finally(() => opened.model.dispose());
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click('#download-mask')]);
+      expect(file.suggestedFilename()).toBe('organ-labels.nii.gz');
+      const labels = decodeVolume(readFileSync((await file.path())!), file.suggestedFilename());
+      expect(labels.shape).toEqual(scan.shape);
+      let differ = 0;
+      for (let i = 0; i < labels.data.length; i++) if (labels.data[i] !== node.labels.data[i]) differ++;
+      console.log(`demo, monai_unet.onnx: voxels per class ${node.counts.join(', ')} (Node); ${differ} labels differ from Node's`);
+      expect(differ).toBeLessThanOrEqual(Math.max(2, 0.001 * labels.data.length));
+      expect(node.counts[1]).toBeGreaterThan(0);
+      expect(await page.locator('#legend li').allTextContents()).toEqual([`1 organ: ${node.counts[1]} voxels, ${((node.counts[1]! * 1.5) / 1000).toFixed(3)} mL`]);
     }, 300_000);
   });
 });
