@@ -7,23 +7,9 @@
 import { noGrad } from '../autograd.js';
 import { mirror } from '../data/augment.js';
 import { tidy } from '../memory.js';
-import { type Tensor, tensor } from '../tensor.js';
+import { tensor } from '../tensor.js';
 import type { Vec3 } from '../io/volume.js';
-
-/**
- * What sliding windows need of a network: VNet has it, and an imported graph gets it from an adapter
- * (onnxSegmentModel).
- */
-export interface SegmentModel {
-  /** Probabilities [1, numClasses, ...window] (a softmax over the classes) for a window [1, inChannels, ...window]. */
-  forward(x: Tensor): Tensor;
-  readonly config: { readonly inChannels: number; readonly numClasses: number };
-  /** Every window size must be a multiple of this. */
-  readonly sizeMultiple: number;
-  readonly training: boolean;
-  train(mode?: boolean): unknown;
-  eval(): unknown;
-}
+import type { VNet } from './vnet.js';
 
 export interface SegmentOptions {
   /** Window size [D, H, W]; default: the volume rounded up to the network's size multiple. */
@@ -91,7 +77,7 @@ function cutWindow(data: Float32Array, shape: readonly number[], origin: number[
  * Segments a volume `data` of shape [C_in, D, H, W] (or [D, H, W] for one channel) with sliding
  * windows. Returns host arrays; no GPU memory stays allocated.
  */
-export async function segment(model: SegmentModel, data: Float32Array, shape: readonly number[], options: SegmentOptions = {}): Promise<Segmentation> {
+export async function segment(model: VNet, data: Float32Array, shape: readonly number[], options: SegmentOptions = {}): Promise<Segmentation> {
   const spatial = shape.slice(-3) as [number, number, number];
   const inCh = shape.length === 4 ? shape[0]! : 1;
   if (shape.length < 3 || shape.length > 4 || inCh !== model.config.inChannels || data.length !== inCh * spatial[0] * spatial[1] * spatial[2]) {
@@ -129,7 +115,7 @@ export async function segment(model: SegmentModel, data: Float32Array, shape: re
  * One image per forward pass rather than a batch of 8: a batch would hold 8× the activations, and at the
  * paper's 128 × 128 × 64 two samples already pass llvmpipe's 128 MiB storage-binding limit.
  */
-async function windowProbs(model: SegmentModel, input: Float32Array, inCh: number, win: readonly number[], mirrors: boolean): Promise<Float32Array> {
+async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: readonly number[], mirrors: boolean): Promise<Float32Array> {
   const C = model.config.numClasses;
   const volume: Vec3 = [win[2]!, win[1]!, win[0]!];
   let sum: Float32Array | undefined;

@@ -28,7 +28,7 @@ export interface OnnxInput {
   shape: (number | null)[];
 }
 
-export function declaredShape(v: ValueInfoProto): (number | null)[] {
+function declaredShape(v: ValueInfoProto): (number | null)[] {
   const t = v.type?.value.case === 'tensorType' ? v.type.value.value : undefined;
   return (t?.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : null));
 }
