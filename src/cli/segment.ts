@@ -1,8 +1,10 @@
 /**
  * `voxgpu segment --model ckpt.safetensors scan.nii.gz -o mask.nii.gz`: segmentVolume (resample, normalise,
  * sliding windows, back onto the scan's grid) and write the mask with the scan's geometry, so it overlays
- * the scan in any viewer. With `--model model.json` (a TF.js layers-model such as brainchop's MeshNets),
- * brainchop's pipeline instead (segmentBrainchop): the whole volume at once, exactly, in tiles.
+ * the scan in any viewer. `--model model.onnx` runs an ONNX export (PyTorch, MONAI) the same way, with
+ * the graph's own input size as the window when the file fixes it. With `--model model.json` (a TF.js
+ * layers-model such as brainchop's MeshNets), brainchop's pipeline instead (segmentBrainchop): the whole
+ * volume at once, exactly, in tiles.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -10,10 +12,13 @@ import { Command } from 'commander';
 import { init } from '../init.js';
 import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
 import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
+import type { Segmenter } from '../nn/segment.js';
 import { segmentVolume } from '../nn/segment-volume.js';
 import { VNet, type VNetOptions } from '../nn/vnet.js';
 import { segmentBrainchop } from '../models/brainchop.js';
 import { loadTfjsModel } from '../models/tfjs-node.js';
+import { loadOnnx } from '../models/onnx/load-node.js';
+import { onnxSegmenter } from '../models/onnx/segmenter.js';
 import { parseVec3 } from './options.js';
 import { stepProgress } from './progress.js';
 import { checkOutputs } from './output-guard.js';
@@ -36,7 +41,7 @@ export function segmentCommand(): Command {
   return new Command('segment')
     .description("segment a scan with a trained V-Net checkpoint and write the mask on the scan's grid")
     .argument('<scan>', 'input volume (.nii, .nii.gz, .mha, .mhd)')
-    .requiredOption('--model <file>', "checkpoint written by training (safetensors with the model config), or a TF.js layers-model's model.json (its shards beside it)")
+    .requiredOption('--model <file>', "checkpoint written by training (safetensors with the model config), an ONNX model (.onnx), or a TF.js layers-model's model.json (its shards beside it)")
     .requiredOption('-o, --output <file>', 'mask to write (uint8 labels)')
     .option('--spacing <x,y,z>', 'spacing (mm) the model was trained at', parseVec3, [1, 1, 1.5])
     .option('--window <x,y,z>', 'sliding window in voxels (multiples of 16); default: the whole resampled scan', parseVec3)
@@ -50,15 +55,13 @@ export function segmentCommand(): Command {
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
       if (o.model.toLowerCase().endsWith('.json')) return segmentWithTfjsModel(scanPath, o);
+      if (o.model.toLowerCase().endsWith('.onnx')) return segmentWithOnnxModel(scanPath, o);
       const info = await readCheckpointInfo(o.model);
       if (!info.config) throw new Error(`${o.model} holds no model configuration; save checkpoints with { config: model.config }`);
       await init();
       const model = new VNet(info.config as VNetOptions);
       await loadCheckpoint(o.model, model);
-      const scan = await readVolume(scanPath);
-      const result = await segmentVolume(model, scan, { spacing: o.spacing, window: o.window, overlap: Number(o.overlap), largestComponent: o.largestComponent, mirror: o.mirror });
-      await writeVolume(o.output, result.mask);
-      process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
+      await segmentAndWrite(model, scanPath, o);
     });
 }
 
@@ -96,4 +99,19 @@ async function labelNames(modelPath: string, classes: number): Promise<string[] 
     if (Array.isArray(labels) && labels.length === classes) return labels.map(String);
   }
   return undefined;
+}
+
+async function segmentAndWrite(model: Segmenter, scanPath: string, o: SegmentCliOptions, window = o.window): Promise<void> {
+  const scan = await readVolume(scanPath);
+  const result = await segmentVolume(model, scan, { spacing: o.spacing, window, overlap: Number(o.overlap), largestComponent: o.largestComponent, mirror: o.mirror });
+  await writeVolume(o.output, result.mask);
+  process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
+}
+
+/** An ONNX model: softmax of its logits; windows of the graph's input size when it is fixed ([x, y, z] here). */
+async function segmentWithOnnxModel(scanPath: string, o: SegmentCliOptions): Promise<void> {
+  await init();
+  const model = onnxSegmenter(loadOnnx(o.model));
+  const fixed = model.window && ([model.window[2], model.window[1], model.window[0]] as [number, number, number]);
+  await segmentAndWrite(model, scanPath, o, o.window ?? fixed ?? undefined).finally(() => model.dispose());
 }

@@ -1,6 +1,6 @@
 // An imported ONNX graph as a voxgpu Module: float initializers are trainable parameters (named as
 // in the file), BatchNormalization's running statistics are buffers, integer and rank-0 initializers,
-// settings (Dropout's ratio) and Constant nodes are host constants folded before the GPU sees them; forward() runs the nodes in
+// settings (Dropout's ratio, Resize's scales) and Constant nodes are host constants folded before the GPU sees them; forward() runs the nodes in
 // order with voxgpu's ops, so autograd, fit() and segment() work on it as on any Module.
 import { Module } from '../../nn/module.js';
 import { formatShape, type Tensor, tensor } from '../../tensor.js';
@@ -16,7 +16,7 @@ export const SUPPORTED_OPSETS = [11, 18] as const;
 const BUFFER_INPUTS: Record<string, number[]> = { BatchNormalization: [3, 4] };
 
 /** Inputs read on the host as settings, never trained (float initializers there are constants). */
-const SETTING_INPUTS: Record<string, number[]> = { Dropout: [1, 2] };
+const SETTING_INPUTS: Record<string, number[]> = { Dropout: [1, 2], Resize: [1, 2, 3] };
 
 function namesAt(nodes: NodeProto[], positions: Record<string, number[]>): Set<string> {
   return new Set(nodes.flatMap((n) => (positions[n.opType] ?? []).map((i) => n.input[i]).filter((s): s is string => !!s)));
@@ -37,6 +37,8 @@ export class OnnxModule extends Module {
   readonly opset: number;
   readonly inputs: OnnxInput[];
   readonly outputNames: string[];
+  /** Declared output shapes (null where free or not declared). */
+  readonly outputShapes: (number | null)[][];
   private readonly nodes: NodeProto[];
   private readonly constants = new Map<string, HostArray>();
   private readonly weights = new Map<string, Tensor>();
@@ -67,6 +69,7 @@ export class OnnxModule extends Module {
     const initialized = new Set(graph.initializer.map((t) => t.name));
     this.inputs = graph.input.filter((v) => !initialized.has(v.name)).map((v) => ({ name: v.name, shape: declaredShape(v) }));
     this.outputNames = graph.output.map((v) => v.name);
+    this.outputShapes = graph.output.map(declaredShape);
     // The file is an inference graph: BatchNorm on running statistics, Dropout off. train() to fine-tune.
     this.eval();
   }

@@ -7,6 +7,7 @@ import type { ExternalDataReader } from './proto.js';
 export { OnnxModule, SUPPORTED_OPSETS, type OnnxInput } from './graph-module.js';
 export type { ExternalDataReader } from './proto.js';
 export { exportOnnx, EXPORT_OPSET } from './export.js';
+export { onnxSegmenter, type OnnxSegmenterOptions } from './segmenter.js';
 
 export interface ImportOnnxOptions {
   /** Reads tensors stored outside the .onnx file (location relative to it, byte offset, length or null for the rest). */

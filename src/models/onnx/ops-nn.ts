@@ -4,9 +4,12 @@ import { greater, mul } from '../../ops/binary.js';
 import { conv3d } from '../../ops/conv/conv3d.js';
 import { convTranspose3d } from '../../ops/conv/conv-transpose3d.js';
 import type { Triple } from '../../ops/conv/shape.js';
-import { full, rand } from '../../ops/creation.js';
+import { concat, narrow } from '../../ops/concat.js';
+import { full, rand, zeros } from '../../ops/creation.js';
 import { expand } from '../../ops/expand.js';
 import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
+import { maxPool3d } from '../../ops/max-pool3d.js';
+import { mean } from '../../ops/reduce.js';
 import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
@@ -20,8 +23,13 @@ function triple(c: NodeContext, name: string, fallback: number): Triple {
   return [v[0]!, v[1]!, v[2]!];
 }
 
-/** Symmetric padding from `pads` or `auto_pad`; voxgpu's convolutions pad both sides alike. */
-function symmetricPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: Triple, dilation: Triple, transposed: boolean): Triple {
+/** Padding per spatial axis, from `pads` or `auto_pad`: before and after may differ. */
+interface Pads {
+  begin: number[];
+  end: number[];
+}
+
+function convPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: Triple, dilation: Triple, transposed: boolean): Pads {
   const autoPad = c.attrs.string('auto_pad', 'NOTSET');
   let begin: number[];
   let end: number[];
@@ -45,10 +53,35 @@ function symmetricPads(c: NodeContext, x: Tensor, kernel: readonly number[], str
   } else {
     throw c.fail(`auto_pad '${autoPad}' is not supported`);
   }
-  if (begin.some((b, i) => b !== end[i])) {
-    throw c.fail(`asymmetric padding (begin [${begin.join(', ')}], end [${end.join(', ')}]) is not supported; voxgpu's convolutions pad both sides alike`);
-  }
-  return [begin[0]!, begin[1]!, begin[2]!];
+  return { begin, end };
+}
+
+/** The padding both sides share (what voxgpu's convolutions take); the rest is `extra`. */
+function sharedPadding(p: Pads): { padding: Triple; extra: Pads } {
+  const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!));
+  return { padding: [shared[0]!, shared[1]!, shared[2]!], extra: { begin: p.begin.map((b, i) => b - shared[i]!), end: p.end.map((e, i) => e - shared[i]!) } };
+}
+
+/** x with zero planes added before and after along each spatial axis (autograd through concat). */
+function padZeros(x: Tensor, extra: Pads): Tensor {
+  let h = x;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    if (!before && !after) return;
+    const plane = (n: number) => zeros(h.shape.map((d, k) => (k === 2 + i ? n : d)));
+    h = concat([...(before ? [plane(before)] : []), h, ...(after ? [plane(after)] : [])], 2 + i);
+  });
+  return h;
+}
+
+/** y without `extra` planes at the start and end of each spatial axis. */
+function crop(y: Tensor, extra: Pads): Tensor {
+  let h = y;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    if (before || after) h = narrow(h, 2 + i, before, h.shape[2 + i]! - before - after);
+  });
+  return h;
 }
 
 function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean) {
@@ -60,19 +93,23 @@ function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean)
   }
   const stride = triple(c, 'strides', 1);
   const dilation = triple(c, 'dilations', 1);
-  return { stride, dilation, padding: symmetricPads(c, x, kernel, stride, dilation, transposed) };
+  return { stride, dilation, ...sharedPadding(convPads(c, x, kernel, stride, dilation, transposed)) };
 }
 
 const conv: OpImpl = (c) => {
   c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
   const [x, w] = [c.volume(0), c.tensor(1)];
-  return conv3d(x, w, c.optionalTensor(2), convGeometry(c, x, w, false));
+  const { extra, ...geometry } = convGeometry(c, x, w, false);
+  // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
+  return conv3d(padZeros(x, extra), w, c.optionalTensor(2), geometry);
 };
 
 const convTranspose: OpImpl = (c) => {
   c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides');
   const [x, w] = [c.volume(0), c.tensor(1)];
-  return convTranspose3d(x, w, c.optionalTensor(2), { ...convGeometry(c, x, w, true), outputPadding: triple(c, 'output_padding', 0) });
+  const { extra, ...geometry } = convGeometry(c, x, w, true);
+  // A transposed convolution's padding removes output planes: the asymmetric rest is cropped after.
+  return crop(convTranspose3d(x, w, c.optionalTensor(2), { ...geometry, outputPadding: triple(c, 'output_padding', 0) }), extra);
 };
 
 const batchNormalization: OpImpl = (c) => {
@@ -146,7 +183,70 @@ const dropout: OpImpl = (c) => {
   return mul(mul(x, keepMask), 1 / (1 - ratio));
 };
 
+/** Integer factors per spatial axis of a volume op, from Resize's scales or sizes. */
+function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: string): [number, number, number] {
+  const ok = factors.length === 5 && factors[0] === 1 && factors[1] === 1 && factors.slice(2).every((f) => Number.isInteger(f) && f >= 1);
+  if (!ok) throw c.fail(`only whole-number ${what} of D, H and W are supported (N and C kept), got [${factors.join(', ')}] for x ${formatShape(x.shape)}`);
+  return [factors[2]!, factors[3]!, factors[4]!];
+}
+
+/**
+ * Resize, nearest neighbour by whole factors (what PyTorch's nn.Upsample(mode='nearest') exports):
+ * every voxel repeated, as a broadcast of [N·C, D, 1, H, 1, W, 1] (autograd sums the copies back).
+ */
+const resize: OpImpl = (c) => {
+  c.attrs.allow('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value');
+  const x = c.volume(0);
+  const mode = c.attrs.string('mode', 'nearest');
+  const transform = c.attrs.string('coordinate_transformation_mode', 'half_pixel');
+  const rounding = c.attrs.string('nearest_mode', 'round_prefer_floor');
+  // With whole factors these pick source voxel ⌊out / factor⌋, a repeat; other combinations shift it.
+  const repeats = transform === 'asymmetric' ? rounding === 'floor' : ['half_pixel', 'pytorch_half_pixel'].includes(transform) && rounding.startsWith('round');
+  if (mode !== 'nearest' || !repeats)
+    throw c.fail(`only nearest-neighbour upsampling by whole factors is supported, got mode '${mode}', coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`);
+  const scales = c.has(2) ? Array.from(c.host(2, 'scales').data) : [];
+  const factors = scales.length ? scales : c.ints(3, 'sizes').map((size, i) => size / x.shape[i]!);
+  const [fd, fh, fw] = spatialFactors(c, x, factors, 'scales');
+  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
+  const spread = expand(reshape(x, [n * ch, d, 1, h, 1, w, 1]), [n * ch, d, fd, h, fh, w, fw]);
+  return reshape(spread, [n, ch, d * fd, h * fh, w * fw]);
+};
+
+/** AveragePool with the kernel equal to the stride and no padding: the mean of each block. */
+const averagePool: OpImpl = (c) => {
+  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad');
+  const x = c.volume(0);
+  const kernel = c.attrs.ints('kernel_shape');
+  const [kd, kh, kw] = spatialFactors(c, x, [1, 1, ...kernel], 'kernel sizes');
+  const strides = c.attrs.ints('strides', [1, 1, 1]);
+  const padded = c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]).some((p) => p !== 0) || !['NOTSET', 'VALID'].includes(c.attrs.string('auto_pad', 'NOTSET'));
+  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
+  if (padded || strides.some((s, i) => s !== kernel[i]) || d % kd || h % kh || w % kw) {
+    throw c.fail(
+      `only pooling by non-overlapping blocks is supported (strides equal to kernel_shape, no padding, sizes divisible): kernel [${kernel.join(', ')}], strides [${strides.join(', ')}], x ${formatShape(x.shape)}`,
+    );
+  }
+  const blocks = reshape(x, [n * ch, d / kd, kd, h / kh, kh, w / kw, kw]);
+  return reshape(mean(blocks, [2, 4, 6]), [n, ch, d / kd, h / kh, w / kw]);
+};
+
+const maxPool: OpImpl = (c) => {
+  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order');
+  if (c.node.output[1]) throw c.fail('the Indices output is not supported');
+  if (c.attrs.int('ceil_mode', 0) !== 0) throw c.fail('ceil_mode=1 is not supported');
+  if (c.attrs.ints('dilations', [1, 1, 1]).some((d) => d !== 1)) throw c.fail('dilated pooling is not supported');
+  const x = c.volume(0);
+  const kernel = triple(c, 'kernel_shape', 1);
+  const stride = triple(c, 'strides', 1);
+  const { padding, extra } = sharedPadding(convPads(c, x, kernel, stride, [1, 1, 1], false));
+  if ([...extra.begin, ...extra.end].some(Boolean)) throw c.fail(`asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`);
+  return maxPool3d(x, kernel, { stride, padding });
+};
+
 export const nnOps: Record<string, OpImpl> = {
+  MaxPool: maxPool,
+  Resize: resize,
+  AveragePool: averagePool,
   Conv: conv,
   ConvTranspose: convTranspose,
   BatchNormalization: batchNormalization,

@@ -4,6 +4,7 @@ import { argmax } from '../../ops/argmax.js';
 import { add, div, mul, sub } from '../../ops/binary.js';
 import { concat } from '../../ops/concat.js';
 import { expand } from '../../ops/expand.js';
+import { permute } from '../../ops/permute.js';
 import { broadcastShapes } from '../../ops/raw.js';
 import { reshape } from '../../ops/reshape.js';
 import { formatShape, type Tensor } from '../../tensor.js';
@@ -177,6 +178,13 @@ const cast: OpImpl = (c) => {
   return x;
 };
 
+/** Transpose: perm reorders the dimensions (default: reversed). */
+const transpose: OpImpl = (c) => {
+  c.attrs.allow('perm');
+  const x = c.tensor(0);
+  return permute(x, c.attrs.ints('perm', [...x.shape.keys()].reverse()));
+};
+
 const argmaxOp: OpImpl = (c) => {
   c.attrs.allow('axis', 'keepdims', 'select_last_index');
   if (c.attrs.int('select_last_index', 0) !== 0) throw c.fail('select_last_index=1 is not supported');
@@ -206,6 +214,7 @@ export const tensorOps: Record<string, OpImpl> = {
   Unsqueeze: unsqueeze,
   Expand: expandOp,
   Tile: tile,
+  Transpose: transpose,
   Concat: concatOp,
   Shape: shapeOp,
   Gather: gather,

@@ -1,17 +1,18 @@
 // exportOnnx: voxgpu's V-Net and imported graphs (fine-tuned here) written as ONNX that ONNX
-// Runtime runs with voxgpu's results (within 1e-4 relative); loadOnnx reads external data.
+// Runtime runs with voxgpu's results (within 1e-4 relative); loadOnnx reads external data; the CLI's
+// export --onnx and segment --model model.onnx.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { beforeAll, expect, it } from 'vitest';
-import { Adam, exportOnnx, importOnnx, noGrad, type OnnxModule, SGD, tensor, tidy, trainStep, VNet } from '../../../src/index.js';
+import { Adam, exportOnnx, importOnnx, noGrad, type OnnxModule, SGD, tensor, tidy, trainStep, VNet, zscore } from '../../../src/index.js';
 import { ModelProtoSchema, TensorProto_DataLocation } from '../../../src/models/onnx/generated/onnx/onnx_pb.js';
-import { loadOnnx, saveCheckpoint } from '../../../src/node.js';
+import { loadOnnx, readVolume, saveCheckpoint, writeVolume } from '../../../src/node.js';
 import { voxgpu } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/volumes.js';
 import { gpu, maxRelError, randomArray } from '../../helpers.js';
-import { type HostTensor, readFixture, runOrt, tinyGraph } from './helpers.js';
+import { FIXTURES, type HostTensor, readFixture, runOrt, tinyGraph } from './helpers.js';
 
 beforeAll(gpu);
 
@@ -120,4 +121,18 @@ it('voxgpu export --onnx writes a checkpoint that ONNX Runtime runs at any size'
   const ort = await runOrt(readFileSync(join(dir, 'model.onnx')), { input: x });
   expect(maxRelError(ort.data, await forward(model, x))).toBeLessThan(1e-4);
   model.dispose();
+});
+
+it('voxgpu segment --model model.onnx segments a scan with a PyTorch export (MONAI UNet, logits out)', async () => {
+  const dir = tempDir();
+  const f = readFixture('monai_unet');
+  // One window: a 16³ scan at the default 1×1×1.5 mm spacing is the graph's own input size.
+  await writeVolume(join(dir, 'scan.nii.gz'), { data: f.input.data, shape: [16, 16, 16], spacing: [1, 1, 1.5], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] });
+  const result = await voxgpu('segment', join(dir, 'scan.nii.gz'), '--model', join(FIXTURES, 'monai_unet.onnx'), '-o', join(dir, 'mask.nii.gz'));
+  expect(result.stderr).toBe('');
+  const mask = await readVolume(join(dir, 'mask.nii.gz'));
+  const logits = await runOrt(f.bytes, { input: { shape: f.input.shape, data: zscore(f.input.data) } });
+  const expected = Array.from({ length: 4096 }, (_, i) => (logits.data[4096 + i]! > logits.data[i]! ? 1 : 0));
+  expect(Array.from(mask.data)).toEqual(expected);
+  expect(result.stdout).toContain(`wrote ${join(dir, 'mask.nii.gz')}: ${expected.filter(Boolean).length} foreground voxels`);
 });

@@ -44,22 +44,26 @@ export async function runOrt(bytes: Uint8Array, inputs: Record<string, HostTenso
 }
 
 /** A small graph with one of each trainable kind: conv, BatchNorm, ELU, transposed conv, InstanceNorm, PRelu, skip, 1×1 conv, Softmax. */
+/** A float32 initializer of uniform values in [lo, hi), seeded. */
+export function randomWeight(b: GraphBuilder, name: string, shape: number[], seed: number, lo: number, hi: number): string {
+  return b.weight(
+    name,
+    shape,
+    Float32Array.from(
+      randomArray(
+        shape.reduce((a, d) => a * d, 1),
+        seed,
+        lo,
+        hi,
+      ),
+    ),
+  );
+}
+
 export function tinyGraph(): Uint8Array {
   const b = new GraphBuilder(13);
   let seed = 40;
-  const w = (name: string, shape: number[], lo = -0.5, hi = 0.5) =>
-    b.weight(
-      name,
-      shape,
-      Float32Array.from(
-        randomArray(
-          shape.reduce((a, d) => a * d, 1),
-          seed++,
-          lo,
-          hi,
-        ),
-      ),
-    );
+  const w = (name: string, shape: number[], lo = -0.5, hi = 0.5) => randomWeight(b, name, shape, seed++, lo, hi);
   const pads = { ints: [1, 1, 1, 1, 1, 1] };
   const c1 = b.node('Conv', ['x', w('conv1.weight', [3, 1, 3, 3, 3]), w('conv1.bias', [3])], { pads, strides: { ints: [2, 2, 2] } });
   const bn = b.node('BatchNormalization', [c1, w('bn.weight', [3], 0.5, 1.5), w('bn.bias', [3]), w('bn.running_mean', [3]), w('bn.running_var', [3], 0.5, 1.5)]);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importOnnx, noGrad, tensor, tidy } from '../../../src/index.js';
 import { GraphBuilder } from '../../../src/models/onnx/builder.js';
 import { gpu, maxRelError, randomArray } from '../../helpers.js';
-import { runOrt } from './helpers.js';
+import { randomWeight, runOrt } from './helpers.js';
 
 beforeAll(gpu);
 
@@ -57,6 +57,12 @@ const cases: Case[] = [
   },
   { name: 'Softmax axis 1 (opset 13)', build: (b) => b.node('Softmax', ['x'], { axis: { int: 1 } }) },
   { name: 'Softmax axis 1 (opset 11: over the flattened trailing axes)', opset: 11, build: (b) => b.node('Softmax', ['x'], { axis: { int: 1 } }) },
+  { name: 'Transpose (NCDHW → NDHWC)', build: (b) => b.node('Transpose', ['x'], { perm: { ints: [0, 2, 3, 4, 1] } }) },
+  {
+    name: 'channel softmax as PyTorch exports it at opset 11 (Transpose, Softmax, Transpose)',
+    opset: 11,
+    build: (b) => b.node('Transpose', [b.node('Softmax', [b.node('Transpose', ['x'], { perm: { ints: [0, 4, 2, 3, 1] } })], { axis: { int: 4 } })], { perm: { ints: [0, 4, 2, 3, 1] } }),
+  },
   { name: 'LogSoftmax axis 1', build: (b) => b.node('LogSoftmax', ['x'], { axis: { int: 1 } }) },
   { name: 'Add, Sub, Mul, Div with broadcasting', build: (b, w) => b.node('Div', [b.node('Mul', [b.node('Sub', [b.node('Add', ['x', w([4, 1, 1, 1])]), w([7])]), 'x']), w([1, 4, 1, 6, 1], 1, 2)]) },
   { name: 'Concat along channels', inputs: { x: X, y: [2, 3, 5, 6, 7] }, build: (b) => b.node('Concat', ['x', 'y'], { axis: { int: 1 } }) },
@@ -65,6 +71,19 @@ const cases: Case[] = [
   { name: 'Squeeze and Unsqueeze (axes as attributes, opset 11)', opset: 11, build: (b) => b.node('Squeeze', [b.node('Unsqueeze', ['x'], { axes: { ints: [0, 3] } })], { axes: { ints: [3] } }) },
   { name: 'Expand (both ways)', inputs: { x: [2, 1, 5, 1, 7] }, build: (b) => b.node('Expand', ['x', b.ints([3, 1, 6, 1])]) },
   { name: 'Tile', build: (b) => b.node('Tile', ['x', b.ints([1, 2, 1, 3, 1])]) },
+  {
+    name: 'Resize nearest ×2 as PyTorch exports nn.Upsample (scales)',
+    build: (b) =>
+      b.node('Resize', ['x', '', b.weight('scales', [5], new Float32Array([1, 1, 2, 2, 3]))], {
+        mode: { string: 'nearest' },
+        coordinate_transformation_mode: { string: 'asymmetric' },
+        nearest_mode: { string: 'floor' },
+      }),
+  },
+  { name: 'Resize nearest by sizes (half_pixel)', build: (b) => b.node('Resize', ['x', '', '', b.ints([2, 4, 10, 6, 14])], { mode: { string: 'nearest' } }) },
+  { name: 'AveragePool 2×3×1 blocks', inputs: { x: [2, 4, 6, 6, 7] }, build: (b) => b.node('AveragePool', ['x'], { kernel_shape: { ints: [2, 3, 1] }, strides: { ints: [2, 3, 1] } }) },
+  { name: 'MaxPool 2×2×2 (UNet down-sampling)', inputs: { x: [2, 4, 6, 6, 8] }, build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [2, 2, 2] }, strides: { ints: [2, 2, 2] } }) },
+  { name: 'MaxPool k3 s2 pads 1 (overlapping)', build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [3, 3, 3] }, strides: { ints: [2, 2, 2] }, pads: { ints: [1, 1, 1, 1, 1, 1] } }) },
   { name: 'ArgMax over channels', outputType: 'int64', build: (b) => b.node('ArgMax', ['x'], { axis: { int: 1 }, keepdims: { int: 0 } }) },
   { name: 'Dropout (inference: identity) and Identity', build: (b) => b.node('Identity', [b.node('Dropout', ['x', b.weight('ratio', [], new Float32Array([0.3]))])]) },
 ];
@@ -73,19 +92,7 @@ describe('ONNX ops against ONNX Runtime', () => {
   it.each(cases)('$name', async (c) => {
     const b = new GraphBuilder(c.opset ?? 13);
     let seed = 100;
-    const w = (shape: number[], lo = -1, hi = 1) =>
-      b.weight(
-        `w${seed}`,
-        shape,
-        Float32Array.from(
-          randomArray(
-            shape.reduce((a, d) => a * d, 1),
-            seed++,
-            lo,
-            hi,
-          ),
-        ),
-      );
+    const w = (shape: number[], lo = -1, hi = 1) => randomWeight(b, `w${seed}`, shape, seed++, lo, hi);
     const output = c.build(b, w);
     const shapes = c.inputs ?? { x: X };
     const bytes = b.toBytes(
