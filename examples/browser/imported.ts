@@ -2,7 +2,7 @@
 // with its .bin shards) segmented by brainchop's pipeline over the whole volume at once, or an ONNX
 // graph (PyTorch's, MONAI's) with sliding windows as a V-Net is; either with a colormap.json for its
 // labels. No DOM here, so the Chromium test runs the same steps in Node.
-import { importOnnx, onnxSegmentModel, type OnnxModule, type OnnxSegmentModel } from '../../src/models/onnx/index.js';
+import { importOnnx, onnxSegmenter, type OnnxModule } from '../../src/models/onnx/index.js';
 import { segmentVolume } from '../../src/nn/segment-volume.js';
 import { importTfjsModel, type TfjsModel } from '../../src/models/tfjs-model.js';
 import { shardPaths, type TfjsModelJson } from '../../src/models/tfjs-format.js';
@@ -17,7 +17,7 @@ interface Opened {
   colormap: Colormap;
 }
 
-export type ImportedModel = (Opened & { kind: 'tfjs'; model: TfjsModel }) | (Opened & { kind: 'onnx'; model: OnnxModule; windows: OnnxSegmentModel });
+export type ImportedModel = (Opened & { kind: 'tfjs'; model: TfjsModel }) | (Opened & { kind: 'onnx'; model: OnnxModule; windows: ReturnType<typeof onnxSegmenter> });
 
 /** A file's name and bytes: File objects in the page, files read from disk in the test. */
 export interface NamedBytes {
@@ -83,7 +83,7 @@ function readColormap(classes: number, files: readonly NamedBytes[]): Colormap {
 export function openOnnxModel(file: NamedBytes, colormaps: readonly NamedBytes[] = []): ImportedModel {
   const model = importOnnx(file.bytes);
   try {
-    const windows = onnxSegmentModel(model);
+    const windows = onnxSegmenter(model);
     const classes = windows.config.numClasses;
     return { kind: 'onnx', model, windows, name: file.name, classes, colormap: readColormap(classes, colormaps) };
   } catch (e) {
@@ -112,7 +112,7 @@ export async function segmentWithImported(m: ImportedModel, scan: Volume, spacin
   if (m.kind === 'tfjs') labels = (await segmentBrainchop(m.model, scan, { onLayer: onProgress })).labels;
   else {
     // The graph's window is [D, H, W]; segmentVolume takes [x, y, z].
-    const window = m.windows.window && ([...m.windows.window].reverse() as Vec3);
+    const window = m.windows.window ? ([...m.windows.window].reverse() as Vec3) : undefined;
     labels = (await segmentVolume(m.windows, scan, { spacing, window, onWindow: onProgress })).mask;
   }
   const counts = new Array<number>(classes).fill(0);
