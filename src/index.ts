@@ -18,7 +18,17 @@ export { segment, type SegmentOptions, type Segmentation, type Segmenter } from 
 export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } from './nn/segment-volume.js';
 export { TfjsModel, importTfjsModel, exportTfjsModel, type TfjsImportOptions, type TfjsExport } from './models/tfjs-model.js';
 export { predictVolume, type VolumeInferenceOptions, type VolumeInference } from './models/tfjs-tiles.js';
-export { segmentBrainchop, reverseAxes, type BrainchopSegmentOptions, type BrainchopSegmentation } from './models/brainchop.js';
+export { segmentBrainchop, brainchopNormalize, reverseAxes, type BrainchopSegmentOptions, type BrainchopSegmentation } from './models/brainchop.js';
+export {
+  segmentScan,
+  parseBrainchopSettings,
+  DEFAULT_BRAINCHOP_SETTINGS,
+  type BrainchopSettings,
+  type BrainchopModel,
+  type BrainchopModelType,
+  type ScanSegmentOptions,
+  type ScanSegmentation,
+} from './models/brainchop-pipeline.js';
 export type { TfjsModelJson, KerasLayerJson, WeightsGroup, WeightEntry } from './models/tfjs-format.js';
 export { trainStep, batchLoss, type LogitsModel, type LossKind, type StepOptions } from './nn/train-step.js';
 export { fit, DivergedError, type FitOptions, type HostBatch, type DeviceBatch } from './nn/fit.js';
@@ -41,6 +51,7 @@ export {
 export * from './metrics/index.js';
 export { syntheticCase, type SyntheticCase, type SyntheticOptions } from './data/synthetic.js';
 export * from './data/resample.js';
+export * from './data/conform.js';
 export * from './data/crop.js';
 export * from './data/intensity.js';
 export * from './data/augment.js';

@@ -5,3 +5,4 @@ export { readVolume, writeVolume, readNifti, writeNifti, readMetaImage, writeMet
 export { findCases, loadCases } from './data/loader-node.js';
 export { loadTfjsModel, saveTfjsModel } from './models/tfjs-node.js';
 export { loadOnnx } from './models/onnx/load-node.js';
+export { loadBrainchopModel, type LoadedBrainchopModel, type BrainchopColormap } from './models/brainchop-node.js';
