@@ -1,12 +1,13 @@
 // Models made elsewhere, opened in the page: a TF.js layers-model (brainchop's MeshNets: model.json
-// with its .bin shards) segmented by brainchop's pipeline over the whole volume at once, or an ONNX
+// with its .bin shards, and settings.json for brainchop's per-model pipeline) segmented as brainchop
+// does (conformed, the whole volume at once, mapped back onto the scan's grid), or an ONNX
 // graph (PyTorch's, MONAI's) with sliding windows as a V-Net is; either with a colormap.json for its
 // labels. No DOM here, so the Chromium test runs the same steps in Node.
 import { importOnnx, onnxSegmenter, type OnnxModule } from '../../src/models/onnx/index.js';
 import { segmentVolume } from '../../src/nn/segment-volume.js';
 import { importTfjsModel, type TfjsModel } from '../../src/models/tfjs-model.js';
 import { shardPaths, type TfjsModelJson } from '../../src/models/tfjs-format.js';
-import { segmentBrainchop } from '../../src/models/brainchop.js';
+import { type BrainchopSettings, DEFAULT_BRAINCHOP_SETTINGS, parseBrainchopSettings, segmentScan } from '../../src/models/brainchop-pipeline.js';
 import type { Vec3, Volume } from '../../src/io/volume.js';
 import { type Colormap, colormapFor, type ColormapJson } from './colormap.js';
 
@@ -17,7 +18,9 @@ interface Opened {
   colormap: Colormap;
 }
 
-export type ImportedModel = (Opened & { kind: 'tfjs'; model: TfjsModel }) | (Opened & { kind: 'onnx'; model: OnnxModule; windows: ReturnType<typeof onnxSegmenter> });
+export type ImportedModel =
+  | (Opened & { kind: 'tfjs'; model: TfjsModel; settings: BrainchopSettings; settingsSource: string | null })
+  | (Opened & { kind: 'onnx'; model: OnnxModule; windows: ReturnType<typeof onnxSegmenter> });
 
 /** A file's name and bytes: File objects in the page, files read from disk in the test. */
 export interface NamedBytes {
@@ -26,7 +29,12 @@ export interface NamedBytes {
 }
 
 export function isTfjsModelName(name: string): boolean {
-  return name.toLowerCase().endsWith('.json') && !isColormapName(name);
+  return name.toLowerCase().endsWith('.json') && !isColormapName(name) && !isSettingsName(name);
+}
+
+/** brainchop's per-model settings (docs/brainchop-models.md), beside model.json. */
+export function isSettingsName(name: string): boolean {
+  return name.toLowerCase() === 'settings.json';
 }
 
 /** brainchop names its label tables colormap.json, colormap3.json, …; labels.json is the other common name. */
@@ -54,9 +62,13 @@ function parseJson<T>(file: NamedBytes): T {
 
 /**
  * A TF.js layers-model from its model.json, the shards its manifest names (picked or dropped with
- * it; matched by file name) and optional colormap files (the one with a colour per class is used).
+ * it; matched by file name), its settings.json if given (else brainchop's common defaults), and
+ * colormap files: the one the settings name, else the one with a colour per class.
  */
-export function openTfjsModel(modelJson: NamedBytes, shards: readonly NamedBytes[], colormaps: readonly NamedBytes[] = []): ImportedModel {
+export function openTfjsModel(modelJson: NamedBytes, shards: readonly NamedBytes[], colormaps: readonly NamedBytes[] = [], settingsFile?: NamedBytes): ImportedModel {
+  const settings = settingsFile ? parseBrainchopSettings(parseJson(settingsFile), settingsFile.name) : { ...DEFAULT_BRAINCHOP_SETTINGS };
+  if (settings.type === 'Brain_Extraction') throw new Error(`${settingsFile!.name}: a Brain_Extraction model gives the masked scan, not labels; the demo shows labels (voxgpu segment writes it)`);
+  if (settings.preModel) throw new Error(`${settingsFile!.name} names a pre-model (${settings.preModel}); the demo does not run pre-models yet (voxgpu segment does)`);
   const json = parseJson<TfjsModelJson>(modelJson);
   const byName = new Map(shards.map((s) => [s.name, s.bytes]));
   const wanted = shardPaths(json);
@@ -69,7 +81,9 @@ export function openTfjsModel(modelJson: NamedBytes, shards: readonly NamedBytes
     wanted.map((p) => byName.get(baseName(p))!),
   );
   const classes = model.outChannels;
-  return { kind: 'tfjs', model, name: modelJson.name, classes, colormap: readColormap(classes, colormaps) };
+  const named = colormaps.filter((c) => c.name === settings.colormap);
+  const colormap = readColormap(classes, named.length > 0 ? named : colormaps);
+  return { kind: 'tfjs', model, settings, settingsSource: settingsFile?.name ?? null, name: modelJson.name, classes, colormap };
 }
 
 function readColormap(classes: number, files: readonly NamedBytes[]): Colormap {
@@ -100,16 +114,26 @@ export interface LabelSegmentation {
   milliseconds: number;
 }
 
+export interface ImportedSegmentOptions {
+  /** An ONNX graph's spacing (mm, x y z): the scan is resampled to it. */
+  spacing: Vec3;
+  /** The conformed cube's size in voxels for a TF.js model (brainchop: 256, at 1 mm). */
+  conformSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
 /**
- * Labels on the scan's own grid. A TF.js model: brainchop's pipeline (min–max, transpose, the whole
- * volume in tiles, argmax); progress counts layers. An ONNX graph: as `voxgpu segment` runs a V-Net
- * (resampled to `spacing`, z-scored, sliding windows of the graph's own size); progress counts windows.
+ * Labels on the scan's own grid. A TF.js model: brainchop's pipeline (segmentScan: conform, the
+ * settings' normalisation, crop and transpose, the whole volume in tiles, the largest component);
+ * progress counts layers. An ONNX graph: as `voxgpu segment` runs one (resampled to `spacing`,
+ * z-scored, sliding windows of the graph's own size); progress counts windows.
  */
-export async function segmentWithImported(m: ImportedModel, scan: Volume, spacing: Vec3, onProgress: (done: number, total: number) => void = () => {}): Promise<LabelSegmentation> {
+export async function segmentWithImported(m: ImportedModel, scan: Volume, options: ImportedSegmentOptions): Promise<LabelSegmentation> {
+  const { spacing, conformSize, onProgress } = options;
   const t0 = performance.now();
   const classes = m.classes;
   let labels: Volume;
-  if (m.kind === 'tfjs') labels = (await segmentBrainchop(m.model, scan, { onLayer: onProgress })).labels;
+  if (m.kind === 'tfjs') labels = (await segmentScan(m.model, scan, m.settings, { conformSize, onLayer: onProgress })).labels;
   else {
     // The graph's window is [D, H, W]; segmentVolume takes [x, y, z].
     const window = m.windows.window ? ([...m.windows.window].reverse() as Vec3) : undefined;

@@ -8,7 +8,7 @@ import { encodeVolume } from '../../src/io/index.js';
 import type { Vec3, VoxelArray, Volume } from '../../src/io/volume.js';
 import { type Colormap, defaultColormap } from './colormap.js';
 import { acceptDrops, download, fileBytes, isCheckpointName, modelAccept, readScan, scanAccept } from './files.js';
-import { type ImportedModel, isColormapName, isOnnxName, isShardName, isTfjsModelName, openOnnxModel, openTfjsModel, segmentWithImported } from './imported.js';
+import { type ImportedModel, isColormapName, isOnnxName, isSettingsName, isShardName, isTfjsModelName, openOnnxModel, openTfjsModel, segmentWithImported } from './imported.js';
 import { drawLossPlot } from './loss-plot.js';
 import { defaultSpacing, disposeModel, maskVolume, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from './pipeline.js';
 import { SliceViewer } from './viewer.js';
@@ -42,7 +42,10 @@ function modelInfo(m: PageModel): string {
   if (m.kind !== 'vnet') {
     const colours = m.colormap.source ? `colours and names from ${m.colormap.source}` : 'default colours';
     const about = `${m.model.parameterCount().toLocaleString()} parameters, ${m.classes} classes (${colours})`;
-    if (m.kind === 'tfjs') return `TF.js layers-model ${m.name}: ${m.model.layers.length} layers, ${about}; brainchop's pipeline over the whole volume.`;
+    if (m.kind === 'tfjs') {
+      const settings = m.settingsSource ? `brainchop's pipeline with ${m.settingsSource}` : "brainchop's pipeline with its default settings";
+      return `TF.js layers-model ${m.name}: ${m.model.layers.length} layers, ${about}; ${settings}, conformed, over the whole volume.`;
+    }
     const window = m.windows.window ? `windows of ${[...m.windows.window].reverse().join(' × ')} voxels` : 'the whole volume';
     return `ONNX graph ${m.name} (opset ${m.model.opset}): ${about}; resampled to the model spacing, z-scored, ${window}.`;
   }
@@ -144,11 +147,19 @@ function modelSpacing(): Vec3 {
 const named = async (f: File) => ({ name: f.name, bytes: await fileBytes(f) });
 
 /** Sorts chosen or dropped files into a model (a checkpoint, an .onnx, or model.json with its shards; a colormap) and a scan. */
+/** The conformed cube's size for TF.js models: brainchop's 256, or smaller to try a model quickly. */
+function conformSize(): number {
+  const value = $<HTMLInputElement>('conform-size').value;
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 8)) throw new Error(`conformed size must be a whole number of voxels, at least 8, got '${value}'`);
+  return n;
+}
+
 async function openFiles(files: File[]): Promise<void> {
   const checkpoint = files.find((f) => isCheckpointName(f.name));
   const tfjs = files.find((f) => isTfjsModelName(f.name));
   const onnx = files.find((f) => isOnnxName(f.name));
-  const modelFiles = files.filter((f) => f === checkpoint || f === tfjs || f === onnx || isColormapName(f.name) || (tfjs && isShardName(f.name)));
+  const modelFiles = files.filter((f) => f === checkpoint || f === tfjs || f === onnx || isColormapName(f.name) || (tfjs && (isShardName(f.name) || isSettingsName(f.name))));
   const colormaps = () => Promise.all(modelFiles.filter((f) => isColormapName(f.name)).map(named));
   if (checkpoint) {
     await task(`Loading ${checkpoint.name}…`, async () => {
@@ -160,7 +171,8 @@ async function openFiles(files: File[]): Promise<void> {
   if (tfjs) {
     await task(`Loading ${tfjs.name}…`, async () => {
       const shards = await Promise.all(modelFiles.filter((f) => isShardName(f.name)).map(named));
-      const opened = openTfjsModel(await named(tfjs), shards, await colormaps());
+      const settings = modelFiles.find((f) => isSettingsName(f.name));
+      const opened = openTfjsModel(await named(tfjs), shards, await colormaps(), settings && (await named(settings)));
       replaceModel(opened);
       return `Loaded ${tfjs.name}: ${opened.classes} classes.`;
     });
@@ -231,7 +243,11 @@ function wire(): void {
       const result =
         m.kind === 'vnet'
           ? await segmentScan(m.state, volume, modelSpacing())
-          : await segmentWithImported(m, volume, modelSpacing(), (done, total) => setStatus(`Segmenting: ${m.kind === 'tfjs' ? 'layer' : 'window'} ${done} of ${total}…`, done / total));
+          : await segmentWithImported(m, volume, {
+              spacing: modelSpacing(),
+              conformSize: conformSize(),
+              onProgress: (done, total) => setStatus(`Segmenting: ${m.kind === 'tfjs' ? 'layer' : 'window'} ${done} of ${total}…`, done / total),
+            });
       labels = 'mask' in result ? result.mask : result.labels.data;
       segmentations++;
       const colormap = colormapOf(m);
