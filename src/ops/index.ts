@@ -3,6 +3,8 @@ export { add, sub, mul, div, greater, broadcastShapes } from './binary.js';
 export { addScalar, mulScalar, neg, exp, log, sqrt, abs, relu } from './map.js';
 export { sum, mean, sumTo } from './reduce.js';
 export { expand } from './expand.js';
+export { permute } from './permute.js';
+export { maxPool3d, type MaxPool3dOptions } from './max-pool3d.js';
 export { concat, narrow } from './concat.js';
 export { reshape, view } from './reshape.js';
 export { full, zeros, ones, randn, rand, manualSeed } from './creation.js';

@@ -79,6 +79,14 @@ function checkExpand(op: string, x: Tensor, shape: Shape): void {
 export function expandRaw(op: string, x: Tensor, shape: Shape): Tensor {
   checkMaxRank(op, x);
   checkExpand(op, x, shape);
+  return gatherRaw(op, x, shape, broadcastStrides(x.shape, shape));
+}
+
+/**
+ * out[c] = x[Σ c_d · strides_d] over the coordinates c of `shape`, without autograd: a broadcast
+ * (stride 0) or a permutation of x's dimensions (its strides reordered). Kernel: binary.wgsl `expand`.
+ */
+export function gatherRaw(op: string, x: Tensor, shape: Shape, strides: readonly number[]): Tensor {
   const copy = empty(shape);
   runElementwise(
     op,
@@ -86,7 +94,7 @@ export function expandRaw(op: string, x: Tensor, shape: Shape): Tensor {
     'expand',
     Math.ceil(copy.size / 4),
     { a: x, out: copy },
-    { n: copy.size, rank: shape.length, outShape: packDims(shape), aStrides: packDims(broadcastStrides(x.shape, shape)), bStrides: packDims([]) },
+    { n: copy.size, rank: shape.length, outShape: packDims(shape), aStrides: packDims(strides), bStrides: packDims([]) },
   );
   return copy;
 }
