@@ -65,6 +65,9 @@ export class OnnxModule extends Module {
       }
       const t = tensor(values.data, values.shape);
       this.weights.set(init.name, bufferNames.has(init.name) ? this.addBuffer(init.name, t) : this.addParameter(init.name, t));
+      // The GPU copy is the weight from now on (exportOnnx writes it back): drop the host bytes.
+      init.rawData = new Uint8Array();
+      init.floatData = [];
     }
     const initialized = new Set(graph.initializer.map((t) => t.name));
     this.inputs = graph.input.filter((v) => !initialized.has(v.name)).map((v) => ({ name: v.name, shape: declaredShape(v) }));

@@ -14,7 +14,7 @@ import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
 import { logSoftmax, softmax } from '../../ops/softmax.js';
-import { formatShape, type Tensor } from '../../tensor.js';
+import { formatShape, type Tensor, tensor } from '../../tensor.js';
 import type { NodeContext, OpImpl } from './node-context.js';
 
 function triple(c: NodeContext, name: string, fallback: number): Triple {
@@ -74,6 +74,19 @@ function padZeros(x: Tensor, extra: Pads): Tensor {
   return h;
 }
 
+/** x with its first and last planes repeated before and after along each spatial axis. */
+function padEdges(x: Tensor, extra: Pads): Tensor {
+  let h = x;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    const axis = 2 + i;
+    const size = h.shape[axis]!;
+    const copies = (start: number, count: number) => new Array<Tensor>(count).fill(narrow(h, axis, start, 1));
+    if (before || after) h = concat([...copies(0, before), h, ...copies(size - 1, after)], axis);
+  });
+  return h;
+}
+
 /** y without `extra` planes at the start and end of each spatial axis. */
 function crop(y: Tensor, extra: Pads): Tensor {
   let h = y;
@@ -85,7 +98,6 @@ function crop(y: Tensor, extra: Pads): Tensor {
 }
 
 function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean) {
-  if (c.attrs.int('group', 1) !== 1) throw c.fail(`grouped convolution (group ${c.attrs.int('group')}) is not supported`);
   if (w.rank !== 5) throw c.fail(`weight must be 5-D (3D kernels), got ${formatShape(w.shape)}`);
   const kernel = w.shape.slice(2);
   if (c.attrs.has('kernel_shape') && c.attrs.ints('kernel_shape').some((k, i) => k !== kernel[i])) {
@@ -96,12 +108,32 @@ function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean)
   return { stride, dilation, ...sharedPadding(convPads(c, x, kernel, stride, dilation, transposed)) };
 }
 
+/**
+ * A grouped convolution as `group` convolutions on slices of the channels, concatenated: group i
+ * takes input channels, weight rows and output channels of its own slice (autograd through narrow
+ * and concat). One group is the plain op.
+ */
+function grouped(c: NodeContext, x: Tensor, w: Tensor, bias: Tensor | null, transposed: boolean, run: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor): Tensor {
+  const groups = c.attrs.int('group', 1);
+  if (groups === 1) return run(x, w, bias);
+  const inChannels = x.shape[1]!;
+  const outChannels = transposed ? w.shape[1]! * groups : w.shape[0]!;
+  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
+    throw c.fail(`group ${groups} must divide the ${inChannels} input and ${outChannels} output channels`);
+  }
+  const [inPer, outPer] = [inChannels / groups, outChannels / groups];
+  const parts = Array.from({ length: groups }, (_, i) =>
+    run(narrow(x, 1, i * inPer, inPer), transposed ? narrow(w, 0, i * inPer, inPer) : narrow(w, 0, i * outPer, outPer), bias && narrow(bias, 0, i * outPer, outPer)),
+  );
+  return concat(parts, 1);
+}
+
 const conv: OpImpl = (c) => {
   c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, false);
   // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
-  return conv3d(padZeros(x, extra), w, c.optionalTensor(2), geometry);
+  return grouped(c, padZeros(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
 };
 
 const convTranspose: OpImpl = (c) => {
@@ -109,7 +141,11 @@ const convTranspose: OpImpl = (c) => {
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, true);
   // A transposed convolution's padding removes output planes: the asymmetric rest is cropped after.
-  return crop(convTranspose3d(x, w, c.optionalTensor(2), { ...geometry, outputPadding: triple(c, 'output_padding', 0) }), extra);
+  const outputPadding = triple(c, 'output_padding', 0);
+  return crop(
+    grouped(c, x, w, c.optionalTensor(2), true, (xi, wi, bi) => convTranspose3d(xi, wi, bi, { ...geometry, outputPadding })),
+    extra,
+  );
 };
 
 const batchNormalization: OpImpl = (c) => {
@@ -191,8 +227,11 @@ function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: stri
 }
 
 /**
- * Resize, nearest neighbour by whole factors (what PyTorch's nn.Upsample(mode='nearest') exports):
- * every voxel repeated, as a broadcast of [N·C, D, 1, H, 1, W, 1] (autograd sums the copies back).
+ * Resize by whole factors. Nearest neighbour (what nn.Upsample(mode='nearest') exports): every voxel
+ * repeated, a broadcast of [N·C, D, 1, H, 1, W, 1]. Linear by 2 with half-pixel centres (trilinear,
+ * align_corners=False): out[2m] = ¾x[m] + ¼x[m−1], out[2m+1] = ¾x[m] + ¼x[m+1], edges repeated, which
+ * is a transposed convolution of the edge-padded volume (kernel ¼ ¾ ¾ ¼, stride 2, padding 3) with
+ * the channels moved into the batch. Autograd runs through both.
  */
 const resize: OpImpl = (c) => {
   c.attrs.allow('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value');
@@ -200,16 +239,31 @@ const resize: OpImpl = (c) => {
   const mode = c.attrs.string('mode', 'nearest');
   const transform = c.attrs.string('coordinate_transformation_mode', 'half_pixel');
   const rounding = c.attrs.string('nearest_mode', 'round_prefer_floor');
-  // With whole factors these pick source voxel ⌊out / factor⌋, a repeat; other combinations shift it.
-  const repeats = transform === 'asymmetric' ? rounding === 'floor' : ['half_pixel', 'pytorch_half_pixel'].includes(transform) && rounding.startsWith('round');
-  if (mode !== 'nearest' || !repeats)
-    throw c.fail(`only nearest-neighbour upsampling by whole factors is supported, got mode '${mode}', coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`);
+  const halfPixel = ['half_pixel', 'pytorch_half_pixel'].includes(transform);
   const scales = c.has(2) ? Array.from(c.host(2, 'scales').data) : [];
   const factors = scales.length ? scales : c.ints(3, 'sizes').map((size, i) => size / x.shape[i]!);
-  const [fd, fh, fw] = spatialFactors(c, x, factors, 'scales');
   const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
-  const spread = expand(reshape(x, [n * ch, d, 1, h, 1, w, 1]), [n * ch, d, fd, h, fh, w, fw]);
-  return reshape(spread, [n, ch, d * fd, h * fh, w * fw]);
+  // With whole factors these pick source voxel ⌊out / factor⌋, a repeat; other combinations shift it.
+  if (mode === 'nearest' && (transform === 'asymmetric' ? rounding === 'floor' : halfPixel && rounding.startsWith('round'))) {
+    const [fd, fh, fw] = spatialFactors(c, x, factors, 'scales');
+    const spread = expand(reshape(x, [n * ch, d, 1, h, 1, w, 1]), [n * ch, d, fd, h, fh, w, fw]);
+    return reshape(spread, [n, ch, d * fd, h * fh, w * fw]);
+  }
+  if (mode === 'linear' && halfPixel) {
+    const by = spatialFactors(c, x, factors, 'scales');
+    if (by.some((f) => f > 2)) throw c.fail(`linear resizing supports factors 1 and 2, got [${factors.join(', ')}]`);
+    const taps = by.map((f) => (f === 2 ? [0.25, 0.75, 0.75, 0.25] : [1]));
+    const kernel = taps[0]!.flatMap((a) => taps[1]!.flatMap((b) => taps[2]!.map((e) => a * b * e)));
+    const weight = tensor(kernel, [1, 1, ...taps.map((t) => t.length)]);
+    const edges = { begin: by.map((f) => f - 1), end: by.map((f) => f - 1) };
+    const padded = padEdges(reshape(x, [n * ch, 1, d, h, w]), edges);
+    const padding: Triple = [by[0] === 2 ? 3 : 0, by[1] === 2 ? 3 : 0, by[2] === 2 ? 3 : 0];
+    const up = convTranspose3d(padded, weight, null, { stride: by, padding });
+    return reshape(up, [n, ch, d * by[0], h * by[1], w * by[2]]);
+  }
+  throw c.fail(
+    `only nearest-neighbour resizing by whole factors and trilinear (half-pixel) by 2 are supported, got mode '${mode}', coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`,
+  );
 };
 
 /** AveragePool with the kernel equal to the stride and no padding: the mean of each block. */

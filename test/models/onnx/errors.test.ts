@@ -31,7 +31,7 @@ it('refuses opsets outside 11–18', () => {
 it('refuses attributes and settings it does not implement', () => {
   const x = [1, 1, 6, 6, 6];
   expect(() => run(oneNode('Relu', ['x'], { alpha: { float: 1 } }), x)).toThrow("ONNX node 'Relu_0' (Relu, opset 13): attribute 'alpha' is not supported");
-  expect(() => run(oneNode('Conv', ['x', 'w'], { group: { int: 2 } }), x)).toThrow("ONNX node 'Conv_0' (Conv, opset 13): grouped convolution (group 2) is not supported");
+  expect(() => run(oneNode('Conv', ['x', 'w'], { group: { int: 2 } }), x)).toThrow("ONNX node 'Conv_0' (Conv, opset 13): group 2 must divide the 1 input and 2 output channels");
   expect(() => run(oneNode('ConvTranspose', ['x', 'w'], { auto_pad: { string: 'SAME_UPPER' } }), x)).toThrow(
     "ONNX node 'ConvTranspose_0' (ConvTranspose, opset 13): auto_pad 'SAME_UPPER' is not supported",
   );

@@ -8,7 +8,7 @@ import { GraphBuilder } from '../../../src/models/onnx/builder.js';
 import { randomArray } from '../../helpers.js';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures/onnx');
-export const FIXTURE_NAMES = ['monai_unet', 'monai_vnet', 'meshnet', 'paper_vnet'] as const;
+export const FIXTURE_NAMES = ['monai_unet', 'monai_vnet', 'meshnet', 'paper_vnet', 'paper_vnet_dynamic'] as const;
 
 export interface HostTensor {
   shape: number[];

@@ -24,6 +24,12 @@ const cases: Case[] = [
   { name: 'Conv k3 dilation 2 without bias', build: (b, w) => b.node('Conv', ['x', w([3, 4, 3, 3, 3])], { dilations: { ints: [2, 1, 2] }, pads: { ints: [2, 1, 2, 2, 1, 2] } }) },
   { name: 'Conv auto_pad SAME_UPPER', build: (b, w) => b.node('Conv', ['x', w([2, 4, 3, 3, 3]), w([2])], { auto_pad: { string: 'SAME_UPPER' } }) },
   { name: 'Conv auto_pad VALID k1x2x3', build: (b, w) => b.node('Conv', ['x', w([2, 4, 1, 2, 3])], { auto_pad: { string: 'VALID' }, kernel_shape: { ints: [1, 2, 3] } }) },
+  { name: 'Conv asymmetric pads', build: (b, w) => b.node('Conv', ['x', w([2, 4, 3, 2, 3])], { pads: { ints: [0, 1, 2, 1, 0, 1] } }) },
+  { name: 'Conv auto_pad SAME_LOWER stride 2 (asymmetric)', build: (b, w) => b.node('Conv', ['x', w([2, 4, 3, 3, 3])], { auto_pad: { string: 'SAME_LOWER' }, strides: { ints: [2, 2, 2] } }) },
+  { name: 'ConvTranspose asymmetric pads', build: (b, w) => b.node('ConvTranspose', ['x', w([4, 2, 3, 3, 3]), w([2])], { strides: { ints: [2, 2, 2] }, pads: { ints: [0, 1, 2, 1, 0, 1] } }) },
+  { name: 'Conv with 2 groups', build: (b, w) => b.node('Conv', ['x', w([6, 2, 3, 3, 3]), w([6])], { group: { int: 2 }, pads: { ints: [1, 1, 1, 1, 1, 1] } }) },
+  { name: 'Conv depthwise (group = channels)', build: (b, w) => b.node('Conv', ['x', w([4, 1, 3, 3, 3])], { group: { int: 4 } }) },
+  { name: 'ConvTranspose with 2 groups', build: (b, w) => b.node('ConvTranspose', ['x', w([4, 3, 2, 2, 2]), w([6])], { group: { int: 2 }, strides: { ints: [2, 2, 2] } }) },
   {
     name: 'ConvTranspose k3 s2 p1 op1 (MONAI up)',
     build: (b, w) => b.node('ConvTranspose', ['x', w([4, 3, 3, 3, 3]), w([3])], { strides: { ints: [2, 2, 2] }, pads: { ints: [1, 1, 1, 1, 1, 1] }, output_padding: { ints: [1, 1, 1] } }),
@@ -81,6 +87,11 @@ const cases: Case[] = [
       }),
   },
   { name: 'Resize nearest by sizes (half_pixel)', build: (b) => b.node('Resize', ['x', '', '', b.ints([2, 4, 10, 6, 14])], { mode: { string: 'nearest' } }) },
+  {
+    name: 'Resize trilinear ×2 (nn.Upsample(mode="trilinear"), half-pixel)',
+    build: (b) =>
+      b.node('Resize', ['x', '', b.weight('scales', [5], new Float32Array([1, 1, 2, 1, 2]))], { mode: { string: 'linear' }, coordinate_transformation_mode: { string: 'pytorch_half_pixel' } }),
+  },
   { name: 'AveragePool 2×3×1 blocks', inputs: { x: [2, 4, 6, 6, 7] }, build: (b) => b.node('AveragePool', ['x'], { kernel_shape: { ints: [2, 3, 1] }, strides: { ints: [2, 3, 1] } }) },
   { name: 'MaxPool 2×2×2 (UNet down-sampling)', inputs: { x: [2, 4, 6, 6, 8] }, build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [2, 2, 2] }, strides: { ints: [2, 2, 2] } }) },
   { name: 'MaxPool k3 s2 pads 1 (overlapping)', build: (b) => b.node('MaxPool', ['x'], { kernel_shape: { ints: [3, 3, 3] }, strides: { ints: [2, 2, 2] }, pads: { ints: [1, 1, 1, 1, 1, 1] } }) },
