@@ -84,7 +84,7 @@ describe('predictVolume', () => {
     );
     const whole = await onePass(model, data, shape);
     const lines: string[] = [];
-    const tuned = await predictVolume(model, data, shape, { maxTileBytes: 300_000, scores: true, tune: { budgetSeconds: 5, log: (line) => lines.push(line) } });
+    const tuned = await predictVolume(model, data, shape, { maxTileBytes: 300_000, scores: true, tune: { budgetSeconds: Infinity, log: (line) => lines.push(line) } });
     expect(lines.length).toBeGreaterThan(0);
     expect(maxRelError(tuned.scores!, whole.scores)).toBeLessThan(1e-5);
     model.dispose();
