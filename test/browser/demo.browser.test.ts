@@ -210,7 +210,7 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       await page.waitForFunction(() => document.getElementById('scan-info')!.textContent!.startsWith('head.nii.gz'));
       await waitReady(page, log);
       expect(await page.textContent('#model-info')).toMatch(
-        /model\.json: 19 layers, 5,598 parameters, 3 classes \(colours and names from colormap3\.json\); brainchop's pipeline with settings\.json, conformed/,
+        /model\.json: 19 layers, 5,598 parameters, 3 classes \(colours and names from colormap3\.json\); brainchop's pipeline with brainchop\.json, conformed/,
       );
       expect(await page.isDisabled('#train')).toBe(true);
       // A 32³ conformed cube instead of brainchop's 256³: SwiftShader runs every kernel on the CPU.
