@@ -1,6 +1,7 @@
-// Label colours and names for the overlay. brainchop ships them beside each model as colormap.json:
-// { "R": [...], "G": [...], "B": [...], "labels": [...] }, one entry per class, class 0 the background
-// (never drawn). Without one, class 1 is the demo's red and the others get well-separated hues.
+// Label colours and names for the overlay: from a brainchop colormap.json beside the model (parsed by
+// src/models/brainchop-colormap.ts, as the CLI does; class 0 the background, never drawn), or without
+// one, class 1 the demo's red and the others well-separated hues.
+import { defaultLabelNames, parseBrainchopColormap } from '../../src/models/brainchop-colormap.js';
 
 export type Rgb = readonly [number, number, number];
 
@@ -9,13 +10,6 @@ export interface Colormap {
   names: string[];
   /** The file the colours came from, or null for the default palette. */
   source: string | null;
-}
-
-export interface ColormapJson {
-  R?: unknown;
-  G?: unknown;
-  B?: unknown;
-  labels?: unknown;
 }
 
 /** The overlay colour of a two-class model's foreground; the tests look for pixels where red clearly dominates. */
@@ -33,21 +27,14 @@ function hueColour(k: number): Rgb {
 
 export function defaultColormap(classes: number): Colormap {
   const colours = Array.from({ length: classes }, (_, k): Rgb => (k === 1 ? foregroundRgb : hueColour(k)));
-  const names = Array.from({ length: classes }, (_, k) => (k === 0 ? 'background' : classes === 2 ? 'foreground' : `label ${k}`));
-  return { colours, names, source: null };
+  return { colours, names: defaultLabelNames(classes), source: null };
 }
 
-function channel(v: unknown, classes: number): number[] | null {
-  return Array.isArray(v) && v.length === classes && v.every((x) => Number.isFinite(x)) ? v.map((x) => Math.max(0, Math.min(255, Number(x)))) : null;
-}
-
-/** The first colormap with exactly one colour per class (brainchop's model5_gw_ae has two: for 2 and for 3 classes), else the default. */
-export function colormapFor(classes: number, files: readonly { name: string; json: ColormapJson }[]): Colormap {
+/** The first parsed colormap file with exactly one colour per class, else the default. */
+export function colormapFor(classes: number, files: readonly { name: string; json: unknown }[]): Colormap {
   for (const { name, json } of files) {
-    const [r, g, b] = [json.R, json.G, json.B].map((c) => channel(c, classes));
-    if (!r || !g || !b) continue;
-    const labels = Array.isArray(json.labels) && json.labels.length === classes ? json.labels.map(String) : defaultColormap(classes).names;
-    return { colours: r.map((_, k): Rgb => [r[k]!, g[k]!, b[k]!]), names: labels, source: name };
+    const map = parseBrainchopColormap(json, classes);
+    if (map) return { colours: map.R.map((r, k): Rgb => [r, map.G[k]!, map.B[k]!]), names: map.labels, source: name };
   }
   return defaultColormap(classes);
 }

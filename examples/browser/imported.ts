@@ -9,7 +9,7 @@ import { importTfjsModel, type TfjsModel } from '../../src/models/tfjs-model.js'
 import { shardPaths, type TfjsModelJson } from '../../src/models/tfjs-format.js';
 import { type BrainchopSettings, parseBrainchopSettings, segmentScan } from '../../src/models/brainchop-pipeline.js';
 import type { Vec3, Volume } from '../../src/io/volume.js';
-import { type Colormap, colormapFor, type ColormapJson } from './colormap.js';
+import { type Colormap, colormapFor } from './colormap.js';
 
 interface Opened {
   /** The file it came from, for the page. */
@@ -91,7 +91,7 @@ export function openTfjsModel(modelJson: NamedBytes, shards: readonly NamedBytes
 function readColormap(classes: number, files: readonly NamedBytes[]): Colormap {
   return colormapFor(
     classes,
-    files.map((c) => ({ name: c.name, json: parseJson<ColormapJson>(c) })),
+    files.map((c) => ({ name: c.name, json: parseJson<unknown>(c) })),
   );
 }
 

@@ -10,11 +10,9 @@
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { init } from '../init.js';
-import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
 import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
 import type { Segmenter } from '../nn/segment.js';
 import { segmentVolume } from '../nn/segment-volume.js';
-import { VNet, type VNetOptions } from '../nn/vnet.js';
 import { loadOnnx } from '../models/onnx/load-node.js';
 import { onnxSegmenter } from '../models/onnx/segmenter.js';
 import { segmentScan } from '../models/brainchop-pipeline.js';
@@ -22,6 +20,7 @@ import { loadBrainchopModel, type BrainchopColormap } from '../models/brainchop-
 import { parseVec3 } from './options.js';
 import { stepProgress } from './progress.js';
 import { checkOutputs } from './output-guard.js';
+import { loadVNetCheckpoint } from './vnet-checkpoint.js';
 
 interface SegmentCliOptions {
   model: string;
@@ -63,12 +62,7 @@ export function segmentCommand(): Command {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
       if (o.model.toLowerCase().endsWith('.onnx')) return segmentWithOnnxModel(scanPath, o);
       if (o.model.toLowerCase().endsWith('.json') || (await stat(o.model)).isDirectory()) return segmentWithTfjsModel(scanPath, o, (key) => command.getOptionValueSource(key) === 'cli');
-      const info = await readCheckpointInfo(o.model);
-      if (!info.config) throw new Error(`${o.model} holds no model configuration; save checkpoints with { config: model.config }`);
-      await init();
-      const model = new VNet(info.config as VNetOptions);
-      await loadCheckpoint(o.model, model);
-      await segmentAndWrite(model, scanPath, o);
+      await segmentAndWrite(await loadVNetCheckpoint(o.model), scanPath, o);
     });
   return command;
 }

@@ -119,7 +119,7 @@ export function conformSamples(scan: Volume, options: ConformOptions = {}): Volu
 }
 
 /** NiiVue's global_min and global_max: over the central half of each axis (calMinMax's 25 % borders), NaN skipped. */
-export function centralRange(scan: Volume): { min: number; max: number } {
+function centralRange(scan: Volume): { min: number; max: number } {
   const [nx, ny] = scan.shape;
   const lo = scan.shape.map((n) => Math.floor(0.25 * n));
   const hi = scan.shape.map((n, a) => n - lo[a]!);
