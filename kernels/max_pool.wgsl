@@ -1,6 +1,6 @@
 // 3D max pooling over x [planes = N·C, D, H, W] (floor mode, padding never chosen): `forward` writes
-// each window's maximum (the first one on ties, as PyTorch) and its position in the plane, as a
-// float (exact up to 2^24 voxels per plane); `backward` gives each input voxel the sum of the
+// each window's maximum (the first one on ties, as PyTorch) and its position in the plane, as a u32
+// (a float index would be exact only up to 2^24 voxels per plane, 256³); `backward` gives each input voxel the sum of the
 // output gradients of the windows whose maximum it was, a gather over the windows that contain it,
 // so the result is deterministic (no atomics).
 struct Params {
@@ -21,7 +21,7 @@ override WG: u32 = 256u;
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<storage, read_write> index: array<f32>;
+@group(0) @binding(3) var<storage, read_write> index: array<u32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 fn volume(s: vec4<u32>) -> u32 {
@@ -62,7 +62,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     }
   }
   out[t] = best;
-  index[t] = f32(at);
+  index[t] = at;
 }
 
 /** The first and one-past-last output positions along an axis whose windows contain input position c. */
@@ -90,7 +90,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     for (var oh = rh.x; oh < rh.y; oh++) {
       for (var ow = rw.x; ow < rw.y; ow++) {
         let o = base + u32((od * i32(p.outSize.y) + oh) * i32(p.outSize.z) + ow);
-        if (u32(index[o]) == i) { sum += g[o]; }
+        if (index[o] == i) { sum += g[o]; }
       }
     }
   }

@@ -4,13 +4,11 @@
  * them, the spatial sizes free).
  */
 import { Command } from 'commander';
-import { init } from '../init.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
 import { exportOnnx } from '../models/onnx/export.js';
-import { VNet, type VNetOptions } from '../nn/vnet.js';
 import { parseVec3 } from './options.js';
 import { checkOutputs } from './output-guard.js';
+import { loadVNetCheckpoint } from './vnet-checkpoint.js';
 
 interface ExportCliOptions {
   onnx: string;
@@ -27,11 +25,7 @@ export function exportCommand(): Command {
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (checkpoint: string, o: ExportCliOptions) => {
       await checkOutputs([o.onnx], [checkpoint], o);
-      const info = await readCheckpointInfo(checkpoint);
-      if (!info.config) throw new Error(`${checkpoint} holds no model configuration; save checkpoints with { config: model.config }`);
-      await init();
-      const model = new VNet(info.config as VNetOptions);
-      await loadCheckpoint(checkpoint, model);
+      const model = await loadVNetCheckpoint(checkpoint);
       const spatial = o.size ? [o.size[2], o.size[1], o.size[0]] : ['D', 'H', 'W'];
       await writeFileAtomic(o.onnx, await exportOnnx(model.eval(), ['N', model.config.inChannels, ...spatial]));
       process.stdout.write(`wrote ${o.onnx}: V-Net, input [N, ${model.config.inChannels}, ${spatial.join(', ')}], output softmax probabilities [N, ${model.config.numClasses}, ...]\n`);

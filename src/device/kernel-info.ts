@@ -46,6 +46,13 @@ function scalarOf(t: ReflectType, kernel: string, member: string): UniformMember
   return cur.name as UniformMember['scalar'];
 }
 
+/** A struct's members, those of a nested struct in its place (filled by their own names: a pass's struct can start with a shared one). */
+function flatMembers(t: ReflectType, offset: number, kernel: string): UniformMember[] {
+  return (t.members ?? []).flatMap((m) =>
+    m.type.members ? flatMembers(m.type, offset + m.offset, kernel) : [{ name: m.name, offset: offset + m.offset, scalars: m.size / 4, scalar: scalarOf(m.type, kernel, m.name) }],
+  );
+}
+
 function parseOverrideDefault(source: string, name: string): number {
   const m = new RegExp(`override\\s+${name}\\s*(?::\\s*\\w+)?\\s*=\\s*([-0-9.eE]+)`).exec(source);
   return m ? Number(m[1]) : NaN;
@@ -85,12 +92,7 @@ function reflectKernel(kernel: string): Map<string, EntryInfo> {
       bindings.set(r.name, { binding: r.binding, group: r.group, kind, access: r.access });
       if (kind === 'uniform') {
         const t = r.type as unknown as ReflectType;
-        const members = (t.members ?? []).map((m) => ({
-          name: m.name,
-          offset: m.offset,
-          scalars: m.size / 4,
-          scalar: scalarOf(m.type, kernel, m.name),
-        }));
+        const members = flatMembers(t, 0, kernel);
         uniform = { name: r.name, size: t.size, members };
       }
     }
@@ -136,6 +138,13 @@ export function kernelConstant(kernel: string, name: string): number {
   const v = m ? Number(m[1]) : parseOverrideDefault(source, name);
   if (Number.isNaN(v)) throw new Error(`kernel ${kernel} has no numeric const or override '${name}'`);
   return v;
+}
+
+/** How many scalars a member of an entry's uniform struct holds (`classes: array<vec4<u32>, 64>` → 256). */
+export function uniformCapacity(kernel: string, entry: string, member: string): number {
+  const m = entryInfo(kernel, entry).uniform?.members.find((u) => u.name === member);
+  if (!m) throw new Error(`kernel ${kernel}.${entry} has no uniform member '${member}'`);
+  return m.scalars;
 }
 
 /** Scalars in each of a kernel's workgroup arrays (`var<workgroup> As: array<vec4<f32>, 528>` → As: 2112). */

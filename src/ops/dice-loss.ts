@@ -9,6 +9,7 @@
 // the probabilities, and one backward kernel takes the Dice gradient through the softmax Jacobian,
 // without the probability gradient in between.
 import { getContext } from '../device/context.js';
+import { uniformCapacity } from '../device/kernel-info.js';
 import { record } from '../autograd.js';
 import { empty, type Tensor } from '../tensor.js';
 import { checkTarget } from './labels.js';
@@ -27,8 +28,8 @@ export interface DiceLossOptions {
   softmax?: boolean;
 }
 
-/** kernels/dice.wgsl lists the counted classes in a uniform array<vec4<u32>, 64>. */
-const maxCountedClasses = 256;
+/** kernels/dice.wgsl lists the counted classes in a uniform array: as many as it holds. */
+const maxCountedClasses = (): number => uniformCapacity('dice', 'partialSums', 'classes');
 
 function countedClasses(inputName: string, channels: number, classes: readonly number[] | undefined): readonly number[] {
   if (classes === undefined) {
@@ -36,7 +37,7 @@ function countedClasses(inputName: string, channels: number, classes: readonly n
     return Array.from({ length: channels - 1 }, (_, i) => i + 1);
   }
   if (classes.length === 0) throw new Error('diceLoss: classes is empty; list at least one class to count');
-  if (classes.length > maxCountedClasses) throw new Error(`diceLoss: at most ${maxCountedClasses} classes can be counted, got ${classes.length}`);
+  if (classes.length > maxCountedClasses()) throw new Error(`diceLoss: at most ${maxCountedClasses()} classes can be counted, got ${classes.length}`);
   for (const c of classes) {
     if (!Number.isInteger(c) || c < 0 || c >= channels) throw new Error(`diceLoss: class ${c} is out of range for ${inputName} with ${channels} channels (expected 0 to ${channels - 1})`);
   }

@@ -33,6 +33,7 @@ export function maxPool3d(x: Tensor, kernelSize: Size3, options: MaxPool3dOption
   const planes = x.shape[0]! * x.shape[1]!;
   const geometry = { planes, inSize: [...inSize, 0], outSize: [...outSize, 0], kernel: [...kernel, 0], stride: [...stride, 0], padding: [...padding, 0] };
   const out = empty([x.shape[0]!, x.shape[1]!, ...outSize]);
+  // Each output's winner as a u32 position in its plane (the kernel's view of this buffer).
   const index = empty(out.shape);
   runElementwise('maxPool3d', 'max_pool', 'forward', out.size, { x, out, index }, { n: out.size, ...geometry });
   return record(

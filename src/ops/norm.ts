@@ -11,7 +11,6 @@ import { invocationsPerWorkgroup } from '../device/kernel-info.js';
 import { shapeSize } from '../shape.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
 import { narrow } from './concat.js';
-import { full, zeros } from './creation.js';
 import { mapRaw, binaryRaw } from './raw.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
@@ -141,35 +140,33 @@ interface Normalization {
 function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Normalization): Tensor {
   const l = layout(x, groups);
   const ctx = getContext();
-  const w = weight ?? full([l.channels], 1);
-  const b = bias ?? zeros([l.channels]);
-  // The stand-ins for an absent weight or bias are the op's own, freed with its graph.
-  const made = [w, b].filter((t) => t !== weight && t !== bias);
   const stats = running ?? rowStats(op, x, l);
   if (!running) onStats?.(stats.mean, stats.variance, l);
   const { mean, variance } = stats;
   const params = { ...l.params, eps };
+  // An absent weight (1) or bias (0) is a constant of the kernel, not a tensor made per call.
+  const affine = { WEIGHT: weight ? 1 : 0, BIAS: bias ? 1 : 0 };
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, ...planeWork(l, 'normalize') });
-  const internals = running ? made : [...made, mean, variance];
+  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight, bias, out }, params, constants: affine, ...planeWork(l, 'normalize') });
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(
     op,
-    [x, w, b],
+    inputs,
     out,
     (g) => {
-      const wantAffine = w.requiresGrad || b.requiresGrad;
+      const wantAffine = !!weight?.requiresGrad || !!bias?.requiresGrad;
       const sums = wantAffine || (x.requiresGrad && !running) ? planeSums(op, 'gradientSums', { x, g, mean, variance }, l, 2, { params: { eps } }) : null;
       let gx: Tensor | null = null;
       if (x.requiresGrad) {
         gx = empty(x.shape);
-        const rowGrads = running ? null : rowGradients(op, sums!, w, l);
+        const rowGrads = running ? null : rowGradients(op, sums!, weight, l);
         ctx.dispatch({
           op,
           kernel: l.kernel,
           entry: 'backward',
-          bindings: { x, g, mean, variance, weight: w, rowGrads, out: gx },
+          bindings: { x, g, mean, variance, weight, rowGrads, out: gx },
           params: { ...params, rows: l.rows },
-          constants: { BATCH_STATS: running ? 0 : 1 },
+          constants: { BATCH_STATS: running ? 0 : 1, WEIGHT: affine.WEIGHT },
           ...planeWork(l, 'backward'),
         });
       }
@@ -177,19 +174,19 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
       let gb: Tensor | null = null;
       if (sums && wantAffine) {
         const perChannel = sum(sums, 1);
-        gb = b.requiresGrad ? rowOf(perChannel, 0, [l.channels]) : null;
-        gw = w.requiresGrad ? rowOf(perChannel, 1, [l.channels]) : null;
+        gb = bias?.requiresGrad ? rowOf(perChannel, 0, [l.channels]) : null;
+        gw = weight?.requiresGrad ? rowOf(perChannel, 1, [l.channels]) : null;
       }
       // The backward's scope frees the sums (autograd.ts).
-      return [gx, gw, gb];
+      return [gx, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
     },
-    internals,
+    running ? [] : [mean, variance],
   );
 }
 
 /** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C] (in a backward). */
-function rowGradients(op: string, sums: Tensor, w: Tensor, l: Layout): Tensor {
-  return planesToRows(binaryRaw(op, 'mul', sums, w), l);
+function rowGradients(op: string, sums: Tensor, w: Tensor | null, l: Layout): Tensor {
+  return planesToRows(w ? binaryRaw(op, 'mul', sums, w) : sums, l);
 }
 
 function checkAtLeast(op: string, x: Tensor, rank: number, layoutText: string): void {

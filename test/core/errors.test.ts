@@ -120,7 +120,7 @@ describe('dispatch checks the op against the kernel it names', () => {
   it('an unknown override constant, kernel or entry point', () => {
     expect(run({ constants: { NOPE: 1 } })).toThrow("myOp: kernel map has no override constant 'NOPE' (has: FN, WG)");
     expect(run({ kernel: 'nope' })).toThrow("myOp: kernel 'nope' not found in kernels/ (have: ");
-    expect(run({ entry: 'nope' })).toThrow("myOp: kernel map has no compute entry point 'nope' (has: map, fill, accumulate)");
+    expect(run({ entry: 'nope' })).toThrow("myOp: kernel map has no compute entry point 'nope' (has: map, fill, accumulate, addInPlace)");
   });
 
   it('workgroup counts and sizes over the limits', () => {

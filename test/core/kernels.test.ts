@@ -25,7 +25,7 @@ it("kernels/ holds the core kernels, and not the bench's", () => {
   expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
 });
 
-it('reads the facts a kernel states once: workgroup sizes, constants, workgroup arrays', () => {
+it('reads the facts a kernel states once: workgroup sizes, constants, workgroup arrays, uniform layouts', () => {
   expect(invocationsPerWorkgroup('map', 'map')).toBe(256);
   expect(invocationsPerWorkgroup('map', 'map', { WG: 64 })).toBe(64);
   expect(invocationsPerWorkgroup('conv/gemm', 'repack')).toBe(64);
@@ -35,6 +35,9 @@ it('reads the facts a kernel states once: workgroup sizes, constants, workgroup 
   // vec4 arrays count 4 scalars an element.
   expect(workgroupArrays('conv/gemm')).toEqual({ As: 2112, Bs: 1984 });
   expect(workgroupArrays('conv/gemm-mma')).toEqual({ As: 2048, Bs: 2048, Cs: 4096 });
+  // A struct nested in a uniform is filled by its members' own names (the GEMM passes share one).
+  const scatter = entryInfo('conv/gemm', 'scatter').uniform!.members.map((m) => `${m.name}@${m.offset}`);
+  expect(scatter).toEqual(['M@0', 'N@4', 'K@8', 'kChunk@12', 'mTilesX@16', 'nTiles@20', 'chunkSize@24', '_pad0@28', 'channels@32', 'outChannels@36', 'srcSize@48', 'outSize@64']);
 });
 
 /** The features a kernel needs that this device lacks. */

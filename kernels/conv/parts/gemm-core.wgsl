@@ -37,19 +37,21 @@ override SH: u32 = 1u;
 override SW: u32 = 1u;
 override BIAS: u32 = 0u;
 
-// One parameter struct per pass. Each begins with the GEMM's sizes and grid: M × N outputs, K
-// summed; mTilesX m tiles along x (the rest along y), nTiles n tiles along z times the K chunks
-// of kChunk k each (a multiple of BK); chunkSize outputs per chunk's partial sums.
+// One parameter struct per pass, each starting with the GEMM's sizes and grid.
+struct Gemm {
+  M: u32,          // M × N outputs, K summed
+  N: u32,
+  K: u32,
+  kChunk: u32,     // k per workgroup along z (a multiple of BK; K where K is not split)
+  mTilesX: u32,    // m tiles along x (the rest along y)
+  nTiles: u32,     // n tiles along z, times the K chunks
+  chunkSize: u32,  // outputs per chunk of partial sums
+  _pad0: u32,
+}
 
 // forward, transposed.
 struct ConvolveParams {
-  M: u32,
-  N: u32,
-  K: u32,
-  kChunk: u32,
-  mTilesX: u32,
-  nTiles: u32,
-  chunkSize: u32,
+  gemm: Gemm,
   channels: u32,       // source channels
   srcSize: vec4<u32>,  // D, H, W, D·H·W of the source
   outSize: vec4<u32>,  // D, H, W, D·H·W of the output
@@ -59,27 +61,16 @@ struct ConvolveParams {
 
 // scatter: one K chunk.
 struct ScatterParams {
-  M: u32,
-  N: u32,
-  K: u32,
-  mTilesX: u32,
-  nTiles: u32,
+  gemm: Gemm,
   channels: u32,     // source channels
   outChannels: u32,
-  _pad0: u32,
   srcSize: vec4<u32>,  // D, H, W, D·H·W of the source
   outSize: vec4<u32>,  // D, H, W, D·H·W of the output
 }
 
 // weightGrad: M lhs channels.
 struct GradParams {
-  M: u32,
-  N: u32,
-  K: u32,
-  kChunk: u32,
-  mTilesX: u32,
-  nTiles: u32,
-  chunkSize: u32,
+  gemm: Gemm,
   srcChannels: u32,
   srcSize: vec4<u32>,  // D, H, W, D·H·W of src (the big tensor)
   lhsSize: vec4<u32>,  // D, H, W, D·H·W of lhs
@@ -111,8 +102,9 @@ struct RepackParams {
 @group(0) @binding(10) var<uniform> wp: GradParams;
 
 // Staging along m (or n) for a tile `cols` wide: invocation tid stages columns tid mod cols + r·WGS
-// for r < reps(cols), each at k rows tid / cols + j·kStep(cols), so every column's coordinates are
-// computed once per kernel.
+// for r < reps(cols) ≤ MAXREPS, each at k rows tid / cols + j·kStep(cols), so every column's
+// coordinates are computed once per kernel.
+const MAXREPS: u32 = 4u;
 fn reps(cols: u32) -> u32 { return max(1u, cols / WGS); }
 fn kStep(cols: u32) -> u32 { return max(1u, WGS / cols); }
 
@@ -125,15 +117,7 @@ struct Tile {
   k1: u32,
 }
 
-// The grid of a pass: K, kChunk, mTilesX and nTiles of its parameters.
-struct Grid {
-  K: u32,
-  kChunk: u32,
-  mTilesX: u32,
-  nTiles: u32,
-}
-
-fn tileOf(wg: vec3<u32>, g: Grid) -> Tile {
+fn tileOf(wg: vec3<u32>, g: Gemm) -> Tile {
   var t: Tile;
   t.m0 = (wg.x + wg.y * g.mTilesX) * WM * TM;
   t.n0 = (wg.z % g.nTiles) * WN * TN;
@@ -170,7 +154,7 @@ struct Row {
 
 fn rowOf(m: u32) -> Row {
   var r: Row;
-  r.inside = m < cp.M;
+  r.inside = m < cp.gemm.M;
   let mm = select(0u, m, r.inside);
   let sample = mm / cp.outSize.w;
   let v = mm % cp.outSize.w;
@@ -196,15 +180,15 @@ fn tapOf(k: u32) -> vec4<u32> {
 fn writeNCDHW(acc: ptr<function, Acc>, t: Tile, tid: u32) {
   for (var i = 0u; i < TM; i++) {
     let m = t.m0 + (tid % WM) * TM + i;
-    if (m >= cp.M) { continue; }
+    if (m >= cp.gemm.M) { continue; }
     let sample = m / cp.outSize.w;
     let v = m % cp.outSize.w;
     for (var j = 0u; j < TN; j++) {
       let n = t.n0 + (tid / WM) * TN + j;
-      if (n >= cp.N) { continue; }
+      if (n >= cp.gemm.N) { continue; }
       var x = value(acc, tid, i, j);
       if (BIAS == 1u && t.chunk == 0u) { x += bias[n]; }
-      out[t.chunk * cp.chunkSize + (sample * cp.N + n) * cp.outSize.w + v] = x;
+      out[t.chunk * cp.gemm.chunkSize + (sample * cp.gemm.N + n) * cp.outSize.w + v] = x;
     }
   }
 }
@@ -212,9 +196,9 @@ fn writeNCDHW(acc: ptr<function, Acc>, t: Tile, tid: u32) {
 // The im2col tile of forward (transposed = false) or transposed: each invocation stages up to four
 // output rows, whose coordinates it computes once.
 fn convolveGemm(wg: vec3<u32>, tid: u32, transposed: bool) {
-  let t = tileOf(wg, Grid(cp.K, cp.kChunk, cp.mTilesX, cp.nTiles));
+  let t = tileOf(wg, cp.gemm);
   let BM = WM * TM;
-  var rows: array<Row, 4>;
+  var rows: array<Row, MAXREPS>;
   for (var r = 0u; r < reps(BM); r++) { rows[r] = rowOf(t.m0 + tid % BM + r * WGS); }
   let stride = vec3<i32>(vec3<u32>(SD, SH, SW));
   var acc: Acc;
@@ -235,7 +219,7 @@ fn convolveGemm(wg: vec3<u32>, tid: u32, transposed: bool) {
         storeA(kl, tid % BM + r * WGS, srcAt(rows[r], c.x, p, ok));
       }
     }
-    stageRowMajorB(tid, k0, t.k1, t.n0, cp.N, true);
+    stageRowMajorB(tid, k0, t.k1, t.n0, cp.gemm.N, true);
     workgroupBarrier();
     accumulate(&acc, tid);
     workgroupBarrier();
@@ -256,14 +240,14 @@ fn transposed(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
 
 @compute @workgroup_size(WGS)
 fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let t = tileOf(wg, Grid(sp.K, sp.K, sp.mTilesX, sp.nTiles));
+  let t = tileOf(wg, sp.gemm);
   let BM = WM * TM;
   // A[m, c] = src[sample, c, voxel]: m = (sample, source voxel), sp.srcSize.w voxels per sample.
-  var aBase: array<u32, 4>;
-  var mInside: array<bool, 4>;
+  var aBase: array<u32, MAXREPS>;
+  var mInside: array<bool, MAXREPS>;
   for (var r = 0u; r < reps(BM); r++) {
     let m = t.m0 + tid % BM + r * WGS;
-    mInside[r] = m < sp.M;
+    mInside[r] = m < sp.gemm.M;
     let mm = select(0u, m, mInside[r]);
     aBase[r] = (mm / sp.srcSize.w) * sp.channels * sp.srcSize.w + mm % sp.srcSize.w;
   }
@@ -276,7 +260,7 @@ fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
         storeA(kl, tid % BM + r * WGS, select(0.0, src[select(0u, aBase[r] + c * sp.srcSize.w, inside)], inside));
       }
     }
-    stageRowMajorB(tid, k0, t.k1, t.n0, sp.N, false);
+    stageRowMajorB(tid, k0, t.k1, t.n0, sp.gemm.N, false);
     workgroupBarrier();
     accumulate(&acc, tid);
     workgroupBarrier();
@@ -285,13 +269,13 @@ fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   let taps = KD * KH * KW;
   for (var i = 0u; i < TM; i++) {
     let m = t.m0 + (tid % WM) * TM + i;
-    if (m >= sp.M) { continue; }
+    if (m >= sp.gemm.M) { continue; }
     let s = m / sp.srcSize.w;
     let v = m % sp.srcSize.w;
     let q = vec3<u32>(v / (sp.srcSize.y * sp.srcSize.z), (v / sp.srcSize.z) % sp.srcSize.y, v % sp.srcSize.z);
     for (var j = 0u; j < TN; j++) {
       let n = t.n0 + (tid / WM) * TN + j;
-      if (n >= sp.N) { continue; }
+      if (n >= sp.gemm.N) { continue; }
       let ch = n / taps;
       let tap = n % taps;
       let o = q * vec3<u32>(KD, KH, KW) + vec3<u32>(tap / (KH * KW), (tap / KW) % KH, tap % KW);
@@ -306,7 +290,7 @@ fn scatter(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
 
 @compute @workgroup_size(WGS)
 fn weightGrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let t = tileOf(wg, Grid(wp.K, wp.kChunk, wp.mTilesX, wp.nTiles));
+  let t = tileOf(wg, wp.gemm);
   let BM = WM * TM;
   let BN = WN * TN;
   // Both operands run along k in memory: each invocation stages one k (its column kl) of both.
@@ -325,15 +309,15 @@ fn weightGrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
     // A[a, k] = lhs[sample, a, voxel].
     for (var ml = tid / BK; ml < BM; ml += WGS / BK) {
       let a = t.m0 + ml;
-      let inside = kInside && a < wp.M;
-      storeA(kl, ml, select(0.0, lhs[select(0u, (sample * wp.M + a) * wp.lhsSize.w + v, inside)], inside));
+      let inside = kInside && a < wp.gemm.M;
+      storeA(kl, ml, select(0.0, lhs[select(0u, (sample * wp.gemm.M + a) * wp.lhsSize.w + v, inside)], inside));
     }
     // B[k, (b, tap)] = src[sample, b, origin + tap · dilation].
     for (var nl = tid / BK; nl < BN; nl += WGS / BK) {
       let n = t.n0 + nl;
       let c = tapOf(n);
       let p = origin + vec3<i32>(c.yzw) * wp.dilation.xyz;
-      let inside = kInside && n < wp.N && all(p >= vec3<i32>(0)) && all(p < size);
+      let inside = kInside && n < wp.gemm.N && all(p >= vec3<i32>(0)) && all(p < size);
       let i = (sample * wp.srcChannels + c.x) * wp.srcSize.w + u32((p.x * size.y + p.y) * size.z + p.z);
       storeB(kl, nl, select(0.0, src[select(0u, i, inside)], inside));
     }
@@ -346,7 +330,7 @@ fn weightGrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
     let a = t.m0 + (tid % WM) * TM + i;
     for (var j = 0u; j < TN; j++) {
       let n = t.n0 + (tid / WM) * TN + j;
-      if (a < wp.M && n < wp.N) { out[t.chunk * wp.chunkSize + a * wp.N + n] = value(&acc, tid, i, j); }
+      if (a < wp.gemm.M && n < wp.gemm.N) { out[t.chunk * wp.gemm.chunkSize + a * wp.gemm.N + n] = value(&acc, tid, i, j); }
     }
   }
 }

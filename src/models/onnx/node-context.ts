@@ -12,10 +12,6 @@ export function isHost(v: Value): v is HostArray {
   return 'data' in v && 'integer' in v;
 }
 
-export function valueShape(v: Value): readonly number[] {
-  return v.shape;
-}
-
 /** Host constants that ops read as tensors are uploaded once per model and kept. */
 const uploaded = new WeakMap<HostArray, Tensor>();
 

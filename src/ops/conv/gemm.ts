@@ -8,7 +8,7 @@
 // by a second pass in a fixed order: deterministic, no atomics. In the mixed precision the same core
 // takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
-import { workgroupArrays } from '../../device/kernel-info.js';
+import { kernelConstant, workgroupArrays } from '../../device/kernel-info.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
@@ -64,9 +64,10 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
   }
   if (!Number.isInteger(WM) || !Number.isInteger(WN) || WM < 1 || WN < 1 || WGS > 256) return 'must have at most 256 invocations';
   if (!Number.isInteger(BK) || BK < 1 || WGS % BK !== 0) return 'must have BK dividing the invocations';
-  // Each invocation stages whole columns: a divisor of the invocations wide, or up to 4 columns.
-  const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= 4 * WGS);
-  if (!weightGrad && (!staged(BM) || !staged(BN))) return 'must have BM and BN dividing the invocations, or up to 4 times as many';
+  // Each invocation stages whole columns: a divisor of the invocations wide, or up to MAXREPS columns.
+  const reps = kernelConstant(kernelOf(t), 'MAXREPS');
+  const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= reps * WGS);
+  if (!weightGrad && (!staged(BM) || !staged(BN))) return `must have BM and BN dividing the invocations, or up to ${reps} times as many`;
   if (!onTensorCores(t) && (BK * (BM + 4) > shared(t).As! || BK * (BN + 4) > shared(t).Bs!)) return 'must fit the workgroup arrays';
   return null;
 }
@@ -202,7 +203,7 @@ const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!,
 /** A spatial size as the kernel's vec4<u32>: D, H, W, D·H·W. */
 const size4 = (spatial: readonly number[]): number[] => vec4(spatial, shapeSize(spatial));
 
-/** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl). */
+/** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl, after the Gemm sizes this fills). */
 interface GemmDispatch {
   op: string;
   entry: 'forward' | 'transposed' | 'scatter' | 'weightGrad';
@@ -225,7 +226,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
     kernel: kernelOf(t),
     entry: d.entry,
     bindings: d.bindings,
-    params: { M: s.M, N: s.N, K: s.K, mTilesX: x, nTiles: gr.nTiles, ...d.params },
+    params: { M: s.M, N: s.N, K: s.K, kChunk: gr.kChunk, mTilesX: x, nTiles: gr.nTiles, ...d.params },
     constants: {
       TM: t.TM,
       TN: t.TN,
@@ -276,7 +277,7 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
     const covered = srcSpatial.every((d, i) => d * g.kernel[i]! === outSpatial[i]);
     const out = covered ? empty(shape) : zeros(shape);
     const gr = { mTiles: Math.ceil(s.M / (t.WM * t.TM)), nTiles: Math.ceil(s.N / (t.WN * t.TN)), chunks: 1, kChunk: s.K };
-    const params = { channels: C, outChannels: J, srcSize: size4(srcSpatial), outSize: size4(outSpatial) };
+    const params = { chunkSize: 0, channels: C, outChannels: J, srcSize: size4(srcSpatial), outSize: size4(outSpatial) };
     dispatchGemm(ctx, { ...common, entry: 'scatter', grid: gr, bindings: { src, weight, packed: weight, bias, out }, params });
     return out;
   }
@@ -284,7 +285,7 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : shape);
-  const params = { kChunk: gr.kChunk, chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), padding: vec4(g.padding), dilation: vec4(g.dilation) };
+  const params = { chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), padding: vec4(g.padding), dilation: vec4(g.dilation) };
   dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias, out }, params });
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, shape) : out;
@@ -300,7 +301,7 @@ function gemmWeightGrad(p: WeightGradPass, t: GemmTile): Tensor {
   const size = s.M * s.N;
   const gr = grid(ctx, s, t, size);
   const partial = empty([gr.chunks, size]);
-  const params = { kChunk: gr.kChunk, chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), padding: vec4(g.padding), dilation: vec4(g.dilation) };
+  const params = { chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), padding: vec4(g.padding), dilation: vec4(g.dilation) };
   dispatchGemm(ctx, { op, entry: 'weightGrad', tile: t, shape: s, grid: gr, geometry: g, bindings: { lhs, src, out: partial }, params, bias: false });
   return sumChunks(partial, [A, B, ...g.kernel]);
 }

@@ -12,7 +12,7 @@ import { loadOnnx, readVolume, saveCheckpoint, writeVolume } from '../../../src/
 import { voxgpu } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/volumes.js';
 import { gpu, maxRelError, randomArray } from '../../helpers.js';
-import { FIXTURES, type HostTensor, readFixture, runOrt, tinyGraph } from './helpers.js';
+import { FIXTURES, type HostTensor, randomInput, readFixture, runOrt, tinyGraph } from './helpers.js';
 
 beforeAll(gpu);
 
@@ -21,20 +21,6 @@ async function forward(model: { forward(x: ReturnType<typeof tensor>): ReturnTyp
   const data = await out.toArray();
   out.dispose();
   return data;
-}
-
-function randomInput(shape: number[], seed: number): HostTensor {
-  return {
-    shape,
-    data: Float32Array.from(
-      randomArray(
-        shape.reduce((a, d) => a * d, 1),
-        seed,
-        -2,
-        2,
-      ),
-    ),
-  };
 }
 
 it("voxgpu's V-Net exported runs in ONNX Runtime with the same probabilities, and imports back", async () => {

@@ -43,13 +43,11 @@ export async function runOrt(bytes: Uint8Array, inputs: Record<string, HostTenso
   return { shape: [...out.dims], data };
 }
 
-/** A small graph with one of each trainable kind: conv, BatchNorm, ELU, transposed conv, InstanceNorm, PRelu, skip, 1×1 conv, Softmax. */
-/** A float32 initializer of uniform values in [lo, hi), seeded. */
-export function randomWeight(b: GraphBuilder, name: string, shape: number[], seed: number, lo: number, hi: number): string {
-  return b.weight(
-    name,
+/** Uniform values in [lo, hi) of a shape, seeded: an input for voxgpu and ONNX Runtime alike. */
+export function randomInput(shape: number[], seed: number, lo = -2, hi = 2): HostTensor {
+  return {
     shape,
-    Float32Array.from(
+    data: Float32Array.from(
       randomArray(
         shape.reduce((a, d) => a * d, 1),
         seed,
@@ -57,9 +55,15 @@ export function randomWeight(b: GraphBuilder, name: string, shape: number[], see
         hi,
       ),
     ),
-  );
+  };
 }
 
+/** A float32 initializer of uniform values in [lo, hi), seeded. */
+export function randomWeight(b: GraphBuilder, name: string, shape: number[], seed: number, lo: number, hi: number): string {
+  return b.weight(name, shape, randomInput(shape, seed, lo, hi).data);
+}
+
+/** A small graph with one of each trainable kind: conv, BatchNorm, ELU, transposed conv, InstanceNorm, PRelu, skip, 1×1 conv, Softmax. */
 export function tinyGraph(): Uint8Array {
   const b = new GraphBuilder(13);
   let seed = 40;

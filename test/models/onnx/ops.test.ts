@@ -3,8 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importOnnx, noGrad, tensor, tidy } from '../../../src/index.js';
 import { GraphBuilder } from '../../../src/models/onnx/builder.js';
-import { gpu, maxRelError, randomArray } from '../../helpers.js';
-import { randomWeight, runOrt } from './helpers.js';
+import { gpu, maxRelError } from '../../helpers.js';
+import { randomInput, randomWeight, runOrt } from './helpers.js';
 
 beforeAll(gpu);
 
@@ -110,22 +110,7 @@ describe('ONNX ops against ONNX Runtime', () => {
       Object.entries(shapes).map(([name, shape]) => ({ name, shape })),
       [{ name: output, type: c.outputType }],
     );
-    const inputs = Object.fromEntries(
-      Object.entries(shapes).map(([name, shape], i) => [
-        name,
-        {
-          shape,
-          data: Float32Array.from(
-            randomArray(
-              shape.reduce((a, d) => a * d, 1),
-              7 + i,
-              -2,
-              2,
-            ),
-          ),
-        },
-      ]),
-    );
+    const inputs = Object.fromEntries(Object.entries(shapes).map(([name, shape], i) => [name, randomInput(shape, 7 + i)]));
     const expected = await runOrt(bytes, inputs);
     const model = importOnnx(bytes);
     const out = tidy(() => noGrad(() => model.forward(...Object.values(inputs).map((v) => tensor(v.data, v.shape)))));
