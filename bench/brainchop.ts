@@ -1,0 +1,219 @@
+// brainchop's MeshNets (scripts/brainchop-models.sh copies them and its sample T1 into .models/) on
+// that T1, whole-volume: brainchop's pipeline (segmentBrainchop: min–max, transpose, every layer over
+// the whole volume in tiles, argmax, back onto the scan's grid), one model after another, smallest
+// first. Per model: inference (normalisation, layers, argmax) and labels (back onto the scan's grid)
+// timed apart, peak device memory from the buffer pool, the process' peak host memory; then
+// TensorFlow.js on the same model and input (its CPU backend, and its WebGPU backend over Dawn on the
+// adapter voxgpu runs on) at a size each can afford, with the fraction of voxels whose labels agree.
+// A scan of 256³ at 1 mm (brainchop's t1_crop.nii.gz is one) is already conformed, so no conform
+// step runs here.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from '../src/device/context.js';
+import { cropOrPad } from '../src/data/crop.js';
+import { rescaleIntensity } from '../src/data/intensity.js';
+import type { Vec3, Volume } from '../src/io/volume.js';
+import { readVolume } from '../src/io/node.js';
+import { reverseAxes, segmentBrainchop } from '../src/models/brainchop.js';
+import { loadTfjsModel } from '../src/models/tfjs-node.js';
+import { predictVolume } from '../src/models/tfjs-tiles.js';
+import { applyAsBrainchop, loadFromFile, tf } from '../test/helpers/tfjs.js';
+import type { Row } from './lib/report.js';
+import { foreignLoad, mark } from './lib/load.js';
+
+export interface BrainchopBenchConfig {
+  /** Where scripts/brainchop-models.sh put the models (one folder each, model.json inside) and t1_crop.nii.gz. */
+  modelsDir: string;
+  /** Folder names to run (default: all, by weight size). */
+  models: string[] | null;
+  /** The cube voxgpu runs: the scan's central size³ (256: the whole conformed scan). */
+  size: number;
+  /** Cube sizes for TF.js' CPU backend (its conv3d is plain JS: small). Empty: skip. */
+  tfjsCpuSizes: number[];
+  /** Cube sizes for TF.js' WebGPU backend on voxgpu's adapter. Empty: skip. */
+  tfjsWebgpuSizes: number[];
+  /** End-to-end runs per model; the last is reported (the first compiles the pipelines). */
+  runs: number;
+  /** predictVolume's maxTileBytes (default: its own). */
+  maxTileBytes?: number;
+}
+
+const mib = (b: number) => b / 2 ** 20;
+const seconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
+
+/** Model folders holding a model.json, smallest weights first (which is also fastest first). */
+export function brainchopModels(dir: string, only: string[] | null): string[] {
+  if (!existsSync(dir)) throw new Error(`brainchop bench: no ${dir}; run scripts/brainchop-models.sh <brainchop checkout> ${dir} first`);
+  const weightBytes = (m: string) =>
+    readdirSync(join(dir, m))
+      .filter((f) => f.endsWith('.bin'))
+      .reduce((n, f) => n + statSync(join(dir, m, f)).size, 0);
+  const all = readdirSync(dir).filter((m) => existsSync(join(dir, m, 'model.json')));
+  for (const m of only ?? []) if (!all.includes(m)) throw new Error(`brainchop bench: no model '${m}' in ${dir} (have ${all.join(', ')})`);
+  return all.filter((m) => !only || only.includes(m)).sort((a, b) => weightBytes(a) - weightBytes(b));
+}
+
+/** The scan's central size³ cube (the scan itself at its own size). */
+function centralCube(scan: Volume, size: number): Volume {
+  if (scan.shape.every((n) => n === size)) return scan;
+  return cropOrPad(scan, [size, size, size], scan.shape.map((n) => Math.floor((n - size) / 2)) as Vec3);
+}
+
+/** The model's input for the scan's central size³ cube as segmentBrainchop builds it: min–max, axes reversed. */
+function modelInput(scan: Volume, size: number): Float32Array {
+  return reverseAxes(rescaleIntensity(centralCube(scan, size).data), [size, size, size]);
+}
+
+/** Host memory the process has ever held (resident set), bytes. */
+const maxRss = () => process.resourceUsage().maxRSS * 1024;
+
+let webgpuReady: Promise<void> | null = null;
+
+/**
+ * TF.js' WebGPU backend over Dawn's `webgpu` package, on the same kind of adapter as voxgpu: Dawn's
+ * OpenGL backend at compatibility level on llvmpipe (TF.js asks for a core adapter, which that
+ * backend does not offer), its default backend on a GPU.
+ */
+function tfjsWebgpu(ctx: Context): Promise<void> {
+  webgpuReady ??= (async () => {
+    const { create } = (await import('webgpu')) as unknown as { create: (o: string[]) => GPU };
+    const software = ctx.describe().kind !== 'gpu';
+    const gpu = create(software ? [`backend=${ctx.describe().backend}`] : []);
+    if (software) {
+      const request = gpu.requestAdapter.bind(gpu);
+      gpu.requestAdapter = (o?: GPURequestAdapterOptions) => request({ ...o, featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+    }
+    // Node has no navigator before v21; TF.js reads navigator.gpu.
+    if (typeof globalThis.navigator === 'object') Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error("TF.js' webgpu backend did not initialise (no adapter or device)");
+  })();
+  return webgpuReady;
+}
+
+/** TF.js' labels (argmax over the classes) for one model input, and the time of a warm run. */
+async function tfjsLabels(model: tf.LayersModel, input: Float32Array, size: number, warmup: boolean): Promise<{ labels: Int32Array; ms: number }> {
+  const run = async () => {
+    const y = tf.tidy(() => tf.argMax(applyAsBrainchop(model, tf.tensor(input, [1, size, size, size, 1])), -1));
+    try {
+      return (await y.data()) as Int32Array;
+    } finally {
+      y.dispose();
+    }
+  };
+  if (warmup) await run();
+  const t0 = performance.now();
+  const labels = await run();
+  return { labels, ms: performance.now() - t0 };
+}
+
+function agreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
+/** One model end to end at config.size: voxgpu's figures. */
+async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume, c: BrainchopBenchConfig, log: (s: string) => void): Promise<Row> {
+  const shape = `${c.size}³`;
+  const row: Row = { section: 'brainchop', name: `${name} voxgpu`, shape, status: 'ok' };
+  const model = await loadTfjsModel(path);
+  try {
+    const input = centralCube(scan, c.size);
+    let inferenceMs = 0;
+    let totalMs = 0;
+    let peak = 0;
+    for (let run = 0; run < c.runs; run++) {
+      ctx.pool.trim();
+      ctx.pool.resetPeak();
+      const t0 = performance.now();
+      let layersDone = t0;
+      const m = mark();
+      let lastLog = t0;
+      const { labels } = await segmentBrainchop(model, input, {
+        maxTileBytes: c.maxTileBytes,
+        onLayer: (done, total) => {
+          layersDone = performance.now();
+          if (layersDone - lastLog > 10_000 || done === total) {
+            log(`    layer ${done}/${total}, ${seconds(layersDone - t0)} s`);
+            lastLog = layersDone;
+          }
+        },
+      });
+      totalMs = performance.now() - t0;
+      inferenceMs = layersDone - t0;
+      peak = ctx.memory().peakBytes;
+      row.foreignLoad = foreignLoad(m);
+      const classes = new Set(labels.data).size;
+      row.extra = {
+        inferenceMs,
+        labelsMs: totalMs - inferenceMs,
+        peakBytes: peak,
+        allocatedBytes: ctx.memory().bytesInUse + ctx.memory().pooledBytes,
+        maxRssBytes: maxRss(),
+        classesFound: classes,
+        run: run + 1,
+      };
+    }
+    row.medianMs = totalMs;
+    row.samples = 1;
+    row.note = `inference ${seconds(inferenceMs)} s + labels ${seconds(totalMs - inferenceMs)} s; peak device ${mib(peak).toFixed(0)} MiB, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${row.extra!.classesFound} found)${c.runs > 1 ? `; run ${c.runs} of ${c.runs}` : ''}`;
+    log(`  ${row.name} @ ${shape}: ${seconds(totalMs)} s = ${row.note}`);
+  } catch (e) {
+    row.status = 'failed';
+    row.note = (e as Error).message.split('\n')[0];
+    log(`  ${row.name} @ ${shape}: FAILED ${row.note}`);
+  } finally {
+    model.dispose();
+  }
+  return row;
+}
+
+/** TF.js on `backend` at `size`³ against voxgpu on the same input: its time and the labels' agreement. */
+async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, backend: 'cpu' | 'webgpu', size: number, log: (s: string) => void): Promise<Row> {
+  const row: Row = { section: 'brainchop', name: `${name} TF.js ${backend}`, shape: `${size}³`, status: 'ok' };
+  try {
+    if (backend === 'webgpu') await tfjsWebgpu(ctx);
+    else await tf.setBackend('cpu');
+    const input = modelInput(scan, size);
+    const theirs = await loadFromFile(path);
+    try {
+      const m = mark();
+      const { labels, ms } = await tfjsLabels(theirs, input, size, backend === 'webgpu');
+      row.foreignLoad = foreignLoad(m);
+      const model = await loadTfjsModel(path);
+      const t0 = performance.now();
+      const ours = await predictVolume(model, input, [size, size, size]).finally(() => model.dispose());
+      const oursMs = performance.now() - t0;
+      const agree = agreement(ours.labels, labels);
+      row.medianMs = ms;
+      row.samples = 1;
+      row.extra = { agreement: agree, voxgpuMs: oursMs };
+      row.note = `${backend === 'webgpu' ? 'warm run; ' : ''}voxgpu on the same input ${seconds(oursMs)} s (${(ms / oursMs).toFixed(1)}× faster); labels equal to voxgpu's: ${(100 * agree).toFixed(3)} %`;
+    } finally {
+      theirs.dispose();
+    }
+    log(`  ${row.name} @ ${row.shape}: ${seconds(row.medianMs)} s, ${row.note}`);
+  } catch (e) {
+    row.status = 'failed';
+    row.note = (e as Error).message.split('\n')[0];
+    log(`  ${row.name} @ ${row.shape}: FAILED ${row.note}`);
+  }
+  return row;
+}
+
+export async function brainchopCases(ctx: Context, c: BrainchopBenchConfig, log: (s: string) => void): Promise<Row[]> {
+  const scanPath = join(c.modelsDir, 't1_crop.nii.gz');
+  const scan = await readVolume(scanPath);
+  if (scan.shape.some((n) => n < c.size)) throw new Error(`brainchop bench: --size ${c.size} is larger than ${scanPath} [${scan.shape.join(', ')}]`);
+  const rows: Row[] = [];
+  for (const name of brainchopModels(c.modelsDir, c.models)) {
+    const path = join(c.modelsDir, name, 'model.json');
+    log(`  ${name}`);
+    rows.push(await voxgpuRow(ctx, name, path, scan, c, log));
+    for (const size of c.tfjsCpuSizes) rows.push(await tfjsRow(ctx, name, path, scan, 'cpu', size, log));
+    for (const size of c.tfjsWebgpuSizes) rows.push(await tfjsRow(ctx, name, path, scan, 'webgpu', size, log));
+  }
+  return rows;
+}
