@@ -17,7 +17,6 @@ import { readVolume } from '../src/io/node.js';
 import { reverseAxes, segmentBrainchop } from '../src/models/brainchop.js';
 import { loadTfjsModel } from '../src/models/tfjs-node.js';
 import { predictVolume } from '../src/models/tfjs-tiles.js';
-import { applyAsBrainchop, loadFromFile, tf } from '../test/helpers/tfjs.js';
 import type { Row } from './lib/report.js';
 import { foreignLoad, mark } from './lib/load.js';
 
@@ -32,8 +31,8 @@ export interface BrainchopBenchConfig {
   tfjsCpuSizes: number[];
   /** Cube sizes for TF.js' WebGPU backend on voxgpu's adapter. Empty: skip. */
   tfjsWebgpuSizes: number[];
-  /** End-to-end runs per model; the last is reported (the first compiles the pipelines). */
-  runs: number;
+  /** An untimed run on the central n³ first, so the timed one does not compile the pipelines (0: none). */
+  warmupSize: number;
   /** predictVolume's maxTileBytes (default: its own). */
   maxTileBytes?: number;
 }
@@ -67,47 +66,6 @@ function modelInput(scan: Volume, size: number): Float32Array {
 /** Host memory the process has ever held (resident set), bytes. */
 const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
-let webgpuReady: Promise<void> | null = null;
-
-/**
- * TF.js' WebGPU backend over Dawn's `webgpu` package, on the same kind of adapter as voxgpu: Dawn's
- * OpenGL backend at compatibility level on llvmpipe (TF.js asks for a core adapter, which that
- * backend does not offer), its default backend on a GPU.
- */
-function tfjsWebgpu(ctx: Context): Promise<void> {
-  webgpuReady ??= (async () => {
-    const { create } = (await import('webgpu')) as unknown as { create: (o: string[]) => GPU };
-    const software = ctx.describe().kind !== 'gpu';
-    const gpu = create(software ? [`backend=${ctx.describe().backend}`] : []);
-    if (software) {
-      const request = gpu.requestAdapter.bind(gpu);
-      gpu.requestAdapter = (o?: GPURequestAdapterOptions) => request({ ...o, featureLevel: 'compatibility' } as GPURequestAdapterOptions);
-    }
-    // Node has no navigator before v21; TF.js reads navigator.gpu.
-    if (typeof globalThis.navigator === 'object') Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (!(await tf.setBackend('webgpu'))) throw new Error("TF.js' webgpu backend did not initialise (no adapter or device)");
-  })();
-  return webgpuReady;
-}
-
-/** TF.js' labels (argmax over the classes) for one model input, and the time of a warm run. */
-async function tfjsLabels(model: tf.LayersModel, input: Float32Array, size: number, warmup: boolean): Promise<{ labels: Int32Array; ms: number }> {
-  const run = async () => {
-    const y = tf.tidy(() => tf.argMax(applyAsBrainchop(model, tf.tensor(input, [1, size, size, size, 1])), -1));
-    try {
-      return (await y.data()) as Int32Array;
-    } finally {
-      y.dispose();
-    }
-  };
-  if (warmup) await run();
-  const t0 = performance.now();
-  const labels = await run();
-  return { labels, ms: performance.now() - t0 };
-}
-
 function agreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
@@ -121,44 +79,33 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
   const model = await loadTfjsModel(path);
   try {
     const input = centralCube(scan, c.size);
-    let inferenceMs = 0;
-    let totalMs = 0;
-    let peak = 0;
-    for (let run = 0; run < c.runs; run++) {
-      ctx.pool.trim();
-      ctx.pool.resetPeak();
-      const t0 = performance.now();
-      let layersDone = t0;
-      const m = mark();
-      let lastLog = t0;
-      const { labels } = await segmentBrainchop(model, input, {
-        maxTileBytes: c.maxTileBytes,
-        onLayer: (done, total) => {
-          layersDone = performance.now();
-          if (layersDone - lastLog > 10_000 || done === total) {
-            log(`    layer ${done}/${total}, ${seconds(layersDone - t0)} s`);
-            lastLog = layersDone;
-          }
-        },
-      });
-      totalMs = performance.now() - t0;
-      inferenceMs = layersDone - t0;
-      peak = ctx.memory().peakBytes;
-      row.foreignLoad = foreignLoad(m);
-      const classes = new Set(labels.data).size;
-      row.extra = {
-        inferenceMs,
-        labelsMs: totalMs - inferenceMs,
-        peakBytes: peak,
-        allocatedBytes: ctx.memory().bytesInUse + ctx.memory().pooledBytes,
-        maxRssBytes: maxRss(),
-        classesFound: classes,
-        run: run + 1,
-      };
-    }
+    const options = { maxTileBytes: c.maxTileBytes };
+    if (c.warmupSize > 0) await segmentBrainchop(model, centralCube(scan, c.warmupSize), options);
+    ctx.pool.trim();
+    ctx.pool.resetPeak();
+    const m = mark();
+    const t0 = performance.now();
+    let layersDone = t0;
+    let lastLog = t0;
+    const { labels } = await segmentBrainchop(model, input, {
+      ...options,
+      onLayer: (done, total) => {
+        layersDone = performance.now();
+        if (layersDone - lastLog > 10_000 || done === total) {
+          log(`    layer ${done}/${total}, ${seconds(layersDone - t0)} s`);
+          lastLog = layersDone;
+        }
+      },
+    });
+    const totalMs = performance.now() - t0;
+    const inferenceMs = layersDone - t0;
+    const { peakBytes: peak, bytesInUse, pooledBytes } = ctx.memory();
+    row.foreignLoad = foreignLoad(m);
+    const classes = new Set(labels.data).size;
+    row.extra = { inferenceMs, labelsMs: totalMs - inferenceMs, peakBytes: peak, allocatedBytes: bytesInUse + pooledBytes, maxRssBytes: maxRss(), classesFound: classes };
     row.medianMs = totalMs;
     row.samples = 1;
-    row.note = `inference ${seconds(inferenceMs)} s + labels ${seconds(totalMs - inferenceMs)} s; peak device ${mib(peak).toFixed(0)} MiB, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${row.extra!.classesFound} found)${c.runs > 1 ? `; run ${c.runs} of ${c.runs}` : ''}`;
+    row.note = `inference ${seconds(inferenceMs)} s + labels ${seconds(totalMs - inferenceMs)} s; peak device ${mib(peak).toFixed(0)} MiB, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
     log(`  ${row.name} @ ${shape}: ${seconds(totalMs)} s = ${row.note}`);
   } catch (e) {
     row.status = 'failed';
@@ -174,8 +121,9 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
 async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, backend: 'cpu' | 'webgpu', size: number, log: (s: string) => void): Promise<Row> {
   const row: Row = { section: 'brainchop', name: `${name} TF.js ${backend}`, shape: `${size}³`, status: 'ok' };
   try {
-    if (backend === 'webgpu') await tfjsWebgpu(ctx);
-    else await tf.setBackend('cpu');
+    // TF.js loads only here: a run without it (a GPU machine packed without TF.js) still measures voxgpu.
+    const { loadFromFile, tfjsBackend, tfjsLabels } = await import('./brainchop-tfjs.js');
+    await tfjsBackend(ctx, backend);
     const input = modelInput(scan, size);
     const theirs = await loadFromFile(path);
     try {

@@ -51,7 +51,8 @@ const program = new Command()
   .option('--size <n>', "brainchop section: voxgpu runs the scan's central n³ (default 256, the whole scan)", (v) => parseInt(v, 10), 256)
   .option('--tfjs-cpu-size <list>', "brainchop section: cube sizes for TF.js' CPU backend (comma-separated; 0 skips)", '32')
   .option('--tfjs-webgpu-size <list>', "brainchop section: cube sizes for TF.js' WebGPU backend on the same adapter (0 skips)", '32')
-  .option('--runs <n>', 'brainchop section: end-to-end runs per model, the last reported (the first compiles)', (v) => parseInt(v, 10), 1)
+  .option('--warmup-size <n>', 'brainchop section: an untimed run on the central n³ first, compiling the pipelines (0: none)', (v) => parseInt(v, 10), 0)
+  .option('--max-tile-mib <n>', "brainchop section: predictVolume's maxTileBytes in MiB (default: its own)", (v) => parseInt(v, 10))
   .option('--out <dir>', 'where the JSON results go', join(dirname(fileURLToPath(import.meta.url)), 'results'))
   .parse();
 
@@ -68,7 +69,8 @@ const opts = program.opts<{
   size: number;
   tfjsCpuSize: string;
   tfjsWebgpuSize: string;
-  runs: number;
+  warmupSize: number;
+  maxTileMib?: number;
   out: string;
 }>();
 const sections = new Set(opts.sections.split(',').map((s) => s.trim()));
@@ -125,7 +127,8 @@ const brainchopConfig: BrainchopBenchConfig = {
   size: opts.size,
   tfjsCpuSizes: sizes(opts.tfjsCpuSize),
   tfjsWebgpuSizes: sizes(opts.tfjsWebgpuSize),
-  runs: opts.runs,
+  warmupSize: opts.warmupSize,
+  ...(opts.maxTileMib ? { maxTileBytes: opts.maxTileMib * 2 ** 20 } : {}),
 };
 
 // Samples per case: fewer in --full, where one conv pass or training step takes seconds to minutes.
