@@ -66,6 +66,21 @@ function modelInput(scan: Volume, size: number): Float32Array {
 /** Host memory the process has ever held (resident set), bytes. */
 const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
+/**
+ * TF.js' WebGPU backend can stall instead of failing on a buffer over the device's limits (the class
+ * scores of the 104-class atlas at 256³ are 7 GB): a TF.js case gives up after this long, and the
+ * bench goes on with the next case.
+ */
+const tfjsTimeoutSeconds = 120;
+
+function withinSeconds<T>(s: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${s} s`)), s * 1000);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 function agreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
@@ -128,7 +143,7 @@ async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, b
     const theirs = await loadFromFile(path);
     try {
       const m = mark();
-      const { labels, ms } = await tfjsLabels(theirs, input, size, backend === 'webgpu');
+      const { labels, ms } = await withinSeconds(tfjsTimeoutSeconds, tfjsLabels(theirs, input, size, backend === 'webgpu'));
       row.foreignLoad = foreignLoad(m);
       const model = await loadTfjsModel(path);
       const t0 = performance.now();
