@@ -4,6 +4,8 @@
  * the scan in any viewer. With `--model model.json` (a TF.js layers-model such as brainchop's MeshNets),
  * brainchop's pipeline instead (segmentBrainchop): the whole volume at once, exactly, in tiles.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { init } from '../init.js';
 import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
@@ -82,5 +84,16 @@ async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions): Pro
   await writeVolume(o.output, labels);
   const counts = new Array<number>(classes).fill(0);
   for (const l of labels.data) counts[l]!++;
-  process.stdout.write(`wrote ${o.output}: voxels per class ${counts.map((n, c) => `${c}: ${n}`).join(', ')}\n`);
+  const names = await labelNames(o.model, classes);
+  process.stdout.write(`wrote ${o.output}: voxels per class ${counts.map((n, c) => `${c}${names ? ` ${names[c]}` : ''}: ${n}`).join(', ')}\n`);
+}
+
+/** The class names of a brainchop colormap beside the model (colormap*.json, `labels`) that has one per class. */
+async function labelNames(modelPath: string, classes: number): Promise<string[] | undefined> {
+  const dir = dirname(modelPath);
+  for (const f of (await readdir(dir)).filter((n) => /^colormap.*\.json$/.test(n)).sort()) {
+    const labels = (JSON.parse(await readFile(join(dir, f), 'utf8')) as { labels?: unknown }).labels;
+    if (Array.isArray(labels) && labels.length === classes) return labels.map(String);
+  }
+  return undefined;
 }

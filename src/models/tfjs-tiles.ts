@@ -1,15 +1,17 @@
 // Exact whole-volume inference for imported models within a device-memory bound. A MeshNet's
 // receptive field can exceed the volume (mindgrab's: 311 voxels), so a sliding window would change
-// the result; instead the model runs layer by layer, each layer's whole output held on the host and
-// computed in tiles along D and H (W whole) whose inputs carry the halo that layer's kernel and
-// dilation read, zeros beyond the volume as the one-pass padding has. An instance normalisation's
-// statistics span the whole output, so they are taken on the host (float64) once the layer is
-// complete; the last layer's argmax runs per tile, so the class scores never exist in full.
+// the result; instead the model runs layer by layer. A layer that fits the budget runs whole on the
+// device (its output stays there); any other is computed in tiles along D and H (W whole) whose inputs
+// carry the halo that layer's kernel and dilation read, zeros beyond the volume as the one-pass padding
+// has, from its input on the host into its output on the host. An instance normalisation's statistics
+// span the whole output, so a tiled layer's are taken on the host (float64) once it is complete; the
+// last layer's argmax runs on the device, so the class scores never exist in full.
 import { getContext } from '../device/context.js';
 import { noGrad } from '../autograd.js';
 import { tidy } from '../memory.js';
 import { argmax } from '../ops/argmax.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { instanceNorm } from '../ops/norm.js';
+import { Tensor, tensor } from '../tensor.js';
 import type { KerasModule } from './tfjs-layers.js';
 import { brainchopInstanceNormEps, type TfjsModel } from './tfjs-model.js';
 
@@ -57,37 +59,89 @@ export async function predictVolume(model: TfjsModel, data: Float32Array, shape:
   if (model.instanceNormAfter.has(last)) throw new Error('predictVolume: the last layer is followed by an instance normalisation; its argmax cannot run per tile');
   const limits = getContext().limits;
   const maxBytes = options.maxTileBytes ?? Math.min(limits.maxStorageBufferBindingSize / 4, 64 * 2 ** 20);
-  let act = data;
+  // A layer's input: on the host, or still on the device when the previous layer ran as one tile.
+  let act: Float32Array | Tensor = data;
   let dims: Dims = [d!, h!, w!];
   let channels = model.inChannels;
-  let labels = new Uint16Array(0);
-  for (const [i, layer] of model.layers.entries()) {
-    const outChannels = layer.outChannels(channels);
-    const { span, pad } = layer.reach();
-    const outDims = dims.map((n, a) => n + pad[a]! - span[a]!) as Dims;
-    if (outDims.some((n) => n < 1)) throw new Error(`predictVolume: layer "${layer.name}" leaves no output from a volume of [${dims.join(', ')}]`);
-    const isLast = i === last;
-    const out = !isLast || options.scores ? new Float32Array(outChannels * outDims[0] * outDims[1] * outDims[2]) : null;
-    if (isLast) labels = new Uint16Array(outDims[0] * outDims[1] * outDims[2]);
-    for (const tile of tiles(layer, channels, dims, outChannels, outDims, maxBytes)) {
-      const input = gather(act, channels, dims, layer, tile);
-      const { y, best } = noGrad(() =>
-        tidy(() => {
-          const y = layer.forwardCut(input, [true, true, false]);
-          return { y: out ? y : null, best: isLast ? argmax(y, 1) : null };
-        }),
-      );
-      input.dispose();
-      if (y) scatter(await read(y), out!, outChannels, outDims, tile);
-      if (best) scatter(Uint16Array.from(await read(best)), labels, 1, outDims, tile);
+  let result: { labels: Uint16Array; scores?: Float32Array } | null = null;
+  try {
+    for (const [i, layer] of model.layers.entries()) {
+      const outChannels = layer.outChannels(channels);
+      const { span, pad } = layer.reach();
+      const outDims = dims.map((n, a) => n + pad[a]! - span[a]!) as Dims;
+      if (outDims.some((n) => n < 1)) throw new Error(`predictVolume: layer "${layer.name}" leaves no output from a volume of [${dims.join(', ')}]`);
+      const step = { layer, channels, dims, outChannels, outDims, normalize: model.instanceNormAfter.has(i), last: i === last, scores: options.scores ?? false };
+      const plan = tiles(layer, channels, dims, outChannels, outDims, maxBytes);
+      const input: Float32Array | Tensor = act;
+      // From here the input is the layer's to free.
+      act = data;
+      if (plan.length === 1) {
+        // The whole layer fits: it runs as forward() does, and its output stays on the device.
+        const out = wholeLayer(input instanceof Tensor ? input : tensor(input, [1, channels, ...dims]), step);
+        if (out instanceof Tensor) act = out;
+        else result = await out;
+      } else {
+        const host: Float32Array = input instanceof Tensor ? await read(input) : input;
+        const out = await tiledLayer(host, plan, step);
+        if (step.last) result = { labels: out.labels, scores: out.output };
+        else act = out.output!;
+      }
+      dims = outDims;
+      channels = outChannels;
+      options.onLayer?.(i + 1, model.layers.length);
     }
-    if (out && model.instanceNormAfter.has(i)) normalizeChannels(out, outChannels);
-    act = out ?? act;
-    dims = outDims;
-    channels = outChannels;
-    options.onLayer?.(i + 1, model.layers.length);
+  } finally {
+    if (act instanceof Tensor) act.dispose();
   }
-  return { labels, shape: dims, ...(options.scores ? { scores: act } : {}) };
+  return { labels: result!.labels, shape: dims, ...(options.scores ? { scores: result!.scores } : {}) };
+}
+
+interface Step {
+  layer: KerasModule;
+  channels: number;
+  dims: Dims;
+  outChannels: number;
+  outDims: Dims;
+  /** Followed by brainchop's instance normalisation. */
+  normalize: boolean;
+  last: boolean;
+  /** The last layer's output is wanted too, not only its argmax. */
+  scores: boolean;
+}
+
+/** A layer in one pass on the device (its input freed): its output tensor, or for the last layer its labels (and scores). */
+function wholeLayer(input: Tensor, s: Step): Tensor | Promise<{ labels: Uint16Array; scores?: Float32Array }> {
+  const { y, best } = noGrad(() =>
+    tidy(() => {
+      let y = s.layer.forward(input);
+      if (s.normalize) y = instanceNorm(y, { eps: brainchopInstanceNormEps });
+      return { y: !s.last || s.scores ? y : null, best: s.last ? argmax(y, 1) : null };
+    }),
+  );
+  input.dispose();
+  if (!s.last) return y!;
+  return (async () => ({ labels: Uint16Array.from(await read(best!)), ...(y ? { scores: await read(y) } : {}) }))();
+}
+
+/** A layer in tiles from its input on the host: its output on the host (unless it is the last and only labels are wanted), and the last layer's labels. */
+async function tiledLayer(act: Float32Array, plan: readonly Tile[], s: Step): Promise<{ labels: Uint16Array; output?: Float32Array }> {
+  const { outChannels, outDims } = s;
+  const out = !s.last || s.scores ? new Float32Array(outChannels * outDims[0] * outDims[1] * outDims[2]) : undefined;
+  const labels = new Uint16Array(s.last ? outDims[0] * outDims[1] * outDims[2] : 0);
+  for (const tile of plan) {
+    const input = gather(act, s.channels, s.dims, s.layer, tile);
+    const { y, best } = noGrad(() =>
+      tidy(() => {
+        const y = s.layer.forwardCut(input, [true, true, false]);
+        return { y: out ? y : null, best: s.last ? argmax(y, 1) : null };
+      }),
+    );
+    input.dispose();
+    if (y) scatter(await read(y), out!, outChannels, outDims, tile);
+    if (best) scatter(Uint16Array.from(await read(best)), labels, 1, outDims, tile);
+  }
+  if (out && s.normalize) normalizeChannels(out, outChannels);
+  return { labels, output: out };
 }
 
 async function read(t: Tensor): Promise<Float32Array> {

@@ -22,7 +22,7 @@ describe('voxgpu segment with a TF.js model', () => {
     const run = await voxgpu('segment', '--model', modelJson, join(dir, 'scan.nii.gz'), '-o', join(dir, 'labels.nii.gz'), '--crop-padding', '2', '--max-tile-mib', '0.5');
     expect(run.stderr).not.toContain('Error');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^wrote .*labels\.nii\.gz: voxels per class 0: \d+, 1: \d+, 2: \d+\n$/);
+    expect(run.stdout).toMatch(/^wrote .*labels\.nii\.gz: voxels per class 0 background: \d+, 1 White Matter: \d+, 2 Grey Matter: \d+\n$/);
     const labels = await readVolume(join(dir, 'labels.nii.gz'));
     await gpu();
     const expected = await segmentBrainchop(await loadTfjsModel(modelJson), await readVolume(join(dir, 'scan.nii.gz')), { cropPadding: 2 });

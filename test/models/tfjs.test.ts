@@ -98,6 +98,11 @@ describe('importTfjsModel against TF.js', () => {
     const { json, weights } = await saveToMemory(withBn);
     const model = importTfjsModel(json, weights);
     expect(maxRelError(await forward(model, x, shape), expected)).toBeLessThan(1e-4);
+    // Exported, TF.js reads back every weight, the moving statistics included, value for value.
+    const dir = mkdtempSync(join(tmpdir(), 'voxgpu-tfjs-bn-'));
+    await saveTfjsModel(join(dir, 'model.json'), model);
+    const back = await loadFromFile(join(dir, 'model.json'));
+    expect(await Promise.all(back.getWeights().map((w) => w.data()))).toEqual(await Promise.all(withBn.getWeights().map((w) => w.data())));
     model.dispose();
   });
 

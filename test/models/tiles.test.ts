@@ -1,5 +1,6 @@
 // predictVolume: an imported model over a whole volume in tiles with halos, under a device budget
-// small enough to force many tiles, equals one pass of model.forward over the whole volume.
+// small enough to force many tiles on some layers (the others run whole on the device), equals one
+// pass of model.forward over the whole volume.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { argmax, importTfjsModel, noGrad, predictVolume, tensor, tidy, type TfjsModel } from '../../src/index.js';
@@ -36,6 +37,10 @@ async function expectTiledEqualsOnePass(model: TfjsModel, shape: readonly number
   const labelsOnly = await predictVolume(model, data, shape, { maxTileBytes });
   expect(labelsOnly.scores).toBeUndefined();
   expect(labelsOnly.labels).toEqual(tiled.labels);
+  // A budget every layer fits runs each as one pass on the device, as forward() does.
+  const untiled = await predictVolume(model, data, shape, { maxTileBytes: 2 ** 30, scores: true });
+  expect(untiled.scores).toEqual(whole.scores);
+  expect(Array.from(untiled.labels)).toEqual(Array.from(whole.labels));
   return tiled.labels.length;
 }
 
