@@ -28,6 +28,7 @@ export * from './io/index.js';
 export * from './metrics/index.js';
 export { syntheticCase, type SyntheticCase, type SyntheticOptions } from './data/synthetic.js';
 export * from './data/resample.js';
+export * from './data/conform.js';
 export * from './data/crop.js';
 export * from './data/intensity.js';
 export * from './data/augment.js';
