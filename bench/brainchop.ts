@@ -1,18 +1,17 @@
 // brainchop's MeshNets (scripts/brainchop-models.sh copies them and its sample T1 into .models/) on
-// that T1, whole-volume: brainchop's pipeline (segmentBrainchop: min–max, transpose, every layer over
-// the whole volume in tiles, argmax, back onto the scan's grid), one model after another, smallest
-// first. Per model: inference (normalisation, layers, argmax) and labels (back onto the scan's grid)
-// timed apart, peak device memory from the buffer pool, the process' peak host memory; then
-// TensorFlow.js on the same model and input (its CPU backend, and its WebGPU backend over Dawn on the
-// adapter voxgpu runs on) at a size each can afford, with the fraction of voxels whose labels agree.
-// A scan of 256³ at 1 mm (brainchop's t1_crop.nii.gz is one) is already conformed, so no conform
-// step runs here.
+// that T1, whole-volume, one model after another, smallest first: conform() to size³ at 1 mm (256³:
+// brainchop's own input), segmentBrainchop (min–max, transpose, every layer over the whole volume,
+// argmax, transpose back), labelsToScanGrid. Per model: conform, inference (normalisation, layers,
+// argmax) and labels (back onto the scan's grid) timed apart, peak device memory from the buffer pool,
+// the process' peak host memory; then TensorFlow.js on the same model and input (its CPU backend, and
+// its WebGPU backend over Dawn on the adapter voxgpu runs on) at a size each can afford, with the
+// fraction of voxels whose labels agree with voxgpu's.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../src/device/context.js';
-import { cropOrPad } from '../src/data/crop.js';
+import { conform, labelsToScanGrid } from '../src/data/conform.js';
 import { rescaleIntensity } from '../src/data/intensity.js';
-import type { Vec3, Volume } from '../src/io/volume.js';
+import type { Volume } from '../src/io/volume.js';
 import { readVolume } from '../src/io/node.js';
 import { reverseAxes, segmentBrainchop } from '../src/models/brainchop.js';
 import { loadTfjsModel } from '../src/models/tfjs-node.js';
@@ -25,13 +24,13 @@ export interface BrainchopBenchConfig {
   modelsDir: string;
   /** Folder names to run (default: all, by weight size). */
   models: string[] | null;
-  /** The cube voxgpu runs: the scan's central size³ (256: the whole conformed scan). */
+  /** The conformed cube voxgpu runs: size³ voxels of 1 mm around the scan's centre (brainchop's: 256). */
   size: number;
   /** Cube sizes for TF.js' CPU backend (its conv3d is plain JS: small). Empty: skip. */
   tfjsCpuSizes: number[];
   /** Cube sizes for TF.js' WebGPU backend on voxgpu's adapter. Empty: skip. */
   tfjsWebgpuSizes: number[];
-  /** An untimed run on the central n³ first, so the timed one does not compile the pipelines (0: none). */
+  /** An untimed run at n³ first, so the timed one does not compile the pipelines (0: none). */
   warmupSize: number;
   /** predictVolume's maxTileBytes (default: its own). */
   maxTileBytes?: number;
@@ -52,15 +51,9 @@ export function brainchopModels(dir: string, only: string[] | null): string[] {
   return all.filter((m) => !only || only.includes(m)).sort((a, b) => weightBytes(a) - weightBytes(b));
 }
 
-/** The scan's central size³ cube (the scan itself at its own size). */
-function centralCube(scan: Volume, size: number): Volume {
-  if (scan.shape.every((n) => n === size)) return scan;
-  return cropOrPad(scan, [size, size, size], scan.shape.map((n) => Math.floor((n - size) / 2)) as Vec3);
-}
-
-/** The model's input for the scan's central size³ cube as segmentBrainchop builds it: min–max, axes reversed. */
+/** The model's input for the scan conformed to size³ as segmentBrainchop builds it: min–max, axes reversed. */
 function modelInput(scan: Volume, size: number): Float32Array {
-  return reverseAxes(rescaleIntensity(centralCube(scan, size).data), [size, size, size]);
+  return reverseAxes(rescaleIntensity(conform(scan, { size }).data), [size, size, size]);
 }
 
 /** Host memory the process has ever held (resident set), bytes. */
@@ -93,12 +86,13 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
   const row: Row = { section: 'brainchop', name: `${name} voxgpu`, shape, status: 'ok' };
   const model = await loadTfjsModel(path);
   try {
-    const input = centralCube(scan, c.size);
     const options = { maxTileBytes: c.maxTileBytes };
-    if (c.warmupSize > 0) await segmentBrainchop(model, centralCube(scan, c.warmupSize), options);
+    if (c.warmupSize > 0) await segmentBrainchop(model, conform(scan, { size: c.warmupSize }), options);
     ctx.pool.trim();
     ctx.pool.resetPeak();
     const m = mark();
+    const start = performance.now();
+    const input = conform(scan, { size: c.size });
     const t0 = performance.now();
     let layersDone = t0;
     let lastLog = t0;
@@ -112,15 +106,19 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
         }
       },
     });
-    const totalMs = performance.now() - t0;
+    const onScan = labelsToScanGrid(labels, scan);
+    const end = performance.now();
+    const conformMs = t0 - start;
     const inferenceMs = layersDone - t0;
+    const labelsMs = end - layersDone;
+    const totalMs = end - start;
     const { peakBytes: peak, bytesInUse, pooledBytes } = ctx.memory();
     row.foreignLoad = foreignLoad(m);
-    const classes = new Set(labels.data).size;
-    row.extra = { inferenceMs, labelsMs: totalMs - inferenceMs, peakBytes: peak, allocatedBytes: bytesInUse + pooledBytes, maxRssBytes: maxRss(), classesFound: classes };
+    const classes = new Set(onScan.data).size;
+    row.extra = { conformMs, inferenceMs, labelsMs, peakBytes: peak, allocatedBytes: bytesInUse + pooledBytes, maxRssBytes: maxRss(), classesFound: classes };
     row.medianMs = totalMs;
     row.samples = 1;
-    row.note = `inference ${seconds(inferenceMs)} s + labels ${seconds(totalMs - inferenceMs)} s; peak device ${mib(peak).toFixed(0)} MiB, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
+    row.note = `conform ${seconds(conformMs)} s + inference ${seconds(inferenceMs)} s + labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
     log(`  ${row.name} @ ${shape}: ${seconds(totalMs)} s = ${row.note}`);
   } catch (e) {
     row.status = 'failed';
