@@ -86,7 +86,9 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
   const row: Row = { section: 'brainchop', name: `${name} voxgpu`, shape, status: 'ok' };
   const model = await loadTfjsModel(path);
   try {
-    const options = { maxTileBytes: c.maxTileBytes };
+    // A budget above what one binding may hold would only move the failure into a dispatch.
+    const maxTileBytes = c.maxTileBytes === undefined ? undefined : Math.min(c.maxTileBytes, ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+    const options = { maxTileBytes };
     if (c.warmupSize > 0) await segmentBrainchop(model, conform(scan, { size: c.warmupSize }), options);
     ctx.pool.trim();
     ctx.pool.resetPeak();
@@ -118,7 +120,7 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
     row.extra = { conformMs, inferenceMs, labelsMs, peakBytes: peak, allocatedBytes: bytesInUse + pooledBytes, maxRssBytes: maxRss(), classesFound: classes };
     row.medianMs = totalMs;
     row.samples = 1;
-    row.note = `conform ${seconds(conformMs)} s + inference ${seconds(inferenceMs)} s + labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
+    row.note = `conform ${seconds(conformMs)} s + inference ${seconds(inferenceMs)} s + labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB${maxTileBytes === undefined ? '' : ` (tiles ≤ ${mib(maxTileBytes).toFixed(0)} MiB)`}, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
     log(`  ${row.name} @ ${shape}: ${seconds(totalMs)} s = ${row.note}`);
   } catch (e) {
     row.status = 'failed';
