@@ -60,11 +60,10 @@ function modelInput(scan: Volume, size: number): Float32Array {
 const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
 /**
- * TF.js' WebGPU backend can stall instead of failing on a buffer over the device's limits (the class
- * scores of the 104-class atlas at 256³ are 7 GB): a TF.js case gives up after this long, and the
- * bench goes on with the next case.
+ * TF.js' WebGPU backend can stall instead of failing (a buffer over the device's limits): a TF.js case
+ * gives up after this long, and the bench goes on with the next case.
  */
-const tfjsTimeoutSeconds = 120;
+const tfjsTimeoutSeconds = 90;
 
 function withinSeconds<T>(s: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -86,8 +85,7 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
   const row: Row = { section: 'brainchop', name: `${name} voxgpu`, shape, status: 'ok' };
   const model = await loadTfjsModel(path);
   try {
-    // A budget above what one binding may hold would only move the failure into a dispatch.
-    const maxTileBytes = c.maxTileBytes === undefined ? undefined : Math.min(c.maxTileBytes, ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+    const { maxTileBytes } = c;
     const options = { maxTileBytes };
     if (c.warmupSize > 0) await segmentBrainchop(model, conform(scan, { size: c.warmupSize }), options);
     ctx.pool.trim();
@@ -133,9 +131,21 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
 }
 
 /** TF.js on `backend` at `size`³ against voxgpu on the same input: its time and the labels' agreement. */
-async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, backend: 'cpu' | 'webgpu', size: number, log: (s: string) => void): Promise<Row> {
+async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, backend: 'cpu' | 'webgpu', size: number, c: BrainchopBenchConfig, log: (s: string) => void): Promise<Row> {
   const row: Row = { section: 'brainchop', name: `${name} TF.js ${backend}`, shape: `${size}³`, status: 'ok' };
+  const model = await loadTfjsModel(path);
   try {
+    // TF.js binds each layer's whole output: past the binding limit its WebGPU backend fails or stalls.
+    let channels = model.inChannels;
+    let widest = channels;
+    for (const layer of model.layers) widest = Math.max(widest, (channels = layer.outChannels(channels)));
+    const widestBytes = 4 * widest * size ** 3;
+    if (backend === 'webgpu' && widestBytes > ctx.limits.maxStorageBufferBindingSize) {
+      row.status = 'skipped';
+      row.note = `its widest layer (${widest} channels) is ${mib(widestBytes).toFixed(0)} MiB at ${size}³, over the adapter's maxStorageBufferBindingSize (${mib(ctx.limits.maxStorageBufferBindingSize).toFixed(0)} MiB), and TF.js binds whole tensors`;
+      log(`  ${row.name} @ ${row.shape}: skipped, ${row.note}`);
+      return row;
+    }
     // TF.js loads only here: a run without it (a GPU machine packed without TF.js) still measures voxgpu.
     const { loadFromFile, tfjsBackend, tfjsLabels } = await import('./brainchop-tfjs.js');
     await tfjsBackend(ctx, backend);
@@ -145,9 +155,8 @@ async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, b
       const m = mark();
       const { labels, ms } = await withinSeconds(tfjsTimeoutSeconds, tfjsLabels(theirs, input, size, backend === 'webgpu'));
       row.foreignLoad = foreignLoad(m);
-      const model = await loadTfjsModel(path);
       const t0 = performance.now();
-      const ours = await predictVolume(model, input, [size, size, size]).finally(() => model.dispose());
+      const ours = await predictVolume(model, input, [size, size, size], { maxTileBytes: c.maxTileBytes });
       const oursMs = performance.now() - t0;
       const agree = agreement(ours.labels, labels);
       row.medianMs = ms;
@@ -162,11 +171,16 @@ async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, b
     row.status = 'failed';
     row.note = (e as Error).message.split('\n')[0];
     log(`  ${row.name} @ ${row.shape}: FAILED ${row.note}`);
+  } finally {
+    model.dispose();
   }
   return row;
 }
 
-export async function brainchopCases(ctx: Context, c: BrainchopBenchConfig, log: (s: string) => void): Promise<Row[]> {
+export async function brainchopCases(ctx: Context, config: BrainchopBenchConfig, log: (s: string) => void): Promise<Row[]> {
+  // A budget above what one binding may hold would only move the failure into a dispatch.
+  const { maxStorageBufferBindingSize: maxBinding, maxBufferSize } = ctx.limits;
+  const c = { ...config, ...(config.maxTileBytes === undefined ? {} : { maxTileBytes: Math.min(config.maxTileBytes, maxBinding, maxBufferSize) }) };
   const scanPath = join(c.modelsDir, 't1_crop.nii.gz');
   const scan = await readVolume(scanPath);
   if (scan.shape.some((n) => n < c.size)) throw new Error(`brainchop bench: --size ${c.size} is larger than ${scanPath} [${scan.shape.join(', ')}]`);
@@ -175,8 +189,8 @@ export async function brainchopCases(ctx: Context, c: BrainchopBenchConfig, log:
     const path = join(c.modelsDir, name, 'model.json');
     log(`  ${name}`);
     rows.push(await voxgpuRow(ctx, name, path, scan, c, log));
-    for (const size of c.tfjsCpuSizes) rows.push(await tfjsRow(ctx, name, path, scan, 'cpu', size, log));
-    for (const size of c.tfjsWebgpuSizes) rows.push(await tfjsRow(ctx, name, path, scan, 'webgpu', size, log));
+    for (const size of c.tfjsCpuSizes) rows.push(await tfjsRow(ctx, name, path, scan, 'cpu', size, c, log));
+    for (const size of c.tfjsWebgpuSizes) rows.push(await tfjsRow(ctx, name, path, scan, 'webgpu', size, c, log));
   }
   return rows;
 }
