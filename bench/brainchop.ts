@@ -39,7 +39,7 @@ export interface BrainchopBenchConfig {
 const mib = (b: number) => b / 2 ** 20;
 const seconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
 
-/** Model folders holding a model.json, smallest weights first (which is also fastest first). */
+/** Model folders holding a model.json, smallest weights first. */
 export function brainchopModels(dir: string, only: string[] | null): string[] {
   if (!existsSync(dir)) throw new Error(`brainchop bench: no ${dir}; run scripts/brainchop-models.sh <brainchop checkout> ${dir} first`);
   const weightBytes = (m: string) =>
