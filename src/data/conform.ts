@@ -66,8 +66,9 @@ export function conformSamples(scan: Volume, options: ConformOptions = {}): Volu
   const { matrix: m, offset: t } = indexToIndex(grid, scan);
   const [dx, dy, dz] = scan.shape;
   const dxy = dx * dy;
-  // NiiVue reads the scan as float32 (new Float32Array(volume.img)), after scl_slope.
-  const src = scan.data instanceof Float64Array ? Float32Array.from(scan.data) : scan.data;
+  // NiiVue reads the scan as float32 (new Float32Array(volume.img)), after scl_slope; one array type also
+  // keeps this loop monomorphic.
+  const src = scan.data instanceof Float32Array ? scan.data : Float32Array.from(scan.data);
   const n = grid.shape[0];
   const out = new Float32Array(n * n * n);
   for (let z = 0, o = 0; z < n; z++) {
@@ -101,16 +102,15 @@ export function conformSamples(scan: Volume, options: ConformOptions = {}): Volu
         // NiiVue's terms and order, left to right. A point exactly on the last voxel of an axis gives its
         // past-the-edge neighbour weight 0: the next row or slice (0 · v = 0) or, near the end of the array, an
         // index past it: undefined · 0 = NaN, a voxel the uint8 conversion then sets to 0. Kept as NiiVue has it.
-        const v = (i: number) => src[i] as number;
         let sum = 0;
-        sum += v(f) * rfx * rfy * rfz;
-        sum += v(f + dxy) * rfx * rfy * rcz;
-        sum += v(f + dx) * rfx * rcy * rfz;
-        sum += v(f + dx + dxy) * rfx * rcy * rcz;
-        sum += v(f + 1) * rcx * rfy * rfz;
-        sum += v(f + 1 + dxy) * rcx * rfy * rcz;
-        sum += v(f + 1 + dx) * rcx * rcy * rfz;
-        sum += v(f + 1 + dx + dxy) * rcx * rcy * rcz;
+        sum += (src[f] as number) * rfx * rfy * rfz;
+        sum += (src[f + dxy] as number) * rfx * rfy * rcz;
+        sum += (src[f + dx] as number) * rfx * rcy * rfz;
+        sum += (src[f + dx + dxy] as number) * rfx * rcy * rcz;
+        sum += (src[f + 1] as number) * rcx * rfy * rfz;
+        sum += (src[f + 1 + dxy] as number) * rcx * rfy * rcz;
+        sum += (src[f + 1 + dx] as number) * rcx * rcy * rfz;
+        sum += (src[f + 1 + dx + dxy] as number) * rcx * rcy * rcz;
         out[o] = sum;
       }
     }

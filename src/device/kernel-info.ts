@@ -123,6 +123,31 @@ export function workgroupSize(info: EntryInfo, constants: Record<string, number>
   }) as [number, number, number];
 }
 
+/** Invocations per workgroup of an entry point with the given override constants (else the WGSL's defaults). */
+export function invocationsPerWorkgroup(kernel: string, entry: string, constants: Record<string, number> = {}): number {
+  const [x, y, z] = workgroupSize(entryInfo(kernel, entry), constants);
+  return x * y * z;
+}
+
+/** A number the WGSL states once: a module-scope `const`, or an override's default. */
+export function kernelConstant(kernel: string, name: string): number {
+  const source = reflectSources[kernel] ?? kernelSources[kernel] ?? '';
+  const m = new RegExp(`^const\\s+${name}\\s*(?::\\s*\\w+)?\\s*=\\s*([-0-9.eE]+)`, 'm').exec(source);
+  const v = m ? Number(m[1]) : parseOverrideDefault(source, name);
+  if (Number.isNaN(v)) throw new Error(`kernel ${kernel} has no numeric const or override '${name}'`);
+  return v;
+}
+
+/** Scalars in each of a kernel's workgroup arrays (`var<workgroup> As: array<vec4<f32>, 528>` → As: 2112). */
+export function workgroupArrays(kernel: string): Record<string, number> {
+  const source = kernelSources[kernel] ?? '';
+  const arrays: Record<string, number> = {};
+  for (const m of source.matchAll(/^var<workgroup>\s+(\w+)\s*:\s*array<(\w+)(?:<\w+>)?,\s*(\d+)>;/gm)) {
+    arrays[m[1]!] = Number(m[3]) * (m[2]!.startsWith('vec') ? Number(m[2]!.slice(3)) : 1);
+  }
+  return arrays;
+}
+
 /** Packs a params object into the entry's uniform struct, checking names against the shader. */
 export function packUniform(info: EntryInfo, op: string, params: Record<string, number | readonly number[]>): ArrayBuffer {
   const u = info.uniform!;

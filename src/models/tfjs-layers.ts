@@ -8,7 +8,6 @@ import type { Triple } from '../ops/conv/shape.js';
 import { relu } from '../ops/map.js';
 import { batchNorm } from '../ops/norm.js';
 import { softmax } from '../ops/softmax.js';
-import { keep } from '../memory.js';
 import { tensor, type Tensor } from '../tensor.js';
 import { Module } from '../nn/module.js';
 import type { KerasLayerJson, KerasWeight } from './tfjs-format.js';
@@ -218,7 +217,8 @@ export class KerasActivation extends KerasModule {
 /**
  * BatchNormalization in inference mode, in training too: y = γ (x − μ) / √(σ² + ε) + β with the
  * moving statistics frozen (Keras' advice for fine-tuning; these models fold BatchNorm into the
- * convs at export anyway). γ and β train; μ and σ² are kept as they were imported.
+ * convs at export anyway). γ and β train; μ and σ² are buffers (running_mean, running_var, as
+ * PyTorch names them), kept as they were imported.
  */
 export class KerasBatchNormalization extends KerasModule {
   readonly weight: Tensor | null;
@@ -240,8 +240,8 @@ export class KerasBatchNormalization extends KerasModule {
     const vector = (suffix: string) => tensor(weights.take(keras, suffix, [channels]).data, [channels]);
     this.weight = (c.scale ?? true) ? this.addParameter('weight', vector('gamma')) : null;
     this.bias = (c.center ?? true) ? this.addParameter('bias', vector('beta')) : null;
-    this.runningMean = keep(vector('moving_mean'));
-    this.runningVar = keep(vector('moving_variance'));
+    this.runningMean = this.addBuffer('running_mean', vector('moving_mean'));
+    this.runningVar = this.addBuffer('running_var', vector('moving_variance'));
   }
 
   outChannels(inChannels: number): number {
@@ -259,11 +259,5 @@ export class KerasBatchNormalization extends KerasModule {
     if (this.bias) out.push(await v('beta', this.bias));
     out.push(await v('moving_mean', this.runningMean), await v('moving_variance', this.runningVar));
     return out;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.runningMean.dispose();
-    this.runningVar.dispose();
   }
 }

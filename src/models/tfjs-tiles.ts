@@ -11,7 +11,8 @@ import { noGrad } from '../autograd.js';
 import { tidy } from '../memory.js';
 import { argmax } from '../ops/argmax.js';
 import { instanceNorm } from '../ops/norm.js';
-import { Tensor, tensor } from '../tensor.js';
+import { empty, Tensor, tensor } from '../tensor.js';
+import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
 import type { KerasModule } from './tfjs-layers.js';
 import { brainchopInstanceNormEps, type TfjsModel } from './tfjs-model.js';
 
@@ -24,6 +25,8 @@ export interface VolumeInferenceOptions {
   maxTileBytes?: number;
   /** Also return the model's output [C, D, H, W] (the whole of it on the host). */
   scores?: boolean;
+  /** Measure the conv kernels' variants for each layer's tile shape first (autotune), `true` or autotune's options. */
+  tune?: boolean | AutotuneOptions;
   /** Called after each layer: (layers done, layers in all). */
   onLayer?: (done: number, total: number) => void;
 }
@@ -59,45 +62,70 @@ export async function predictVolume(model: TfjsModel, data: Float32Array, shape:
   if (model.instanceNormAfter.has(last)) throw new Error('predictVolume: the last layer is followed by an instance normalisation; its argmax cannot run per tile');
   const limits = getContext().limits;
   const maxBytes = options.maxTileBytes ?? Math.min(limits.maxStorageBufferBindingSize / 4, 64 * 2 ** 20);
+  const steps = schedule(model, [d!, h!, w!], maxBytes, options.scores ?? false);
+  if (options.tune) await autotune(() => dryRun(steps), options.tune === true ? {} : options.tune);
   // A layer's input: on the host, or still on the device when the previous layer ran as one tile.
   let act: Float32Array | Tensor = data;
-  let dims: Dims = [d!, h!, w!];
-  let channels = model.inChannels;
   let result: { labels: Uint16Array; scores?: Float32Array } | null = null;
   try {
-    for (const [i, layer] of model.layers.entries()) {
-      const outChannels = layer.outChannels(channels);
-      const { span, pad } = layer.reach();
-      const outDims = dims.map((n, a) => n + pad[a]! - span[a]!) as Dims;
-      if (outDims.some((n) => n < 1)) throw new Error(`predictVolume: layer "${layer.name}" leaves no output from a volume of [${dims.join(', ')}]`);
-      const step = { layer, channels, dims, outChannels, outDims, normalize: model.instanceNormAfter.has(i), last: i === last, scores: options.scores ?? false };
-      const plan = tiles(layer, channels, dims, outChannels, outDims, maxBytes);
+    for (const [i, step] of steps.entries()) {
       const input: Float32Array | Tensor = act;
       // From here the input is the layer's to free.
       act = data;
-      if (plan.length === 1) {
+      if (step.plan.length === 1) {
         // The whole layer fits: it runs as forward() does, and its output stays on the device.
-        const out = wholeLayer(input instanceof Tensor ? input : tensor(input, [1, channels, ...dims]), step);
+        const out = wholeLayer(input instanceof Tensor ? input : tensor(input, [1, step.channels, ...step.dims]), step);
         if (out instanceof Tensor) act = out;
         else result = await out;
       } else {
         const host: Float32Array = input instanceof Tensor ? await read(input) : input;
-        const out = await tiledLayer(host, plan, step);
+        const out = await tiledLayer(host, step);
         if (step.last) result = { labels: out.labels, scores: out.output };
         else act = out.output!;
       }
-      dims = outDims;
-      channels = outChannels;
-      options.onLayer?.(i + 1, model.layers.length);
+      options.onLayer?.(i + 1, steps.length);
     }
   } finally {
     if (act instanceof Tensor) act.dispose();
   }
-  return { labels: result!.labels, shape: dims, ...(options.scores ? { scores: result!.scores } : {}) };
+  return { labels: result!.labels, shape: steps.at(-1)!.outDims, ...(options.scores ? { scores: result!.scores } : {}) };
+}
+
+/** Each layer's input and output sizes and its tiles (one tile: the layer runs whole). */
+function schedule(model: TfjsModel, shape: Dims, maxBytes: number, scores: boolean): Step[] {
+  const last = model.layers.length - 1;
+  let dims = shape;
+  let channels = model.inChannels;
+  return model.layers.map((layer, i) => {
+    const outChannels = layer.outChannels(channels);
+    const { span, pad } = layer.reach();
+    const outDims = dims.map((n, a) => n + pad[a]! - span[a]!) as Dims;
+    if (outDims.some((n) => n < 1)) throw new Error(`predictVolume: layer "${layer.name}" leaves no output from a volume of [${dims.join(', ')}]`);
+    const plan = tiles(layer, channels, dims, outChannels, outDims, maxBytes);
+    const step = { layer, channels, dims, outChannels, outDims, plan, normalize: model.instanceNormAfter.has(i), last: i === last, scores };
+    dims = outDims;
+    channels = outChannels;
+    return step;
+  });
+}
+
+/** Every layer once at the size of its first (largest) tile, for autotune's dry run: no GPU work. */
+function dryRun(steps: readonly Step[]): void {
+  noGrad(() =>
+    tidy(() => {
+      for (const s of steps) {
+        const { span } = s.layer.reach();
+        const t = s.plan[0]!;
+        if (s.plan.length === 1) s.layer.forward(empty([1, s.channels, ...s.dims]));
+        else s.layer.forwardCut(empty([1, s.channels, t.tz + span[0], t.ty + span[1], s.dims[2]]), [true, true, false]);
+      }
+    }),
+  );
 }
 
 interface Step {
   layer: KerasModule;
+  plan: Tile[];
   channels: number;
   dims: Dims;
   outChannels: number;
@@ -124,11 +152,11 @@ function wholeLayer(input: Tensor, s: Step): Tensor | Promise<{ labels: Uint16Ar
 }
 
 /** A layer in tiles from its input on the host: its output on the host (unless it is the last and only labels are wanted), and the last layer's labels. */
-async function tiledLayer(act: Float32Array, plan: readonly Tile[], s: Step): Promise<{ labels: Uint16Array; output?: Float32Array }> {
+async function tiledLayer(act: Float32Array, s: Step): Promise<{ labels: Uint16Array; output?: Float32Array }> {
   const { outChannels, outDims } = s;
   const out = !s.last || s.scores ? new Float32Array(outChannels * outDims[0] * outDims[1] * outDims[2]) : undefined;
   const labels = new Uint16Array(s.last ? outDims[0] * outDims[1] * outDims[2] : 0);
-  for (const tile of plan) {
+  for (const tile of s.plan) {
     const input = gather(act, s.channels, s.dims, s.layer, tile);
     const { y, best } = noGrad(() =>
       tidy(() => {

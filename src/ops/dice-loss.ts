@@ -14,7 +14,7 @@ import { empty, type Tensor } from '../tensor.js';
 import { checkTarget } from './labels.js';
 import { rowSums } from './row-sums.js';
 import { softmaxForward } from './softmax.js';
-import { planeGrid, runElementwise, WG } from './util.js';
+import { runElementwise } from './util.js';
 
 export interface DiceLossOptions {
   /** Classes that count (indices into dimension 1); default all but the background, class 0. */
@@ -100,10 +100,9 @@ export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions
       const bindings = { probs, targets: target, coefs, out: grad };
       if (fromLogits && voxels % 4 === 0) {
         // 4 voxels per invocation in vec4s.
-        const bindings4 = { probs4: probs, targets4: target, coefs, out4: grad };
-        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits4', bindings: bindings4, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / 4 / WG), batch) });
+        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits4', bindings, params, constants, invocations: voxels / 4, planes: batch });
       } else if (fromLogits) {
-        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits', bindings, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / WG), batch) });
+        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits', bindings, params, constants, invocations: voxels, planes: batch });
       } else {
         runElementwise('diceLoss', 'dice', 'backward', probs.size, bindings, params, constants);
       }

@@ -11,7 +11,7 @@ export { conv3d } from './conv/conv3d.js';
 export { convTranspose3d } from './conv/conv-transpose3d.js';
 export type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from './conv/shape.js';
 export { prelu } from './prelu.js';
-export { instanceNorm, groupNorm, batchNorm, type NormOptions, type BatchNormOptions } from './norm.js';
+export { instanceNorm, instanceNormStatistics, groupNorm, batchNorm, type NormOptions, type BatchNormOptions } from './norm.js';
 export { elu, gelu, sigmoid, leakyRelu, erf, type GeluApproximate } from './activations.js';
 export { addPrelu } from './add-prelu.js';
 export { softmax, logSoftmax } from './softmax.js';

@@ -1,11 +1,13 @@
 // Normalisation with PyTorch's semantics: instanceNorm and groupNorm (statistics per sample and
 // group of channels) and batchNorm (per channel across the batch; in training it updates the
-// running statistics in place). One kernel family, kernels/norm.wgsl: x is seen as [N, C, S], the
-// statistics come from two deterministic split reductions (the mean, then Σ (x − mean)², which does
-// not cancel when the mean is large), and the backward needs one more (Σ g and Σ g·x̂ per plane)
-// whose small results give the weight, bias and row gradients.
+// running statistics in place). One kernel family, kernels/norm/ (vec4 or scalar planes): x is
+// seen as [N, C, S], the statistics come from two deterministic split reductions per plane (the
+// mean, then Σ (x − mean)², which does not cancel when the mean is large) added into statistics
+// rows, and the backward needs one more (Σ g and Σ g·x̂ per plane) whose small results give the
+// weight, bias and row gradients.
 import { record } from '../autograd.js';
 import { getContext, type Bindable } from '../device/context.js';
+import { invocationsPerWorkgroup } from '../device/kernel-info.js';
 import { shapeSize } from '../shape.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
 import { narrow } from './concat.js';
@@ -13,7 +15,6 @@ import { full, zeros } from './creation.js';
 import { mapRaw, binaryRaw } from './raw.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
-import { planeGrid, WG } from './util.js';
 
 export interface NormOptions {
   /** Per-channel scale, [C] (default 1). */
@@ -31,14 +32,19 @@ export interface BatchNormOptions extends NormOptions {
   momentum?: number;
 }
 
-/** Workgroups along a plane at most: larger planes loop (a grid axis holds 65535). */
-const maxPlaneWorkgroups = 1024;
+/**
+ * Workgroups along a plane at most: larger planes loop (a grid axis holds 65535). 65536
+ * invocations per plane keep a large GPU busy even for one sample of a few channels.
+ */
+const maxPlaneWorkgroups = 256;
 
-/** How statistics rows cover x [N, C, S]: the kernel's params that do not change per dispatch. */
+/** How statistics rows cover x [N, C, S], and the kernel's params that do not change per dispatch. */
 interface Layout {
   n: number;
   channels: number;
-  inner: number;
+  groups: number | 'batch';
+  /** norm/vec4 when planes are whole vec4s, else norm/scalar. */
+  kernel: string;
   /** Statistics rows: N·G, or C for batch statistics. */
   rows: number;
   /** Elements per statistics row. */
@@ -49,19 +55,16 @@ interface Layout {
 function layout(x: Tensor, groups: number | 'batch'): Layout {
   const [n, channels] = [x.shape[0]!, x.shape[1]!];
   const inner = shapeSize(x.shape.slice(2));
+  const width = inner % 4 === 0 ? 4 : 1;
   const batch = groups === 'batch';
   const rows = batch ? channels : n * groups;
   const count = batch ? n * inner : (channels / groups) * inner;
   const params = {
     channels,
-    inner,
+    inner: inner / width,
     planes: n * channels,
     rowsPerSample: batch ? 0 : groups,
     channelsPerRow: batch ? 1 : channels / groups,
-    // Item j of a row: batch rows are N blocks of S, C·S apart; group rows are contiguous.
-    block: batch ? inner : count,
-    blockStride: batch ? channels * inner : 0,
-    rowStride: batch ? inner : count,
     invCount: 1 / count,
     rows: 0,
     rowLength: 0,
@@ -70,42 +73,56 @@ function layout(x: Tensor, groups: number | 'batch'): Layout {
     momentum: 0,
     unbiased: 0,
   };
-  return { n, channels, inner, rows, count, params };
+  return { n, channels, groups, kernel: width === 4 ? 'norm/vec4' : 'norm/scalar', rows, count, params };
 }
 
-/** Mean and biased variance of each statistics row, [rows] each. */
+/** Per-plane sums [k, N, C] added into their statistics rows, [k, rows]. */
+function planesToRows(t: Tensor, l: Layout): Tensor {
+  if (l.groups === 'batch') return sum(t, 1);
+  const grouped = t.withShape([t.shape[0]!, l.rows, l.channels / l.groups]);
+  const rows = sum(grouped, 2);
+  grouped.dispose();
+  return rows;
+}
+
+/** Runs a per-plane split reduction of the norm kernel: [stats, N, C]. */
+function planeSums(
+  op: string,
+  entry: string,
+  bindings: Record<string, Bindable>,
+  l: Layout,
+  stats: number,
+  extra: { params?: Record<string, number>; constants?: Record<string, number> } = {},
+): Tensor {
+  const planes = l.n * l.channels;
+  const sums = rowSums(op, l.kernel, entry, bindings, { ...l.params, ...extra.params }, { rows: planes, rowLength: l.params.inner!, stats }, extra.constants);
+  const shaped = sums.withShape([stats, l.n, l.channels]);
+  sums.dispose();
+  return shaped;
+}
+
+/** Mean and biased variance of each statistics row, [rows] each: Σ x, then Σ (x − mean)². */
 function rowStats(op: string, x: Tensor, l: Layout): { mean: Tensor; variance: Tensor } {
-  const shape = { rows: l.rows, rowLength: l.count, stats: 1 };
   const perRow = (bindings: Record<string, Bindable>, centered: boolean): Tensor => {
-    const total = rowSums(op, 'norm', 'rowSum', bindings, l.params, shape, { CENTERED: centered ? 1 : 0 });
+    const perPlane = planeSums(op, 'planeSums', bindings, l, 1, { constants: { CENTERED: centered ? 1 : 0 } });
+    const total = planesToRows(perPlane, l);
     const scaled = mapRaw(op, 'mul', total, 1 / l.count);
-    total.dispose();
     const flat = scaled.withShape([l.rows]);
-    scaled.dispose();
+    for (const t of [perPlane, total, scaled]) t.dispose();
     return flat;
   };
   const mean = perRow({ x, mean: x }, false);
   return { mean, variance: perRow({ x, mean }, true) };
 }
 
-function planeWorkgroups(l: Layout): [number, number, number] {
-  return planeGrid(getContext(), Math.min(maxPlaneWorkgroups, Math.ceil(l.inner / WG)), l.n * l.channels);
+/** A pass over every (sample, channel) plane: at most maxPlaneWorkgroups workgroups along each plane. */
+function planeWork(l: Layout, entry: string): { invocations: number; planes: number } {
+  return { invocations: Math.min(maxPlaneWorkgroups * invocationsPerWorkgroup(l.kernel, entry), l.params.inner!), planes: l.n * l.channels };
 }
 
-/** Σ g and Σ g·x̂ over each plane, [2, N, C]. */
-function gradientSums(op: string, x: Tensor, g: Tensor, mean: Tensor, variance: Tensor, l: Layout, eps: number): Tensor {
-  const perPlane = rowSums(op, 'norm', 'channelSums', { x, g, mean, variance }, { ...l.params, eps }, { rows: l.n * l.channels, rowLength: l.inner, stats: 2 });
-  const shaped = perPlane.withShape([2, l.n, l.channels]);
-  perPlane.dispose();
-  return shaped;
-}
-
-/** Row i of a [2, ...] tensor as its own tensor of shape `shape`. */
+/** Row i of a [2, ...] tensor as its own tensor of shape `shape` (in a backward, whose scope frees the copy). */
 function rowOf(t: Tensor, i: number, shape: number[]): Tensor {
-  const part = narrow(t, 0, i, 1);
-  const shaped = part.withShape(shape);
-  part.dispose();
-  return shaped;
+  return narrow(t, 0, i, 1).withShape(shape);
 }
 
 interface Normalization {
@@ -133,7 +150,7 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
   const { mean, variance } = stats;
   const params = { ...l.params, eps };
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: 'norm', entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, workgroups: planeWorkgroups(l) });
+  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, ...planeWork(l, 'normalize') });
   const internals = running ? made : [...made, mean, variance];
   return record(
     op,
@@ -141,21 +158,20 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
     out,
     (g) => {
       const wantAffine = w.requiresGrad || b.requiresGrad;
-      const sums = wantAffine || (x.requiresGrad && !running) ? gradientSums(op, x, g, mean, variance, l, eps) : null;
+      const sums = wantAffine || (x.requiresGrad && !running) ? planeSums(op, 'gradientSums', { x, g, mean, variance }, l, 2, { params: { eps } }) : null;
       let gx: Tensor | null = null;
       if (x.requiresGrad) {
         gx = empty(x.shape);
-        const rowGrads = running ? null : rowGradients(sums!, w, l, groups);
+        const rowGrads = running ? null : rowGradients(op, sums!, w, l);
         ctx.dispatch({
           op,
-          kernel: 'norm',
+          kernel: l.kernel,
           entry: 'backward',
-          bindings: { x, g, mean, variance, weight: w, rowGrads: rowGrads ?? x, out: gx },
+          bindings: { x, g, mean, variance, weight: w, rowGrads, out: gx },
           params: { ...params, rows: l.rows },
           constants: { BATCH_STATS: running ? 0 : 1 },
-          workgroups: planeWorkgroups(l),
+          ...planeWork(l, 'backward'),
         });
-        rowGrads?.dispose();
       }
       let gw: Tensor | null = null;
       let gb: Tensor | null = null;
@@ -163,28 +179,17 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
         const perChannel = sum(sums, 1);
         gb = b.requiresGrad ? rowOf(perChannel, 0, [l.channels]) : null;
         gw = w.requiresGrad ? rowOf(perChannel, 1, [l.channels]) : null;
-        perChannel.dispose();
       }
-      sums?.dispose();
+      // The backward's scope frees the sums (autograd.ts).
       return [gx, gw, gb];
     },
     internals,
   );
 }
 
-/** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C]. */
-function rowGradients(sums: Tensor, w: Tensor, l: Layout, groups: number | 'batch'): Tensor {
-  const weighted = binaryRaw('norm', 'mul', sums, w);
-  let rows: Tensor;
-  if (groups === 'batch') {
-    rows = sum(weighted, 1);
-  } else {
-    const grouped = weighted.withShape([2, l.n * groups, l.channels / groups]);
-    rows = sum(grouped, 2);
-    grouped.dispose();
-  }
-  weighted.dispose();
-  return rows;
+/** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C] (in a backward). */
+function rowGradients(op: string, sums: Tensor, w: Tensor, l: Layout): Tensor {
+  return planesToRows(binaryRaw(op, 'mul', sums, w), l);
 }
 
 function checkAtLeast(op: string, x: Tensor, rank: number, layoutText: string): void {
@@ -208,6 +213,22 @@ function checkAffine(op: string, x: Tensor, o: NormOptions): number {
   const eps = o.eps ?? 1e-5;
   checkNumber(op, 'eps', eps, 0);
   return eps;
+}
+
+/**
+ * The statistics instanceNorm normalises with: per (sample, channel) mean and biased variance over
+ * the spatial elements, [N, C] each (two-pass, deterministic), without autograd. A path that cannot
+ * hold a whole volume can take them per slab, merge them (count-weighted means; variances plus the
+ * spread of the slab means, Chan et al.) and normalise each slab with batchNorm(slab, { runningMean,
+ * runningVar, training: false }), which equals instanceNorm over the whole volume for one sample.
+ */
+export function instanceNormStatistics(x: Tensor): { mean: Tensor; variance: Tensor } {
+  checkAtLeast('instanceNormStatistics', x, 3, 'N, C, spatial...');
+  const { mean, variance } = rowStats('instanceNormStatistics', x, layout(x, x.shape[1]!));
+  const shaped = { mean: mean.withShape([x.shape[0]!, x.shape[1]!]), variance: variance.withShape([x.shape[0]!, x.shape[1]!]) };
+  mean.dispose();
+  variance.dispose();
+  return shaped;
 }
 
 /**
@@ -261,11 +282,11 @@ export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
     if (!runningMean || !runningVar) return;
     getContext().dispatch({
       op,
-      kernel: 'norm',
+      kernel: l.kernel,
       entry: 'updateRunning',
       bindings: { mean, variance, runningMean, runningVar },
       params: { ...l.params, momentum, unbiased: l.count / (l.count - 1) },
-      workgroups: getContext().grid(l.channels, WG),
+      invocations: l.channels,
     });
   };
   return normalize({ ...base, onStats });

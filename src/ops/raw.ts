@@ -13,6 +13,11 @@ export function mapRaw(op: string, fn: keyof typeof FN, x: Tensor, s = 0): Tenso
   return out;
 }
 
+/** t += s in place, ordered with the other work (no autograd). */
+export function addScalarInPlace(op: string, t: Tensor, s: number): void {
+  runElementwise(op, 'map', 'addInPlace', t.size, { out: t }, { n: t.size, s });
+}
+
 const OP = { add: 0, sub: 1, mul: 2, div: 3, gt: 4 } as const;
 export type BinaryOp = keyof typeof OP;
 

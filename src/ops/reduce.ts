@@ -7,7 +7,6 @@ import { expandRaw, mapRaw } from './raw.js';
 import { checkMaxRank, contiguousStrides, normalizeDim, packDims } from './util.js';
 import { getContext } from '../device/context.js';
 
-const WG = 64;
 /** Enough parallel partial sums to keep every core of a software adapter busy. */
 const targetInvocations = 4096;
 const minChunk = 256;
@@ -46,7 +45,7 @@ function reduceBlocks(op: string, x: Tensor, kept: Block[], red: Block[], scale:
       redShape: packDims(red.map((b) => b.size)),
       redStrides: packDims(red.map((b) => b.stride)),
     },
-    workgroups: ctx.grid(outSize * chunks, WG),
+    invocations: outSize * chunks,
   });
   if (chunks === 1) return out;
   const total = reduceBlocks(op, out, [{ size: outSize, stride: chunks }], [{ size: chunks, stride: 1 }], scale);

@@ -1,9 +1,7 @@
 // Helpers every op shares: dispatching 1-D elementwise work and packing shapes for kernels.
-import { getContext, type Bindable, type Context } from '../device/context.js';
+import { getContext, type Bindable } from '../device/context.js';
 import { formatShape, type Tensor, type Shape } from '../tensor.js';
 
-/** Invocations per workgroup of the elementwise kernels (their WG override default). */
-export const WG = 256;
 /** Kernels pack shapes and strides in two vec4<u32>: rank 8 at most. */
 export const maxRank = 8;
 
@@ -13,24 +11,11 @@ export function runElementwise(
   kernel: string,
   entry: string,
   n: number,
-  bindings: Record<string, Bindable>,
+  bindings: Record<string, Bindable | null>,
   params: Record<string, number | readonly number[]>,
   constants?: Record<string, number>,
 ): void {
-  const ctx = getContext();
-  ctx.dispatch({ op, kernel, entry, bindings, params, constants, workgroups: ctx.grid(n, constants?.WG ?? WG) });
-}
-
-/**
- * Workgroups for kernels that give each (sample, channel) plane its own row of `perPlane` workgroups
- * along x: the plane is `wid.y + wid.z · nwg.y` (z only past the per-dimension limit), so it comes
- * from the workgroup id instead of a division per element. Kernels must skip planes ≥ the count
- * (y · z may overshoot).
- */
-export function planeGrid(ctx: Context, perPlane: number, planes: number): [number, number, number] {
-  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const z = Math.ceil(planes / maxDim);
-  return [perPlane, Math.ceil(planes / Math.max(z, 1)), z];
+  getContext().dispatch({ op, kernel, entry, bindings, params, constants, invocations: n });
 }
 
 /** Pads a list of dims to `maxRank` values for a kernel's array<vec4<u32>, 2>. */

@@ -48,7 +48,7 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
     await train(trained, 15, () => {});
     checkpointPath = join(dir, 'node-trained.safetensors');
     writeFileSync(checkpointPath, await checkpointBytes(trained.model, { optimizer: trained.optimizer, iteration: trained.iteration, config: trained.model.config }));
-  }, 300_000);
+  });
 
   afterAll(() => session?.close());
 
@@ -70,7 +70,7 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
 
     beforeAll(async () => {
       ({ page, log } = await openDemo(session.browser, session.served.url));
-    }, 180_000);
+    });
 
     it('loads a checkpoint, segments the synthetic volume as Node does, and shows the overlay', async () => {
       await page.setInputFiles('#checkpoint-file', checkpointPath);

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/index.js';
 import { kernelSources } from '../../src/generated/kernels.js';
-import { entryInfo, entryNames, registerKernels, requiredFeatures, workgroupSize } from '../../src/device/kernel-info.js';
+import { entryInfo, entryNames, invocationsPerWorkgroup, kernelConstant, registerKernels, requiredFeatures, workgroupArrays, workgroupSize } from '../../src/device/kernel-info.js';
 import { benchKernelSources } from '../../bench/generated/kernels.js';
 import { gpu } from '../helpers.js';
 
@@ -23,6 +23,18 @@ it("kernels/ holds the core kernels, and not the bench's", () => {
   expect(libraryKernels.filter((k) => k.startsWith('bench_'))).toEqual([]);
   expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_naive_conv']);
   expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
+});
+
+it('reads the facts a kernel states once: workgroup sizes, constants, workgroup arrays', () => {
+  expect(invocationsPerWorkgroup('map', 'map')).toBe(256);
+  expect(invocationsPerWorkgroup('map', 'map', { WG: 64 })).toBe(64);
+  expect(invocationsPerWorkgroup('conv/gemm', 'repack')).toBe(64);
+  expect(kernelConstant('prelu', 'VPI')).toBe(4);
+  expect(kernelConstant('reduce', 'WG')).toBe(64);
+  expect(() => kernelConstant('prelu', 'NOPE')).toThrow("kernel prelu has no numeric const or override 'NOPE'");
+  // vec4 arrays count 4 scalars an element.
+  expect(workgroupArrays('conv/gemm')).toEqual({ As: 2112, Bs: 1984 });
+  expect(workgroupArrays('conv/gemm-mma')).toEqual({ As: 2048, Bs: 2048, Cs: 4096 });
 });
 
 /** The features a kernel needs that this device lacks. */

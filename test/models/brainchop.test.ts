@@ -3,10 +3,11 @@
 // within 1e-4 of TF.js' and the labels (brainchop's argmax over the classes) equal.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { argmax, IDENTITY_DIRECTION, importTfjsModel, noGrad, segmentBrainchop, tensor, tidy, type Vec3 } from '../../src/index.js';
+import { argmax, brainchopSettings, IDENTITY_DIRECTION, importTfjsModel, noGrad, segmentBrainchop, tensor, tidy, type Vec3 } from '../../src/index.js';
 import { loadTfjsModel } from '../../src/node.js';
 import { gpu, maxRelError, rng } from '../helpers.js';
-import { applyAsBrainchop, cpuBackend, loadFromFile, predictChannelsFirst, saveToMemory, seedWeights, tf } from '../helpers/tfjs.js';
+import { brainchopInTfjs, seededMeshNet } from '../helpers/brainchop.js';
+import { cpuBackend, loadFromFile, predictChannelsFirst, saveToMemory, tf } from '../helpers/tfjs.js';
 
 const modelJson = join(import.meta.dirname, '../fixtures/brainchop/model5_gw_ae/model.json');
 
@@ -63,53 +64,11 @@ describe('brainchop model5_gw_ae', () => {
   });
 });
 
-/**
- * brainchop's pipeline in TF.js, copied from its inference-logic.js (runFullVolumeInference without a
- * pre-model, auto-threshold 0): min–max normalise, crop to the voxels above 0 with padding (its
- * adjustCorner, clipped to this volume instead of 256), transpose, the layers, argmax, transpose back,
- * pad back. Returns labels in the scan's flat order.
- */
-function brainchopInTfjs(model: tf.LayersModel, scan: Float32Array, [nx, ny, nz]: readonly number[], pad: number): Int32Array {
-  return tf.tidy(() => {
-    const slices = tf.tensor(scan, [nz, ny, nx]);
-    const normalized = slices.sub(slices.min()).div(slices.max().sub(slices.min())) as tf.Tensor3D;
-    const mask = normalized.greater(0).arraySync() as unknown as number[][][];
-    const lo = [Infinity, Infinity, Infinity];
-    const hi = [-1, -1, -1];
-    mask.forEach((plane, r) =>
-      plane.forEach((row, c) =>
-        row.forEach((m, d) => {
-          if (!m) return;
-          [r, c, d].forEach((p, a) => {
-            lo[a] = Math.min(lo[a]!, p);
-            hi[a] = Math.max(hi[a]!, p);
-          });
-        }),
-      ),
-    );
-    const sizes = [nz, ny, nx];
-    const start = lo.map((l) => Math.max(0, l - Math.min(l, pad)));
-    const end = hi.map((h, a) => Math.min(sizes[a]! - 1, h + Math.min(sizes[a]! - 1 - h, pad)));
-    const cropped = normalized.slice(start as [number, number, number], end.map((e, a) => e - start[a]! + 1) as [number, number, number]).transpose();
-    const h = applyAsBrainchop(model, cropped.reshape([1, ...cropped.shape, 1]));
-    const labels = (tf.squeeze(tf.argMax(h, -1)) as tf.Tensor3D).transpose();
-    const paddings = start.map((s, a) => [s, sizes[a]! - labels.shape[a]! - s]) as [number, number][];
-    return labels.pad(paddings).dataSync() as Int32Array;
-  });
-}
-
 describe("brainchop's pipeline (segmentBrainchop)", () => {
   it('gives the labels its TF.js code gives: normalised, cropped with padding, transposed, argmax, put back', async () => {
     // Seeded weights rather than model5_gw_ae: on a small synthetic head that model sees only
     // background, and labels that vary are what show the crop, transposes and placement right.
-    const input = tf.input({ shape: [null, null, null, 1] as unknown as number[] });
-    const hidden = tf.layers.conv3d({ name: 'c_gn', filters: 4, kernelSize: 3, dilationRate: 2, padding: 'same' }).apply(input) as tf.SymbolicTensor;
-    const act = tf.layers.activation({ name: 'a', activation: 'elu' }).apply(hidden) as tf.SymbolicTensor;
-    const output = tf.layers.conv3d({ name: 'output', filters: 3, kernelSize: 1, padding: 'same' }).apply(act) as tf.SymbolicTensor;
-    const reference = tf.model({ inputs: input, outputs: output });
-    seedWeights(reference, 4);
-    const { json, weights } = await saveToMemory(reference);
-    const model = importTfjsModel(json, weights);
+    const { reference, model } = await seededMeshNet(4);
     const shape = [15, 13, 11] as const;
     const scan = new Float32Array(shape[0] * shape[1] * shape[2]);
     const r = rng(3);
@@ -118,11 +77,61 @@ describe("brainchop's pipeline (segmentBrainchop)", () => {
       for (let j = 0; j < shape[1]; j++) for (let i = 0; i < shape[0]; i++, v++) scan[v] = Math.hypot((i - 8) / 5, (j - 6) / 4, (k - 5) / 4) < 1 ? Math.round(40 + 200 * r()) : 0;
     const volume = { shape: [...shape] as Vec3, spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: IDENTITY_DIRECTION, data: scan };
     const ours = await segmentBrainchop(model, volume, { cropPadding: 2, maxTileBytes: 4000 });
-    const theirs = brainchopInTfjs(reference, scan, shape, 2);
+    const theirs = brainchopInTfjs(reference, scan, shape, { pad: 2 });
     expect(ours.classes).toBe(3);
     expect(ours.labels.shape).toEqual([...shape]);
     expect(Array.from(ours.labels.data)).toEqual(Array.from(theirs));
     expect(new Set(ours.labels.data)).toEqual(new Set([0, 1, 2]));
+    // Quantile normalisation and an intensity auto-threshold for the crop, from brainchop's settings fields.
+    const settings = brainchopSettings({ enableTranspose: true, enableCrop: true, cropPadding: 1, autoThreshold: 0.5, enableQuantileNorm: true });
+    expect(settings).toEqual({ transpose: true, quantileNorm: true, cropPadding: 1, autoThreshold: 0.5, largestComponent: true });
+    const quantile = await segmentBrainchop(model, volume, { ...settings, largestComponent: false });
+    expect(Array.from(quantile.labels.data)).toEqual(Array.from(brainchopInTfjs(reference, scan, shape, { pad: 1, quantile: true, threshold: 0.5 })));
+    expect(quantile.labels.data).not.toEqual(ours.labels.data);
     model.dispose();
+  });
+
+  it("keeps only the largest connected component, as brainchop's post-processing does", async () => {
+    // A 1×1×1 classifier: class 1 where the normalised intensity exceeds 0.05, else 0 (background).
+    const input = tf.input({ shape: [null, null, null, 1] as unknown as number[] });
+    const output = tf.layers.conv3d({ name: 'output', filters: 2, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
+    const threshold = tf.model({ inputs: input, outputs: output });
+    threshold.layers[1]!.setWeights([tf.tensor([-1, 1], [1, 1, 1, 1, 2]), tf.tensor([0.05, 0])]);
+    const { json, weights } = await saveToMemory(threshold);
+    const model = importTfjsModel(json, weights);
+    // Two blobs apart: 8 voxels and 1.
+    const shape: Vec3 = [8, 6, 5];
+    const scan = new Float32Array(8 * 6 * 5);
+    for (const [i, j, k] of [
+      [1, 1, 1],
+      [2, 1, 1],
+      [1, 2, 1],
+      [2, 2, 1],
+      [1, 1, 2],
+      [2, 1, 2],
+      [1, 2, 2],
+      [2, 2, 2],
+      [6, 4, 3],
+    ])
+      scan[i! + 8 * (j! + 6 * k!)] = 100;
+    const volume = { shape, spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: IDENTITY_DIRECTION, data: scan };
+    const all = await segmentBrainchop(model, volume);
+    expect(Array.from(all.labels.data)).toEqual(Array.from(scan, (v) => (v ? 1 : 0)));
+    const kept = await segmentBrainchop(model, volume, { largestComponent: true });
+    expect(Array.from(kept.labels.data)).toEqual(Array.from(scan, (v, i) => (v && i !== 6 + 8 * (4 + 6 * 3) ? 1 : 0)));
+    model.dispose();
+  });
+
+  it('reads brainchop settings by its field names and refuses what it does not do', () => {
+    expect(brainchopSettings({ id: 1, modelName: 'x', enableTranspose: false, enableCrop: false, cropPadding: 18, preModelId: null, isPostProcessEnable: false })).toEqual({
+      transpose: false,
+      quantileNorm: false,
+      cropPadding: undefined,
+      autoThreshold: undefined,
+      largestComponent: false,
+    });
+    expect(() => brainchopSettings({ preModelId: 1 }, 'brainchop.json')).toThrow('brainchop.json: preModelId 1: name the pre-model\'s model.json as "preModel" (a path relative to this file) instead');
+    expect(() => brainchopSettings({ enableCrop: true, cropPadding: -2 }, 'brainchop.json')).toThrow('brainchop.json: cropPadding must be a non-negative integer, got -2');
+    expect(() => brainchopSettings({ autoThreshold: 2 }, 'brainchop.json')).toThrow('brainchop.json: autoThreshold must be in [0, 1], got 2');
   });
 });

@@ -71,6 +71,25 @@ describe('predictVolume', () => {
     model.dispose();
   });
 
+  it('autotunes every layer at its tile shape first when asked, and still equals one pass', async () => {
+    const model = await loadTfjsModel(join(import.meta.dirname, '../fixtures/brainchop/model5_gw_ae/model.json'));
+    const shape = [12, 14, 13];
+    const data = Float32Array.from(
+      randomArray(
+        shape.reduce((a, b) => a * b),
+        5,
+        0,
+        1,
+      ),
+    );
+    const whole = await onePass(model, data, shape);
+    const lines: string[] = [];
+    const tuned = await predictVolume(model, data, shape, { maxTileBytes: 300_000, scores: true, tune: { budgetSeconds: Infinity, log: (line) => lines.push(line) } });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(maxRelError(tuned.scores!, whole.scores)).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
   it('says which layer cannot fit its smallest tile', async () => {
     const model = await loadTfjsModel(join(import.meta.dirname, '../fixtures/brainchop/model5_gw_ae/model.json'));
     await expect(predictVolume(model, new Float32Array(8 * 8 * 8), [8, 8, 8], { maxTileBytes: 1000 })).rejects.toThrow(

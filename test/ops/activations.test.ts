@@ -1,14 +1,16 @@
 // elu, leakyRelu, sigmoid, gelu (exact and tanh) and erf: forward against float64 references and
 // gradients against finite differences (checkOp), on sizes with and without a partial last vec4;
 // then each function's float32 accuracy on a dense grid over [-10, 10] (WGSL has no erf, so the
-// exact GELU and erf rest on an approximation whose error this measures), and bad arguments.
+// exact GELU and erf rest on an approximation whose error this measures), agreement with the
+// activations of TF.js layers (its CPU backend) that imported models name, and bad arguments.
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { elu, erf, gelu, leakyRelu, sigmoid } from '../../src/ops/activations.js';
 import type { Tensor } from '../../src/tensor.js';
 import { gpu } from '../helpers.js';
 import { activations as ref } from '../reference/activations.js';
-import { checkOp, f32, recordError, reportErrors } from '../helpers/gradcheck.js';
+import { checkOp, expectClose, f32, recordError, reportErrors } from '../helpers/gradcheck.js';
 
 beforeAll(async () => {
   await gpu();
@@ -81,6 +83,25 @@ describe('activations', () => {
       expect(near).toBeLessThan(5e-6);
       expect(far).toBeLessThan(5e-6);
       if (a.name === 'gelu') expect(tail).toBeLessThan(2e-5);
+    });
+  }
+
+  // TF.js layers' 'gelu' is the exact form (x·½(1 + erf(x/√2)), its erf Abramowitz–Stegun 7.1.26,
+  // within 1.5e-7), 'gelu_new' the tanh form, 'elu' alpha 1 (tfjs-layers/src/activations.ts).
+  const tfjsNames: [string, (x: Tensor) => Tensor][] = [
+    ['gelu', (x) => gelu(x)],
+    ['gelu_new', (x) => gelu(x, 'tanh')],
+    ['elu', (x) => elu(x)],
+    ['sigmoid', sigmoid],
+  ];
+  for (const [name, op] of tfjsNames) {
+    it(`equals TF.js layers' '${name}' activation`, async () => {
+      await tf.setBackend('cpu');
+      const xs = f32(Array.from({ length: 4001 }, (_, i) => -8 + i / 250));
+      const want = tf.tidy(() => (tf.layers.activation({ activation: name as 'gelu' }).apply(tf.tensor(Float32Array.from(xs))) as tf.Tensor).dataSync());
+      const got = op(tensor(xs, [xs.length]));
+      expectClose(`TF.js ${name}`, await got.toArray(), want, 1e-6);
+      got.dispose();
     });
   }
 

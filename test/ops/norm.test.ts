@@ -1,10 +1,13 @@
 // instanceNorm, groupNorm and batchNorm (training and inference) against float64 references, every
 // gradient (x, weight, bias) against finite differences (checkOp); batch norm's in-place running
 // statistics against PyTorch's update rule; large offsets (the two-pass variance), planes longer
-// than one grid row (the kernels' loop), more planes than one grid axis holds; bad arguments.
+// than one grid row (the kernels' loop), more planes than one grid axis holds, planes of whole
+// vec4s (norm/vec4) and not (norm/scalar); bad arguments.
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad, tensor } from '../../src/index.js';
-import { batchNorm, groupNorm, instanceNorm } from '../../src/ops/norm.js';
+import { batchNorm, groupNorm, instanceNorm, instanceNormStatistics } from '../../src/ops/norm.js';
+import { narrow } from '../../src/ops/concat.js';
 import { gpu } from '../helpers.js';
 import * as ref from '../reference/norm.js';
 import { checkOp, expectClose, inputs, reportErrors, type InputSpec } from '../helpers/gradcheck.js';
@@ -26,8 +29,10 @@ describe('instanceNorm', () => {
     { shape: [1, 2, 7] },
     // A mean 100 times the spread: one-pass Σx² − (Σx)²/n would lose every digit in float32.
     { shape: [2, 2, 3, 4, 5], range: [100, 101], forwardTol: 1e-4 },
-    // 327680-element planes: more than the kernels' 1024 workgroups of 256 per plane, so they loop.
-    { shape: [1, 2, 80, 64, 32], fdSamples: 16 },
+    // Planes longer than the kernels' 256 workgroups of 256 invocations, so they loop: in vec4s
+    // (294912 elements) and in scalars (70001, not a multiple of 4).
+    { shape: [1, 2, 72, 64, 64], fdSamples: 16 },
+    { shape: [1, 2, 70001], fdSamples: 16 },
     // 70000 planes: more workgroup rows than one grid axis holds.
     { shape: [1, 70000, 4], fdSamples: 16 },
   ];
@@ -62,6 +67,68 @@ describe('instanceNorm', () => {
       forward: (x, weight, bias) => instanceNorm(x!, { weight, bias }),
       reference: (x, weight, bias) => ({ data: ref.normalize(x!, shape, 3, { weight, bias }), shape }),
     });
+  });
+});
+
+describe("brainchop's instance normalisation", () => {
+  // brainchop normalises the output of every conv layer whose name ends in _gn (mindgrab) with
+  // tf.moments(x, [1, 2, 3], true) and x − mean times rsqrt(variance + 1e-5) on [1, D, H, W, C]
+  // (LayerNormInPlace in its tensor-utils.js): instanceNorm's defaults on the same data in NCDHW.
+  it('equals its TF.js computation (CPU backend)', async () => {
+    await tf.setBackend('cpu');
+    const shape = [1, 3, 6, 5, 4];
+    const xs = inputs(shapeSize(shape), 31, -2, 5);
+    const want = tf.tidy(() => {
+      const x = tf.tensor(Float32Array.from(xs), shape).transpose([0, 2, 3, 4, 1]);
+      const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+      return x
+        .sub(mean)
+        .mul(tf.rsqrt(variance.add(1e-5)))
+        .transpose([0, 4, 1, 2, 3])
+        .dataSync();
+    });
+    expectClose('brainchop instance norm', await instanceNorm(tensor(xs, shape)).toArray(), want, 1e-5);
+  });
+});
+
+describe('instanceNormStatistics', () => {
+  it('gives the per-(sample, channel) mean and biased variance', async () => {
+    const shape = [2, 3, 5, 4, 3];
+    const xs = inputs(shapeSize(shape), 21, -1, 2);
+    const { mean, variance } = instanceNormStatistics(tensor(xs, shape));
+    expect(mean.shape).toEqual([2, 3]);
+    const want = ref.rowStats(xs, shape, 3);
+    expectClose('statistics mean', await mean.toArray(), want.mean);
+    expectClose('statistics variance', await variance.toArray(), want.variance);
+  });
+
+  it('per slab, merged, then batchNorm on each slab: instanceNorm of the whole volume', async () => {
+    const shape = [1, 2, 6, 5, 4];
+    const xs = inputs(shapeSize(shape), 22, -1, 3);
+    const whole = tensor(xs, shape);
+    const slabs = [narrow(whole, 2, 0, 2), narrow(whole, 2, 2, 4)];
+    const counts = slabs.map((s) => s.size / 2);
+    const stats = await Promise.all(
+      slabs.map(async (s) => {
+        const { mean, variance } = instanceNormStatistics(s);
+        return { mean: await mean.toArray(), variance: await variance.toArray() };
+      }),
+    );
+    const total = counts[0]! + counts[1]!;
+    const mean = [0, 1].map((c) => stats.reduce((a, s, k) => a + (s.mean[c]! * counts[k]!) / total, 0));
+    const variance = [0, 1].map((c) => stats.reduce((a, s, k) => a + (counts[k]! * (s.variance[c]! + (s.mean[c]! - mean[c]!) ** 2)) / total, 0));
+    const runningMean = tensor(mean, [2]);
+    const runningVar = tensor(variance, [2]);
+    const parts = await Promise.all(slabs.map((s) => batchNorm(s, { runningMean, runningVar, training: false }).toArray()));
+    const expected = await instanceNorm(whole).toArray();
+    // Slab 0 holds D planes 0-1 of each channel, slab 1 planes 2-5: put them back in place.
+    const plane = 5 * 4;
+    const joined = new Float32Array(xs.length);
+    for (let c = 0; c < 2; c++) {
+      joined.set(parts[0]!.subarray(c * 2 * plane, (c + 1) * 2 * plane), c * 6 * plane);
+      joined.set(parts[1]!.subarray(c * 4 * plane, (c + 1) * 4 * plane), (c * 6 + 2) * plane);
+    }
+    expectClose('slab-merged instance norm', joined, expected);
   });
 });
 

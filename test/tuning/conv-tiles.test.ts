@@ -1,9 +1,15 @@
-// The conv tile lists, keys, candidates and timing crops with plain numbers (no GPU).
+// The conv tile lists, keys, candidates, timing crops and the family table with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
-import { gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
-import { convolveKey, crop, gemmCandidates, gradKey } from '../../src/ops/conv/path.js';
+import { gemmCandidates, gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
 import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
+import type { Context } from '../../src/device/context.js';
+import type { ConvPass } from '../../src/ops/conv/family.js';
+import { choose } from '../../src/ops/conv/path.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
+import type { Tensor } from '../../src/tensor.js';
+import { collectTunables } from '../../src/tuning/tuned.js';
+import { Tuner } from '../../src/tuning/tuner.js';
+import { convolveKey, crop, gradKey } from '../../src/tuning/conv.js';
 
 const k5: ConvGeometry = { kernel: [5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
 
@@ -49,7 +55,7 @@ describe('GEMM tiles', () => {
           expect(c[0]).toBe(gemmDefault(s, weightGrad, mma));
           expect(c.length).toBeLessThanOrEqual(4);
           expect(new Set(c.map((t) => t.name)).size).toBe(c.length);
-          for (const t of c) expect([gemmRuns(t, weightGrad), t.mma]).toEqual([true, mma]);
+          for (const t of c) expect([gemmRuns(t, weightGrad), t.family]).toEqual([true, mma ? 'mma' : 'gemm']);
         }
       }
     }
@@ -87,5 +93,57 @@ describe('timing crops', () => {
     // A plane beyond the budget still keeps one.
     expect(crop(1, 8, 512 * 512, 8, 65536)).toEqual({ batch: 1, depth: 1, otherDepth: 1 });
     expect(crop(3, 64, 128 * 128, 64, Infinity)).toEqual({ batch: 3, depth: 64, otherDepth: 64 });
+  });
+});
+
+describe('the family table', () => {
+  // choose() reads only these of a context, and only the shapes of a pass's tensors.
+  const context = (kernels: 'gpu' | 'software', precision: 'fp32' | 'mixed' = 'fp32') => ({ kernels, precision, adapterId: 'test', tuner: new Tuner() }) as unknown as Context;
+  const t = (...shape: number[]) => ({ shape }) as unknown as Tensor;
+  const down: ConvGeometry = { kernel: [2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], dilation: [1, 1, 1] };
+  const forward = (g: ConvGeometry, transposed = false): ConvPass => ({
+    kind: 'convolve',
+    op: 'conv3d',
+    src: t(1, 4, 8, 8, 8),
+    weight: t(8, 4, ...g.kernel),
+    bias: null,
+    outSpatial: transposed ? [16, 16, 16] : [8, 8, 8],
+    geometry: g,
+    transposed,
+  });
+  const grad = (g: ConvGeometry): ConvPass => ({ kind: 'weightGrad', op: 'conv3d', lhs: t(1, 8, 4, 4, 4), src: t(1, 4, 8, 8, 8), geometry: g });
+
+  it('runs the first family of the context’s row that applies, untuned its default', () => {
+    const software = context('software');
+    expect(choose(forward(k5), software)).toBe(convolveTiles[0]);
+    expect(choose(grad(k5), software)).toBe(gradTiles[0]);
+    expect(choose(forward(down), software).family).toBe('block');
+    expect(choose(grad(down), software).family).toBe('block');
+    // A 5³ kernel with stride 5 is too big for the block kernel's registers: the register family runs it.
+    expect(choose(forward({ ...k5, stride: [5, 5, 5], padding: [0, 0, 0] }), software)).toBe(convolveTiles[0]);
+    const gpu = context('gpu');
+    expect(choose(forward(k5), gpu)).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false));
+    expect(choose(grad(down), gpu)).toEqual(gemmDefault({ M: 8, N: 32, K: 64 }, true));
+    const mixed = context('gpu', 'mixed');
+    expect(choose(forward(k5), mixed)).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false, true));
+    expect(choose(forward(k5), mixed).family).toBe('mma');
+  });
+
+  it('times the first family’s candidates, plus the register default on gpu kernels where the stride is not the kernel', () => {
+    const requested = (pass: ConvPass, ctx: Context): string[][] => collectTunables(() => choose(pass, ctx)).map((r) => r.candidates.map((c) => c.name));
+    const gpu = context('gpu');
+    const names = (tiles: readonly { name: string }[]) => tiles.map((c) => c.name);
+    expect(requested(forward(k5), gpu)).toEqual([[...names(gemmCandidates({ M: 512, N: 8, K: 500 }, false)), convolveTiles[0]!.name]]);
+    expect(requested(forward(down, true), gpu)).toEqual([names(gemmCandidates({ M: 512, N: 32, K: 4 }, false))]);
+    expect(requested(forward(k5), context('software'))).toEqual([names(convolveTiles)]);
+    // The block path has one variant: nothing to tune.
+    expect(requested(forward(down), context('software'))).toEqual([]);
+  });
+
+  it('takes the tuned winner', async () => {
+    const gpu = context('gpu');
+    const candidates = [...gemmCandidates({ M: 512, N: 8, K: 500 }, false), convolveTiles[0]!];
+    await gpu.tuner.tune(convolveKey('test', 'gpu', [1, 4, 8, 8, 8], 8, [8, 8, 8], k5, false), candidates, (v) => (v === convolveTiles[0] ? 1 : 2));
+    expect(choose(forward(k5), gpu)).toBe(convolveTiles[0]);
   });
 });
