@@ -1,6 +1,7 @@
 // brainchop's MeshNets (scripts/brainchop-models.sh copies them and its sample T1 into .models/) on
 // that T1, whole-volume, one model after another, smallest first: conform() to size³ at 1 mm (256³:
-// brainchop's own input), segmentBrainchop (min–max, transpose, every layer over the whole volume,
+// brainchop's own input; a scan already conformed, as that T1 is at 256³, is taken as it is, as brainchop
+// does), segmentBrainchop (min–max, transpose, every layer over the whole volume,
 // argmax, transpose back), labelsToScanGrid. Per model: conform, inference (normalisation, layers,
 // argmax) and labels (back onto the scan's grid) timed apart, peak device memory from the buffer pool,
 // the process' peak host memory; then TensorFlow.js on the same model and input (its CPU backend, and
@@ -14,6 +15,7 @@ import { rescaleIntensity } from '../src/data/intensity.js';
 import type { Volume } from '../src/io/volume.js';
 import { readVolume } from '../src/io/node.js';
 import { reverseAxes, segmentBrainchop } from '../src/models/brainchop.js';
+import { isConformed } from '../src/models/brainchop-pipeline.js';
 import { loadTfjsModel } from '../src/models/tfjs-node.js';
 import { predictVolume } from '../src/models/tfjs-tiles.js';
 import type { Row } from './lib/report.js';
@@ -51,9 +53,14 @@ export function brainchopModels(dir: string, only: string[] | null): string[] {
   return all.filter((m) => !only || only.includes(m)).sort((a, b) => weightBytes(a) - weightBytes(b));
 }
 
+/** The scan conformed to size³, or as it is where it already is (brainchop's T1 at 256³), as brainchop and segmentScan do. */
+function conformed(scan: Volume, size: number): Volume {
+  return isConformed(scan, size) ? scan : conform(scan, { size });
+}
+
 /** The model's input for the scan conformed to size³ as segmentBrainchop builds it: min–max, axes reversed. */
 function modelInput(scan: Volume, size: number): Float32Array {
-  return reverseAxes(rescaleIntensity(conform(scan, { size }).data), [size, size, size]);
+  return reverseAxes(rescaleIntensity(conformed(scan, size).data), [size, size, size]);
 }
 
 /** Host memory the process has ever held (resident set), bytes. */
@@ -87,12 +94,13 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
   try {
     const { maxTileBytes } = c;
     const options = { maxTileBytes };
-    if (c.warmupSize > 0) await segmentBrainchop(model, conform(scan, { size: c.warmupSize }), options);
+    if (c.warmupSize > 0) await segmentBrainchop(model, conformed(scan, c.warmupSize), options);
     ctx.pool.trim();
     ctx.pool.resetPeak();
     const m = mark();
     const start = performance.now();
-    const input = conform(scan, { size: c.size });
+    const input = conformed(scan, c.size);
+    const asIs = input === scan;
     const t0 = performance.now();
     let layersDone = t0;
     let lastLog = t0;
@@ -106,7 +114,7 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
         }
       },
     });
-    const onScan = labelsToScanGrid(labels, scan);
+    const onScan = asIs ? labels : labelsToScanGrid(labels, scan);
     const end = performance.now();
     const conformMs = t0 - start;
     const inferenceMs = layersDone - t0;
@@ -118,7 +126,7 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
     row.extra = { conformMs, inferenceMs, labelsMs, peakBytes: peak, allocatedBytes: bytesInUse + pooledBytes, maxRssBytes: maxRss(), classesFound: classes };
     row.medianMs = totalMs;
     row.samples = 1;
-    row.note = `conform ${seconds(conformMs)} s + inference ${seconds(inferenceMs)} s + labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB${maxTileBytes === undefined ? '' : ` (tiles ≤ ${mib(maxTileBytes).toFixed(0)} MiB)`}, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
+    row.note = `conform ${asIs ? 'none (already conformed)' : `${seconds(conformMs)} s`} + inference ${seconds(inferenceMs)} s + labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB${maxTileBytes === undefined ? '' : ` (tiles ≤ ${mib(maxTileBytes).toFixed(0)} MiB)`}, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
     log(`  ${row.name} @ ${shape}: ${seconds(totalMs)} s = ${row.note}`);
   } catch (e) {
     row.status = 'failed';
