@@ -33,7 +33,7 @@ fi
 vitest='node node_modules/vitest/vitest.mjs run'
 tsx='node node_modules/tsx/dist/cli.mjs'
 # brainchop's models come from the carried .models/ (not packed: they are not ours to ship).
-brainchop="if [ -d \"\$SRC/.models\" ]; then $tsx bench/run.ts --sections brainchop --models \"\$SRC/.models\" --model mindgrab,model21_104class --warmup-size 64 --max-tile-mib 2048 --tfjs-cpu-size 0 --tfjs-webgpu-size 128,256 --out /tmp/bench; else echo 'no .models/ carried: brainchop bench skipped'; fi"
+brainchop="if [ -d \"\$SRC/.models\" ]; then $tsx bench/run.ts --sections brainchop --models \"\$SRC/.models\" --model mindgrab,model21_104class --warmup-size 256 --max-tile-mib 2048 --tfjs-cpu-size 0 --tfjs-webgpu-size 128,256 --out /tmp/bench; else echo 'no .models/ carried: brainchop bench skipped'; fi"
 example="$tsx examples/train.ts --seed 1 2>&1 | grep -iE 'dice|adapter|autotune:.*measured' | tail -n 8"
 exec bash .gpu/on-device.sh \
   "$vitest test/core test/ops test/nn test/optim test/tuning 2>&1 | grep -E 'FAIL|Tests:|×'" \
