@@ -1,7 +1,8 @@
-// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet,augment,onnx]
+// npm run bench [-- --full] [-- --quick] [-- --only <regex>] [-- --sections ceiling,dispatch,data,ops,vnet,augment,brainchop,onnx]
 // Measures the adapter's ceilings, the dispatch overhead, every V-Net kernel forward and backward,
 // whole training steps / inference, and augmentation per sample on the CPU and the GPU with the training
-// throughput it allows, and imported ONNX graphs beside ONNX Runtime (CPU); then prints a table and writes bench/results/*.json.
+// throughput it allows; (opt-in) brainchop's pretrained MeshNets at 256³ against TF.js, and imported ONNX
+// graphs beside ONNX Runtime (CPU); then prints a table and writes bench/results/*.json.
 // See BENCHMARKS.md for the models behind each figure.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -19,6 +20,7 @@ import { compareToNaive, opCases, runCase, type OpConfig } from './ops.js';
 import { tuneConv } from './tune.js';
 import { vnetCases, type VNetBenchConfig } from './vnet.js';
 import { augmentCases } from './augment.js';
+import { brainchopCases, type BrainchopBenchConfig } from './brainchop.js';
 import { onnxCases, onnxGraphs } from './onnx.js';
 import { adapterSlug, table, writeResults, type Ceiling, type Row } from './lib/report.js';
 import { formatKernels } from './lib/recorder.js';
@@ -28,8 +30,12 @@ import type { TimingOptions } from './lib/timing.js';
 // The bench's own kernels (FMA and copy ceilings, the naive conv reference) are not the library's.
 registerKernels(benchKernelSources);
 
-const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'augment', 'tune', 'onnx'] as const;
-/** 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles. */
+const sectionNames = ['ceiling', 'dispatch', 'data', 'ops', 'vnet', 'augment', 'tune', 'brainchop', 'onnx'] as const;
+/**
+ * 'tune' (autotune on each conv case) is opt-in: it times every case's candidate tiles; so is
+ * 'brainchop', which needs the models (scripts/brainchop-models.sh) and runs for minutes per model on a CPU; so is 'onnx'
+ * (the imported fixture networks at benchmark widths).
+ */
 const defaultSections = ['ceiling', 'dispatch', 'data', 'ops', 'vnet'];
 
 const program = new Command()
@@ -42,6 +48,13 @@ const program = new Command()
   .option('--base-channels <n>', 'V-Net base width for the whole-network cases (default 8, or 16 with --full)', (v) => parseInt(v, 10))
   .option('--adapter <name>', 'auto, gpu, llvmpipe or swiftshader (default: VOXGPU_ADAPTER, else auto)')
   .option('--precision <name>', 'fp32, mixed (convolutions on tensor cores) or mixed-if-available (default: VOXGPU_PRECISION, else fp32)')
+  .option('--models <dir>', 'brainchop section: the folder scripts/brainchop-models.sh filled', '.models')
+  .option('--model <names>', 'brainchop section: comma-separated model folders (default: all, smallest first)')
+  .option('--size <n>', "brainchop section: voxgpu runs the scan's central n³ (default 256, the whole scan)", (v) => parseInt(v, 10), 256)
+  .option('--tfjs-cpu-size <list>', "brainchop section: cube sizes for TF.js' CPU backend (comma-separated; 0 skips)", '32')
+  .option('--tfjs-webgpu-size <list>', "brainchop section: cube sizes for TF.js' WebGPU backend on the same adapter (0 skips)", '32')
+  .option('--warmup-size <n>', 'brainchop section: an untimed run on the central n³ first, compiling the pipelines (0: none)', (v) => parseInt(v, 10), 0)
+  .option('--max-tile-mib <n>', "brainchop section: predictVolume's maxTileBytes in MiB (default: its own)", (v) => parseInt(v, 10))
   .option('--onnx-graphs <list>', 'onnx section: comma-separated graphs of bench/onnx/graphs.json (default: the 32³ ones, or the 128³ ones with --full)')
   .option('--no-ort', 'onnx section: skip ONNX Runtime (CPU), e.g. on a GPU host where only voxgpu is measured')
   .option('--out <dir>', 'where the JSON results go', join(dirname(fileURLToPath(import.meta.url)), 'results'))
@@ -52,11 +65,18 @@ const opts = program.opts<{
   quick?: boolean;
   only?: string;
   sections: string;
-  onnxGraphs?: string;
-  ort: boolean;
   baseChannels?: number;
   adapter?: string;
   precision?: string;
+  models: string;
+  model?: string;
+  size: number;
+  tfjsCpuSize: string;
+  tfjsWebgpuSize: string;
+  warmupSize: number;
+  maxTileMib?: number;
+  onnxGraphs?: string;
+  ort: boolean;
   out: string;
 }>();
 const sections = new Set(opts.sections.split(',').map((s) => s.trim()));
@@ -100,6 +120,21 @@ const vnetConfig: VNetBenchConfig = {
         [64, 64, 64],
       ],
   inferenceSize: full ? [128, 128, 64] : [32, 32, 32],
+};
+
+const sizes = (list: string) =>
+  list
+    .split(',')
+    .map((v) => parseInt(v, 10))
+    .filter((n) => n > 0);
+const brainchopConfig: BrainchopBenchConfig = {
+  modelsDir: opts.models,
+  models: opts.model ? opts.model.split(',').map((m) => m.trim()) : null,
+  size: opts.size,
+  tfjsCpuSizes: sizes(opts.tfjsCpuSize),
+  tfjsWebgpuSizes: sizes(opts.tfjsWebgpuSize),
+  warmupSize: opts.warmupSize,
+  ...(opts.maxTileMib ? { maxTileBytes: opts.maxTileMib * 2 ** 20 } : {}),
 };
 
 // Samples per case: fewer in --full, where one conv pass or training step takes seconds to minutes.
@@ -204,6 +239,11 @@ async function main(): Promise<void> {
     rows.push(...(await augmentCases(ctx, { full, quick: !!opts.quick, log })));
   }
 
+  if (sections.has('brainchop')) {
+    log(`\nbrainchop's MeshNets on its sample T1 (${brainchopConfig.size}³), TF.js on the same input at smaller sizes`);
+    rows.push(...(await brainchopCases(ctx, brainchopConfig, log)));
+  }
+
   if (sections.has('onnx')) {
     log('\nimported ONNX graphs (random weights), voxgpu and ONNX Runtime (CPU)');
     const names = opts.onnxGraphs?.split(',').map((s) => s.trim()) ?? Object.keys(onnxGraphs()).filter((n) => n.endsWith(full ? '_128' : '_32'));
@@ -218,7 +258,17 @@ async function main(): Promise<void> {
     revision: rev,
     started: started.toISOString(),
     finished: finished.toISOString(),
-    configuration: { full, quick: !!opts.quick, only: opts.only ?? null, sections: [...sections], ops: opConfig, vnet: vnetConfig, opTiming, vnetTiming },
+    configuration: {
+      full,
+      quick: !!opts.quick,
+      only: opts.only ?? null,
+      sections: [...sections],
+      ops: opConfig,
+      vnet: vnetConfig,
+      opTiming,
+      vnetTiming,
+      ...(sections.has('brainchop') ? { brainchop: brainchopConfig } : {}),
+    },
     ceiling,
     dispatch,
     rows,

@@ -5,7 +5,7 @@ import type { KernelUse } from './recorder.js';
 import type { Timing } from './timing.js';
 
 export interface Row {
-  section: 'ceiling' | 'dispatch' | 'data' | 'op' | 'vnet' | 'augment' | 'onnx';
+  section: 'ceiling' | 'dispatch' | 'data' | 'op' | 'vnet' | 'augment' | 'brainchop' | 'onnx';
   /** The case, e.g. "conv3d 5³ forward". */
   name: string;
   /** Human-readable shape, e.g. "16→16 @ 32×32×32". */
