@@ -1,6 +1,6 @@
 // The GEMM family (src/ops/conv/gemm.ts) beyond what the op tests cover: every tile the kernel
 // takes is exact for every pass, K split or not; results are bit-identical run to run; tiles
-// the kernel cannot hold and unknown families are rejected by name; choosePath runs each family
+// the kernel cannot hold and unknown families are rejected by name; path.ts runs each family
 // where it is asked for; and the mixed precision (tensor cores) where the adapter has them, else
 // init's answer for it.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';

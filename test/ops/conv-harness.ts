@@ -3,22 +3,23 @@
 import { beforeAll, describe } from 'vitest';
 import { record } from '../../src/autograd.js';
 import { init } from '../../src/index.js';
-import { biasGrad, convolve, weightGrad, type ConvolvePath, type GradPath } from '../../src/ops/conv/path.js';
+import { biasGrad, convolve, weightGrad, type ConvVariant } from '../../src/ops/conv/path.js';
 import { conv3dShape } from '../../src/ops/conv/shape.js';
 import { conv3dUnderTest, type ConvUnderTest } from '../helpers/gradcheck.js';
 
 export { conv3dUnderTest, convTranspose3dUnderTest, forwardError, gradErrors, referenceGradErrors, type ConvUnderTest } from '../helpers/gradcheck.js';
 
 /** conv3d, wired as conv3d() is but with each pass's variant fixed: `path` forward and transposed, `grad` for the weights. */
-export function conv3dOnPaths(path: ConvolvePath, grad: GradPath): ConvUnderTest {
+export function conv3dOnPaths(path: ConvVariant, grad: ConvVariant): ConvUnderTest {
+  const op = 'conv3d';
   return {
     ...conv3dUnderTest,
     run: (x, w, b, c) => {
       const { geometry, outShape } = conv3dShape(x, w, b, c);
-      const out = convolve('conv3d', x, w, b, outShape.slice(2), geometry, false, path);
-      return record('conv3d', b ? [x, w, b] : [x, w], out, (g) => [
-        convolve('conv3d', g, w, null, x.shape.slice(2), geometry, true, path),
-        weightGrad('conv3d', g, x, geometry, grad),
+      const out = convolve({ op, src: x, weight: w, bias: b, outSpatial: outShape.slice(2), geometry, transposed: false }, path);
+      return record(op, b ? [x, w, b] : [x, w], out, (g) => [
+        convolve({ op, src: g, weight: w, bias: null, outSpatial: x.shape.slice(2), geometry, transposed: true }, path),
+        weightGrad({ op, lhs: g, src: x, geometry }, grad),
         b ? biasGrad(g) : null,
       ]);
     },

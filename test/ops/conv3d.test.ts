@@ -103,9 +103,10 @@ describe('conv3d sizes beyond one dispatch dimension', () => {
       const gt = tensor(gOut, c.xShape);
       const { geometry } = conv3dShape(xt, wt, null, c);
       const want = conv3dGradRef(c, x, w, gOut);
-      const out = convolve('conv3d', xt, wt, null, c.xShape.slice(2), geometry, false, path);
-      const dx = convolve('conv3d', gt, wt, null, c.xShape.slice(2), geometry, true, path);
-      const dw = weightGrad('conv3d', gt, xt, geometry);
+      const pass = { op: 'conv3d', weight: wt, bias: null, outSpatial: c.xShape.slice(2), geometry };
+      const out = convolve({ ...pass, src: xt, transposed: false }, path);
+      const dx = convolve({ ...pass, src: gt, transposed: true }, path);
+      const dw = weightGrad({ op: 'conv3d', lhs: gt, src: xt, geometry });
       expect(maxRelError(await out.toArray(), conv3dRef(c, x, w))).toBeLessThan(tolerance);
       expect(maxRelError(await dx.toArray(), want.x)).toBeLessThan(tolerance);
       expect(maxRelError(await dw.toArray(), want.weight)).toBeLessThan(tolerance);
@@ -149,7 +150,9 @@ describe('conv3d rejects bad input before any GPU work', () => {
   it('a register tile beyond the kernel arrays', () => {
     const { geometry, outShape } = conv3dShape(x(), w(), null, {});
     const tile = { ...convolveTiles[0]!, COT: 20 };
-    expect(() => convolve('conv3d', x(), w(), null, outShape.slice(2), geometry, false, tile)).toThrow('conv3d: tile COT must be a multiple of 4 from 4 to 16, got 20');
+    expect(() => convolve({ op: 'conv3d', src: x(), weight: w(), bias: null, outSpatial: outShape.slice(2), geometry, transposed: false }, tile)).toThrow(
+      'conv3d: tile COT must be a multiple of 4 from 4 to 16, got 20',
+    );
   });
 
   it('an output too large for one storage binding', () => {

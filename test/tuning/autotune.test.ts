@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { autotune, init, ones, randn, tensor, type Context, type Tensor } from '../../src/index.js';
 import type { Dispatch } from '../../src/device/context.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
-import { convolveKey, gradKey } from '../../src/ops/conv/path.js';
+import { convolveKey, gradKey } from '../../src/tuning/conv.js';
 import { convolveTiles, groupSize, gradTiles } from '../../src/ops/conv/register-tiles.js';
 import { keyString, parseCache, serializeCache, type CacheEntry } from '../../src/tuning/tuner.js';
 import { conv3dOutShape, type ConvCase } from '../reference/conv.js';

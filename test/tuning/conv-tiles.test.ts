@@ -1,9 +1,9 @@
 // The conv tile lists, keys, candidates and timing crops with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
-import { gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
-import { convolveKey, crop, gemmCandidates, gradKey } from '../../src/ops/conv/path.js';
+import { gemmCandidates, gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
 import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
+import { convolveKey, crop, gradKey } from '../../src/tuning/conv.js';
 
 const k5: ConvGeometry = { kernel: [5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
 
@@ -49,7 +49,7 @@ describe('GEMM tiles', () => {
           expect(c[0]).toBe(gemmDefault(s, weightGrad, mma));
           expect(c.length).toBeLessThanOrEqual(4);
           expect(new Set(c.map((t) => t.name)).size).toBe(c.length);
-          for (const t of c) expect([gemmRuns(t, weightGrad), t.mma]).toEqual([true, mma]);
+          for (const t of c) expect([gemmRuns(t, weightGrad), t.family]).toEqual([true, mma ? 'mma' : 'gemm']);
         }
       }
     }

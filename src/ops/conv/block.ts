@@ -2,10 +2,11 @@
 // the stride equals the kernel size, with no padding or dilation, the kernel's blocks tile the
 // volume without overlap and every pass is a matrix product per voxel block. The register kernel
 // spends most of its time there on strided taps (and, transposed, on one dispatch per stride
-// phase); choosePath() (path.ts) takes this path for such passes on software adapters.
+// phase); path.ts runs this family for such passes on software adapters.
 import { getContext } from '../../device/context.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
+import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { groupSize } from './register-tiles.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry, type Triple } from './shape.js';
@@ -27,14 +28,11 @@ function blockOf(g: ConvGeometry): Triple | null {
   return isBlockGeometry(g) && shapeSize(k) <= kernelLimits.rows && k[2] <= kernelLimits.KW ? k : null;
 }
 
-/** Whether blockConvolve() takes this pass (a transposed one with bias must cover the whole output). */
-export function blockConvolves(src: readonly number[], outSpatial: readonly number[], g: ConvGeometry, transposed: boolean, bias: boolean): boolean {
-  if (!blockOf(g)) return false;
-  return !(transposed && bias) || src.slice(2).every((s, i) => s * g.kernel[i]! === outSpatial[i]);
+/** Whether the kernel takes this pass (a transposed convolve with bias must cover the whole output). */
+function applies(p: ConvPass): boolean {
+  if (!blockOf(p.geometry)) return false;
+  return p.kind === 'weightGrad' || !(p.transposed && p.bias) || p.src.shape.slice(2).every((s, i) => s * p.geometry.kernel[i]! === p.outSpatial[i]);
 }
-
-/** Whether blockWeightGrad() takes this pass. */
-export const blockGrads = (g: ConvGeometry): boolean => blockOf(g) !== null;
 
 /** XV (quads along W) and HT (rows) for a small tensor of rows `height` × `width`. */
 function positionTile(height: number, width: number, kw: number): { XV: number; HT: number } {
@@ -50,20 +48,22 @@ function positionTile(height: number, width: number, kw: number): { XV: number; 
 const aligned = (small: readonly number[], big: readonly number[]): number => (small[2]! % 4 === 0 && big[2]! % 4 === 0 ? 1 : 0);
 
 /**
- * convolve() (path.ts) on the block path, where blockConvolves() says it applies. Forward it gathers each output voxel from its input block; transposed it scatters each
- * input voxel onto its output block, outputs no block covers left 0 (only without bias).
+ * A convolve pass on the block path. Forward it gathers each output voxel from its input block;
+ * transposed it scatters each input voxel onto its output block, outputs no block covers left 0
+ * (only without bias).
  */
-export function blockConvolve(op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): Tensor {
-  const k = blockOf(g)!;
+function blockConvolve(p: ConvolvePass): Tensor {
+  const { op, src, weight, bias, outSpatial, transposed } = p;
+  const k = blockOf(p.geometry)!;
   const K = shapeSize(k);
-  const [N, C] = [src.shape[0]!, src.shape[1]!];
-  const Cout = weight.shape[transposed ? 1 : 0]!;
+  const C = src.shape[1]!;
+  const Cout = outChannels(p);
   const small = transposed ? src.shape.slice(2) : outSpatial;
   const big = transposed ? outSpatial : src.shape.slice(2);
   const covered = small.every((s, i) => s * k[i]! === big[i]);
-  const outShape = [N, Cout, ...outSpatial];
-  checkBindable(op, 'output', outShape);
-  const out = transposed && !covered ? zeros(outShape) : empty(outShape);
+  const shape = outShape(p);
+  checkBindable(op, 'output', shape);
+  const out = transposed && !covered ? zeros(shape) : empty(shape);
   const ctx = getContext();
   const CT = Math.min(transposed ? Math.floor(blockTiles.rows / K) : blockTiles.rows, kernelLimits.rows, Cout);
   // scatter reads the tile's weights, CT·K of one source channel, as a run of vec4s where aligned.
@@ -73,7 +73,7 @@ export function blockConvolve(op: string, src: Tensor, weight: Tensor, bias: Ten
   const blocks = Math.ceil(Cout / CT);
   const tiles = Math.ceil(small[1]! / HT);
   const wTiles = Math.ceil(small[2]! / (4 * XV));
-  const total = N * blocks * small[0]! * tiles * wTiles;
+  const total = shape[0]! * blocks * small[0]! * tiles * wTiles;
   const WG = groupSize(total, blockTiles.WG);
   const b = bias ?? weight;
   ctx.dispatch({
@@ -89,12 +89,11 @@ export function blockConvolve(op: string, src: Tensor, weight: Tensor, bias: Ten
 }
 
 /**
- * weightGrad() (path.ts) on the block path, where blockGrads() says it applies (lhs the small
- * tensor, src the big one): a reduction over voxels, split into chunks of
- * rows that keep every core busy, then summed.
+ * A weight-gradient pass on the block path (lhs the small tensor, src the big one): a reduction over
+ * voxels, split into chunks of rows that keep every core busy, then summed.
  */
-export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry): Tensor {
-  const k = blockOf(g)!;
+function blockWeightGrad({ op, lhs, src, geometry }: WeightGradPass): Tensor {
+  const k = blockOf(geometry)!;
   const K = shapeSize(k);
   const ctx = getContext();
   const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
@@ -122,3 +121,23 @@ export function blockWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeo
   });
   return sumChunks(partial, [A, B, ...k]);
 }
+
+/** The block path has no variants: its tile follows from the kernel. */
+export interface BlockVariant extends ConvVariant {
+  readonly family: 'block';
+}
+
+const only: BlockVariant = { name: 'block', family: 'block' };
+
+export const blockFamily: ConvFamily<BlockVariant> = {
+  name: 'block',
+  applies,
+  default: () => only,
+  candidates: () => [only],
+  run(p) {
+    const g = p.geometry;
+    if (!applies(p))
+      throw new Error(`${p.op}: the block path does not take kernel [${g.kernel.join(', ')}], stride [${g.stride.join(', ')}], padding [${g.padding.join(', ')}], dilation [${g.dilation.join(', ')}]`);
+    return p.kind === 'convolve' ? blockConvolve(p) : blockWeightGrad(p);
+  },
+};

@@ -14,11 +14,11 @@ export function convTranspose3d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const op = 'convTranspose3d';
   const b = bias ?? null;
   const { geometry, outShape } = convTranspose3dShape(x, weight, b, options);
-  const out = convolve(op, x, weight, b, outShape.slice(2), geometry, true);
+  const out = convolve({ op, src: x, weight, bias: b, outSpatial: outShape.slice(2), geometry, transposed: true });
   const inputs = b ? [x, weight, b] : [x, weight];
   return record(op, inputs, out, (g) => [
-    x.requiresGrad ? convolve(op, g, weight, null, x.shape.slice(2), geometry, false) : null,
-    weight.requiresGrad ? weightGrad(op, x, g, geometry) : null,
+    x.requiresGrad ? convolve({ op, src: g, weight, bias: null, outSpatial: x.shape.slice(2), geometry, transposed: false }) : null,
+    weight.requiresGrad ? weightGrad({ op, lhs: x, src: g, geometry }) : null,
     b?.requiresGrad ? biasGrad(g) : null,
   ]);
 }

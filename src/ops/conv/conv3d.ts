@@ -12,11 +12,12 @@ import { conv3dShape, type Conv3dOptions } from './shape.js';
 export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv3dOptions = {}): Tensor {
   const b = bias ?? null;
   const { geometry, outShape } = conv3dShape(x, weight, b, options);
-  const out = convolve('conv3d', x, weight, b, outShape.slice(2), geometry, false);
+  const op = 'conv3d';
+  const out = convolve({ op, src: x, weight, bias: b, outSpatial: outShape.slice(2), geometry, transposed: false });
   const inputs = b ? [x, weight, b] : [x, weight];
-  return record('conv3d', inputs, out, (g) => [
-    x.requiresGrad ? convolve('conv3d', g, weight, null, x.shape.slice(2), geometry, true) : null,
-    weight.requiresGrad ? weightGrad('conv3d', g, x, geometry) : null,
+  return record(op, inputs, out, (g) => [
+    x.requiresGrad ? convolve({ op, src: g, weight, bias: null, outSpatial: x.shape.slice(2), geometry, transposed: true }) : null,
+    weight.requiresGrad ? weightGrad({ op, lhs: g, src: x, geometry }) : null,
     b?.requiresGrad ? biasGrad(g) : null,
   ]);
 }

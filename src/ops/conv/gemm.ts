@@ -9,8 +9,8 @@
 // takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
 import { empty, type Tensor } from '../../tensor.js';
-import type { Variant } from '../../tuning/tuner.js';
 import { zeros } from '../creation.js';
+import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
 import { shapeSize } from '../../shape.js';
@@ -18,29 +18,29 @@ import { shapeSize } from '../../shape.js';
 /**
  * A tile of the GEMM kernels: WM × WN invocations, each accumulating TM × TN outputs (on tensor
  * cores: each writing them out), so a workgroup covers BM = WM·TM by BN = WN·TN; BK is the K slice
- * staged per step.
+ * staged per step. Family 'mma': f16 subgroup-matrix products on tensor cores (kernel
+ * conv/gemm-mma) instead of f32 FMAs (conv/gemm).
  */
-export interface GemmTile extends Variant {
-  family: 'gemm';
-  /** f16 subgroup-matrix products on tensor cores (kernel conv/gemm-mma) instead of f32 FMAs. */
-  mma: boolean;
-  TM: number;
-  TN: number;
-  WM: number;
-  WN: number;
-  BK: number;
+export interface GemmTile extends ConvVariant {
+  readonly family: 'gemm' | 'mma';
+  readonly TM: number;
+  readonly TN: number;
+  readonly WM: number;
+  readonly WN: number;
+  readonly BK: number;
 }
 
 export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: number, mma = false): GemmTile => ({
   name: `${mma ? 'mma' : 'gemm'}${WM * TM}x${WN * TN}.t${TM}x${TN}.k${BK}`,
-  family: 'gemm',
-  mma,
+  family: mma ? 'mma' : 'gemm',
   TM,
   TN,
   WM,
   WN,
   BK,
 });
+
+const onTensorCores = (t: GemmTile): boolean => t.family === 'mma';
 
 /** Elements of the kernels' workgroup arrays (f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded). */
 const sharedFloats = { A: 2112, B: 1984 };
@@ -52,7 +52,7 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
   const WGS = WM * WN;
   const [BM, BN] = [WM * TM, WN * TN];
   if (![4, 8].includes(TM) || ![4, 8].includes(TN)) return 'must have TM and TN of 4 or 8';
-  if (t.mma) {
+  if (onTensorCores(t)) {
     const subgroups = WGS / 32;
     const matrices = (BM / 16) * (BN / 16);
     if (!Number.isInteger(subgroups)) return 'must have a multiple of 32 invocations (whole subgroups)';
@@ -65,7 +65,7 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
   // Each invocation stages whole columns: a divisor of the invocations wide, or up to 4 columns.
   const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= 4 * WGS);
   if (!weightGrad && (!staged(BM) || !staged(BN))) return 'must have BM and BN dividing the invocations, or up to 4 times as many';
-  if (!t.mma && (BK * (BM + 4) > sharedFloats.A || BK * (BN + 4) > sharedFloats.B)) return 'must fit the workgroup arrays';
+  if (!onTensorCores(t) && (BK * (BM + 4) > sharedFloats.A || BK * (BN + 4) > sharedFloats.B)) return 'must fit the workgroup arrays';
   return null;
 }
 
@@ -78,38 +78,40 @@ export function checkGemmTile(op: string, t: GemmTile, weightGrad: boolean): voi
 /** Whether the kernel runs tile t for this pass. */
 export const gemmRuns = (t: GemmTile, weightGrad: boolean): boolean => tileProblem(t, weightGrad) === null;
 
+/** The f32 tiles, by size (BM × BN), and where two share a size, by invocation tile. */
+const f32Tiles = {
+  t128x64: gemmTile(8, 4, 16, 16, 16),
+  t128x128: gemmTile(8, 8, 16, 16, 8),
+  t64x64: gemmTile(4, 4, 16, 16, 16),
+  t128x32: gemmTile(4, 4, 32, 8, 16),
+  t128x16: gemmTile(4, 4, 32, 4, 16),
+  t32x32: gemmTile(4, 4, 8, 8, 16),
+  t16x128: gemmTile(4, 8, 4, 16, 8),
+  t32x128: gemmTile(4, 8, 8, 16, 8),
+  t64x128: gemmTile(4, 8, 16, 16, 8),
+} as const;
+
 /**
  * The tiles autotune tries on hardware adapters, default first per shape (see gemmDefault): the
  * 32×32 / 4×4 tile TF.js and ONNX Runtime use, and wider ones that reuse each staged value more.
  */
-export const gemmTiles: readonly GemmTile[] = [
-  gemmTile(8, 4, 16, 16, 16), // 128 × 64
-  gemmTile(8, 8, 16, 16, 8), // 128 × 128
-  gemmTile(4, 4, 16, 16, 16), // 64 × 64
-  gemmTile(4, 4, 32, 8, 16), // 128 × 32
-  gemmTile(4, 4, 32, 4, 16), // 128 × 16
-  gemmTile(4, 4, 8, 8, 16), // 32 × 32
-  gemmTile(4, 8, 4, 16, 8), // 16 × 128
-  gemmTile(4, 8, 8, 16, 8), // 32 × 128
-  gemmTile(4, 8, 16, 16, 8), // 64 × 128
-];
+export const gemmTiles: readonly GemmTile[] = Object.values(f32Tiles);
 
 /**
  * The tensor-core tiles (the mixed precision): whole subgroups of 32 invocations, each owning 2 to
  * 4 of the 16×16 result matrices, K in slices of 32 (16 where the A tile would not fit).
  */
-export const mmaTiles: readonly GemmTile[] = [
-  gemmTile(8, 4, 8, 16, 32, true), // 64 × 64, 4 subgroups
-  gemmTile(4, 4, 16, 16, 32, true), // 64 × 64, 8 subgroups: half the loads per invocation
-  gemmTile(4, 4, 32, 8, 16, true), // 128 × 32, 8 subgroups
-  gemmTile(8, 4, 8, 8, 32, true), // 64 × 32, 2 subgroups
-  gemmTile(4, 8, 8, 8, 32, true), // 32 × 64, 2 subgroups
-  gemmTile(4, 4, 16, 4, 32, true), // 64 × 16, 2 subgroups
-  gemmTile(4, 4, 4, 16, 32, true), // 16 × 64, 2 subgroups
-];
+const mmaTilesBySize = {
+  t64x64t8x4: gemmTile(8, 4, 8, 16, 32, true), // 4 subgroups
+  t64x64t4x4: gemmTile(4, 4, 16, 16, 32, true), // 8 subgroups: half the loads per invocation
+  t128x32: gemmTile(4, 4, 32, 8, 16, true), // 8 subgroups
+  t64x32: gemmTile(8, 4, 8, 8, 32, true), // 2 subgroups
+  t32x64: gemmTile(4, 8, 8, 8, 32, true), // 2 subgroups
+  t64x16: gemmTile(4, 4, 16, 4, 32, true), // 2 subgroups
+  t16x64: gemmTile(4, 4, 4, 16, 32, true), // 2 subgroups
+} as const;
 
-const byName = new Map([...gemmTiles, ...mmaTiles].map((t) => [t.name, t]));
-const tile = (name: string): GemmTile => byName.get(name)!;
+export const mmaTiles: readonly GemmTile[] = Object.values(mmaTilesBySize);
 
 /**
  * The untuned choice (the browser demo never tunes), from autotune's winners on an H200 (see
@@ -119,13 +121,14 @@ const tile = (name: string): GemmTile => byName.get(name)!;
  */
 export function gemmDefault(s: GemmShape, weightGrad: boolean, mma = false): GemmTile {
   const { M, N, K } = s;
+  const t = f32Tiles;
   if (mma) return mmaDefault(s, weightGrad);
-  if (weightGrad) return tile(M <= 32 ? 'gemm32x128.t4x8.k8' : M <= 64 ? 'gemm64x64.t4x4.k16' : 'gemm128x64.t8x4.k16');
-  if (M <= 32) return tile('gemm32x32.t4x4.k16');
-  if (N <= 16) return tile('gemm128x16.t4x4.k16');
-  if (N <= 32) return tile('gemm128x32.t4x4.k16');
-  if (K <= 1024) return tile('gemm64x64.t4x4.k16');
-  return tile(N <= 64 ? 'gemm128x64.t8x4.k16' : 'gemm128x128.t8x8.k8');
+  if (weightGrad) return M <= 32 ? t.t32x128 : M <= 64 ? t.t64x64 : t.t128x64;
+  if (M <= 32) return t.t32x32;
+  if (N <= 16) return t.t128x16;
+  if (N <= 32) return t.t128x32;
+  if (K <= 1024) return t.t64x64;
+  return N <= 64 ? t.t128x64 : t.t128x128;
 }
 
 /**
@@ -135,10 +138,23 @@ export function gemmDefault(s: GemmShape, weightGrad: boolean, mma = false): Gem
  * of few channels take flat tiles.
  */
 function mmaDefault({ M, N }: GemmShape, weightGrad: boolean): GemmTile {
-  if (weightGrad && M <= 16) return tile('mma16x64.t4x4.k32');
-  if (weightGrad && M <= 32) return tile('mma64x64.t4x4.k32');
-  if (weightGrad) return tile('mma64x64.t8x4.k32');
-  return tile(N <= 32 ? 'mma128x32.t4x4.k16' : 'mma64x64.t4x4.k32');
+  const t = mmaTilesBySize;
+  if (weightGrad && M <= 16) return t.t16x64;
+  if (weightGrad && M <= 32) return t.t64x64t4x4;
+  if (weightGrad) return t.t64x64t8x4;
+  return N <= 32 ? t.t128x32 : t.t64x64t4x4;
+}
+
+const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/**
+ * The GEMM tiles worth timing for a shape: its default, then up to three more that the shape fills
+ * (a tile over twice the rounded-up M or N mostly computes padding).
+ */
+export function gemmCandidates(s: GemmShape, weightGrad: boolean, mma = false): GemmTile[] {
+  const first = gemmDefault(s, weightGrad, mma);
+  const fits = (t: GemmTile): boolean => t !== first && gemmRuns(t, weightGrad) && t.WM * t.TM <= 2 * pow2(s.M) && t.WN * t.TN <= 2 * pow2(s.N);
+  return [first, ...(mma ? mmaTiles : gemmTiles).filter(fits).slice(0, 3)];
 }
 
 /** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */
@@ -151,18 +167,17 @@ export interface GemmShape {
   K: number;
 }
 
-/** The GEMM of a convolve pass (see the file header). */
-export function convolveGemm(src: readonly number[], outChannels: number, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean): GemmShape {
-  const [N, C] = [src[0]!, src[1]!];
-  const taps = shapeSize(g.kernel);
-  if (transposed && isBlockGeometry(g)) return { M: N * shapeSize(src.slice(2)), N: outChannels * taps, K: C };
-  return { M: N * shapeSize(outSpatial), N: outChannels, K: C * taps };
+/** The GEMM of a pass (see the file header). */
+export function gemmShape(p: ConvPass): GemmShape {
+  const taps = shapeSize(p.geometry.kernel);
+  if (p.kind === 'weightGrad') return { M: p.lhs.shape[1]!, N: p.src.shape[1]! * taps, K: p.lhs.shape[0]! * shapeSize(p.lhs.shape.slice(2)) };
+  const [N, C] = [p.src.shape[0]!, p.src.shape[1]!];
+  if (scatters(p)) return { M: N * shapeSize(p.src.shape.slice(2)), N: outChannels(p) * taps, K: C };
+  return { M: N * shapeSize(p.outSpatial), N: outChannels(p), K: C * taps };
 }
 
-/** The GEMM of a weight gradient (see the file header). */
-export function weightGradGemm(lhs: readonly number[], src: readonly number[], g: ConvGeometry): GemmShape {
-  return { M: lhs[1]!, N: src[1]! * shapeSize(g.kernel), K: lhs[0]! * shapeSize(lhs.slice(2)) };
-}
+/** The transposed pass with the stride equal to the kernel scatters each source voxel onto its block. */
+const scatters = (p: ConvolvePass): boolean => p.transposed && isBlockGeometry(p.geometry);
 
 interface Grid {
   mTiles: number;
@@ -182,26 +197,29 @@ function grid(ctx: Context, s: GemmShape, t: GemmTile, outSize: number): Grid {
 
 const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!, last];
 
-function dispatchGemm(
-  ctx: Context,
-  op: string,
-  entry: string,
-  t: GemmTile,
-  s: GemmShape,
-  gr: Grid,
-  g: ConvGeometry,
-  bindings: Record<string, Tensor>,
-  sizes: { channels: number; outChannels: number; src: readonly number[]; out: readonly number[]; chunkSize: number },
-  bias: boolean,
-): void {
+/** One dispatch of the GEMM kernel: a pass's entry point, tile, sizes and tensors. */
+interface GemmDispatch {
+  op: string;
+  entry: 'forward' | 'transposed' | 'scatter' | 'weightGrad';
+  tile: GemmTile;
+  shape: GemmShape;
+  grid: Grid;
+  geometry: ConvGeometry;
+  bindings: Record<string, Tensor>;
+  sizes: { channels: number; outChannels: number; src: readonly number[]; out: readonly number[]; chunkSize: number };
+  bias: boolean;
+}
+
+function dispatchGemm(ctx: Context, d: GemmDispatch): void {
+  const { tile: t, shape: s, grid: gr, geometry: g, sizes } = d;
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const y = Math.ceil(gr.mTiles / maxDim);
   const x = Math.ceil(gr.mTiles / y);
   ctx.dispatch({
-    op,
-    kernel: t.mma ? 'conv/gemm-mma' : 'conv/gemm',
-    entry,
-    bindings,
+    op: d.op,
+    kernel: onTensorCores(t) ? 'conv/gemm-mma' : 'conv/gemm',
+    entry: d.entry,
+    bindings: d.bindings,
     params: {
       M: s.M,
       N: s.N,
@@ -230,7 +248,7 @@ function dispatchGemm(
       SD: g.stride[0],
       SH: g.stride[1],
       SW: g.stride[2],
-      BIAS: bias ? 1 : 0,
+      BIAS: d.bias ? 1 : 0,
     },
     workgroups: [x, y, gr.nTiles * gr.chunks],
   });
@@ -251,58 +269,67 @@ function repack(ctx: Context, op: string, weight: Tensor, C: number, J: number, 
   return packed;
 }
 
-/**
- * convolve() on the GEMM family: out [N, Cout, ...outSpatial] from src [N, Cin, ...], weight in
- * conv3d's layout forward and convTranspose3d's transposed (see conv3d.ts).
- */
-export function gemmConvolve(op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean, t: GemmTile): Tensor {
+/** A convolve pass as a GEMM (see the file header). */
+function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
+  const { op, src, weight, bias, outSpatial, geometry: g, transposed } = p;
   checkGemmTile(op, t, false);
   const ctx = getContext();
-  const [N, C] = [src.shape[0]!, src.shape[1]!];
-  const J = weight.shape[transposed ? 1 : 0]!;
-  const outShape = [N, J, ...outSpatial];
-  checkBindable(op, 'output', outShape);
-  const s = convolveGemm(src.shape, J, outSpatial, g, transposed);
+  const C = src.shape[1]!;
+  const J = outChannels(p);
+  const shape = outShape(p);
+  checkBindable(op, 'output', shape);
+  const s = gemmShape(p);
   const srcSpatial = src.shape.slice(2);
-  if (transposed && isBlockGeometry(g)) {
+  const common = { op, tile: t, shape: s, geometry: g, bias: !!bias };
+  if (scatters(p)) {
     const covered = srcSpatial.every((d, i) => d * g.kernel[i]! === outSpatial[i]);
-    const out = covered ? empty(outShape) : zeros(outShape);
+    const out = covered ? empty(shape) : zeros(shape);
     const gr = { mTiles: Math.ceil(s.M / (t.WM * t.TM)), nTiles: Math.ceil(s.N / (t.WN * t.TN)), chunks: 1, kChunk: s.K };
-    dispatchGemm(ctx, op, 'scatter', t, s, gr, g, { src, weight, packed: weight, bias: bias ?? weight, out }, { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: 0 }, !!bias);
+    const sizes = { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: 0 };
+    dispatchGemm(ctx, { ...common, entry: 'scatter', grid: gr, bindings: { src, weight, packed: weight, bias: bias ?? weight, out }, sizes });
     return out;
   }
-  const size = shapeSize(outShape);
+  const size = shapeSize(shape);
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
-  const out = empty(gr.chunks > 1 ? [gr.chunks, size] : outShape);
-  dispatchGemm(
-    ctx,
-    op,
-    transposed ? 'transposed' : 'forward',
-    t,
-    s,
-    gr,
-    g,
-    { src, packed, weight, bias: bias ?? packed, out },
-    { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size },
-    !!bias,
-  );
+  const out = empty(gr.chunks > 1 ? [gr.chunks, size] : shape);
+  const sizes = { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size };
+  dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias: bias ?? packed, out }, sizes });
   packed.dispose();
-  return gr.chunks > 1 ? sumChunks(out, outShape) : out;
+  return gr.chunks > 1 ? sumChunks(out, shape) : out;
 }
 
-/**
- * weightGrad() on the GEMM family: grad[a, b, k] = Σ_{n, o} lhs[n, a, o] · src[n, b, o·stride −
- * padding + k·dilation], summed over K chunks.
- */
-export function gemmWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry, t: GemmTile): Tensor {
+/** A weight-gradient pass as a GEMM, summed over K chunks. */
+function gemmWeightGrad(p: WeightGradPass, t: GemmTile): Tensor {
+  const { op, lhs, src, geometry: g } = p;
   checkGemmTile(op, t, true);
   const ctx = getContext();
   const [A, B] = [lhs.shape[1]!, src.shape[1]!];
-  const s = weightGradGemm(lhs.shape, src.shape, g);
+  const s = gemmShape(p);
   const size = s.M * s.N;
   const gr = grid(ctx, s, t, size);
   const partial = empty([gr.chunks, size]);
-  dispatchGemm(ctx, op, 'weightGrad', t, s, gr, g, { lhs, src, out: partial }, { channels: B, outChannels: A, src: src.shape.slice(2), out: lhs.shape.slice(2), chunkSize: size }, false);
+  const sizes = { channels: B, outChannels: A, src: src.shape.slice(2), out: lhs.shape.slice(2), chunkSize: size };
+  dispatchGemm(ctx, { op, entry: 'weightGrad', tile: t, shape: s, grid: gr, geometry: g, bindings: { lhs, src, out: partial }, sizes, bias: false });
   return sumChunks(partial, [A, B, ...g.kernel]);
 }
+
+const run = (p: ConvPass, t: GemmTile): Tensor => (p.kind === 'convolve' ? gemmConvolve(p, t) : gemmWeightGrad(p, t));
+
+/** The hardware adapters' family: the implicit GEMM in workgroup memory, f32 FMAs. */
+export const gemmFamily: ConvFamily<GemmTile> = {
+  name: 'gemm',
+  applies: () => true,
+  default: (p) => gemmDefault(gemmShape(p), p.kind === 'weightGrad'),
+  candidates: (p) => gemmCandidates(gemmShape(p), p.kind === 'weightGrad'),
+  run,
+};
+
+/** The mixed precision's family: the same core on tensor cores (f16 operands, f32 sums). */
+export const mmaFamily: ConvFamily<GemmTile> = {
+  name: 'mma',
+  applies: () => true,
+  default: (p) => gemmDefault(gemmShape(p), p.kind === 'weightGrad', true),
+  candidates: (p) => gemmCandidates(gemmShape(p), p.kind === 'weightGrad', true),
+  run,
+};

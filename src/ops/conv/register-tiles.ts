@@ -1,7 +1,7 @@
 // The register-tile variants of kernels/conv/register.wgsl that the software family chooses from
 // (override constants COT, XV, HT, WG, KHT). The passes dispatch the tuner's cached winner for their
 // key, else the first tile of each list: the heuristic that held before tuning existed.
-import type { Variant } from '../../tuning/tuner.js';
+import type { ConvVariant } from './family.js';
 
 /**
  * Sizes of the kernel's fixed register arrays (MAXCO, MAXXV, MAXHT, MAXKHT, MAXV, MAXTW): tiles
@@ -13,7 +13,7 @@ export const kernelLimits = { COT: 16, XV: 4, HT: 4, KHT: 8, rowVec4s: 8, gradTa
  * `convolve`: COT output channels × HT rows × 4·XV positions along W per invocation (XV fit to the
  * row, up to maxXV; HT·XV up to maxVec4s), WG invocations per workgroup at most (see groupSize).
  */
-export interface ConvolveTile extends Variant {
+export interface ConvolveTile extends ConvVariant {
   family: 'register';
   COT: number;
   maxXV: number;
@@ -22,7 +22,7 @@ export interface ConvolveTile extends Variant {
 }
 
 /** `weightGrad`: COT lhs channels × KHT × kW taps per invocation. */
-export interface GradTile extends Variant {
+export interface GradTile extends ConvVariant {
   family: 'register';
   COT: number;
   KHT: number;

@@ -1,14 +1,14 @@
-// The register family (kernels/conv/register.wgsl), shaped for software adapters: the two passes
-// every 3D convolution pass is made of there:
-// - registerConvolve(): a correlation, forward (conv3d forward, convTranspose3d input gradient) or
-//   transposed (conv3d input gradient, convTranspose3d forward), the latter run as one stride-1
-//   correlation per stride phase so no invocation wastes work on taps that miss it;
-// - registerWeightGrad(): the correlation of the small tensor with the big one that gives either
-//   op's weight gradient, split over chunks of rows and summed in a second pass.
+// The register family (kernels/conv/register.wgsl), shaped for software adapters, for both kinds of
+// pass (family.ts):
+// - convolve: a correlation, forward or transposed, the latter run as one stride-1 correlation per
+//   stride phase so no invocation wastes work on taps that miss it;
+// - weightGrad: the correlation of the small tensor with the big one, split over chunks of rows and
+//   summed in a second pass.
 import { getContext } from '../../device/context.js';
 import { empty, type Tensor } from '../../tensor.js';
+import { outChannels, outShape, type ConvFamily, type ConvolvePass, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkConvolveTile, checkGradTile, groupSize, kernelLimits, type ConvolveTile, type GradTile } from './register-tiles.js';
+import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize, kernelLimits, type ConvolveTile, type GradTile } from './register-tiles.js';
 import { checkBindable, type ConvGeometry } from './shape.js';
 
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
@@ -83,20 +83,17 @@ function positionTile(srcW: number, w: DimPlan, maxXV: number): { XV: number; fa
 
 const vec4 = (a: number, b: number, c: number, d = 0): number[] => [a, b, c, d];
 
-/**
- * convolve() (path.ts) on the register family: out [N, Cout, ...outSpatial] from src [N, Cin, ...];
- * forward, weight [Cout, Cin, k] (conv3d's layout); transposed, weight [Cin, Cout, k]
- * (convTranspose3d's).
- */
-export function registerConvolve(op: string, src: Tensor, weight: Tensor, bias: Tensor | null, outSpatial: readonly number[], g: ConvGeometry, transposed: boolean, t: ConvolveTile): Tensor {
+/** A convolve pass on register tiles. */
+function registerConvolve(p: ConvolvePass, t: ConvolveTile): Tensor {
+  const { op, src, weight, bias, outSpatial, geometry: g, transposed } = p;
   const ctx = getContext();
   checkConvolveTile(op, t);
   const [N, C] = [src.shape[0]!, src.shape[1]!];
-  const Cout = weight.shape[transposed ? 1 : 0]!;
+  const Cout = outChannels(p);
   const K = g.kernel[0] * g.kernel[1] * g.kernel[2];
-  const outShape = [N, Cout, ...outSpatial];
-  checkBindable(op, 'output', outShape);
-  const out = empty(outShape);
+  const shape = outShape(p);
+  checkBindable(op, 'output', shape);
+  const out = empty(shape);
   const { WG } = t;
   const COT = Math.min(t.COT, Math.max(4, Math.ceil(Cout / 4) * 4));
   const blocks = Math.ceil(Cout / COT);
@@ -165,8 +162,8 @@ export function registerConvolve(op: string, src: Tensor, weight: Tensor, bias: 
   return out;
 }
 
-/** weightGrad() (path.ts) on the register family. */
-export function registerWeightGrad(op: string, lhs: Tensor, src: Tensor, g: ConvGeometry, t: GradTile): Tensor {
+/** A weight-gradient pass on register tiles. */
+function registerWeightGrad({ op, lhs, src, geometry: g }: WeightGradPass, t: GradTile): Tensor {
   const ctx = getContext();
   checkGradTile(op, t);
   const [N, A] = [lhs.shape[0]!, lhs.shape[1]!];
@@ -210,3 +207,13 @@ export function registerWeightGrad(op: string, lhs: Tensor, src: Tensor, g: Conv
   });
   return sumChunks(partial, weightShape);
 }
+
+/** The software adapters' general family: register tiles for any pass, tuned among a few. */
+export const registerFamily: ConvFamily<ConvolveTile | GradTile> = {
+  name: 'register',
+  applies: () => true,
+  default: (p) => (p.kind === 'convolve' ? convolveTiles[0]! : gradTiles[0]!),
+  candidates: (p) => (p.kind === 'convolve' ? convolveTiles : gradTiles),
+  // A tile of the other pass's kind fails the tile check, naming the field it lacks.
+  run: (p, t) => (p.kind === 'convolve' ? registerConvolve(p, t as ConvolveTile) : registerWeightGrad(p, t as GradTile)),
+};
