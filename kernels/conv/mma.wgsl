@@ -1,0 +1,203 @@
+// @variants MODE native emulated
+// @variants FM 2 4
+// @variants FN 1 2
+// @reflect-as MODE=emulated
+// @include parts/mma-${MODE}.wgsl
+
+// The mixed-precision convolution on tensor cores (src/ops/conv/tensor-core.ts): an implicit GEMM
+// out[m, n] = Σ_k A[m, k] · B[k, n] with m = (sample, output voxel), n = output channel and
+// k = (kd, kh, kw, c), c fastest, over
+// - A: an f16 channels-last copy of the source (conv/mma-layout `channelsLast`), its channels padded
+//   to a multiple of 8 so that 8 consecutive k are one 16-byte load with one bounds check;
+// - B: the weights repacked to f16 [N][K], K contiguous and padded to a multiple of 32 (`packWeights`).
+// Generated per (MODE, FM, FN) by scripts/gen-kernels.mjs: MODE native runs subgroup matrices,
+// emulated the same kernel without them (parts/mma-*.wgsl provide stage8, loadA, loadB, mma,
+// zeroAcc, loadAccScratch, storeOut, storeScratch and the operand `tile`), so CI checks the indexing,
+// halo, padding and split logic of the tensor-core kernel exactly.
+// A workgroup is SG_M × SG_N subgroups of 32 invocations; each owns FM × FN result fragments of
+// 16 × 16 (its accumulators, separate values), so a workgroup covers BM = 16·FM·SG_M by
+// BN = 16·FN·SG_N outputs. K runs in steps of 32 through two workgroup stages: while one stage
+// multiplies, every invocation's 16-byte global loads of the next step are in flight into registers,
+// stored to the other stage after the multiply; one barrier per step. Each stage holds the A tile
+// (BM rows) and the B tile (BN rows), 32 halfs of k a row padded to ROW = 40 (80-byte rows: the
+// column-major loads of B and the row-major ones of A fall on different banks). Every loaded A
+// fragment is used FN times, every B fragment FM times. Fragments whose 16 rows are whole and in one
+// sample are stored straight to the NCDHW output (column-major: m runs along voxels); the others go
+// through the subgroup's 16 × 16 scratch with per-element bounds checks. K may be split over
+// workgroups along z (kChunk < K): each chunk writes its own partial sums (bias in the first), which
+// the op adds in a fixed order: no atomics, results identical run to run.
+
+override SG_M: u32 = 1u;  // subgroups along m
+override SG_N: u32 = 1u;  // subgroups along n
+override WGS: u32 = 32u;  // 32 · SG_M · SG_N
+override KD: u32 = 1u;    // kernel taps per dimension
+override KH: u32 = 1u;
+override KW: u32 = 1u;
+override SD: u32 = 1u;    // stride per dimension
+override SH: u32 = 1u;
+override SW: u32 = 1u;
+override BIAS: u32 = 0u;
+
+const BK = 32u;
+const ROW = 40u;
+override BM: u32 = 16u * ${FM}u * SG_M;
+override BN: u32 = 16u * ${FN}u * SG_N;
+override STAGE_HALFS: u32 = (BM + BN) * ROW;
+override TILE_HALFS: u32 = 2u * STAGE_HALFS;
+// 16-byte global loads per invocation and step: of A (BM rows of 4) and of B (BN rows of 4).
+override A_LOADS: u32 = BM * 4u / WGS;
+override B_LOADS: u32 = BN * 4u / WGS;
+
+struct MmaParams {
+  M: u32,
+  N: u32,
+  K: u32,             // taps · cp rounded up to a multiple of 32 (B's row length)
+  kChunk: u32,        // k per workgroup along z, a multiple of 32
+  cp: u32,            // source channels padded to a multiple of 8 (A's row length per voxel)
+  mTilesX: u32,       // m tiles along x (the rest along y)
+  nTiles: u32,
+  chunkSize: u32,     // elements of one chunk's output (K split)
+  wholeRows: u32,     // 1 where output voxels per sample are a multiple of 16 (fragments never straddle samples)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+  srcSize: vec4<u32>, // D, H, W, D·H·W of the source
+  outSize: vec4<u32>, // D, H, W, D·H·W of the output
+  padding: vec4<i32>,
+  dilation: vec4<i32>,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read> wt: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> mp: MmaParams;
+
+// Per subgroup a 16 × 16 f32 block: edge fragments on their way out; before the K loop, the
+// 16 × BN bias rows the accumulators start from.
+var<workgroup> scratch: array<f32, WGS / 32u * 256u>;
+var<private> lane: u32;
+
+// The source rows this invocation gathers: the output voxel's origin (voxel · stride − padding) in
+// xyz, and in w the sample's first voxel, or −1 past M.
+var<private> rows: array<vec4<i32>, 8>;
+
+fn gatherA(r: u32, kg: u32) -> vec4<u32> {
+  let cpv = mp.cp / 8u;
+  let tap = kg / cpv;
+  let t = vec3<i32>(vec3<u32>(tap / (KH * KW), (tap / KW) % KH, tap % KW));
+  let p = rows[r].xyz + t * mp.dilation.xyz;
+  let size = vec3<i32>(mp.srcSize.xyz);
+  let inside = rows[r].w >= 0 && tap < KD * KH * KW && all(p >= vec3<i32>(0)) && all(p < size);
+  let i = (u32(rows[r].w) + u32((p.x * size.y + p.y) * size.z + p.z)) * cpv + kg % cpv;
+  return select(vec4<u32>(0u), src[select(0u, i, inside)], inside);
+}
+
+fn gatherB(n: u32, kg: u32) -> vec4<u32> {
+  let inside = n < mp.N;
+  return select(vec4<u32>(0u), wt[select(0u, n * (mp.K / 8u) + kg, inside)], inside);
+}
+
+@compute @workgroup_size(WGS)
+fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  lane = tid % 32u;
+  let sg = tid / 32u;
+  let m0 = (wg.x + wg.y * mp.mTilesX) * BM;
+  let n0 = (wg.z % mp.nTiles) * BN;
+  let chunk = wg.z / mp.nTiles;
+  let kBegin = chunk * mp.kChunk;
+  let steps = (min(mp.K, kBegin + mp.kChunk) - kBegin) / BK;
+  // This invocation's 16-byte loads: k group tid mod 4 of the step, rows tid / 4 + r · WGS / 4.
+  let kq = tid % 4u;
+  let stride = vec3<i32>(vec3<u32>(SD, SH, SW));
+  for (var r = 0u; r < A_LOADS; r++) {
+    let m = m0 + tid / 4u + r * (WGS / 4u);
+    let mm = min(m, mp.M - 1u);
+    let v = mm % mp.outSize.w;
+    let o = vec3<i32>(vec3<u32>(v / (mp.outSize.y * mp.outSize.z), (v / mp.outSize.z) % mp.outSize.y, v % mp.outSize.z));
+    rows[r] = vec4<i32>(o * stride - mp.padding.xyz, select(-1, i32(mm / mp.outSize.w * mp.srcSize.w), m < mp.M));
+  }
+  var aReg: array<vec4<u32>, 8>;
+  var bReg: array<vec4<u32>, 8>;
+  for (var r = 0u; r < A_LOADS; r++) { aReg[r] = gatherA(r, kBegin / 8u + kq); }
+  for (var r = 0u; r < B_LOADS; r++) { bReg[r] = gatherB(n0 + tid / 4u + r * (WGS / 4u), kBegin / 8u + kq); }
+  for (var r = 0u; r < A_LOADS; r++) { stage8((tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, aReg[r]); }
+  for (var r = 0u; r < B_LOADS; r++) { stage8((BM + tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, bReg[r]); }
+
+  // The accumulators start from the bias (first K chunk) or zero.
+  let hasBias = BIAS == 1u && chunk == 0u;
+  if (hasBias) {
+    for (var i = tid; i < 16u * BN; i += WGS) {
+      let n = n0 + i % BN;
+      scratch[i] = select(0.0, bias[min(n, mp.N - 1u)], n < mp.N);
+    }
+  }
+  workgroupBarrier();
+  let mSub = (sg % SG_M) * 16u * ${FM}u;
+  let nSub = (sg / SG_M) * 16u * ${FN}u;
+  // @for i 0 FM
+  // @for j 0 FN
+  var c${i}${j} = zeroAcc();
+  if (hasBias) { c${i}${j} = loadAccScratch(nSub + 16u * ${j}u, BN); }
+  // @end
+  // @end
+
+  for (var step = 0u; step < steps; step++) {
+    let more = step + 1u < steps;
+    if (more) {
+      let kg = (kBegin + (step + 1u) * BK) / 8u + kq;
+      for (var r = 0u; r < A_LOADS; r++) { aReg[r] = gatherA(r, kg); }
+      for (var r = 0u; r < B_LOADS; r++) { bReg[r] = gatherB(n0 + tid / 4u + r * (WGS / 4u), kg); }
+    }
+    let base = (step % 2u) * STAGE_HALFS;
+    for (var kk = 0u; kk < BK; kk += 16u) {
+      // @for i 0 FM
+      let a${i} = loadA(base + (mSub + 16u * ${i}u) * ROW + kk);
+      // @end
+      // @for j 0 FN
+      let b${j} = loadB(base + (BM + nSub + 16u * ${j}u) * ROW + kk);
+      // @end
+      // @for i 0 FM
+      // @for j 0 FN
+      c${i}${j} = mma(a${i}, b${j}, c${i}${j});
+      // @end
+      // @end
+    }
+    if (more) {
+      let next = STAGE_HALFS - base;
+      for (var r = 0u; r < A_LOADS; r++) { stage8(next + (tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, aReg[r]); }
+      for (var r = 0u; r < B_LOADS; r++) { stage8(next + (BM + tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, bReg[r]); }
+    }
+    workgroupBarrier();
+  }
+
+  // @for i 0 FM
+  // @for j 0 FN
+  writeFragment(c${i}${j}, m0 + mSub + 16u * ${i}u, n0 + nSub + 16u * ${j}u, chunk, sg);
+  // @end
+  // @end
+}
+
+// Stores result fragment (mf .. mf + 15, nf .. nf + 15): straight to the output where whole, else
+// through the subgroup's scratch, element by element. Called by every subgroup the same number of
+// times (its barriers are the workgroup's).
+fn writeFragment(c: Acc, mf: u32, nf: u32, chunk: u32, sg: u32) {
+  let V = mp.outSize.w;
+  let whole = mp.wholeRows == 1u && mf + 16u <= mp.M && nf + 16u <= mp.N;
+  if (whole) {
+    storeOut(c, chunk * mp.chunkSize + (mf / V * mp.N + nf) * V + mf % V, V);
+  } else {
+    storeScratch(c, sg * 256u);
+  }
+  workgroupBarrier();
+  if (!whole) {
+    let m = mf + lane / 2u;
+    for (var e = 0u; e < 8u; e++) {
+      let n = nf + (lane % 2u) * 8u + e;
+      if (m < mp.M && n < mp.N) {
+        out[chunk * mp.chunkSize + (m / V * mp.N + n) * V + m % V] = scratch[sg * 256u + (lane / 2u) * 16u + (lane % 2u) * 8u + e];
+      }
+    }
+  }
+  workgroupBarrier();
+}
