@@ -47,6 +47,7 @@ override TILE_HALFS: u32 = 2u * STAGE_HALFS;
 // 16-byte global loads per invocation and step: of A (BM rows of 4) and of B (BN rows of 4).
 override A_LOADS: u32 = BM * 4u / WGS;
 override B_LOADS: u32 = BN * 4u / WGS;
+override SCRATCH: u32 = WGS / 32u * 256u;
 
 struct MmaParams {
   M: u32,
@@ -75,7 +76,7 @@ struct MmaParams {
 
 // Per subgroup a 16 × 16 f32 block: edge fragments on their way out; before the K loop, the
 // 16 × BN bias rows the accumulators start from.
-var<workgroup> scratch: array<f32, WGS / 32u * 256u>;
+var<workgroup> scratch: array<f32, SCRATCH>;
 var<private> lane: u32;
 
 // The source rows this invocation gathers: the output voxel's origin (voxel · stride − padding) in

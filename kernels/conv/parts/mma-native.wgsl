@@ -30,11 +30,11 @@ fn stage8(h: u32, v: vec4<u32>) {
 }
 
 fn loadA(h: u32) -> FragA {
-  return subgroupMatrixLoad<FragA, row_major>(&tile, h, ROW);
+  return subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&tile, h, ROW);
 }
 
 fn loadB(h: u32) -> FragB {
-  return subgroupMatrixLoad<FragB, col_major>(&tile, h, ROW);
+  return subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&tile, h, ROW);
 }
 
 fn mma(a: FragA, b: FragB, c: Acc) -> Acc {
@@ -42,11 +42,11 @@ fn mma(a: FragA, b: FragB, c: Acc) -> Acc {
 }
 
 fn zeroAcc() -> Acc {
-  return Acc();
+  return subgroup_matrix_result<f32, 16, 16>();
 }
 
 fn loadAccScratch(offset: u32, stride: u32) -> Acc {
-  return subgroupMatrixLoad<Acc, row_major>(&scratch, offset, stride);
+  return subgroupMatrixLoad<subgroup_matrix_result<f32, 16, 16>, row_major>(&scratch, offset, stride);
 }
 
 fn storeOut(c: Acc, offset: u32, stride: u32) {

@@ -42,7 +42,7 @@ const ROW = 40;
 export const tensorCoreBytes = (t: TensorCoreTile): number => 2 * 16 * (t.FM * t.SG_M + t.FN * t.SG_N) * ROW * 2 + t.SG_M * t.SG_N * 1024;
 
 /** Why the kernel cannot run tile t on this context, or null. */
-function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
+export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
   const WGS = 32 * t.SG_M * t.SG_N;
   const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
   if (![2, 4].includes(t.FM) || ![1, 2].includes(t.FN)) return 'must have FM of 2 or 4 and FN of 1 or 2 (the generated kernels)';
