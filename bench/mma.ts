@@ -1,7 +1,7 @@
 // npx tsx bench/mma.ts [--quick] [--stages 1,2,3,4,5]
 // The tensor-core conv core (src/ops/conv/tensor-core.ts, issue #22) on an adapter with subgroup
-// matrices, in one run: the adapter's limits and features; every tile's forward and stride-1 input
-// gradient against float64 on f16-exact inputs (exact products, so only f32 rounding of the sums
+// matrices, in one run: the adapter's limits and features; every tile's forward, stride-1 input
+// gradient and weight gradient against float64 on f16-exact inputs (exact products, so only f32 rounding of the sums
 // separates them); then each 5³ stage of the paper's V-Net at 128×128×64 (16 channels at
 // 64×128×128 down to 256 at 4×8×8), forward, dx and dw, timed per variant: the fp32 GEMM, the older
 // tensor-core GEMM (gemm-mma) and the new core (its default, then its other candidates), in GPU
@@ -69,8 +69,8 @@ const prepared = Object.entries(checks).map(([name, c]) => {
   const b = halfs(c.wShape[0], 3);
   const outShape = conv3dOutShape(c);
   const g = halfs(shapeSize(outShape), 4);
-  const dx = c.stride[0] === 1 ? conv3dGradRef(c, x, w, g).x : null;
-  return { name, c, x, w, b, g, outShape, forward: conv3dRef(c, x, w, b), dx };
+  const grads = conv3dGradRef(c, x, w, g);
+  return { name, c, x, w, b, g, outShape, forward: conv3dRef(c, x, w, b), dx: c.stride[0] === 1 ? grads.x : null, dw: grads.weight };
 });
 let failures = 0;
 for (const t of tensorCoreTiles) {
@@ -80,7 +80,7 @@ for (const t of tensorCoreTiles) {
     continue;
   }
   const cells: string[] = [];
-  for (const { name, c, x, w, b, g, outShape, forward, dx } of prepared) {
+  for (const { name, c, x, w, b, g, outShape, forward, dx, dw } of prepared) {
     const [xt, wt] = [tensor(x, c.xShape), tensor(w, c.wShape)];
     const { geometry } = conv3dShape(xt, wt, null, c);
     const pass = { op: 'conv3d', src: xt, weight: wt, bias: tensor(b, [c.wShape[0]]), outSpatial: outShape.slice(2), geometry, transposed: false };
@@ -93,6 +93,9 @@ for (const t of tensorCoreTiles) {
         cell += ` dx ${e.toExponential(1)}`;
         if (e > 1e-6) failures++;
       }
+      const ew = maxRel(await weightGrad({ op: 'conv3d', lhs: tensor(g, outShape), src: xt, geometry }, t).toArray(), dw);
+      cell += ` dw ${ew.toExponential(1)}`;
+      if (ew > 1e-6) failures++;
       cells.push(cell);
     } catch (e) {
       failures++;
@@ -147,7 +150,7 @@ for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)
       ['fp32 gemm', gemmFamily.default(pass, ctx)],
       ['old mma', mmaFamily.default(pass, ctx)],
     ];
-    if (pass.kind === 'convolve') for (const t of tensorCoreFamily.candidates(pass, ctx)) variants.push([`new ${t.name}`, t]);
+    for (const t of tensorCoreFamily.candidates(pass, ctx)) variants.push([`new ${t.name}`, t]);
     for (const [label, v] of variants) {
       const run = (): Tensor => (pass.kind === 'convolve' ? convolve(pass, v) : weightGrad(pass, v));
       console.log(`  ${name} ${label} (${v.name}): ${await measure(flops, run)}`);

@@ -4,7 +4,11 @@
 //   of 8 (one 16-byte load gathers 8 channels of one voxel);
 // - `packWeights`: the weights → [N][K] f16, k = (kd, kh, kw, c) with c < cp fastest, K padded with
 //   zeros to a multiple of 32; `flip` reverses the taps (the input gradient of a stride-1 conv is a
-//   forward conv with flipped, in↔out-swapped weights).
+//   forward conv with flipped, in↔out-swapped weights);
+// - `planar`: the weight gradient's lhs NCDHW f32 → [C][K] f16, k = (sample, voxel), K padded with
+//   zeros to a multiple of 32 (B of the weight-gradient GEMM);
+// - `weightGradOut`: that GEMM's [chunk][a][m] partial sums, m = (tap, c < cp), → the gradient
+//   [a][c][tap], summed over the chunks in a fixed order (deterministic).
 
 struct LayoutParams {
   total: u32,    // vec4<u32> outputs
@@ -15,11 +19,28 @@ struct LayoutParams {
   strideC: u32,  // packWeights: weight element stride of a source channel
   strideN: u32,  // ... of an output channel
   flip: u32,
+  rows: u32,     // planar: samples · voxels
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+struct GradOutParams {
+  total: u32,      // gradient elements
+  C: u32,          // source channels
+  cp: u32,
+  taps: u32,
+  M: u32,          // partial sums per lhs channel
+  chunks: u32,
+  chunkSize: u32,
+  _pad0: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> packed: array<vec4<u32>>;
 @group(0) @binding(2) var<uniform> lp: LayoutParams;
+@group(0) @binding(3) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(4) var<uniform> gop: GradOutParams;
 
 fn pair(a: f32, b: f32) -> u32 {
   return pack2x16float(vec2<f32>(a, b));
@@ -58,4 +79,34 @@ fn packWeights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     h[e] = select(0.0, x[select(0u, c * lp.strideC + n * lp.strideN + t, inside)], inside);
   }
   packed[i] = vec4<u32>(pair(h[0], h[1]), pair(h[2], h[3]), pair(h[4], h[5]), pair(h[6], h[7]));
+}
+
+@compute @workgroup_size(64)
+fn planar(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= lp.total) { return; }
+  let c = i / (lp.K / 8u);
+  let k0 = (i % (lp.K / 8u)) * 8u;
+  var h: array<f32, 8>;
+  for (var e = 0u; e < 8u; e++) {
+    let k = k0 + e;
+    let inside = k < lp.rows;
+    h[e] = select(0.0, x[select(0u, (k / lp.spatial * lp.C + c) * lp.spatial + k % lp.spatial, inside)], inside);
+  }
+  packed[i] = vec4<u32>(pair(h[0], h[1]), pair(h[2], h[3]), pair(h[4], h[5]), pair(h[6], h[7]));
+}
+
+@compute @workgroup_size(64)
+fn weightGradOut(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= gop.total) { return; }
+  let a = i / (gop.C * gop.taps);
+  let c = (i / gop.taps) % gop.C;
+  let tap = i % gop.taps;
+  let at = a * gop.M + tap * gop.cp + c;
+  var s = 0.0;
+  for (var chunk = 0u; chunk < gop.chunks; chunk++) {
+    s += x[chunk * gop.chunkSize + at];
+  }
+  grad[i] = s;
 }

@@ -4,14 +4,20 @@
 // @reflect-as MODE=emulated
 // @include parts/mma-${MODE}.wgsl
 
-// The mixed-precision convolution on tensor cores (src/ops/conv/tensor-core.ts): an implicit GEMM
-// out[m, n] = Σ_k A[m, k] · B[k, n] with m = (sample, output voxel), n = output channel and
-// k = (kd, kh, kw, c), c fastest, over
-// - A: an f16 channels-last copy of the source (conv/mma-layout `channelsLast`), its channels padded
-//   to a multiple of 8 so that 8 consecutive k are one 16-byte load with one bounds check;
-// - B: the weights repacked to f16 [N][K], K contiguous and padded to a multiple of 32 (`packWeights`).
+// The mixed-precision convolution on tensor cores (src/ops/conv/tensor-core.ts): implicit GEMMs
+// out[m, n] = Σ_k A[m, k] · B[k, n] with B an f16 [N][K] matrix (K contiguous, padded to a multiple
+// of 32) and A gathered from an f16 channels-last copy of the source (conv/mma-layout
+// `channelsLast`; channels padded to cp, a multiple of 8, so 8 channels are one 16-byte load with one
+// bounds check):
+// - `forward`: m = (sample, output voxel), n = output channel, k = (kd, kh, kw, c), c fastest;
+//   B = the weights (`packWeights`). A is staged as rows of m, 8 consecutive k a vector.
+// - `weightGrad`: m = (kd, kh, kw, c) (the weight gradient's taps and source channels, padded to a
+//   multiple of 16), n = lhs channel, k = (sample, lhs voxel); B = lhs as f16 [N][K] (`planar`).
+//   A is staged as rows of k, 8 consecutive m (channels of one tap) a vector, and the taps spread
+//   over the subgroups' rows. The output is [chunk][n][m], reordered and summed over chunks by
+//   `weightGradOut`.
 // Generated per (MODE, FM, FN) by scripts/gen-kernels.mjs: MODE native runs subgroup matrices,
-// emulated the same kernel without them (parts/mma-*.wgsl provide stage8, loadA, loadB, mma,
+// emulated the same kernel without them (parts/mma-*.wgsl provide stage8, loadA, loadACols, loadB, mma,
 // zeroAcc, loadAccScratch, storeOut, storeScratch and the operand `tile`), so CI checks the indexing,
 // halo, padding and split logic of the tensor-core kernel exactly.
 // A workgroup is SG_M × SG_N subgroups of 32 invocations; each owns FM × FN result fragments of
@@ -42,6 +48,8 @@ const BK = 32u;
 const ROW = 40u;
 override BM: u32 = 16u * ${FM}u * SG_M;
 override BN: u32 = 16u * ${FN}u * SG_N;
+// The weight gradient's A tile: BK rows of k, BM halfs of m padded by 8 (it fits in BM rows of ROW).
+override A_COLS: u32 = BM + 8u;
 override STAGE_HALFS: u32 = (BM + BN) * ROW;
 override TILE_HALFS: u32 = 2u * STAGE_HALFS;
 // 16-byte global loads per invocation and step: of A (BM rows of 4) and of B (BN rows of 4).
@@ -52,18 +60,18 @@ override SCRATCH: u32 = WGS / 32u * 256u;
 struct MmaParams {
   M: u32,
   N: u32,
-  K: u32,             // taps · cp rounded up to a multiple of 32 (B's row length)
+  K: u32,             // B's row length: a multiple of 32
   kChunk: u32,        // k per workgroup along z, a multiple of 32
-  cp: u32,            // source channels padded to a multiple of 8 (A's row length per voxel)
+  cp: u32,            // source channels padded to a multiple of 8 (the source's row length per voxel)
   mTilesX: u32,       // m tiles along x (the rest along y)
   nTiles: u32,
   chunkSize: u32,     // elements of one chunk's output (K split)
-  wholeRows: u32,     // 1 where output voxels per sample are a multiple of 16 (fragments never straddle samples)
+  wholeRows: u32,     // 1 where outRows is a multiple of 16 (fragments never straddle them)
+  outRows: u32,       // forward: output voxels per sample; weightGrad: M
+  kValid: u32,        // weightGrad: the k that exist (samples · lhs voxels)
   _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
   srcSize: vec4<u32>, // D, H, W, D·H·W of the source
-  outSize: vec4<u32>, // D, H, W, D·H·W of the output
+  outSize: vec4<u32>, // D, H, W, D·H·W of the output (weightGrad: of lhs)
   padding: vec4<i32>,
   dilation: vec4<i32>,
 }
@@ -79,19 +87,41 @@ struct MmaParams {
 var<workgroup> scratch: array<f32, SCRATCH>;
 var<private> lane: u32;
 
-// The source rows this invocation gathers: the output voxel's origin (voxel · stride − padding) in
-// xyz, and in w the sample's first voxel, or −1 past M.
+// What this invocation gathers. forward: per A vector r, the output voxel's origin (voxel · stride −
+// padding) in xyz and the sample's first source voxel in w (−1 past M). weightGrad: in rows[0] the
+// tap's offset (tap · dilation − padding) in xyz and its 8-channel group in w (−1 past the taps).
 var<private> rows: array<vec4<i32>, 8>;
+// The next step's loads, in flight while the current step multiplies.
+var<private> aReg: array<vec4<u32>, 8>;
+var<private> bReg: array<vec4<u32>, 8>;
 
+fn tapOffset(tap: u32) -> vec3<i32> {
+  return vec3<i32>(vec3<u32>(tap / (KH * KW), (tap / KW) % KH, tap % KW)) * mp.dilation.xyz;
+}
+
+fn srcVector(sampleBase: u32, p: vec3<i32>, group: u32, ok: bool) -> vec4<u32> {
+  let size = vec3<i32>(mp.srcSize.xyz);
+  let inside = ok && all(p >= vec3<i32>(0)) && all(p < size);
+  let i = (sampleBase + u32((p.x * size.y + p.y) * size.z + p.z)) * (mp.cp / 8u) + group;
+  return select(vec4<u32>(0u), src[select(0u, i, inside)], inside);
+}
+
+// forward: k group kg (8 channels of one tap) of A row r.
 fn gatherA(r: u32, kg: u32) -> vec4<u32> {
   let cpv = mp.cp / 8u;
   let tap = kg / cpv;
-  let t = vec3<i32>(vec3<u32>(tap / (KH * KW), (tap / KW) % KH, tap % KW));
-  let p = rows[r].xyz + t * mp.dilation.xyz;
-  let size = vec3<i32>(mp.srcSize.xyz);
-  let inside = rows[r].w >= 0 && tap < KD * KH * KW && all(p >= vec3<i32>(0)) && all(p < size);
-  let i = (u32(rows[r].w) + u32((p.x * size.y + p.y) * size.z + p.z)) * cpv + kg % cpv;
-  return select(vec4<u32>(0u), src[select(0u, i, inside)], inside);
+  let ok = rows[r].w >= 0 && tap < KD * KH * KW;
+  return srcVector(u32(rows[r].w), rows[r].xyz + tapOffset(tap), kg % cpv, ok);
+}
+
+// weightGrad: this invocation's 8 m (channels of one tap) at k = (sample, lhs voxel).
+fn gatherAGrad(k: u32) -> vec4<u32> {
+  let kk = min(k, mp.kValid - 1u);
+  let v = kk % mp.outSize.w;
+  let o = vec3<i32>(vec3<u32>(v / (mp.outSize.y * mp.outSize.z), (v / mp.outSize.z) % mp.outSize.y, v % mp.outSize.z));
+  let stride = vec3<i32>(vec3<u32>(SD, SH, SW));
+  let ok = k < mp.kValid && rows[0].w >= 0;
+  return srcVector(kk / mp.outSize.w * mp.srcSize.w, o * stride + rows[0].xyz, u32(max(rows[0].w, 0)), ok);
 }
 
 fn gatherB(n: u32, kg: u32) -> vec4<u32> {
@@ -99,8 +129,38 @@ fn gatherB(n: u32, kg: u32) -> vec4<u32> {
   return select(vec4<u32>(0u), wt[select(0u, n * (mp.K / 8u) + kg, inside)], inside);
 }
 
-@compute @workgroup_size(WGS)
-fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+// A vector r of this invocation: forward, row tid / 4 + r · WGS / 4 at k group tid mod 4;
+// weightGrad, k row tid / (BM / 8) + r · WGS / (BM / 8) at m group tid mod (BM / 8). B vector r:
+// row tid / 4 + r · WGS / 4 at k group tid mod 4.
+fn fetch(k0: u32, n0: u32, tid: u32, wgrad: bool) {
+  for (var r = 0u; r < A_LOADS; r++) {
+    if (wgrad) {
+      aReg[r] = gatherAGrad(k0 + tid / (BM / 8u) + r * (WGS * 8u / BM));
+    } else {
+      aReg[r] = gatherA(r, k0 / 8u + tid % 4u);
+    }
+  }
+  for (var r = 0u; r < B_LOADS; r++) { bReg[r] = gatherB(n0 + tid / 4u + r * (WGS / 4u), k0 / 8u + tid % 4u); }
+}
+
+fn stash(base: u32, tid: u32, wgrad: bool) {
+  for (var r = 0u; r < A_LOADS; r++) {
+    if (wgrad) {
+      stage8(base + (tid / (BM / 8u) + r * (WGS * 8u / BM)) * A_COLS + (tid % (BM / 8u)) * 8u, aReg[r]);
+    } else {
+      stage8(base + (tid / 4u + r * (WGS / 4u)) * ROW + (tid % 4u) * 8u, aReg[r]);
+    }
+  }
+  for (var r = 0u; r < B_LOADS; r++) { stage8(base + (BM + tid / 4u + r * (WGS / 4u)) * ROW + (tid % 4u) * 8u, bReg[r]); }
+}
+
+// Fragment (16 rows from m, 16 k from kk) of the A tile at base.
+fn fragmentA(base: u32, m: u32, kk: u32, wgrad: bool) -> FragA {
+  if (wgrad) { return loadACols(base + kk * A_COLS + m, A_COLS); }
+  return loadA(base + m * ROW + kk);
+}
+
+fn gemm(wg: vec3<u32>, tid: u32, wgrad: bool) {
   lane = tid % 32u;
   let sg = tid / 32u;
   let m0 = (wg.x + wg.y * mp.mTilesX) * BM;
@@ -108,22 +168,22 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   let chunk = wg.z / mp.nTiles;
   let kBegin = chunk * mp.kChunk;
   let steps = (min(mp.K, kBegin + mp.kChunk) - kBegin) / BK;
-  // This invocation's 16-byte loads: k group tid mod 4 of the step, rows tid / 4 + r · WGS / 4.
-  let kq = tid % 4u;
   let stride = vec3<i32>(vec3<u32>(SD, SH, SW));
-  for (var r = 0u; r < A_LOADS; r++) {
-    let m = m0 + tid / 4u + r * (WGS / 4u);
-    let mm = min(m, mp.M - 1u);
-    let v = mm % mp.outSize.w;
-    let o = vec3<i32>(vec3<u32>(v / (mp.outSize.y * mp.outSize.z), (v / mp.outSize.z) % mp.outSize.y, v % mp.outSize.z));
-    rows[r] = vec4<i32>(o * stride - mp.padding.xyz, select(-1, i32(mm / mp.outSize.w * mp.srcSize.w), m < mp.M));
+  if (wgrad) {
+    let m = m0 + (tid % (BM / 8u)) * 8u;
+    let tap = m / mp.cp;
+    rows[0] = vec4<i32>(tapOffset(tap) - mp.padding.xyz, select(-1, i32(m % mp.cp / 8u), tap < KD * KH * KW));
+  } else {
+    for (var r = 0u; r < A_LOADS; r++) {
+      let m = m0 + tid / 4u + r * (WGS / 4u);
+      let mm = min(m, mp.M - 1u);
+      let v = mm % mp.outSize.w;
+      let o = vec3<i32>(vec3<u32>(v / (mp.outSize.y * mp.outSize.z), (v / mp.outSize.z) % mp.outSize.y, v % mp.outSize.z));
+      rows[r] = vec4<i32>(o * stride - mp.padding.xyz, select(-1, i32(mm / mp.outSize.w * mp.srcSize.w), m < mp.M));
+    }
   }
-  var aReg: array<vec4<u32>, 8>;
-  var bReg: array<vec4<u32>, 8>;
-  for (var r = 0u; r < A_LOADS; r++) { aReg[r] = gatherA(r, kBegin / 8u + kq); }
-  for (var r = 0u; r < B_LOADS; r++) { bReg[r] = gatherB(n0 + tid / 4u + r * (WGS / 4u), kBegin / 8u + kq); }
-  for (var r = 0u; r < A_LOADS; r++) { stage8((tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, aReg[r]); }
-  for (var r = 0u; r < B_LOADS; r++) { stage8((BM + tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, bReg[r]); }
+  fetch(kBegin, n0, tid, wgrad);
+  stash(0u, tid, wgrad);
 
   // The accumulators start from the bias (first K chunk) or zero.
   let hasBias = BIAS == 1u && chunk == 0u;
@@ -145,15 +205,11 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
 
   for (var step = 0u; step < steps; step++) {
     let more = step + 1u < steps;
-    if (more) {
-      let kg = (kBegin + (step + 1u) * BK) / 8u + kq;
-      for (var r = 0u; r < A_LOADS; r++) { aReg[r] = gatherA(r, kg); }
-      for (var r = 0u; r < B_LOADS; r++) { bReg[r] = gatherB(n0 + tid / 4u + r * (WGS / 4u), kg); }
-    }
+    if (more) { fetch(kBegin + (step + 1u) * BK, n0, tid, wgrad); }
     let base = (step % 2u) * STAGE_HALFS;
     for (var kk = 0u; kk < BK; kk += 16u) {
       // @for i 0 FM
-      let a${i} = loadA(base + (mSub + 16u * ${i}u) * ROW + kk);
+      let a${i} = fragmentA(base, mSub + 16u * ${i}u, kk, wgrad);
       // @end
       // @for j 0 FN
       let b${j} = loadB(base + (BM + nSub + 16u * ${j}u) * ROW + kk);
@@ -164,11 +220,7 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
       // @end
       // @end
     }
-    if (more) {
-      let next = STAGE_HALFS - base;
-      for (var r = 0u; r < A_LOADS; r++) { stage8(next + (tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, aReg[r]); }
-      for (var r = 0u; r < B_LOADS; r++) { stage8(next + (BM + tid / 4u + r * (WGS / 4u)) * ROW + kq * 8u, bReg[r]); }
-    }
+    if (more) { stash(STAGE_HALFS - base, tid, wgrad); }
     workgroupBarrier();
   }
 
@@ -179,11 +231,22 @@ fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   // @end
 }
 
-// Stores result fragment (mf .. mf + 15, nf .. nf + 15): straight to the output where whole, else
-// through the subgroup's scratch, element by element. Called by every subgroup the same number of
-// times (its barriers are the workgroup's).
+@compute @workgroup_size(WGS)
+fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  gemm(wg, tid, false);
+}
+
+@compute @workgroup_size(WGS)
+fn weightGrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  gemm(wg, tid, true);
+}
+
+// Stores result fragment (mf .. mf + 15, nf .. nf + 15) to out[chunk][row group][n][row] (forward:
+// row groups are samples, rows their voxels; weightGrad: one group of M rows): straight where whole,
+// else through the subgroup's scratch, element by element. Called by every subgroup the same number
+// of times (its barriers are the workgroup's).
 fn writeFragment(c: Acc, mf: u32, nf: u32, chunk: u32, sg: u32) {
-  let V = mp.outSize.w;
+  let V = mp.outRows;
   let whole = mp.wholeRows == 1u && mf + 16u <= mp.M && nf + 16u <= mp.N;
   if (whole) {
     storeOut(c, chunk * mp.chunkSize + (mf / V * mp.N + nf) * V + mf % V, V);

@@ -5,7 +5,7 @@
 // the float64 reference to f32 rounding, where a layout bug would be off by whole products.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, tensor } from '../../src/index.js';
-import { convolve } from '../../src/ops/conv/path.js';
+import { convolve, weightGrad } from '../../src/ops/conv/path.js';
 import { conv3dShape } from '../../src/ops/conv/shape.js';
 import { tensorCoreTile, tensorCoreTiles, type TensorCoreTile } from '../../src/ops/conv/tensor-core.js';
 import { shapeSize } from '../../src/shape.js';
@@ -28,8 +28,8 @@ const cases: Record<string, ConvCase> = {
   '3×3×3 stride 2, dilation (1, 2, 1)': { xShape: [1, 3, 7, 8, 6], wShape: [6, 3, 3, 3, 3], stride: [2, 2, 2], padding: [1, 2, 1], dilation: [1, 2, 1] },
 };
 
-/** conv3d's forward pass, or its input gradient (the transposed pass), on tile t. */
-async function run(c: ConvCase, t: TensorCoreTile, transposed: boolean, seed: number): Promise<{ actual: Float32Array; expected: Float64Array }> {
+/** conv3d's forward pass, its input gradient (the transposed pass) or its weight gradient, on tile t. */
+async function run(c: ConvCase, t: TensorCoreTile, pass: 'forward' | 'dx' | 'dw', seed: number): Promise<{ actual: Float32Array; expected: Float64Array }> {
   const x = halfs(shapeSize(c.xShape), seed);
   const w = halfs(shapeSize(c.wShape), seed + 1);
   const b = halfs(c.wShape[0], seed + 2);
@@ -38,11 +38,15 @@ async function run(c: ConvCase, t: TensorCoreTile, transposed: boolean, seed: nu
   const [xt, wt] = [tensor(x, c.xShape), tensor(w, c.wShape)];
   const { geometry } = conv3dShape(xt, wt, null, c);
   const op = 'conv3d';
-  if (!transposed) {
-    const out = convolve({ op, src: xt, weight: wt, bias: tensor(b, [c.wShape[0]]), outSpatial: outShape.slice(2), geometry, transposed }, t);
+  if (pass === 'forward') {
+    const out = convolve({ op, src: xt, weight: wt, bias: tensor(b, [c.wShape[0]]), outSpatial: outShape.slice(2), geometry, transposed: false }, t);
     return { actual: await out.toArray(), expected: conv3dRef(c, x, w, b) };
   }
-  const out = convolve({ op, src: tensor(g, outShape), weight: wt, bias: null, outSpatial: c.xShape.slice(2), geometry, transposed }, t);
+  if (pass === 'dw') {
+    const out = weightGrad({ op, lhs: tensor(g, outShape), src: xt, geometry }, t);
+    return { actual: await out.toArray(), expected: conv3dGradRef(c, x, w, g).weight };
+  }
+  const out = convolve({ op, src: tensor(g, outShape), weight: wt, bias: null, outSpatial: c.xShape.slice(2), geometry, transposed: true }, t);
   return { actual: await out.toArray(), expected: conv3dGradRef(c, x, w, g).x };
 }
 
@@ -56,7 +60,11 @@ describe('the tensor-core family, emulated where the adapter has no subgroup mat
   for (const t of tiles) {
     for (const [name, c] of Object.entries(cases)) {
       it(`tile ${t.name}: forward of ${name}`, async () => {
-        const { actual, expected } = await run(c, t, false, 1);
+        const { actual, expected } = await run(c, t, 'forward', 1);
+        expect(maxRelError(actual, expected)).toBeLessThan(tolerance);
+      });
+      it(`tile ${t.name}: weight gradient of ${name}`, async () => {
+        const { actual, expected } = await run(c, t, 'dw', 2);
         expect(maxRelError(actual, expected)).toBeLessThan(tolerance);
       });
     }
@@ -64,15 +72,15 @@ describe('the tensor-core family, emulated where the adapter has no subgroup mat
 
   it('runs the stride-1 input gradient as a forward conv with flipped, swapped weights', async () => {
     for (const c of [cases['3×3×3 padding 1, 5→20 channels']!, cases['5×5×5 padding 2, 16→32 channels']!]) {
-      const { actual, expected } = await run(c, tensorCoreTile(2, 2, 2, 1), true, 5);
+      const { actual, expected } = await run(c, tensorCoreTile(2, 2, 2, 1), 'dx', 5);
       expect(maxRelError(actual, expected)).toBeLessThan(tolerance);
     }
   });
 
-  it('gives bit-identical results run to run, partial sums included', async () => {
+  it('gives bit-identical weight gradients run to run (split over K)', async () => {
     const c = cases['5×5×5 padding 2, 16→32 channels']!;
-    const a = await run(c, tensorCoreTile(2, 1, 1, 1), false, 9);
-    const b = await run(c, tensorCoreTile(2, 1, 1, 1), false, 9);
+    const a = await run(c, tensorCoreTile(2, 1, 1, 1), 'dw', 9);
+    const b = await run(c, tensorCoreTile(2, 1, 1, 1), 'dw', 9);
     expect(b.actual).toEqual(a.actual);
   });
 

@@ -2,13 +2,14 @@
 // that lack them (llvmpipe, SwiftShader in CI): the tiles hold the same halfs two to a u32, read
 // with unpack2x16float; a "subgroup" is 32 consecutive invocations, a fragment the offset of its
 // 16×16 block in the tile (the multiply reads it there, before the next barrier, as the hardware
-// reads a loaded fragment from registers), and an accumulator the 8 results each invocation owns
+// reads a loaded fragment from registers) with its row and column strides, and an accumulator the 8 results each invocation owns
 // (row lane / 2, columns 8·(lane mod 2) ..). f16 products are exact in f32, so this matches a
 // float64 reference on f16 inputs to f32 rounding of the sums: a layout bug cannot hide.
 // For tests only; never chosen for speed.
 
-alias FragA = u32;
-alias FragB = u32;
+// (offset, row stride, column stride): A element (m, k) at x + m·y + k·z, B element (k, n) likewise.
+alias FragA = vec3<u32>;
+alias FragB = vec3<u32>;
 alias Acc = array<f32, 8>;
 
 var<workgroup> tile: array<u32, TILE_HALFS / 2u>;
@@ -25,23 +26,28 @@ fn halfAt(h: u32) -> f32 {
   return unpack2x16float(tile[h / 2u])[h % 2u];
 }
 
-// A row-major (16 rows of 16 k, ROW apart), B column-major (16 columns of 16 k, ROW apart).
+// A row-major (16 rows of 16 k, ROW apart) or column-major (16 k of 16 rows, `stride` apart); B
+// column-major (16 columns of 16 k, ROW apart).
 fn loadA(h: u32) -> FragA {
-  return h;
+  return vec3<u32>(h, ROW, 1u);
+}
+
+fn loadACols(h: u32, stride: u32) -> FragA {
+  return vec3<u32>(h, 1u, stride);
 }
 
 fn loadB(h: u32) -> FragB {
-  return h;
+  return vec3<u32>(h, 1u, ROW);
 }
 
 fn mma(a: FragA, b: FragB, c: Acc) -> Acc {
   var r = c;
-  let row = a + (lane / 2u) * ROW;
+  let row = a.x + (lane / 2u) * a.y;
   for (var e = 0u; e < 8u; e++) {
-    let col = b + ((lane % 2u) * 8u + e) * ROW;
+    let col = b.x + ((lane % 2u) * 8u + e) * b.z;
     var s = r[e];
     for (var k = 0u; k < 16u; k++) {
-      s += halfAt(row + k) * halfAt(col + k);
+      s += halfAt(row + k * a.z) * halfAt(col + k * b.y);
     }
     r[e] = s;
   }

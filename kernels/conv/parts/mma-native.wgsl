@@ -33,6 +33,10 @@ fn loadA(h: u32) -> FragA {
   return subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&tile, h, ROW);
 }
 
+fn loadACols(h: u32, stride: u32) -> FragA {
+  return subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, col_major>(&tile, h, stride);
+}
+
 fn loadB(h: u32) -> FragB {
   return subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&tile, h, ROW);
 }

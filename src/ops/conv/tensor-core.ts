@@ -3,16 +3,18 @@
 // channels-last (channels padded to 8) and another repacks the weights to f16 [N][K], K ordered
 // (kd, kh, kw, c); the GEMM then gathers 16-byte vectors, stages them twice-buffered in padded
 // workgroup rows and multiplies 16×16×16 fragments, each subgroup reusing its FM A and FN B
-// fragments across an FM × FN block of results. It runs the forward pass (any stride) and the
+// fragments across an FM × FN block of results. It runs the forward pass (any stride), the
 // transposed pass of stride-1 convs (conv3d's input gradient: the forward with flipped,
-// in↔out-swapped weights and padding dilation·(k − 1) − padding); the strided transposed passes and
-// the weight gradients stay on the older tensor-core GEMM (gemm.ts's mmaFamily).
+// in↔out-swapped weights and padding dilation·(k − 1) − padding) and every weight gradient (lhs
+// copied to f16 [channel][sample, voxel] as B, the taps and source channels as M); the strided
+// transposed passes (conv3d's stride-2 input gradient, convTranspose3d's forward) stay on the older
+// tensor-core GEMM (gemm.ts's mmaFamily).
 // On a device without subgroup matrices the same kernel runs emulated (parts/mma-emulated.wgsl):
 // for tests only, never chosen (the family applies only in the mixed precision).
 import { getContext, type Context } from '../../device/context.js';
 import { shapeSize } from '../../shape.js';
 import { empty, type Tensor } from '../../tensor.js';
-import { outChannels, outShape, type ConvFamily, type ConvPass, type ConvVariant, type ConvolvePass } from './family.js';
+import { outChannels, outShape, type ConvFamily, type ConvPass, type ConvVariant, type ConvolvePass, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
 
@@ -78,12 +80,15 @@ export const tensorCoreTiles: readonly TensorCoreTile[] = [
 
 const byName = new Map(tensorCoreTiles.map((t) => [t.name, t]));
 
-/** Whether the family runs this pass: convolve passes, forward or of stride 1 (see the file header). */
-const takes = (p: ConvPass): boolean => p.kind === 'convolve' && (!p.transposed || (p.geometry.stride.every((s) => s === 1) && !isBlockGeometry(p.geometry)));
+/** Whether the family runs this pass: weight gradients, and convolve passes forward or of stride 1 (see the file header). */
+const takes = (p: ConvPass): boolean => p.kind === 'weightGrad' || !p.transposed || (p.geometry.stride.every((s) => s === 1) && !isBlockGeometry(p.geometry));
+
+/** N of the pass's GEMM: output channels, or the weight gradient's lhs channels. */
+const gemmColumns = (p: ConvPass): number => (p.kind === 'convolve' ? outChannels(p) : p.lhs.shape[1]!);
 
 /** The untuned tile: as many columns as N needs (16 to 128), 128 rows; the widest tile this adapter's workgroup memory holds. */
-function defaultTile(p: ConvolvePass, ctx: Context): TensorCoreTile {
-  const N = outChannels(p);
+function defaultTile(p: ConvPass, ctx: Context): TensorCoreTile {
+  const N = gemmColumns(p);
   const name = N <= 16 ? 'tc128x16.f4x1' : N <= 32 ? 'tc128x32.f4x1' : N <= 64 ? 'tc128x64.f4x2' : 'tc128x128.f4x2';
   const wanted = byName.get(name)!;
   return tileProblem(wanted, ctx) ? byName.get('tc64x64.f2x2')! : wanted;
@@ -100,61 +105,71 @@ function asForward(g: ConvGeometry, transposed: boolean): ConvGeometry {
   return { ...g, padding: g.padding.map((p, i) => g.dilation[i]! * (g.kernel[i]! - 1) - p) as unknown as ConvGeometry['padding'] };
 }
 
-function layout(ctx: Context, op: string, entry: 'channelsLast' | 'packWeights', x: Tensor, halfs: number, params: Record<string, number>): Tensor {
+/** An f16 copy of x in one of conv/mma-layout's layouts, `halfs` long (a multiple of 8). */
+function layout(ctx: Context, op: string, entry: 'channelsLast' | 'packWeights' | 'planar', x: Tensor, halfs: number, params: Record<string, number>): Tensor {
   const packed = empty([halfs / 2]);
   const total = halfs / 8;
-  const all = { total, C: 0, cp: 0, spatial: 0, K: 0, strideC: 0, strideN: 0, flip: 0, ...params };
+  const all = { total, C: 0, cp: 0, spatial: 0, K: 0, strideC: 0, strideN: 0, flip: 0, rows: 0, ...params };
   ctx.dispatch({ op, kernel: 'conv/mma-layout', entry, bindings: { x, packed }, params: all, workgroups: ctx.grid(total, 64) });
   return packed;
 }
 
-function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
-  const { op, src, weight, bias, outSpatial, transposed } = p;
-  const ctx = getContext();
-  checkTile(op, t, ctx);
-  if (!takes(p)) throw new Error(`${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ${p.geometry.stride.join('×')}`);
-  const g = asForward(p.geometry, transposed);
-  const [batch, C] = [src.shape[0]!, src.shape[1]!];
-  const J = outChannels(p);
-  const shape = outShape(p);
-  checkBindable(op, 'output', shape);
-  const taps = shapeSize(g.kernel);
-  const cp = Math.ceil(C / 8) * 8;
-  const K = Math.ceil((taps * cp) / BK) * BK;
-  const srcSpatial = src.shape.slice(2);
-  const srcVoxels = shapeSize(srcSpatial);
-  const V = shapeSize(outSpatial);
-  const M = batch * V;
-  checkBindable(op, 'f16 channels-last source', [batch * srcVoxels * cp]);
-  const xh = layout(ctx, op, 'channelsLast', src, batch * srcVoxels * cp, { C, cp, spatial: srcVoxels });
-  const strides = transposed ? { strideC: J * taps, strideN: taps, flip: 1 } : { strideC: taps, strideN: C * taps, flip: 0 };
-  const wh = layout(ctx, op, 'packWeights', weight, J * K, { C, cp, spatial: taps, K, ...strides });
+/** The source as f16 channels-last, channels padded to cp. */
+function channelsLast(ctx: Context, op: string, src: Tensor, cp: number): Tensor {
+  const voxels = shapeSize(src.shape.slice(2));
+  checkBindable(op, 'f16 channels-last source', [(src.shape[0]! * voxels * cp) / 2]);
+  return layout(ctx, op, 'channelsLast', src, src.shape[0]! * voxels * cp, { C: src.shape[1]!, cp, spatial: voxels });
+}
+
+/** One GEMM of kernels/conv/mma.wgsl: its sizes, operands and output (one [chunks, ...] buffer where K is split). */
+interface MmaGemm {
+  op: string;
+  entry: 'forward' | 'weightGrad';
+  M: number;
+  N: number;
+  K: number;
+  /** Output elements per K chunk. */
+  size: number;
+  cp: number;
+  /** Output rows per group (forward: voxels per sample; weightGrad: M). */
+  outRows: number;
+  kValid: number;
+  geometry: ConvGeometry;
+  srcSpatial: readonly number[];
+  outSpatial: readonly number[];
+  bindings: { src: Tensor; wt: Tensor; bias: Tensor | null };
+}
+
+/** Dispatches the GEMM; returns its [chunks, size] output and the chunk count. */
+function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tensor; chunks: number } {
+  const g = d.geometry;
   const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
-  const mTiles = Math.ceil(M / BM);
-  const nTiles = Math.ceil(J / BN);
-  const size = shapeSize(shape);
-  const { chunkRows, chunks } = chunking(ctx, K / BK, size, mTiles * nTiles, targetWorkgroups);
-  const out = empty(chunks > 1 ? [chunks, size] : shape);
+  const mTiles = Math.ceil(d.M / BM);
+  const nTiles = Math.ceil(d.N / BN);
+  const { chunkRows, chunks } = chunking(ctx, d.K / BK, d.size, mTiles * nTiles, targetWorkgroups);
+  const out = empty([chunks, d.size]);
   const y = Math.ceil(mTiles / ctx.limits.maxComputeWorkgroupsPerDimension);
   const x = Math.ceil(mTiles / y);
   const native = ctx.precision === 'mixed';
   ctx.dispatch({
-    op,
+    op: d.op,
     kernel: `conv/mma-${native ? 'native' : 'emulated'}-${t.FM}-${t.FN}`,
-    entry: 'forward',
-    bindings: { src: xh, wt: wh, bias: bias ?? wh, out },
+    entry: d.entry,
+    bindings: { ...d.bindings, bias: d.bindings.bias ?? d.bindings.wt, out },
     params: {
-      M,
-      N: J,
-      K,
+      M: d.M,
+      N: d.N,
+      K: d.K,
       kChunk: chunkRows * BK,
-      cp,
+      cp: d.cp,
       mTilesX: x,
       nTiles,
-      chunkSize: size,
-      wholeRows: V % 16 === 0 ? 1 : 0,
-      srcSize: vec4(srcSpatial, srcVoxels),
-      outSize: vec4(outSpatial, V),
+      chunkSize: d.size,
+      wholeRows: d.outRows % 16 === 0 ? 1 : 0,
+      outRows: d.outRows,
+      kValid: d.kValid,
+      srcSize: vec4(d.srcSpatial, shapeSize(d.srcSpatial)),
+      outSize: vec4(d.outSpatial, shapeSize(d.outSpatial)),
       padding: vec4(g.padding),
       dilation: vec4(g.dilation),
     },
@@ -168,28 +183,80 @@ function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
       SD: g.stride[0],
       SH: g.stride[1],
       SW: g.stride[2],
-      BIAS: bias ? 1 : 0,
+      BIAS: d.bindings.bias ? 1 : 0,
     },
     workgroups: [x, y, nTiles * chunks],
   });
+  return { out, chunks };
+}
+
+function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
+  const { op, src, weight, bias, outSpatial, transposed } = p;
+  const ctx = getContext();
+  checkTile(op, t, ctx);
+  if (!takes(p)) throw new Error(`${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ${p.geometry.stride.join('×')}`);
+  const geometry = asForward(p.geometry, transposed);
+  const C = src.shape[1]!;
+  const J = outChannels(p);
+  const shape = outShape(p);
+  checkBindable(op, 'output', shape);
+  const taps = shapeSize(geometry.kernel);
+  const cp = Math.ceil(C / 8) * 8;
+  const K = Math.ceil((taps * cp) / BK) * BK;
+  const V = shapeSize(outSpatial);
+  const xh = channelsLast(ctx, op, src, cp);
+  const strides = transposed ? { strideC: J * taps, strideN: taps, flip: 1 } : { strideC: taps, strideN: C * taps, flip: 0 };
+  const wh = layout(ctx, op, 'packWeights', weight, J * K, { C, cp, spatial: taps, K, ...strides });
+  const M = src.shape[0]! * V;
+  const size = shapeSize(shape);
+  const srcSpatial = src.shape.slice(2);
+  const { out } = dispatchGemm(ctx, t, { op, entry: 'forward', M, N: J, K, size, cp, outRows: V, kValid: 0, geometry, srcSpatial, outSpatial, bindings: { src: xh, wt: wh, bias } });
   xh.dispose();
   wh.dispose();
-  return chunks > 1 ? sumChunks(out, shape) : out;
+  return sumChunks(out, shape);
+}
+
+/**
+ * The weight gradient grad[a, b, tap] = Σ_k lhs[a, k] · src[b, at k and tap] as a GEMM with m =
+ * (tap, b) (padded to 16), n = a and k = (sample, lhs voxel), then reordered and summed over K chunks.
+ */
+function tensorCoreWeightGrad(p: WeightGradPass, t: TensorCoreTile): Tensor {
+  const { op, lhs, src, geometry } = p;
+  const ctx = getContext();
+  checkTile(op, t, ctx);
+  const [A, C] = [lhs.shape[1]!, src.shape[1]!];
+  const taps = shapeSize(geometry.kernel);
+  const cp = Math.ceil(C / 8) * 8;
+  const M = Math.ceil((taps * cp) / 16) * 16;
+  const outSpatial = lhs.shape.slice(2);
+  const kValid = lhs.shape[0]! * shapeSize(outSpatial);
+  const K = Math.ceil(kValid / BK) * BK;
+  const xh = channelsLast(ctx, op, src, cp);
+  checkBindable(op, 'f16 planar lhs', [(A * K) / 2]);
+  const lh = layout(ctx, op, 'planar', lhs, A * K, { C: A, spatial: shapeSize(outSpatial), K, rows: kValid });
+  const size = A * M;
+  const gemm = { op, entry: 'weightGrad' as const, M, N: A, K, size, cp, outRows: M, kValid, geometry, srcSpatial: src.shape.slice(2), outSpatial };
+  const { out, chunks } = dispatchGemm(ctx, t, { ...gemm, bindings: { src: xh, wt: lh, bias: null } });
+  xh.dispose();
+  lh.dispose();
+  const grad = empty([A, C, ...geometry.kernel]);
+  const total = A * C * taps;
+  const params = { total, C, cp, taps, M, chunks, chunkSize: size };
+  ctx.dispatch({ op, kernel: 'conv/mma-layout', entry: 'weightGradOut', bindings: { x: out, grad }, params, workgroups: ctx.grid(total, 64) });
+  out.dispose();
+  return grad;
 }
 
 /** The mixed precision's tensor-core convolutions for the passes it takes (see the file header). */
 export const tensorCoreFamily: ConvFamily<TensorCoreTile> = {
   name: 'tensor-core',
-  applies: (p, ctx) => ctx.precision === 'mixed' && takes(p) && tileProblem(defaultTile(p as ConvolvePass, ctx), ctx) === null,
-  default: (p, ctx) => defaultTile(p as ConvolvePass, ctx),
+  applies: (p, ctx) => ctx.precision === 'mixed' && takes(p) && tileProblem(defaultTile(p, ctx), ctx) === null,
+  default: defaultTile,
   candidates: (p, ctx) => {
-    const first = defaultTile(p as ConvolvePass, ctx);
-    const N = outChannels(p as ConvolvePass);
+    const first = defaultTile(p, ctx);
+    const N = gemmColumns(p);
     const fits = (t: TensorCoreTile): boolean => t !== first && tileProblem(t, ctx) === null && 16 * t.FN * t.SG_N <= 2 * Math.max(16, N);
     return [first, ...tensorCoreTiles.filter(fits).slice(0, 3)];
   },
-  run: (p, t) => {
-    if (p.kind !== 'convolve') throw new Error(`${p.op}: the tensor-core family has no weight-gradient pass yet`);
-    return tensorCoreConvolve(p, t);
-  },
+  run: (p, t) => (p.kind === 'convolve' ? tensorCoreConvolve(p, t) : tensorCoreWeightGrad(p, t)),
 };
