@@ -17,15 +17,17 @@ import { conv3dShape } from '../src/ops/conv/shape.js';
 import { tensorCoreFamily, tensorCoreTiles, tileProblem } from '../src/ops/conv/tensor-core.js';
 import { shapeSize } from '../src/shape.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase } from '../test/reference/conv.js';
+import { benchKernelSources } from './generated/kernels.js';
 import { convFlops, type Dims3 } from './lib/flops.js';
 import { timeGpu } from './lib/timing.js';
 
 const opts = new Command()
   .option('--quick', 'fewer samples per case')
   .option('--stages <list>', 'which 5³ stages to time (1 = 16 channels at 64×128×128; none: no timing)', '1,2,3,4,5')
+  .option('--no-fragments', 'skip the fragment-load micro-bench')
   .option('--emulated', 'fp32 context: the new core runs emulated (a smoke run on an adapter without tensor cores)')
   .parse()
-  .opts<{ quick?: boolean; stages: string; emulated?: boolean }>();
+  .opts<{ quick?: boolean; stages: string; emulated?: boolean; fragments: boolean }>();
 
 const ctx = await init({ precision: opts.emulated ? 'fp32' : 'mixed', kernels: 'gpu', tuningCache: false });
 const d = ctx.describe();
@@ -106,6 +108,70 @@ for (const t of tensorCoreTiles) {
   console.log(`  ${t.name}: ${cells.join('; ')}`);
 }
 console.log(failures ? `correctness: ${failures} FAILED` : 'correctness: all within 1e-6');
+
+/**
+ * Fragment loads (bench/kernels/bench_fragment_loads.wgsl): from workgroup memory with 64- and
+ * 80-byte rows and straight from storage, each load feeding one 16×16×16 product, timed on the wall
+ * clock over 20 dispatches (the device's raw API: the context cannot reflect a subgroup-matrix kernel).
+ */
+async function fragmentLoads(): Promise<void> {
+  const device = ctx.device;
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ label: 'bench_fragment_loads', code: benchKernelSources.bench_fragment_loads! });
+  const compiled = await module.getCompilationInfo();
+  const errors = compiled.messages.filter((m) => m.type === 'error');
+  if (errors.length) {
+    console.log(`fragment loads: the kernel does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+    await device.popErrorScope();
+    return;
+  }
+  const [groups, iters, reps] = [132 * 16, 1024, 20];
+  const frags = device.createBuffer({ size: 8 * 256 * 48 * 2, usage: GPUBufferUsage.STORAGE });
+  const sums = device.createBuffer({ size: groups * 4 * 256 * 4, usage: GPUBufferUsage.STORAGE });
+  for (const [entry, stride] of [
+    ['fromWorkgroup', 32],
+    ['fromWorkgroup', 40],
+    ['fromStorage', 32],
+    ['fromStorage', 40],
+  ] as const) {
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry, constants: { STRIDE: stride, ITERS: iters } } });
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: frags } },
+        { binding: 1, resource: { buffer: sums } },
+      ],
+    });
+    const submit = (n: number): void => {
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      for (let i = 0; i < n; i++) pass.dispatchWorkgroups(groups);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    };
+    submit(1);
+    await device.queue.onSubmittedWorkDone();
+    const t0 = performance.now();
+    submit(reps);
+    await device.queue.onSubmittedWorkDone();
+    const ms = (performance.now() - t0) / reps;
+    const products = groups * 4 * iters * 4;
+    console.log(
+      `  ${entry} rows of ${stride} halfs: ${((2 * products) / ms / 1e6).toFixed(0)} G fragment loads/s, ${((products * 2 * 4096) / ms / 1e9).toFixed(1)} TFLOP/s (${ms.toFixed(3)} ms a dispatch)`,
+    );
+  }
+  const error = await device.popErrorScope();
+  if (error) console.log(`fragment loads: ${error.message}`);
+  frags.destroy();
+  sums.destroy();
+}
+
+if (opts.fragments && !opts.emulated) {
+  console.log('\nfragment loads (each feeding one 16×16×16 product)');
+  await fragmentLoads();
+}
 
 const stages: { channels: number; size: Dims3 }[] = [
   { channels: 16, size: [64, 128, 128] },

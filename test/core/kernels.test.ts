@@ -21,7 +21,7 @@ const kernels = Object.keys(kernelSources).sort();
 it("kernels/ holds the core kernels, and not the bench's", () => {
   expect(libraryKernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
   expect(libraryKernels.filter((k) => k.startsWith('bench_'))).toEqual([]);
-  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_naive_conv']);
+  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_fragment_loads', 'bench_naive_conv']);
   expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
 });
 
