@@ -4,7 +4,7 @@
 // gradient and weight gradient against float64 on f16-exact inputs (exact products, so only f32 rounding of the sums
 // separates them); then each 5³ stage of the paper's V-Net at 128×128×64 (16 channels at
 // 64×128×128 down to 256 at 4×8×8), forward, dx and dw, timed per variant: the fp32 GEMM, the older
-// tensor-core GEMM (gemm-mma) and the new core (its default, then its other candidates), in GPU
+// tensor-core GEMM (gemm-mma) and the new core (its default, then every tile that suits N), in GPU
 // time where the device has timestamp queries, with the layout passes and split-K sums included.
 import { Command } from 'commander';
 import { init } from '../src/init.js';
@@ -14,7 +14,7 @@ import type { ConvPass } from '../src/ops/conv/family.js';
 import { gemmFamily, mmaFamily } from '../src/ops/conv/gemm.js';
 import { convolve, weightGrad, type ConvVariant } from '../src/ops/conv/path.js';
 import { conv3dShape } from '../src/ops/conv/shape.js';
-import { tensorCoreFamily, tensorCoreTiles, tileProblem } from '../src/ops/conv/tensor-core.js';
+import { tensorCoreFamily, tensorCoreFits, tensorCoreTiles, tileProblem } from '../src/ops/conv/tensor-core.js';
 import { shapeSize } from '../src/shape.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase } from '../test/reference/conv.js';
 import { benchKernelSources } from './generated/kernels.js';
@@ -216,7 +216,10 @@ for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)
       ['fp32 gemm', gemmFamily.default(pass, ctx)],
       ['old mma', mmaFamily.default(pass, ctx)],
     ];
-    for (const t of tensorCoreFamily.candidates(pass, ctx)) variants.push([`new ${t.name}`, t]);
+    // The new core's default, then every other tile that suits N (not only autotune's candidates).
+    const first = tensorCoreFamily.default(pass, ctx);
+    const N = pass.kind === 'convolve' ? C : pass.lhs.shape[1]!;
+    for (const t of [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx))]) variants.push([`new ${t === first ? 'default ' : ''}${t.name}`, t]);
     for (const [label, v] of variants) {
       const run = (): Tensor => (pass.kind === 'convolve' ? convolve(pass, v) : weightGrad(pass, v));
       console.log(`  ${name} ${label} (${v.name}): ${await measure(flops, run)}`);

@@ -1,6 +1,6 @@
 // @variants MODE native emulated
 // @variants FM 2 4
-// @variants FN 1 2
+// @variants FN 1 2 4
 // @reflect-as MODE=emulated
 // @include parts/mma-${MODE}.wgsl
 
@@ -55,7 +55,8 @@ override TILE_HALFS: u32 = 2u * STAGE_HALFS;
 // 16-byte global loads per invocation and step: of A (BM rows of 4) and of B (BN rows of 4).
 override A_LOADS: u32 = BM * 4u / WGS;
 override B_LOADS: u32 = BN * 4u / WGS;
-override SCRATCH: u32 = WGS / 32u * 256u;
+// f32 scratch: a 16 × 16 block per subgroup, and at least the 16 bias rows of BN.
+override SCRATCH: u32 = max(WGS / 32u * 256u, 16u * BN);
 
 struct MmaParams {
   M: u32,
@@ -83,12 +84,13 @@ struct MmaParams {
 @group(0) @binding(4) var<uniform> mp: MmaParams;
 
 // Per subgroup a 16 × 16 f32 block: edge fragments on their way out; before the K loop, the
-// 16 × BN bias rows the accumulators start from.
+// 16 × BN bias rows the accumulators start from (as many floats as either takes).
 var<workgroup> scratch: array<f32, SCRATCH>;
 var<private> lane: u32;
 
 // What this invocation gathers. forward: per A vector r, the output voxel's origin (voxel · stride −
-// padding) in xyz and the sample's first source voxel in w (−1 past M). weightGrad: in rows[0] the
+// padding) in xyz and in w its linear source index (sample included; past M, a value whose
+// coordinates fail the bounds check is in xyz). weightGrad: in rows[0] the
 // tap's offset (tap · dilation − padding) in xyz and its 8-channel group in w (−1 past the taps).
 var<private> rows: array<vec4<i32>, 8>;
 // The next step's loads, in flight while the current step multiplies.
@@ -99,19 +101,33 @@ fn tapOffset(tap: u32) -> vec3<i32> {
   return vec3<i32>(vec3<u32>(tap / (KH * KW), (tap / KW) % KH, tap % KW)) * mp.dilation.xyz;
 }
 
+// Linear index of voxel p of a source sample (negative coordinates: any value, the caller checks).
+fn linear(p: vec3<i32>) -> i32 {
+  return (p.x * i32(mp.srcSize.y) + p.y) * i32(mp.srcSize.z) + p.z;
+}
+
 fn srcVector(sampleBase: u32, p: vec3<i32>, group: u32, ok: bool) -> vec4<u32> {
-  let size = vec3<i32>(mp.srcSize.xyz);
-  let inside = ok && all(p >= vec3<i32>(0)) && all(p < size);
-  let i = (sampleBase + u32((p.x * size.y + p.y) * size.z + p.z)) * (mp.cp / 8u) + group;
+  // Unsigned: negative coordinates fail too.
+  let inside = ok && all(vec3<u32>(p) < mp.srcSize.xyz);
+  let i = (sampleBase + u32(linear(p))) * (mp.cp / 8u) + group;
   return select(vec4<u32>(0u), src[select(0u, i, inside)], inside);
 }
 
-// forward: k group kg (8 channels of one tap) of A row r.
-fn gatherA(r: u32, kg: u32) -> vec4<u32> {
+// One k group (8 channels of one tap) of the forward's A: the tap's offset in xyz and in w its
+// linear offset times cp / 8 plus the channel group (the same for every row an invocation loads).
+fn tapGroup(kg: u32) -> vec4<i32> {
   let cpv = mp.cp / 8u;
   let tap = kg / cpv;
-  let ok = rows[r].w >= 0 && tap < KD * KH * KW;
-  return srcVector(u32(rows[r].w), rows[r].xyz + tapOffset(tap), kg % cpv, ok);
+  // Taps past the kernel (K padding) get an offset no voxel has.
+  let t = select(vec3<i32>(i32(mp.srcSize.x) * 2 + 1), tapOffset(tap), tap < KD * KH * KW);
+  return vec4<i32>(t, linear(t) * i32(cpv) + i32(kg % cpv));
+}
+
+// forward: A row r at the k group described by g (tapGroup).
+fn gatherA(r: u32, g: vec4<i32>) -> vec4<u32> {
+  let inside = all(vec3<u32>(rows[r].xyz + g.xyz) < mp.srcSize.xyz);
+  let i = u32(rows[r].w * i32(mp.cp / 8u) + g.w);
+  return select(vec4<u32>(0u), src[select(0u, i, inside)], inside);
 }
 
 // weightGrad: this invocation's 8 m (channels of one tap) at k = (sample, lhs voxel).
@@ -133,11 +149,12 @@ fn gatherB(n: u32, kg: u32) -> vec4<u32> {
 // weightGrad, k row tid / (BM / 8) + r · WGS / (BM / 8) at m group tid mod (BM / 8). B vector r:
 // row tid / 4 + r · WGS / 4 at k group tid mod 4.
 fn fetch(k0: u32, n0: u32, tid: u32, wgrad: bool) {
+  let g = tapGroup(k0 / 8u + tid % 4u);
   for (var r = 0u; r < A_LOADS; r++) {
     if (wgrad) {
       aReg[r] = gatherAGrad(k0 + tid / (BM / 8u) + r * (WGS * 8u / BM));
     } else {
-      aReg[r] = gatherA(r, k0 / 8u + tid % 4u);
+      aReg[r] = gatherA(r, g);
     }
   }
   for (var r = 0u; r < B_LOADS; r++) { bReg[r] = gatherB(n0 + tid / 4u + r * (WGS / 4u), k0 / 8u + tid % 4u); }
@@ -179,7 +196,9 @@ fn gemm(wg: vec3<u32>, tid: u32, wgrad: bool) {
       let mm = min(m, mp.M - 1u);
       let v = mm % mp.outSize.w;
       let o = vec3<i32>(vec3<u32>(v / (mp.outSize.y * mp.outSize.z), (v / mp.outSize.z) % mp.outSize.y, v % mp.outSize.z));
-      rows[r] = vec4<i32>(o * stride - mp.padding.xyz, select(-1, i32(mm / mp.outSize.w * mp.srcSize.w), m < mp.M));
+      // Rows past M start far outside the source: every tap fails the bounds check.
+      let origin = select(vec3<i32>(-4 * i32(mp.srcSize.x) - 4), o * stride - mp.padding.xyz, m < mp.M);
+      rows[r] = vec4<i32>(origin, i32(mm / mp.outSize.w * mp.srcSize.w) + linear(origin));
     }
   }
   fetch(kBegin, n0, tid, wgrad);

@@ -23,8 +23,8 @@ function halfs(n: number, seed: number): Float64Array {
 const cases: Record<string, ConvCase> = {
   // 210 output voxels a sample (no whole fragments), 5 channels (padded to 8), 20 outputs (partial column tiles).
   '3×3×3 padding 1, 5→20 channels': { xShape: [2, 5, 5, 6, 7], wShape: [20, 5, 3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1], dilation: [1, 1, 1] },
-  // 256 voxels (whole fragments stored straight to the output), K = 125 · 16 split over chunks.
-  '5×5×5 padding 2, 16→32 channels': { xShape: [1, 16, 4, 8, 8], wShape: [32, 16, 5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] },
+  // 128 voxels (whole fragments stored straight to the output), K = 125 · 16 split over chunks.
+  '5×5×5 padding 2, 16→32 channels': { xShape: [1, 16, 4, 4, 8], wShape: [32, 16, 5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] },
   '3×3×3 stride 2, dilation (1, 2, 1)': { xShape: [1, 3, 7, 8, 6], wShape: [6, 3, 3, 3, 3], stride: [2, 2, 2], padding: [1, 2, 1], dilation: [1, 2, 1] },
 };
 
@@ -55,8 +55,8 @@ describe('the tensor-core family, emulated where the adapter has no subgroup mat
     await init({ kernels: 'gpu' });
   });
 
-  // Tiles of 1, 2 and 4 subgroups, 2 × 1 to 4 × 2 fragments each.
-  const tiles = [tensorCoreTile(2, 1, 1, 1), tensorCoreTile(2, 2, 2, 1), tensorCoreTile(4, 1, 2, 2)];
+  // Tiles of 1, 2 and 4 subgroups, 2 × 1 to 4 × 2 fragments each, and 2 × 4 (wider than the bias rows of one subgroup's scratch).
+  const tiles = [tensorCoreTile(2, 1, 1, 1), tensorCoreTile(2, 2, 2, 1), tensorCoreTile(4, 1, 2, 2), tensorCoreTile(2, 4, 1, 1)];
   for (const t of tiles) {
     for (const [name, c] of Object.entries(cases)) {
       it(`tile ${t.name}: forward of ${name}`, async () => {
@@ -89,8 +89,8 @@ describe('the tensor-core family, emulated where the adapter has no subgroup mat
     const [x, w] = [tensor(halfs(shapeSize(c.xShape), 1), c.xShape), tensor(halfs(shapeSize(c.wShape), 2), c.wShape)];
     const { geometry, outShape } = conv3dShape(x, w, null, c);
     const pass = { op: 'conv3d', src: x, weight: w, bias: null, outSpatial: outShape.slice(2), geometry, transposed: false };
-    expect(() => convolve(pass, tensorCoreTile(2, 2, 1, 1))).toThrow('conv3d: tensor-core tile tc32x32.f2x2 must have FN at most SG_M (the bias rows fit the scratch)');
-    expect(() => convolve(pass, tensorCoreTile(3, 1, 1, 1))).toThrow('conv3d: tensor-core tile tc48x16.f3x1 must have FM of 2 or 4 and FN of 1 or 2 (the generated kernels)');
+    expect(() => convolve(pass, tensorCoreTile(2, 1, 4, 2))).toThrow('conv3d: tensor-core tile tc128x32.f2x1 must give each invocation 1 to 8 whole 16-byte loads of each operand a step');
+    expect(() => convolve(pass, tensorCoreTile(3, 1, 1, 1))).toThrow('conv3d: tensor-core tile tc48x16.f3x1 must have FM of 2 or 4 and FN of 1, 2 or 4 (the generated kernels)');
     const g = tensor(halfs(shapeSize(outShape), 3), outShape);
     expect(() => convolve({ ...pass, src: g, outSpatial: c.xShape.slice(2), transposed: true }, tensorCoreTiles.at(-1)!)).toThrow(
       'conv3d: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride 2×2×2',

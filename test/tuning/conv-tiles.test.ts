@@ -1,8 +1,10 @@
 // The conv tile lists, keys, candidates and timing crops with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
+import type { Context } from '../../src/device/context.js';
 import { gemmCandidates, gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
 import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
+import { tensorCoreBytes, tensorCoreTile, tensorCoreTiles, tileProblem } from '../../src/ops/conv/tensor-core.js';
 import { convolveKey, crop, gradKey } from '../../src/tuning/conv.js';
 
 const k5: ConvGeometry = { kernel: [5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
@@ -87,5 +89,26 @@ describe('timing crops', () => {
     // A plane beyond the budget still keeps one.
     expect(crop(1, 8, 512 * 512, 8, 65536)).toEqual({ batch: 1, depth: 1, otherDepth: 1 });
     expect(crop(3, 64, 128 * 128, 64, Infinity)).toEqual({ batch: 3, depth: 64, otherDepth: 64 });
+  });
+});
+
+describe('tensor-core tiles', () => {
+  const limits = (bytes: number): Context => ({ limits: { maxComputeWorkgroupStorageSize: bytes } }) as unknown as Context;
+
+  it('fit 48 KiB of workgroup memory, each within the generated kernels', () => {
+    expect(tensorCoreTiles.map((t) => [t.name, tensorCoreBytes(t)])).toEqual([
+      ['tc128x128.f4x2', 49152],
+      ['tc128x128.f4x4', 49152],
+      ['tc128x64.f4x2', 34816],
+      ['tc128x32.f4x1', 29696],
+      ['tc128x16.f4x1', 25088],
+      ['tc64x64.f2x2', 24576],
+      ['tc64x32.f2x2', 17408],
+      ['tc64x16.f4x1', 13824],
+      ['tc32x16.f2x1', 8704],
+    ]);
+    for (const t of tensorCoreTiles) expect(tileProblem(t, limits(49152))).toBeNull();
+    expect(tileProblem(tensorCoreTiles[0]!, limits(32768))).toBe("needs 49152 bytes of workgroup memory (the adapter's: 32768)");
+    expect(tileProblem(tensorCoreTile(2, 1, 4, 2), limits(49152))).toBe('must give each invocation 1 to 8 whole 16-byte loads of each operand a step');
   });
 });

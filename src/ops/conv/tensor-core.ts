@@ -40,18 +40,17 @@ export const tensorCoreTile = (FM: number, FN: number, SG_M: number, SG_N: numbe
 const BK = 32;
 const ROW = 40;
 
-/** Bytes of workgroup memory tile t takes: two stages of both operand tiles, and 1 KiB of f32 scratch per subgroup. */
-export const tensorCoreBytes = (t: TensorCoreTile): number => 2 * 16 * (t.FM * t.SG_M + t.FN * t.SG_N) * ROW * 2 + t.SG_M * t.SG_N * 1024;
+/** Bytes of workgroup memory tile t takes: two stages of both operand tiles, and f32 scratch (1 KiB per subgroup, at least 16 bias rows). */
+export const tensorCoreBytes = (t: TensorCoreTile): number => 2 * 16 * (t.FM * t.SG_M + t.FN * t.SG_N) * ROW * 2 + Math.max(t.SG_M * t.SG_N * 1024, 16 * 16 * t.FN * t.SG_N * 4);
 
 /** Why the kernel cannot run tile t on this context, or null. */
 export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
   const WGS = 32 * t.SG_M * t.SG_N;
   const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
-  if (![2, 4].includes(t.FM) || ![1, 2].includes(t.FN)) return 'must have FM of 2 or 4 and FN of 1 or 2 (the generated kernels)';
+  if (![2, 4].includes(t.FM) || ![1, 2, 4].includes(t.FN)) return 'must have FM of 2 or 4 and FN of 1, 2 or 4 (the generated kernels)';
   if (!Number.isInteger(t.SG_M) || !Number.isInteger(t.SG_N) || t.SG_M < 1 || t.SG_N < 1 || WGS > 256) return 'must have at most 8 subgroups';
   const loads = [(BM * 4) / WGS, (BN * 4) / WGS];
   if (loads.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) return 'must give each invocation 1 to 8 whole 16-byte loads of each operand a step';
-  if (t.FN > t.SG_M) return 'must have FN at most SG_M (the bias rows fit the scratch)';
   const bytes = tensorCoreBytes(t);
   const limit = ctx.limits.maxComputeWorkgroupStorageSize;
   if (bytes > limit) return `needs ${bytes} bytes of workgroup memory (the adapter's: ${limit})`;
@@ -63,22 +62,28 @@ function checkTile(op: string, t: TensorCoreTile, ctx: Context): void {
   if (problem) throw new Error(`${op}: tensor-core tile ${t.name} ${problem}`);
 }
 
+/** The tiles, by size (BM × BN). */
+const tiles = {
+  t128x128: tensorCoreTile(4, 2, 2, 4), // 8 subgroups, 48 KiB
+  t128x128f4: tensorCoreTile(4, 4, 2, 2), // 4 subgroups of 64 × 64 (ONNX Runtime's shape), 48 KiB
+  t128x64: tensorCoreTile(4, 2, 2, 2), // 4 subgroups
+  t128x32: tensorCoreTile(4, 1, 2, 2), // 4 subgroups
+  t128x16: tensorCoreTile(4, 1, 2, 1), // 2 subgroups
+  t64x64: tensorCoreTile(2, 2, 2, 2), // 4 subgroups
+  t64x32: tensorCoreTile(2, 2, 2, 1), // 2 subgroups
+  t64x16: tensorCoreTile(4, 1, 1, 1), // 1 subgroup
+  t32x16: tensorCoreTile(2, 1, 1, 1), // 1 subgroup
+} as const;
+
 /**
  * The tiles autotune tries, widest reuse first: 128 rows, as many columns as N needs, 4 × 2 or
  * 4 × 1 fragments a subgroup (an A fragment reused over 2 columns, a B fragment over 4 rows), and
- * 64 × 64 with 2 × 2 for short M.
+ * 64 × 64 with 2 × 2 where workgroup memory is short.
  */
-export const tensorCoreTiles: readonly TensorCoreTile[] = [
-  tensorCoreTile(4, 2, 2, 4), // 128 × 128, 8 subgroups, 48 KiB
-  tensorCoreTile(4, 2, 2, 2), // 128 × 64, 4 subgroups
-  tensorCoreTile(4, 1, 2, 2), // 128 × 32, 4 subgroups
-  tensorCoreTile(4, 1, 2, 1), // 128 × 16, 2 subgroups
-  tensorCoreTile(2, 2, 2, 2), // 64 × 64, 4 subgroups
-  tensorCoreTile(2, 2, 2, 1), // 64 × 32, 2 subgroups
-  tensorCoreTile(2, 1, 1, 1), // 32 × 16, 1 subgroup
-];
+export const tensorCoreTiles: readonly TensorCoreTile[] = Object.values(tiles);
 
-const byName = new Map(tensorCoreTiles.map((t) => [t.name, t]));
+/** Whether tile t runs here and suits N columns (a tile over twice as wide mostly computes padding). */
+export const tensorCoreFits = (t: TensorCoreTile, N: number, ctx: Context): boolean => tileProblem(t, ctx) === null && 16 * t.FN * t.SG_N <= 2 * Math.max(16, N);
 
 /** Whether the family runs this pass: weight gradients, and convolve passes forward or of stride 1 (see the file header). */
 const takes = (p: ConvPass): boolean => p.kind === 'weightGrad' || !p.transposed || (p.geometry.stride.every((s) => s === 1) && !isBlockGeometry(p.geometry));
@@ -86,12 +91,15 @@ const takes = (p: ConvPass): boolean => p.kind === 'weightGrad' || !p.transposed
 /** N of the pass's GEMM: output channels, or the weight gradient's lhs channels. */
 const gemmColumns = (p: ConvPass): number => (p.kind === 'convolve' ? outChannels(p) : p.lhs.shape[1]!);
 
-/** The untuned tile: as many columns as N needs (16 to 128), 128 rows; the widest tile this adapter's workgroup memory holds. */
+/**
+ * The untuned tile, from the 5³ stages on an H200 (BENCHMARKS.md): as many columns as N needs (16 to
+ * 128) and 128 rows, but 32 × 16 for 16 columns (a 1-subgroup workgroup: 1.7× the 128-row one, the
+ * many small workgroups hide the gathers' latency better); 64 × 64 where workgroup memory is short.
+ */
 function defaultTile(p: ConvPass, ctx: Context): TensorCoreTile {
   const N = gemmColumns(p);
-  const name = N <= 16 ? 'tc128x16.f4x1' : N <= 32 ? 'tc128x32.f4x1' : N <= 64 ? 'tc128x64.f4x2' : 'tc128x128.f4x2';
-  const wanted = byName.get(name)!;
-  return tileProblem(wanted, ctx) ? byName.get('tc64x64.f2x2')! : wanted;
+  const wanted = N <= 16 ? tiles.t32x16 : N <= 32 ? tiles.t128x32 : N <= 64 ? tiles.t128x64 : tiles.t128x128;
+  return tileProblem(wanted, ctx) ? tiles.t64x64 : wanted;
 }
 
 /** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */
@@ -255,8 +263,7 @@ export const tensorCoreFamily: ConvFamily<TensorCoreTile> = {
   candidates: (p, ctx) => {
     const first = defaultTile(p, ctx);
     const N = gemmColumns(p);
-    const fits = (t: TensorCoreTile): boolean => t !== first && tileProblem(t, ctx) === null && 16 * t.FN * t.SG_N <= 2 * Math.max(16, N);
-    return [first, ...tensorCoreTiles.filter(fits).slice(0, 3)];
+    return [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx)).slice(0, 3)];
   },
   run: (p, t) => (p.kind === 'convolve' ? tensorCoreConvolve(p, t) : tensorCoreWeightGrad(p, t)),
 };
