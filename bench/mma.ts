@@ -4,7 +4,7 @@
 // gradient and weight gradient against float64 on f16-exact inputs (exact products, so only f32 rounding of the sums
 // separates them); then each 5³ stage of the paper's V-Net at 128×128×64 (16 channels at
 // 64×128×128 down to 256 at 4×8×8), forward, dx and dw, timed per variant: the fp32 GEMM, the older
-// tensor-core GEMM (gemm-mma) and the new core (its default, then every tile that suits N), in GPU
+// tensor-core GEMM (gemm-mma, with --old-core) and the new core (its default, then every tile that suits N), in GPU
 // time where the device has timestamp queries, with the layout passes and split-K sums included.
 import { Command } from 'commander';
 import { init } from '../src/init.js';
@@ -25,9 +25,10 @@ const opts = new Command()
   .option('--quick', 'fewer samples per case')
   .option('--stages <list>', 'which 5³ stages to time (1 = 16 channels at 64×128×128; none: no timing)', '1,2,3,4,5')
   .option('--no-fragments', 'skip the fragment-load micro-bench')
+  .option('--old-core', 'time the older tensor-core GEMM (gemm-mma) too')
   .option('--emulated', 'fp32 context: the new core runs emulated (a smoke run on an adapter without tensor cores)')
   .parse()
-  .opts<{ quick?: boolean; stages: string; emulated?: boolean; fragments: boolean }>();
+  .opts<{ quick?: boolean; stages: string; emulated?: boolean; fragments: boolean; oldCore?: boolean }>();
 
 const ctx = await init({ precision: opts.emulated ? 'fp32' : 'mixed', kernels: 'gpu', tuningCache: false });
 const d = ctx.describe();
@@ -212,10 +213,8 @@ for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)
     ['dx', dx],
     ['dw', dw],
   ] as const) {
-    const variants: [string, ConvVariant][] = [
-      ['fp32 gemm', gemmFamily.default(pass, ctx)],
-      ['old mma', mmaFamily.default(pass, ctx)],
-    ];
+    const variants: [string, ConvVariant][] = [['fp32 gemm', gemmFamily.default(pass, ctx)]];
+    if (opts.oldCore) variants.push(['old mma', mmaFamily.default(pass, ctx)]);
     // The new core's default, then every other tile that suits N (not only autotune's candidates).
     const first = tensorCoreFamily.default(pass, ctx);
     const N = pass.kind === 'convolve' ? C : pass.lhs.shape[1]!;

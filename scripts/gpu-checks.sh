@@ -4,7 +4,8 @@
 #   here:  npm ci && npm run build && bash scripts/gpu-checks.sh pack
 #   there: bash scripts/gpu-checks.sh          (from the checkout root, with .gpu and .gl carried)
 # Runs the core, ops, nn, optim and tuning tests on the GPU, `bench --full` in fp32 and in mixed
-# precision (tensor cores, where the adapter has them), the augmentation bench, the fp32-against-mixed
+# precision (tensor cores, where the adapter has them), the tensor-core core's checks and stage
+# timings (bench/mma.ts, also alone: scripts/gpu-mma.sh), the augmentation bench, the fp32-against-mixed
 # gradient comparison, and the example in both precisions; each step's log (with the bench tables)
 # lands in $OUT, the benches' JSON in /tmp/bench (a call brings back 8 files at most).
 set -u
@@ -33,6 +34,7 @@ exec bash .gpu/on-device.sh \
   "$vitest test/core test/ops test/nn test/optim test/tuning 2>&1 | grep -E 'FAIL|Tests:|×'" \
   "$tsx bench/run.ts --full --quick --out /tmp/bench" \
   "$tsx bench/run.ts --full --quick --precision mixed --sections ops,tune,vnet --only 'conv3d 5|inference|training' --out /tmp/bench" \
+  "$tsx bench/mma.ts --quick" \
   "$tsx bench/run.ts --full --quick --sections augment --out /tmp/bench" \
   "$example" \
   "VOXGPU_PRECISION=mixed $example" \

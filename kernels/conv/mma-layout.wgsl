@@ -3,10 +3,10 @@
 // - `channelsLast`: the source NCDHW f32 → NDHWC f16, channels padded with zeros to cp, a multiple
 //   of 8 (one 16-byte load gathers 8 channels of one voxel);
 // - `packWeights`: the weights → [N][K] f16, k = (kd, kh, kw, c) with c < cp fastest, K padded with
-//   zeros to a multiple of 32; `flip` reverses the taps (the input gradient of a stride-1 conv is a
+//   zeros to a multiple of 32 (and N, where more rows are allocated); `flip` reverses the taps (the input gradient of a stride-1 conv is a
 //   forward conv with flipped, in↔out-swapped weights);
 // - `planar`: the weight gradient's lhs NCDHW f32 → [C][K] f16, k = (sample, voxel), K padded with
-//   zeros to a multiple of 32 (B of the weight-gradient GEMM);
+//   zeros to a multiple of 32, C likewise where more rows are allocated (B of the weight-gradient GEMM);
 // - `weightGradOut`: that GEMM's [chunk][a][m] partial sums, m = (tap, c < cp), → the gradient
 //   [a][c][tap], summed over the chunks in a fixed order (deterministic).
 
@@ -19,7 +19,7 @@ struct LayoutParams {
   strideC: u32,  // packWeights: weight element stride of a source channel
   strideN: u32,  // ... of an output channel
   flip: u32,
-  rows: u32,     // planar: samples · voxels
+  rows: u32,     // packWeights: output channels (rows past them are zeros); planar: samples · voxels
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
@@ -75,7 +75,7 @@ fn packWeights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   var h: array<f32, 8>;
   for (var e = 0u; e < 8u; e++) {
     let c = (kg % cpv) * 8u + e;
-    let inside = tap < lp.spatial && c < lp.C;
+    let inside = tap < lp.spatial && c < lp.C && n < lp.rows;
     h[e] = select(0.0, x[select(0u, c * lp.strideC + n * lp.strideN + t, inside)], inside);
   }
   packed[i] = vec4<u32>(pair(h[0], h[1]), pair(h[2], h[3]), pair(h[4], h[5]), pair(h[6], h[7]));
@@ -90,7 +90,7 @@ fn planar(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   var h: array<f32, 8>;
   for (var e = 0u; e < 8u; e++) {
     let k = k0 + e;
-    let inside = k < lp.rows;
+    let inside = k < lp.rows && c < lp.C;
     h[e] = select(0.0, x[select(0u, (k / lp.spatial * lp.C + c) * lp.spatial + k % lp.spatial, inside)], inside);
   }
   packed[i] = vec4<u32>(pair(h[0], h[1]), pair(h[2], h[3]), pair(h[4], h[5]), pair(h[6], h[7]));

@@ -1,8 +1,10 @@
 // @variants MODE native emulated
 // @variants FM 2 4
 // @variants FN 1 2 4
+// @variants B staged direct
 // @reflect-as MODE=emulated
 // @include parts/mma-${MODE}.wgsl
+// @include parts/mma-b-${B}.wgsl
 
 // The mixed-precision convolution on tensor cores (src/ops/conv/tensor-core.ts): implicit GEMMs
 // out[m, n] = Σ_k A[m, k] · B[k, n] with B an f16 [N][K] matrix (K contiguous, padded to a multiple
@@ -16,7 +18,9 @@
 //   A is staged as rows of k, 8 consecutive m (channels of one tap) a vector, and the taps spread
 //   over the subgroups' rows. The output is [chunk][n][m], reordered and summed over chunks by
 //   `weightGradOut`.
-// Generated per (MODE, FM, FN) by scripts/gen-kernels.mjs: MODE native runs subgroup matrices,
+// B is staged in workgroup memory (B staged) or its fragments loaded straight from storage (B direct,
+// parts/mma-b-*.wgsl: every B row up to the last tile's is then allocated, zeros past N).
+// Generated per (MODE, FM, FN, B) by scripts/gen-kernels.mjs: MODE native runs subgroup matrices,
 // emulated the same kernel without them (parts/mma-*.wgsl provide stage8, loadA, loadACols, loadB, mma,
 // zeroAcc, loadAccScratch, storeOut, storeScratch and the operand `tile`), so CI checks the indexing,
 // halo, padding and split logic of the tensor-core kernel exactly.
@@ -50,7 +54,7 @@ override BM: u32 = 16u * ${FM}u * SG_M;
 override BN: u32 = 16u * ${FN}u * SG_N;
 // The weight gradient's A tile: BK rows of k, BM halfs of m padded by 8 (it fits in BM rows of ROW).
 override A_COLS: u32 = BM + 8u;
-override STAGE_HALFS: u32 = (BM + BN) * ROW;
+override STAGE_HALFS: u32 = (BM + select(0u, BN, B_STAGED)) * ROW;
 override TILE_HALFS: u32 = 2u * STAGE_HALFS;
 // 16-byte global loads per invocation and step: of A (BM rows of 4) and of B (BN rows of 4).
 override A_LOADS: u32 = BM * 4u / WGS;
@@ -87,6 +91,7 @@ struct MmaParams {
 // 16 × BN bias rows the accumulators start from (as many floats as either takes).
 var<workgroup> scratch: array<f32, SCRATCH>;
 var<private> lane: u32;
+var<private> subgroup: u32;
 
 // What this invocation gathers. forward: per A vector r, the output voxel's origin (voxel · stride −
 // padding) in xyz and in w its linear source index (sample included; past M, a value whose
@@ -157,6 +162,7 @@ fn fetch(k0: u32, n0: u32, tid: u32, wgrad: bool) {
       aReg[r] = gatherA(r, g);
     }
   }
+  if (!B_STAGED) { return; }
   for (var r = 0u; r < B_LOADS; r++) { bReg[r] = gatherB(n0 + tid / 4u + r * (WGS / 4u), k0 / 8u + tid % 4u); }
 }
 
@@ -168,6 +174,7 @@ fn stash(base: u32, tid: u32, wgrad: bool) {
       stage8(base + (tid / 4u + r * (WGS / 4u)) * ROW + (tid % 4u) * 8u, aReg[r]);
     }
   }
+  if (!B_STAGED) { return; }
   for (var r = 0u; r < B_LOADS; r++) { stage8(base + (BM + tid / 4u + r * (WGS / 4u)) * ROW + (tid % 4u) * 8u, bReg[r]); }
 }
 
@@ -179,7 +186,8 @@ fn fragmentA(base: u32, m: u32, kk: u32, wgrad: bool) -> FragA {
 
 fn gemm(wg: vec3<u32>, tid: u32, wgrad: bool) {
   lane = tid % 32u;
-  let sg = tid / 32u;
+  subgroup = tid / 32u;
+  let sg = subgroup;
   let m0 = (wg.x + wg.y * mp.mTilesX) * BM;
   let n0 = (wg.z % mp.nTiles) * BN;
   let chunk = wg.z / mp.nTiles;
@@ -231,7 +239,7 @@ fn gemm(wg: vec3<u32>, tid: u32, wgrad: bool) {
       let a${i} = fragmentA(base, mSub + 16u * ${i}u, kk, wgrad);
       // @end
       // @for j 0 FN
-      let b${j} = loadB(base + (BM + nSub + 16u * ${j}u) * ROW + kk);
+      let b${j} = fragmentB(base, n0 + nSub + 16u * ${j}u, nSub + 16u * ${j}u, kBegin + step * BK + kk);
       // @end
       // @for i 0 FM
       // @for j 0 FN

@@ -106,6 +106,10 @@ describe('tensor-core tiles', () => {
       ['tc64x32.f2x2', 17408],
       ['tc64x16.f4x1', 13824],
       ['tc32x16.f2x1', 8704],
+      ['tc128x128.f4x4.bdirect', 28672],
+      ['tc128x64.f4x2.bdirect', 24576],
+      ['tc128x32.f4x1.bdirect', 24576],
+      ['tc64x16.f4x1.bdirect', 11264],
     ]);
     for (const t of tensorCoreTiles) expect(tileProblem(t, limits(49152))).toBeNull();
     expect(tileProblem(tensorCoreTiles[0]!, limits(32768))).toBe("needs 49152 bytes of workgroup memory (the adapter's: 32768)");

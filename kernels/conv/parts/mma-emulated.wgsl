@@ -12,7 +12,7 @@ alias FragA = vec3<u32>;
 alias FragB = vec3<u32>;
 alias Acc = array<f32, 8>;
 
-var<workgroup> tile: array<u32, TILE_HALFS / 2u>;
+var<workgroup> tile: array<u32, (TILE_HALFS + B_SLOT_HALFS) / 2u>;
 
 fn stage8(h: u32, v: vec4<u32>) {
   let w = h / 2u;

@@ -2,8 +2,9 @@
 // GEMM laid out for tensor cores. Before the GEMM, a memory-bound pass copies the source to f16
 // channels-last (channels padded to 8) and another repacks the weights to f16 [N][K], K ordered
 // (kd, kh, kw, c); the GEMM then gathers 16-byte vectors, stages them twice-buffered in padded
-// workgroup rows and multiplies 16×16×16 fragments, each subgroup reusing its FM A and FN B
-// fragments across an FM × FN block of results. It runs the forward pass (any stride), the
+// workgroup rows (B, in `direct` tiles, is read as fragments straight from storage instead) and
+// multiplies 16×16×16 fragments, each subgroup reusing its FM A and FN B fragments across an
+// FM × FN block of results. It runs the forward pass (any stride), the
 // transposed pass of stride-1 convs (conv3d's input gradient: the forward with flipped,
 // in↔out-swapped weights and padding dilation·(k − 1) − padding) and every weight gradient (lhs
 // copied to f16 [channel][sample, voxel] as B, the taps and source channels as M); the strided
@@ -18,30 +19,43 @@ import { outChannels, outShape, type ConvFamily, type ConvPass, type ConvVariant
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
 
-/** A tile: SG_M × SG_N subgroups of 32 invocations, each owning FM × FN fragments of 16 × 16 results. */
+/**
+ * A tile: SG_M × SG_N subgroups of 32 invocations, each owning FM × FN fragments of 16 × 16 results;
+ * B staged in workgroup memory, or (direct) its fragments loaded straight from storage.
+ */
 export interface TensorCoreTile extends ConvVariant {
   family: 'tensor-core';
   FM: number;
   FN: number;
   SG_M: number;
   SG_N: number;
+  direct: boolean;
 }
 
-export const tensorCoreTile = (FM: number, FN: number, SG_M: number, SG_N: number): TensorCoreTile => ({
-  name: `tc${16 * FM * SG_M}x${16 * FN * SG_N}.f${FM}x${FN}`,
+export const tensorCoreTile = (FM: number, FN: number, SG_M: number, SG_N: number, direct = false): TensorCoreTile => ({
+  name: `tc${16 * FM * SG_M}x${16 * FN * SG_N}.f${FM}x${FN}${direct ? '.bdirect' : ''}`,
   family: 'tensor-core',
   FM,
   FN,
   SG_M,
   SG_N,
+  direct,
 });
 
 /** K per step and the padded row of a staged operand, in halfs (kernels/conv/mma.wgsl's BK, ROW). */
 const BK = 32;
 const ROW = 40;
 
-/** Bytes of workgroup memory tile t takes: two stages of both operand tiles, and f32 scratch (1 KiB per subgroup, at least 16 bias rows). */
-export const tensorCoreBytes = (t: TensorCoreTile): number => 2 * 16 * (t.FM * t.SG_M + t.FN * t.SG_N) * ROW * 2 + Math.max(t.SG_M * t.SG_N * 1024, 16 * 16 * t.FN * t.SG_N * 4);
+/**
+ * Bytes of workgroup memory tile t takes on tensor cores: two stages of the operand tiles (A, and B
+ * unless direct), and f32 scratch (1 KiB per subgroup, at least 16 bias rows). Emulated, a direct
+ * tile also keeps each subgroup's B fragments (512 bytes each).
+ */
+export function tensorCoreBytes(t: TensorCoreTile, emulated = false): number {
+  const stages = 2 * 16 * (t.FM * t.SG_M + (t.direct ? 0 : t.FN * t.SG_N)) * ROW * 2;
+  const slots = emulated && t.direct ? t.SG_M * t.SG_N * t.FN * 512 : 0;
+  return stages + slots + Math.max(t.SG_M * t.SG_N * 1024, 16 * 16 * t.FN * t.SG_N * 4);
+}
 
 /** Why the kernel cannot run tile t on this context, or null. */
 export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
@@ -51,7 +65,7 @@ export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
   if (!Number.isInteger(t.SG_M) || !Number.isInteger(t.SG_N) || t.SG_M < 1 || t.SG_N < 1 || WGS > 256) return 'must have at most 8 subgroups';
   const loads = [(BM * 4) / WGS, (BN * 4) / WGS];
   if (loads.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) return 'must give each invocation 1 to 8 whole 16-byte loads of each operand a step';
-  const bytes = tensorCoreBytes(t);
+  const bytes = tensorCoreBytes(t, ctx.precision !== 'mixed');
   const limit = ctx.limits.maxComputeWorkgroupStorageSize;
   if (bytes > limit) return `needs ${bytes} bytes of workgroup memory (the adapter's: ${limit})`;
   return null;
@@ -73,6 +87,11 @@ const tiles = {
   t64x32: tensorCoreTile(2, 2, 2, 1), // 2 subgroups
   t64x16: tensorCoreTile(4, 1, 1, 1), // 1 subgroup
   t32x16: tensorCoreTile(2, 1, 1, 1), // 1 subgroup
+  // B fragments straight from storage (ONNX Runtime's matmul reads A so): half the staging, and room for more workgroups.
+  t128x128direct: tensorCoreTile(4, 4, 2, 2, true), // 4 subgroups
+  t128x64direct: tensorCoreTile(4, 2, 2, 2, true), // 4 subgroups
+  t128x32direct: tensorCoreTile(4, 1, 2, 2, true), // 4 subgroups
+  t64x16direct: tensorCoreTile(4, 1, 1, 1, true), // 1 subgroup
 } as const;
 
 /**
@@ -122,6 +141,9 @@ function layout(ctx: Context, op: string, entry: 'channelsLast' | 'packWeights' 
   return packed;
 }
 
+/** Rows of B to allocate for N columns: N, or for a direct tile every row its last column tile loads. */
+const rowsOf = (t: TensorCoreTile, N: number): number => (t.direct ? Math.ceil(N / (16 * t.FN * t.SG_N)) * 16 * t.FN * t.SG_N : N);
+
 /** The source as f16 channels-last, channels padded to cp. */
 function channelsLast(ctx: Context, op: string, src: Tensor, cp: number): Tensor {
   const voxels = shapeSize(src.shape.slice(2));
@@ -161,9 +183,9 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tenso
   const native = ctx.precision === 'mixed';
   ctx.dispatch({
     op: d.op,
-    kernel: `conv/mma-${native ? 'native' : 'emulated'}-${t.FM}-${t.FN}`,
+    kernel: `conv/mma-${native ? 'native' : 'emulated'}-${t.FM}-${t.FN}-${t.direct ? 'direct' : 'staged'}`,
     entry: d.entry,
-    bindings: { ...d.bindings, bias: d.bindings.bias ?? d.bindings.wt, out },
+    bindings: { ...d.bindings, bias: d.bindings.bias ?? d.bindings.wt, out, ...(t.direct ? { wt16: d.bindings.wt } : {}) },
     params: {
       M: d.M,
       N: d.N,
@@ -214,7 +236,7 @@ function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
   const V = shapeSize(outSpatial);
   const xh = channelsLast(ctx, op, src, cp);
   const strides = transposed ? { strideC: J * taps, strideN: taps, flip: 1 } : { strideC: taps, strideN: C * taps, flip: 0 };
-  const wh = layout(ctx, op, 'packWeights', weight, J * K, { C, cp, spatial: taps, K, ...strides });
+  const wh = layout(ctx, op, 'packWeights', weight, rowsOf(t, J) * K, { C, cp, spatial: taps, K, rows: J, ...strides });
   const M = src.shape[0]! * V;
   const size = shapeSize(shape);
   const srcSpatial = src.shape.slice(2);
@@ -240,8 +262,8 @@ function tensorCoreWeightGrad(p: WeightGradPass, t: TensorCoreTile): Tensor {
   const kValid = lhs.shape[0]! * shapeSize(outSpatial);
   const K = Math.ceil(kValid / BK) * BK;
   const xh = channelsLast(ctx, op, src, cp);
-  checkBindable(op, 'f16 planar lhs', [(A * K) / 2]);
-  const lh = layout(ctx, op, 'planar', lhs, A * K, { C: A, spatial: shapeSize(outSpatial), K, rows: kValid });
+  checkBindable(op, 'f16 planar lhs', [(rowsOf(t, A) * K) / 2]);
+  const lh = layout(ctx, op, 'planar', lhs, rowsOf(t, A) * K, { C: A, spatial: shapeSize(outSpatial), K, rows: kValid });
   const size = A * M;
   const gemm = { op, entry: 'weightGrad' as const, M, N: A, K, size, cp, outRows: M, kValid, geometry, srcSpatial: src.shape.slice(2), outSpatial };
   const { out, chunks } = dispatchGemm(ctx, t, { ...gemm, bindings: { src: xh, wt: lh, bias: null } });
