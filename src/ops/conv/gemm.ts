@@ -12,7 +12,7 @@ import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
+import { checkBindable, gemmGeometry, isBlockGeometry, type ConvGeometry } from './shape.js';
 import { shapeSize } from '../../shape.js';
 
 /**
@@ -195,8 +195,6 @@ function grid(ctx: Context, s: GemmShape, t: GemmTile, outSize: number): Grid {
   return { mTiles, nTiles, chunks, kChunk: chunkRows * t.BK };
 }
 
-const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!, last];
-
 /** One dispatch of the GEMM kernel: a pass's entry point, tile, sizes and tensors. */
 interface GemmDispatch {
   op: string;
@@ -211,7 +209,8 @@ interface GemmDispatch {
 }
 
 function dispatchGemm(ctx: Context, d: GemmDispatch): void {
-  const { tile: t, shape: s, grid: gr, geometry: g, sizes } = d;
+  const { tile: t, shape: s, grid: gr, sizes } = d;
+  const geometry = gemmGeometry(d.geometry, sizes.src, sizes.out);
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const y = Math.ceil(gr.mTiles / maxDim);
   const x = Math.ceil(gr.mTiles / y);
@@ -230,10 +229,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
       chunkSize: sizes.chunkSize,
       mTilesX: x,
       nTiles: gr.nTiles,
-      srcSize: vec4(sizes.src, shapeSize(sizes.src)),
-      outSize: vec4(sizes.out, shapeSize(sizes.out)),
-      padding: vec4(g.padding),
-      dilation: vec4(g.dilation),
+      ...geometry.params,
     },
     constants: {
       TM: t.TM,
@@ -242,12 +238,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
       WN: t.WN,
       WGS: t.WM * t.WN,
       BK: t.BK,
-      KD: g.kernel[0],
-      KH: g.kernel[1],
-      KW: g.kernel[2],
-      SD: g.stride[0],
-      SH: g.stride[1],
-      SW: g.stride[2],
+      ...geometry.constants,
       BIAS: d.bias ? 1 : 0,
     },
     workgroups: [x, y, gr.nTiles * gr.chunks],

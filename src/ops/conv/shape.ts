@@ -4,6 +4,7 @@ import { sizeClass } from '../../device/buffer-pool.js';
 import { getContext } from '../../device/context.js';
 import { formatShape, type Tensor } from '../../tensor.js';
 import { checkRank } from '../util.js';
+import { shapeSize } from '../../shape.js';
 
 export type Triple = readonly [number, number, number];
 /** One value for all three spatial dimensions, or [d, h, w]. */
@@ -32,6 +33,19 @@ export interface ConvGeometry {
 }
 
 /** Stride equal to the kernel, no padding or dilation: kernel blocks tile the volume without overlap. */
+/**
+ * What the GEMM kernels (kernels/conv/parts/gemm-core.wgsl, kernels/conv/mma.wgsl) take of a pass's
+ * geometry: source and output sizes (the fourth lane: voxels), padding and dilation as vec4 uniform
+ * members, and the taps and stride per dimension as override constants.
+ */
+export function gemmGeometry(g: ConvGeometry, src: readonly number[], out: readonly number[]): { params: Record<string, number[]>; constants: Record<string, number> } {
+  const vec4 = (v: readonly number[], last: number): number[] => [v[0]!, v[1]!, v[2]!, last];
+  return {
+    params: { srcSize: vec4(src, shapeSize(src)), outSize: vec4(out, shapeSize(out)), padding: vec4(g.padding, 0), dilation: vec4(g.dilation, 0) },
+    constants: { KD: g.kernel[0], KH: g.kernel[1], KW: g.kernel[2], SD: g.stride[0], SH: g.stride[1], SW: g.stride[2] },
+  };
+}
+
 export function isBlockGeometry(g: ConvGeometry): boolean {
   return [0, 1, 2].every((i) => g.stride[i] === g.kernel[i] && g.padding[i] === 0 && g.dilation[i] === 1);
 }

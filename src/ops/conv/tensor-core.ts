@@ -17,7 +17,7 @@ import { shapeSize } from '../../shape.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { outChannels, outShape, type ConvFamily, type ConvPass, type ConvVariant, type ConvolvePass, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
+import { checkBindable, gemmGeometry, isBlockGeometry, type ConvGeometry } from './shape.js';
 
 /**
  * A tile: SG_M × SG_N subgroups of 32 invocations, each owning FM × FN fragments of 16 × 16 results;
@@ -124,8 +124,6 @@ function defaultTile(p: ConvPass, ctx: Context): TensorCoreTile {
 /** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */
 const targetWorkgroups = 512;
 
-const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!, last];
-
 /** The pass as a forward conv: the transposed pass of stride 1 reads flipped, swapped weights with the complementary padding. */
 function asForward(g: ConvGeometry, transposed: boolean): ConvGeometry {
   if (!transposed) return g;
@@ -172,7 +170,7 @@ interface MmaGemm {
 
 /** Dispatches the GEMM; returns its [chunks, size] output and the chunk count. */
 function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tensor; chunks: number } {
-  const g = d.geometry;
+  const geometry = gemmGeometry(d.geometry, d.srcSpatial, d.outSpatial);
   const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
   const mTiles = Math.ceil(d.M / BM);
   const nTiles = Math.ceil(d.N / BN);
@@ -198,21 +196,13 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tenso
       wholeRows: d.outRows % 16 === 0 ? 1 : 0,
       outRows: d.outRows,
       kValid: d.kValid,
-      srcSize: vec4(d.srcSpatial, shapeSize(d.srcSpatial)),
-      outSize: vec4(d.outSpatial, shapeSize(d.outSpatial)),
-      padding: vec4(g.padding),
-      dilation: vec4(g.dilation),
+      ...geometry.params,
     },
     constants: {
       SG_M: t.SG_M,
       SG_N: t.SG_N,
       WGS: 32 * t.SG_M * t.SG_N,
-      KD: g.kernel[0],
-      KH: g.kernel[1],
-      KW: g.kernel[2],
-      SD: g.stride[0],
-      SH: g.stride[1],
-      SW: g.stride[2],
+      ...geometry.constants,
       BIAS: d.bindings.bias ? 1 : 0,
     },
     workgroups: [x, y, nTiles * chunks],
