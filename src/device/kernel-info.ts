@@ -72,7 +72,10 @@ export function registerKernels(sources: Record<string, string>): void {
 
 function reflectKernel(kernel: string): Map<string, EntryInfo> {
   if (kernelSources[kernel] === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
-  const source = reflectSources[kernel] ?? kernelSources[kernel];
+  // A reflect source is WGSL, or the name of a sibling kernel with the same interface (a generated
+  // variant without the WGSL extensions wgsl_reflect cannot parse).
+  const reflected = reflectSources[kernel];
+  const source = reflected === undefined ? kernelSources[kernel]! : (kernelSources[reflected] ?? reflected);
   const reflect = new WgslReflect(source);
   const overrides = new Map<string, number>();
   for (const o of reflect.overrides) overrides.set(o.name, parseOverrideDefault(source, o.name));
