@@ -10,7 +10,8 @@
 // `<file>-<a>-<c>...` in the order of those lines, with `${NAME}` replaced everywhere (include paths
 // too); `// @for i 0 LIMIT` ... `// @end` repeats its lines for i = 0 .. LIMIT − 1 (LIMIT a number or
 // a variant), replacing `${i}`; `// @reflect-as NAME=value` reflects the kernel as its variant with
-// that value instead (by name: the `reflectSources` entry is that kernel's name). Generated kernels
+// that value instead (by name: the `reflectSources` entry is that kernel's name); `// @skip A=a B=b`
+// leaves out the combinations with all those values (variants no tile uses). Generated kernels
 // keep no comment-only lines (the template has them; there are many variants to ship).
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,7 @@ const directive = /^\/\/ @(include|reflect) (\S+)\s*$/;
 const variantLine = /^\/\/ @variants (\w+) (.+)$/;
 const reflectAs = /^\/\/ @reflect-as (\w+)=(\S+)\s*$/;
 const forLine = /^\s*\/\/ @for (\w+) (\d+) (\w+)\s*$/;
+const skipLine = /^\/\/ @skip (.+)$/;
 const endLine = /^\s*\/\/ @end\s*$/;
 
 const substitute = (text, values) => text.replace(/\$\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
@@ -56,21 +58,20 @@ function unroll(lines, values) {
   return out;
 }
 
-/** Every combination of a template's `@variants` values, in the order of its lines. */
+/** Every combination of a template's `@variants` values, in the order of its lines, less its `@skip`s. */
 function combinations(source) {
   let combos = [{}];
+  const skips = [];
   for (const line of source.split('\n')) {
     const m = variantLine.exec(line);
-    if (m)
-      combos = combos.flatMap((c) =>
-        m[2]
-          .trim()
-          .split(/\s+/)
-          .map((v) => ({ ...c, [m[1]]: v })),
-      );
+    if (m) combos = combos.flatMap((c) => words(m[2]).map((v) => ({ ...c, [m[1]]: v })));
+    const skip = skipLine.exec(line);
+    if (skip) skips.push(words(skip[1]).map((pair) => pair.split('=')));
   }
-  return combos;
+  return combos.filter((c) => !skips.some((pairs) => pairs.every(([name, value]) => c[name] === value)));
 }
+
+const words = (text) => text.trim().split(/\s+/);
 
 /** A template expanded for one combination of its variants: includes, substitutions, unrolled loops, directives dropped. */
 function generate(file, values) {

@@ -2,6 +2,8 @@
 // @variants FM 2 4
 // @variants FN 1 2 4
 // @variants B staged direct
+// @skip FM=2 FN=4
+// @skip FM=2 B=direct
 // @reflect-as MODE=emulated
 // @include parts/mma-${MODE}.wgsl
 // @include parts/mma-b-${B}.wgsl

@@ -61,7 +61,9 @@ export function tensorCoreBytes(t: TensorCoreTile, emulated = false): number {
 export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
   const WGS = 32 * t.SG_M * t.SG_N;
   const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
-  if (![2, 4].includes(t.FM) || ![1, 2, 4].includes(t.FN)) return 'must have FM of 2 or 4 and FN of 1, 2 or 4 (the generated kernels)';
+  // The generated kernels (kernels/conv/mma.wgsl's @variants less its @skips).
+  const generated = t.FM === 4 ? [1, 2, 4].includes(t.FN) : t.FM === 2 && [1, 2].includes(t.FN) && !t.direct;
+  if (!generated) return 'must have 4 × 1, 4 × 2 or 4 × 4 fragments, or 2 × 1 or 2 × 2 with B staged (the generated kernels)';
   if (!Number.isInteger(t.SG_M) || !Number.isInteger(t.SG_N) || t.SG_M < 1 || t.SG_N < 1 || WGS > 256) return 'must have at most 8 subgroups';
   const loads = [(BM * 4) / WGS, (BN * 4) / WGS];
   if (loads.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) return 'must give each invocation 1 to 8 whole 16-byte loads of each operand a step';
@@ -121,8 +123,8 @@ function defaultTile(p: ConvPass, ctx: Context): TensorCoreTile {
   return tileProblem(wanted, ctx) ? tiles.t64x64 : wanted;
 }
 
-/** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */
-const targetWorkgroups = 512;
+/** Invocations that keep a large GPU busy (512 workgroups of 256); fewer output tiles than that take split K. */
+const targetInvocations = 512 * 256;
 
 /** The pass as a forward conv: the transposed pass of stride 1 reads flipped, swapped weights with the complementary padding. */
 function asForward(g: ConvGeometry, transposed: boolean): ConvGeometry {
@@ -174,7 +176,7 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tenso
   const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
   const mTiles = Math.ceil(d.M / BM);
   const nTiles = Math.ceil(d.N / BN);
-  const { chunkRows, chunks } = chunking(ctx, d.K / BK, d.size, mTiles * nTiles, targetWorkgroups);
+  const { chunkRows, chunks } = chunking(ctx, d.K / BK, d.size, mTiles * nTiles, targetInvocations / (32 * t.SG_M * t.SG_N));
   const out = empty([chunks, d.size]);
   const y = Math.ceil(mTiles / ctx.limits.maxComputeWorkgroupsPerDimension);
   const x = Math.ceil(mTiles / y);
