@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { hangLimitMs } from './test/helpers/hang-limit.ts';
 
 export default defineConfig({
   test: {
@@ -9,7 +10,8 @@ export default defineConfig({
     setupFiles: ['test/setup/tuning-cache.ts'],
     // Two cores: llvmpipe already spreads each dispatch over both, so files run one at a time.
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Limits that catch a hang, not a slow host (test/helpers/hang-limit.ts).
+    testTimeout: hangLimitMs,
+    hookTimeout: hangLimitMs,
   },
 });

@@ -43,7 +43,7 @@ async function fma(ctx: Context, v: FmaVariant, quick: boolean): Promise<Row> {
       // m < 1 and c > 0: every chain converges to c / (1 − m) and never overflows or goes subnormal.
       params: { iters, m: 0.9999, c: 1e-4 },
       constants: { WG: v.wg },
-      workgroups: ctx.grid(fmaInvocations, v.wg),
+      invocations: fmaInvocations,
     });
   // Calibrate the trip count to the target duration.
   let iters = 64;
@@ -91,7 +91,7 @@ function copyKernel(wg: number, entry: 'copy' | 'copyScalar' = 'copy'): CopyVari
     run: (ctx, src, dst, vec4s) => {
       const n = scalar ? 4 * vec4s : vec4s;
       const bindings: Record<string, GPUBuffer> = scalar ? { srcScalar: src, dstScalar: dst } : { src, dst };
-      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry, bindings, params: { n, stride: 0 }, constants: { WG: wg }, workgroups: ctx.grid(n, wg) });
+      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry, bindings, params: { n, stride: 0 }, constants: { WG: wg }, invocations: n });
     },
   };
 }

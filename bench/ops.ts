@@ -176,7 +176,7 @@ function naiveConvCase(n: number, ch: number, size: Dims3, k: number): OpCase {
               entry: 'forward',
               bindings: { x, weight: w, bias: b, out },
               params: { cin: ch, cout: ch, k, pad: (k - 1) / 2, d: size[0], h: size[1], w: size[2], n: out.size },
-              workgroups: ctx.grid(out.size, 64),
+              invocations: out.size,
             });
             return [out];
           }),

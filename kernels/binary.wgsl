@@ -60,17 +60,7 @@ fn scalarB(i: u32) -> f32 {
   return b[i / 4u][i % 4u];
 }
 
-fn lanes(k: u32) -> u32 {
-  return select(min(4u, p.n - 4u * k), 0u, 4u * k >= p.n);
-}
-
-fn store(k: u32, count: u32, v: vec4<f32>) {
-  if (count == 4u) {
-    out[k] = v;
-    return;
-  }
-  for (var q = 0u; q < count; q++) { out[k][q] = v[q]; }
-}
+// @include parts/vec4-out.wgsl
 
 @compute @workgroup_size(WG)
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -147,7 +147,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
 // With softmax (diceLoss(logits, target, { softmax: true })): the gradient for the logits, from the
 // probabilities p that the forward kept. One invocation per voxel of one sample (the sample is the
-// workgroup row, src/ops/util.ts planeGrid), walking the channels: the Dice gradient a_c = ∂loss/∂p_c
+// workgroup row, ctx.planeGrid, src/device/context.ts), walking the channels: the Dice gradient a_c = ∂loss/∂p_c
 // (0 for classes not counted) through the softmax Jacobian, ∂loss/∂z_c = p_c·(a_c − Σ_c' p_c'·a_c'),
 // without writing the probability gradient.
 @compute @workgroup_size(WG)

@@ -48,3 +48,11 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   if (i >= p.n) { return; }
   out[i] = out[i] + x[i] * p.s;
 }
+
+// out += s, in place: a counter on the device (BatchNorm3d's num_batches_tracked).
+@compute @workgroup_size(WG)
+fn addInPlace(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  out[i] = out[i] + p.s;
+}

@@ -5,7 +5,7 @@
 // Two layouts (src/ops/prelu.ts picks one):
 // - planar (forward, backward): x is a list of planes of `inner` elements, one slope each
 //   (per-channel: plane = sample · channels + channel; shared: fixed-size chunks of the flat array).
-//   The plane is on workgroup axes y/z (src/ops/util.ts planeGrid), so the slope index comes from
+//   The plane is on workgroup axes y/z (ctx.planeGrid, src/device/context.ts), so the slope index comes from
 //   the workgroup id, not from dividing every element index. Needs planes that start on a vec4
 //   (inner % 4 == 0, or a single slope); the last vec4 of the array may be partial.
 // - flat (forwardFlat, backwardFlat, backwardAlpha): per-channel slopes with inner % 4 != 0 (planes
@@ -33,7 +33,7 @@ override WG: u32 = 256u;
 const VPI = 4u;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
-// Plain prelu binds x here too (RESIDUAL off; bindings are read-only, so aliasing is allowed).
+// Plain prelu leaves it unread (RESIDUAL off): a placeholder is bound (src/device/context.ts).
 @group(0) @binding(1) var<storage, read> residual: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> alpha: array<f32>;
 @group(0) @binding(3) var<storage, read> g: array<vec4<f32>>;

@@ -2,7 +2,7 @@
 // its slab of the output; narrow (and concat's backward) reads a slab back out. Seen as
 // [outer, length] (small) inside [outer, bigStride] (big), starting at `offset` in each row.
 // insert4/extract4 copy vec4s when all three are multiples of 4 (V-Net's channel concat): the row is
-// the workgroup row (src/ops/util.ts planeGrid), so no index is divided; their params are in vec4s
+// the workgroup row (ctx.planeGrid, src/device/context.ts), so no index is divided; their params are in vec4s
 // and n is the row count.
 struct Params {
   n: u32,

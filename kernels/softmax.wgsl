@@ -3,7 +3,7 @@
 // apart, so neighbouring invocations read neighbouring addresses. Max-subtracted, so large logits
 // cannot overflow exp(). forward4/backward4 do the same for 4 neighbouring lines at once, in vec4s,
 // when inner is a multiple of 4 (V-Net: channels of a volume): the outer index is the workgroup row
-// (src/ops/util.ts planeGrid), so nothing is divided; their params count outer rows (lines) and
+// (ctx.planeGrid, src/device/context.ts), so nothing is divided; their params count outer rows (lines) and
 // vec4s (inner).
 struct Params {
   lines: u32,
@@ -37,8 +37,10 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   var total = 0.0;
   for (var i = base; i < end; i += p.inner) { total += exp(x[i] - m); }
   if (LOG == 1u) {
-    let shift = m + log(total);
-    for (var i = base; i < end; i += p.inner) { out[i] = x[i] - shift; }
+    // (x − m) − log Σ, not x − (m + log Σ): m + log Σ rounds to m's ulp (5e-4 at 1e4), which would
+    // swamp an output near 0.
+    let lse = log(total);
+    for (var i = base; i < end; i += p.inner) { out[i] = (x[i] - m) - lse; }
   } else {
     let inv = 1.0 / total;
     for (var i = base; i < end; i += p.inner) { out[i] = exp(x[i] - m) * inv; }
@@ -85,8 +87,8 @@ fn forward4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
   var total = vec4<f32>(0.0);
   for (var i = base; i < end; i += p.inner) { total += exp(x4[i] - m); }
   if (LOG == 1u) {
-    let shift = m + log(total);
-    for (var i = base; i < end; i += p.inner) { out4[i] = x4[i] - shift; }
+    let lse = log(total);
+    for (var i = base; i < end; i += p.inner) { out4[i] = (x4[i] - m) - lse; }
   } else {
     let inv = 1.0 / total;
     for (var i = base; i < end; i += p.inner) { out4[i] = exp(x4[i] - m) * inv; }

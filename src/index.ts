@@ -12,18 +12,46 @@ export { tidy, keep } from './memory.js';
 export * from './ops/index.js';
 export { Module, type StateDict, type HostTensor } from './nn/module.js';
 export { Conv3d, ConvTranspose3d, PReLU } from './nn/layers.js';
+export { InstanceNorm3d, GroupNorm, BatchNorm3d, type InstanceNormArgs, type GroupNormArgs, type BatchNormArgs } from './nn/norm.js';
 export { VNet, vnetPresets, receptiveField, type VNetOptions, type StageField } from './nn/vnet.js';
-export { segment, type SegmentOptions, type Segmentation } from './nn/segment.js';
+export { segment, type SegmentOptions, type Segmentation, type Segmenter } from './nn/segment.js';
 export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } from './nn/segment-volume.js';
-export { trainStep, batchLoss, type LossKind, type StepOptions } from './nn/train-step.js';
+export { TfjsModel, importTfjsModel, exportTfjsModel, type TfjsImportOptions, type TfjsExport } from './models/tfjs-model.js';
+export { predictVolume, type VolumeInferenceOptions, type VolumeInference } from './models/tfjs-tiles.js';
+export { segmentBrainchop, brainchopSettings, reverseAxes, type BrainchopSegmentOptions, type BrainchopSegmentation } from './models/brainchop.js';
+export {
+  segmentScan,
+  isConformed,
+  parseBrainchopSettings,
+  type BrainchopSettings,
+  type BrainchopModel,
+  type BrainchopModelType,
+  type ScanSegmentOptions,
+  type ScanSegmentation,
+} from './models/brainchop-pipeline.js';
+export type { TfjsModelJson, KerasLayerJson, WeightsGroup, WeightEntry } from './models/tfjs-format.js';
+export { trainStep, batchLoss, type LogitsModel, type LossKind, type StepOptions } from './nn/train-step.js';
 export { fit, DivergedError, type FitOptions, type HostBatch, type DeviceBatch } from './nn/fit.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
 export { checkpointBytes, loadCheckpointBytes, checkpointInfo, type CheckpointInfo, type SaveOptions } from './io/checkpoint.js';
 export * from './io/index.js';
+export {
+  importOnnx,
+  exportOnnx,
+  EXPORT_OPSET,
+  onnxSegmenter,
+  type OnnxSegmenterOptions,
+  OnnxModule,
+  SUPPORTED_OPSETS,
+  type OnnxInput,
+  type ImportOnnxOptions,
+  type ExternalDataReader,
+} from './models/onnx/index.js';
 export * from './metrics/index.js';
 export { syntheticCase, type SyntheticCase, type SyntheticOptions } from './data/synthetic.js';
 export * from './data/resample.js';
+export * from './data/conform.js';
 export * from './data/crop.js';
 export * from './data/intensity.js';
 export * from './data/augment.js';

@@ -1,6 +1,6 @@
 // tidy(): deterministic release of every tensor an expression creates, apart from what it returns.
 // GPU memory cannot wait for the JS garbage collector in a training loop.
-import { inScope, keep, trackInScope } from './scope.js';
+import { keep, scoped } from './scope.js';
 import { Tensor } from './tensor.js';
 
 export { keep };
@@ -21,16 +21,10 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen = new Set<unknown
  * When `fn` throws, everything it created (and did not keep()) is disposed before the error propagates.
  */
 export function tidy<T>(fn: () => T): T {
-  const { result, scope } = inScope(fn);
-  if (result instanceof Promise) {
-    for (const t of scope) t.dispose();
-    throw new Error('tidy: the function must be synchronous (it returned a Promise)');
-  }
-  const survivors = new Set<Tensor>();
-  collectTensors(result, survivors);
-  for (const t of scope) {
-    if (survivors.has(t as Tensor)) trackInScope(t);
-    else t.dispose();
-  }
-  return result;
+  return scoped(fn, (result) => {
+    if (result instanceof Promise) throw new Error('tidy: the function must be synchronous (it returned a Promise)');
+    const survivors = new Set<Tensor>();
+    collectTensors(result, survivors);
+    return survivors;
+  });
 }

@@ -1,5 +1,6 @@
-// The scopes of tidy() (src/memory.ts): every tensor made while one is open is noted in the innermost,
-// so tidy() can dispose of it. Kept apart from tidy() so that tensors can register without importing it.
+// The scopes of tidy() (src/memory.ts) and of each backward step (src/autograd.ts): every tensor made
+// while one is open is noted in the innermost, so that closing it can dispose of all but what it
+// keeps. Kept apart from tidy() so that tensors can register without importing it.
 
 /** What a scope holds: anything that can be disposed of (a Tensor). */
 export interface Disposable {
@@ -18,17 +19,28 @@ export function keep<T extends Disposable>(t: T): T {
   return t;
 }
 
-/** Runs `fn` with a new innermost scope, which it returns with what `fn` returned (or threw, after popping). */
-export function inScope<T>(fn: () => T): { result: T; scope: Set<Disposable> } {
+/**
+ * Runs `fn` in a new innermost scope, then disposes of everything made in it except
+ * `survivors(result)`, which move to the enclosing scope. When `fn` or `survivors` throws,
+ * everything made is disposed of before the error propagates: a training loop may catch and go on.
+ */
+export function scoped<T>(fn: () => T, survivors: (result: T) => Iterable<Disposable>): T {
   const scope = new Set<Disposable>();
   scopes.push(scope);
+  let result: T;
+  let kept: Set<Disposable>;
   try {
-    return { result: fn(), scope };
+    result = fn();
+    kept = new Set(survivors(result));
   } catch (e) {
-    // A failed step must not leak what it made before failing: a training loop may catch and go on.
     for (const t of scope) t.dispose();
     throw e;
   } finally {
     scopes.pop();
   }
+  for (const t of scope) {
+    if (kept.has(t)) trackInScope(t);
+    else t.dispose();
+  }
+  return result;
 }

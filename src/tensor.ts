@@ -160,20 +160,17 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOp
   return t;
 }
 
-/** Invocations per workgroup of kernels/map.wgsl (its WG override default). */
-const mapWG = 256;
-
 /** out += s · x over `out.size` elements, in place (kernels/map.wgsl `accumulate`). */
 function accumulate(out: Tensor, x: Tensor, s = 1): void {
   const ctx = out.ctx;
-  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'accumulate', bindings: { x, out }, params: { n: out.size, s }, workgroups: ctx.grid(out.size, mapWG) });
+  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'accumulate', bindings: { x, out }, params: { n: out.size, s }, invocations: out.size });
 }
 
 /** A tensor of `shape` filled with `value` (kernels/map.wgsl `fill`). */
 function filled(shape: Shape, value: number): Tensor {
   const out = empty(shape);
   const ctx = out.ctx;
-  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'fill', bindings: { out }, params: { n: out.size, s: value }, workgroups: ctx.grid(out.size, mapWG) });
+  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'fill', bindings: { out }, params: { n: out.size, s: value }, invocations: out.size });
   return out;
 }
 
@@ -209,7 +206,10 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   }
   noGrad(() => {
     const seed = gradient ?? filled(root.shape, 1);
-    runBackward(root, seed, accumulateGrad);
-    if (!gradient) seed.dispose();
+    try {
+      runBackward(root, seed, accumulateGrad);
+    } finally {
+      if (!gradient) seed.dispose();
+    }
   });
 }

@@ -46,6 +46,23 @@ export function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<numbe
   return err / scale;
 }
 
+/**
+ * The largest |a[i] − b[i]| / |b[i]|: every element against its own size, for outputs whose sizes
+ * span orders of magnitude (an error on a small value is not hidden by a large one; an expected 0
+ * must come out exactly 0).
+ */
+export function maxElementRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
+  let err = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i]! - expected[i]!);
+    if (d === 0) continue;
+    const e = d / Math.abs(expected[i]!);
+    if (!(e <= err)) err = Number.isNaN(e) ? Infinity : e;
+  }
+  return err;
+}
+
 /** The largest |a[i] − b[i]|. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);

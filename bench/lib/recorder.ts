@@ -24,8 +24,7 @@ export function recordDispatches<T>(ctx: Context, fn: () => T): { result: T; ker
     const u = uses.get(key);
     if (u) u.count++;
     else {
-      const g = typeof d.workgroups === 'number' ? [d.workgroups] : d.workgroups.map((x) => x ?? 1);
-      uses.set(key, { kernel: `${d.kernel}.${d.entry}`, constants: { ...constants }, workgroups: g, count: 1 });
+      uses.set(key, { kernel: `${d.kernel}.${d.entry}`, constants: { ...constants }, workgroups: ctx.workgroupsOf(d), count: 1 });
     }
     original.call(ctx, d);
   };

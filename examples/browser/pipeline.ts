@@ -3,7 +3,7 @@
 // z-score, sliding windows, mask back onto the scan's grid).
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { checkpointInfo, loadCheckpointBytes } from '../../src/io/checkpoint.js';
-import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type Volume } from '../../src/io/volume.js';
+import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type VoxelArray, type Volume } from '../../src/io/volume.js';
 import { fit } from '../../src/nn/fit.js';
 import { zscore } from '../../src/data/intensity.js';
 import { gpuBatchIterator } from '../../src/data/batches-gpu.js';
@@ -123,7 +123,7 @@ export async function segmentScan(s: ModelState, scan: Volume, spacing: Vec3 = d
   return { mask: result.mask.data as Uint8Array, foregroundVoxels: result.foregroundVoxels, foregroundMl: result.foregroundMl, milliseconds: performance.now() - t0 };
 }
 
-/** The mask as a volume with the scan's geometry, so it overlays the scan in any viewer. */
-export function maskVolume(scan: Volume, mask: Uint8Array): Volume {
+/** A mask or labels as a volume with the scan's geometry, so it overlays the scan in any viewer. */
+export function maskVolume(scan: Volume, mask: VoxelArray): Volume {
   return { ...cloneGrid(scan), data: mask };
 }

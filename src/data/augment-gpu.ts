@@ -15,6 +15,7 @@
  * Volumes are flat tensors of `nx · ny · nz` values in Volume order (x fastest); fields are [3, nz, ny, nx]
  * (all x displacements, then y, then z), like DisplacementField.
  */
+import { tidy } from '../memory.js';
 import { formatShape, empty, tensor, type Tensor } from '../tensor.js';
 import { runElementwise } from '../ops/util.js';
 import { shapeSize } from '../shape.js';
@@ -35,18 +36,19 @@ export function bsplineFieldGpu(shape: Vec3, grid: ControlGrid): Tensor {
   }
   const coefficients = new Float32Array(3 * m ** 3);
   [grid.x, grid.y, grid.z].forEach((a, i) => coefficients.set(a, i * m ** 3));
-  const control = tensor(coefficients);
-  const [nx, ny, nz] = shape;
-  const params = { nx, ny, nz, m };
-  const alongX = empty([3, m, m, nx]);
-  const alongXY = empty([3, m, ny, nx]);
-  const field = empty([3, nz, ny, nx]);
-  const op = 'bsplineFieldGpu';
-  runElementwise(op, 'augment', 'fieldAlongX', alongX.size, { grid: control, alongX }, params);
-  runElementwise(op, 'augment', 'fieldAlongY', alongXY.size, { alongXIn: alongX, alongXY }, params);
-  runElementwise(op, 'augment', 'fieldAlongZ', shapeSize(shape), { alongXYIn: alongXY, field }, params);
-  for (const t of [control, alongX, alongXY]) t.dispose();
-  return field;
+  return tidy(() => {
+    const control = tensor(coefficients);
+    const [nx, ny, nz] = shape;
+    const params = { nx, ny, nz, m };
+    const alongX = empty([3, m, m, nx]);
+    const alongXY = empty([3, m, ny, nx]);
+    const field = empty([3, nz, ny, nx]);
+    const op = 'bsplineFieldGpu';
+    runElementwise(op, 'augment', 'fieldAlongX', alongX.size, { grid: control, alongX }, params);
+    runElementwise(op, 'augment', 'fieldAlongY', alongXY.size, { alongXIn: alongX, alongXY }, params);
+    runElementwise(op, 'augment', 'fieldAlongZ', shapeSize(shape), { alongXYIn: alongXY, field }, params);
+    return field;
+  });
 }
 
 export interface WarpTargets {
@@ -141,15 +143,10 @@ export function histogramGpu(values: Tensor, bins = 65536): GpuHistogram {
  */
 export function matchHistogramGpu(source: Tensor | GpuHistogram, reference: Tensor | GpuHistogram, options: { bins?: number; into?: Tensor; offset?: number } = {}): Tensor {
   const op = 'matchHistogramGpu';
-  const made: GpuHistogram[] = [];
-  const histogramOf = (x: Tensor | GpuHistogram, bins?: number): GpuHistogram => {
-    if ('cdf' in x) return x;
-    made.push(histogramGpu(x, bins));
-    return made[made.length - 1]!;
-  };
-  try {
-    const from = histogramOf(source, options.bins);
-    const to = histogramOf(reference, options.bins ?? from.bins);
+  // Histograms made here from volumes are freed with the table (and on error).
+  return tidy(() => {
+    const from = 'cdf' in source ? source : histogramGpu(source, options.bins);
+    const to = 'cdf' in reference ? reference : histogramGpu(reference, options.bins ?? from.bins);
     if (from.bins !== to.bins) throw new Error(`${op}: source and reference histograms have ${from.bins} and ${to.bins} bins`);
     const { into, offset = 0 } = options;
     const out = into ?? empty(from.values.shape);
@@ -158,9 +155,6 @@ export function matchHistogramGpu(source: Tensor | GpuHistogram, reference: Tens
     const params = { n: from.values.size, bins: from.bins, outOffset: offset, nRef: to.values.size, stride: 0 };
     runElementwise(op, 'augment', 'histTable', from.bins, { cdf: from.cdf, refRange: to.range, refCdf: to.cdf, tableOut: table }, params);
     runElementwise(op, 'augment', 'histApply', from.values.size, { values: from.values, srcRange: from.range, table, matched: out }, params);
-    table.dispose();
     return out;
-  } finally {
-    for (const h of made) h.dispose();
-  }
+  });
 }

@@ -3,6 +3,7 @@ export * from './random.js';
 export * from './quantile.js';
 export * from './interpolate.js';
 export * from './resample.js';
+export * from './conform.js';
 export * from './crop.js';
 export * from './intensity.js';
 export * from './augment.js';

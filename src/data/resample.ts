@@ -47,7 +47,7 @@ export function resampleToGrid(volume: Volume, grid: Grid, interpolation: Interp
 }
 
 /** The affine map from voxel indices of `from` to (continuous) voxel indices of `to`. */
-function indexToIndex(from: Grid, to: Grid): { matrix: Mat3; offset: Vec3 } {
+export function indexToIndex(from: Grid, to: Grid): { matrix: Mat3; offset: Vec3 } {
   const toInverse = invert(scaledDirection(to));
   const fromMatrix = scaledDirection(from);
   const matrix = multiply(toInverse, fromMatrix).map(snap) as Mat3;

@@ -3,7 +3,7 @@
 // or every `maxPendingDispatches`), so a training step costs a handful of queue submissions.
 import { GpuTimer } from './gpu-timer.js';
 import { BufferPool, type MemoryStats } from './buffer-pool.js';
-import { entryInfo, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
+import { entryInfo, invocationsPerWorkgroup, packUniform, workgroupSize, type EntryInfo } from './kernel-info.js';
 import { kernelSources } from '../generated/kernels.js';
 import { adapterId, adapterName, isSoftwareAdapter, type FoundAdapter } from './adapter-choice.js';
 import { matrixConfigs } from './precision.js';
@@ -35,11 +35,22 @@ export interface Dispatch {
   op: string;
   kernel: string;
   entry: string;
-  bindings: Record<string, Bindable>;
+  /**
+   * Buffers by the kernel's binding names. null: one the constants leave unread (a bias without
+   * BIAS), bound to a placeholder. A kernel's vec4 view `x4` of `x` gets x's buffer unless given.
+   */
+  bindings: Record<string, Bindable | null>;
   params?: Record<string, number | readonly number[]>;
   constants?: Record<string, number>;
-  /** Workgroup counts; see `grid()` for 1-D work larger than one dimension allows. */
-  workgroups: number | readonly [number, number?, number?];
+  /**
+   * The work, in invocations: the grid follows from the entry's workgroup size (its constants, else
+   * the WGSL's defaults), 2-D where one dimension is too short (`grid()`). With `planes`, that many
+   * invocations per plane, the plane on workgroup axes y/z (`planeGrid()`).
+   */
+  invocations?: number;
+  planes?: number;
+  /** Workgroup counts instead, for kernels that tile their own grid. */
+  workgroups?: number | readonly [number, number?, number?];
 }
 
 /** The limits a device asks its adapter for in full (init()) and describe() reports. */
@@ -103,6 +114,8 @@ export class Context {
   private lostReason: string | null = null;
   private retired: GPUBuffer[] = [];
   private dryRunObserver: ((d: Dispatch) => void) | null = null;
+  /** Bound where a dispatch passes null: a binding its constants leave unread. */
+  private readonly placeholder: GPUBuffer;
 
   constructor(
     readonly device: GPUDevice,
@@ -116,6 +129,7 @@ export class Context {
   ) {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
+    this.placeholder = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
     device.addEventListener('uncapturederror', (ev) => {
       this.errors.push(`${(ev as GPUUncapturedErrorEvent).error.message} (while running ${this.lastOp})`);
     });
@@ -168,23 +182,52 @@ export class Context {
     }
   }
 
-  dispatch(d: Dispatch): void {
-    if (this.dryRunObserver) {
-      this.dryRunObserver(d);
-      return;
+  /**
+   * Workgroups for `perPlane` workgroups along x per plane of `planes`: the plane is
+   * `wid.y + wid.z · nwg.y` (z only past the per-dimension limit), so kernels read it from the
+   * workgroup id instead of dividing every element index. Kernels must skip planes ≥ the count
+   * (y · z may overshoot).
+   */
+  planeGrid(perPlane: number, planes: number): [number, number, number] {
+    const z = Math.ceil(planes / this.limits.maxComputeWorkgroupsPerDimension);
+    return [perPlane, Math.ceil(planes / Math.max(z, 1)), z];
+  }
+
+  /** A dispatch's workgroup counts (see Dispatch). */
+  workgroupsOf(d: Dispatch): [number, number, number] {
+    const info = this.entry(d);
+    let groups: readonly (number | undefined)[];
+    if (d.workgroups !== undefined) groups = typeof d.workgroups === 'number' ? [d.workgroups] : d.workgroups;
+    else if (d.invocations === undefined) throw new Error(`${d.op}: a dispatch of ${info.kernel}.${info.entry} needs invocations or workgroups`);
+    else {
+      const size = invocationsPerWorkgroup(info.kernel, info.entry, d.constants);
+      groups = d.planes === undefined ? this.grid(d.invocations, size) : this.planeGrid(Math.ceil(d.invocations / size), d.planes);
     }
-    this.checkAlive(d.op);
-    let info: EntryInfo;
+    const out = groups.map((g) => g ?? 1);
+    while (out.length < 3) out.push(1);
+    return out as [number, number, number];
+  }
+
+  /** The reflected entry point a dispatch names; an unknown one throws, naming the op. */
+  private entry(d: Dispatch): EntryInfo {
     try {
-      info = entryInfo(d.kernel, d.entry);
+      return entryInfo(d.kernel, d.entry);
     } catch (e) {
       throw new Error(`${d.op}: ${(e as Error).message}`);
     }
+  }
+
+  dispatch(d: Dispatch): void {
+    const groups = this.workgroupsOf(d);
+    if (this.dryRunObserver) {
+      this.dryRunObserver({ ...d, workgroups: groups });
+      return;
+    }
+    const info = this.entry(d);
+    this.checkAlive(d.op);
     const constants = d.constants ?? {};
     const pipeline = this.pipeline(info, constants, d.op);
     const entries = this.bindGroupEntries(info, d);
-    const groups = (typeof d.workgroups === 'number' ? [d.workgroups] : d.workgroups).map((g) => g ?? 1);
-    while (groups.length < 3) groups.push(1);
     const maxG = this.limits.maxComputeWorkgroupsPerDimension;
     if (groups.some((g) => g > maxG || !Number.isInteger(g) || g < 0)) {
       throw new Error(`${d.op}: dispatch of [${groups.join(', ')}] workgroups exceeds maxComputeWorkgroupsPerDimension (${maxG})`);
@@ -359,9 +402,11 @@ export class Context {
         entries.push({ binding: b.binding, resource: { buffer: this.uniform(packUniform(info, d.op, d.params)) } });
         continue;
       }
-      const v = d.bindings[name];
-      if (!v) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${Object.keys(d.bindings).join(', ')})`);
-      given.delete(name);
+      // A vec4 view takes its scalar array's buffer.
+      const viewOf = name.endsWith('4') && !(name in d.bindings) ? name.slice(0, -1) : name;
+      if (!(viewOf in d.bindings)) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${Object.keys(d.bindings).join(', ')})`);
+      given.delete(viewOf);
+      const v = d.bindings[viewOf] ?? this.placeholder;
       if ((v as { disposed?: boolean }).disposed) {
         const shape = (v as { shape?: readonly number[] }).shape ?? [];
         throw new Error(`${d.op}: tensor [${shape.join(', ')}] was disposed (bound as '${name}' of ${info.kernel}.${info.entry})`);

@@ -46,6 +46,13 @@ function scalarOf(t: ReflectType, kernel: string, member: string): UniformMember
   return cur.name as UniformMember['scalar'];
 }
 
+/** A struct's members, those of a nested struct in its place (filled by their own names: a pass's struct can start with a shared one). */
+function flatMembers(t: ReflectType, offset: number, kernel: string): UniformMember[] {
+  return (t.members ?? []).flatMap((m) =>
+    m.type.members ? flatMembers(m.type, offset + m.offset, kernel) : [{ name: m.name, offset: offset + m.offset, scalars: m.size / 4, scalar: scalarOf(m.type, kernel, m.name) }],
+  );
+}
+
 function parseOverrideDefault(source: string, name: string): number {
   const m = new RegExp(`override\\s+${name}\\s*(?::\\s*\\w+)?\\s*=\\s*([-0-9.eE]+)`).exec(source);
   return m ? Number(m[1]) : NaN;
@@ -70,12 +77,19 @@ export function registerKernels(sources: Record<string, string>): void {
   }
 }
 
+/**
+ * The WGSL reflection reads for a kernel: its own, or its reflect source, which is WGSL or the name
+ * of a sibling kernel with the same interface (a generated variant without the WGSL extensions
+ * wgsl_reflect cannot parse).
+ */
+function reflectedSource(kernel: string): string | undefined {
+  const reflected = reflectSources[kernel];
+  return reflected === undefined ? kernelSources[kernel] : (kernelSources[reflected] ?? reflected);
+}
+
 function reflectKernel(kernel: string): Map<string, EntryInfo> {
   if (kernelSources[kernel] === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
-  // A reflect source is WGSL, or the name of a sibling kernel with the same interface (a generated
-  // variant without the WGSL extensions wgsl_reflect cannot parse).
-  const reflected = reflectSources[kernel];
-  const source = reflected === undefined ? kernelSources[kernel]! : (kernelSources[reflected] ?? reflected);
+  const source = reflectedSource(kernel)!;
   const reflect = new WgslReflect(source);
   const overrides = new Map<string, number>();
   for (const o of reflect.overrides) overrides.set(o.name, parseOverrideDefault(source, o.name));
@@ -88,12 +102,7 @@ function reflectKernel(kernel: string): Map<string, EntryInfo> {
       bindings.set(r.name, { binding: r.binding, group: r.group, kind, access: r.access });
       if (kind === 'uniform') {
         const t = r.type as unknown as ReflectType;
-        const members = (t.members ?? []).map((m) => ({
-          name: m.name,
-          offset: m.offset,
-          scalars: m.size / 4,
-          scalar: scalarOf(m.type, kernel, m.name),
-        }));
+        const members = flatMembers(t, 0, kernel);
         uniform = { name: r.name, size: t.size, members };
       }
     }
@@ -124,6 +133,38 @@ export function workgroupSize(info: EntryInfo, constants: Record<string, number>
     if (v === undefined || Number.isNaN(v)) throw new Error(`kernel ${info.kernel}.${info.entry}: workgroup size '${x}' has no value`);
     return v;
   }) as [number, number, number];
+}
+
+/** Invocations per workgroup of an entry point with the given override constants (else the WGSL's defaults). */
+export function invocationsPerWorkgroup(kernel: string, entry: string, constants: Record<string, number> = {}): number {
+  const [x, y, z] = workgroupSize(entryInfo(kernel, entry), constants);
+  return x * y * z;
+}
+
+/** A number the WGSL states once: a module-scope `const`, or an override's default. */
+export function kernelConstant(kernel: string, name: string): number {
+  const source = reflectedSource(kernel) ?? '';
+  const m = new RegExp(`^const\\s+${name}\\s*(?::\\s*\\w+)?\\s*=\\s*([-0-9.eE]+)`, 'm').exec(source);
+  const v = m ? Number(m[1]) : parseOverrideDefault(source, name);
+  if (Number.isNaN(v)) throw new Error(`kernel ${kernel} has no numeric const or override '${name}'`);
+  return v;
+}
+
+/** How many scalars a member of an entry's uniform struct holds (`classes: array<vec4<u32>, 64>` → 256). */
+export function uniformCapacity(kernel: string, entry: string, member: string): number {
+  const m = entryInfo(kernel, entry).uniform?.members.find((u) => u.name === member);
+  if (!m) throw new Error(`kernel ${kernel}.${entry} has no uniform member '${member}'`);
+  return m.scalars;
+}
+
+/** Scalars in each of a kernel's workgroup arrays (`var<workgroup> As: array<vec4<f32>, 528>` → As: 2112). */
+export function workgroupArrays(kernel: string): Record<string, number> {
+  const source = kernelSources[kernel] ?? '';
+  const arrays: Record<string, number> = {};
+  for (const m of source.matchAll(/^var<workgroup>\s+(\w+)\s*:\s*array<(\w+)(?:<\w+>)?,\s*(\d+)>;/gm)) {
+    arrays[m[1]!] = Number(m[3]) * (m[2]!.startsWith('vec') ? Number(m[2]!.slice(3)) : 1);
+  }
+  return arrays;
 }
 
 /** Packs a params object into the entry's uniform struct, checking names against the shader. */

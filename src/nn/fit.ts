@@ -5,8 +5,7 @@ import { Tensor, tensor } from '../tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/scheduler.js';
 import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
-import { batchLoss, trainStep, type LossKind } from './train-step.js';
-import type { VNet } from './vnet.js';
+import { batchLoss, trainStep, type LogitsModel, type LossKind } from './train-step.js';
 
 /** A batch on the host: image [N, Cin, D, H, W] and labels [N, D, H, W] (class indices). */
 export interface HostBatch {
@@ -101,7 +100,7 @@ class PendingLosses {
   }
 }
 
-export async function fit(model: VNet, optimizer: Optimizer, batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>, o: FitOptions): Promise<number[]> {
+export async function fit(model: LogitsModel, optimizer: Optimizer, batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>, o: FitOptions): Promise<number[]> {
   const lossEvery = o.lossEvery ?? 10;
   if (!Number.isInteger(lossEvery) || lossEvery < 1) throw new Error(`fit: lossEvery must be a positive integer, got ${lossEvery}`);
   const losses: number[] = [];

@@ -1,5 +1,6 @@
-// A small PyTorch-like Module: parameters and sub-modules registered by name, so that
-// namedParameters(), stateDict() and loadStateDict() walk the same tree with dotted names.
+// A small PyTorch-like Module: parameters, buffers (state that is saved but not trained, such as
+// batch norm's running statistics) and sub-modules registered by name, so that namedParameters(),
+// namedBuffers(), stateDict() and loadStateDict() walk the same tree with dotted names.
 import { keep } from '../memory.js';
 import { formatShape, type Tensor } from '../tensor.js';
 
@@ -14,6 +15,7 @@ export interface HostTensor {
 export abstract class Module {
   training = true;
   private readonly params = new Map<string, Tensor>();
+  private readonly buffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
 
   abstract forward(...inputs: Tensor[]): Tensor;
@@ -25,6 +27,13 @@ export abstract class Module {
     return t;
   }
 
+  /** Registers state that is saved and loaded with the parameters but not trained (no grad). */
+  protected addBuffer(name: string, t: Tensor): Tensor {
+    t.requiresGrad = false;
+    this.buffers.set(name, keep(t));
+    return t;
+  }
+
   protected addModule<M extends Module>(name: string, m: M): M {
     this.children.set(name, m);
     return m;
@@ -33,6 +42,11 @@ export abstract class Module {
   *namedParameters(prefix = ''): Generator<[string, Tensor]> {
     for (const [n, p] of this.params) yield [prefix + n, p];
     for (const [n, c] of this.children) yield* c.namedParameters(`${prefix}${n}.`);
+  }
+
+  *namedBuffers(prefix = ''): Generator<[string, Tensor]> {
+    for (const [n, b] of this.buffers) yield [prefix + n, b];
+    for (const [n, c] of this.children) yield* c.namedBuffers(`${prefix}${n}.`);
   }
 
   parameters(): Tensor[] {
@@ -66,20 +80,21 @@ export abstract class Module {
     }
   }
 
-  /** Frees every parameter and gradient (the module is unusable afterwards). */
+  /** Frees every parameter, gradient and buffer (the module is unusable afterwards). */
   dispose(): void {
     this.zeroGrad();
     for (const p of this.parameters()) p.dispose();
+    for (const [, b] of this.namedBuffers()) b.dispose();
   }
 
-  /** The parameters by dotted name (the tensors themselves, not copies). */
+  /** The parameters, then the buffers, by dotted name (the tensors themselves, not copies). */
   stateDict(): StateDict {
-    return new Map(this.namedParameters());
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
   }
 
   /**
-   * Copies values into the parameters in place (optimizers keep their references). Every
-   * parameter must be present with its exact shape; unknown names are errors too (strict, as
+   * Copies values into the parameters and buffers in place (optimizers keep their references).
+   * Every one must be present with its exact shape; unknown names are errors too (strict, as
    * PyTorch's default).
    */
   loadStateDict(state: ReadonlyMap<string, HostTensor | Tensor>): void {

@@ -9,7 +9,17 @@ import { mirror } from '../data/augment.js';
 import { tidy } from '../memory.js';
 import { tensor } from '../tensor.js';
 import type { Vec3 } from '../io/volume.js';
-import type { VNet } from './vnet.js';
+import type { Module } from './module.js';
+
+/**
+ * What segment() runs: a Module whose forward() gives class probabilities [N, numClasses, D, H, W]
+ * for inputs whose spatial sizes are multiples of sizeMultiple (VNet; an imported graph through
+ * onnxSegmenter).
+ */
+export interface Segmenter extends Module {
+  readonly config: { readonly inChannels: number; readonly numClasses: number };
+  readonly sizeMultiple: number;
+}
 
 export interface SegmentOptions {
   /** Window size [D, H, W]; default: the volume rounded up to the network's size multiple. */
@@ -77,7 +87,7 @@ function cutWindow(data: Float32Array, shape: readonly number[], origin: number[
  * Segments a volume `data` of shape [C_in, D, H, W] (or [D, H, W] for one channel) with sliding
  * windows. Returns host arrays; no GPU memory stays allocated.
  */
-export async function segment(model: VNet, data: Float32Array, shape: readonly number[], options: SegmentOptions = {}): Promise<Segmentation> {
+export async function segment(model: Segmenter, data: Float32Array, shape: readonly number[], options: SegmentOptions = {}): Promise<Segmentation> {
   const spatial = shape.slice(-3) as [number, number, number];
   const inCh = shape.length === 4 ? shape[0]! : 1;
   if (shape.length < 3 || shape.length > 4 || inCh !== model.config.inChannels || data.length !== inCh * spatial[0] * spatial[1] * spatial[2]) {
@@ -115,7 +125,7 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
  * One image per forward pass rather than a batch of 8: a batch would hold 8× the activations, and at the
  * paper's 128 × 128 × 64 two samples already pass llvmpipe's 128 MiB storage-binding limit.
  */
-async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: readonly number[], mirrors: boolean): Promise<Float32Array> {
+async function windowProbs(model: Segmenter, input: Float32Array, inCh: number, win: readonly number[], mirrors: boolean): Promise<Float32Array> {
   const C = model.config.numClasses;
   const volume: Vec3 = [win[2]!, win[1]!, win[0]!];
   let sum: Float32Array | undefined;

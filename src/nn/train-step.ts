@@ -10,9 +10,13 @@ import { crossEntropy } from '../ops/cross-entropy.js';
 import { diceLoss } from '../ops/dice-loss.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
-import type { VNet } from './vnet.js';
 
 export type LossKind = 'dice' | 'crossEntropy';
+
+/** What the losses train: a network whose logits() gives [N, classes, D, H, W] (VNet, TfjsModel). */
+export interface LogitsModel {
+  logits(image: Tensor): Tensor;
+}
 
 export interface StepOptions {
   loss?: LossKind;
@@ -21,7 +25,7 @@ export interface StepOptions {
 }
 
 /** The loss of a batch (image [N, Cin, D, H, W]; labels [N, D, H, W] holding class indices), recorded for backward. */
-export function batchLoss(model: VNet, image: Tensor, labels: Tensor, options: StepOptions = {}): Tensor {
+export function batchLoss(model: LogitsModel, image: Tensor, labels: Tensor, options: StepOptions = {}): Tensor {
   return (options.loss ?? 'dice') === 'dice'
     ? // Softmax and Dice as one loss on the logits: one backward kernel instead of two.
       diceLoss(model.logits(image), labels, { softmax: true })
@@ -60,7 +64,7 @@ export function scaledBackward(loss: Tensor, params: Iterable<Tensor>): void {
 }
 
 /** image [N, Cin, D, H, W]; labels [N, D, H, W] holding class indices. */
-export function trainStep(model: VNet, optimizer: Optimizer, image: Tensor, labels: Tensor, options: StepOptions = {}): Tensor {
+export function trainStep(model: LogitsModel, optimizer: Optimizer, image: Tensor, labels: Tensor, options: StepOptions = {}): Tensor {
   return tidy(() => {
     optimizer.zeroGrad();
     const loss = batchLoss(model, image, labels, options);

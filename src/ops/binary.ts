@@ -2,6 +2,7 @@
 // dimension must match or be 1. A number operand uses the scalar map kernel instead.
 // kernels/binary.wgsl; backward reduces each gradient back to its operand's shape (sumTo).
 import { record } from '../autograd.js';
+import { tidy } from '../memory.js';
 import type { Shape, Tensor } from '../tensor.js';
 import { addScalar, mulScalar } from './map.js';
 import { binaryRaw, type BinaryOp } from './raw.js';
@@ -10,16 +11,20 @@ import { sameShape } from './util.js';
 
 export { broadcastShapes } from './raw.js';
 
-// Backward hands out tensors it owns (the caller disposes the incoming gradient): a view, not a copy.
+// Backward runs in a scope that frees what it does not return (autograd.ts): a view, not a copy,
+// where no sum is needed. The helpers that make a full-size temporary free it in a tidy of their own,
+// before the other operand's gradient asks for memory (which may then reuse it).
 function reduced(g: Tensor, shape: Shape): Tensor {
   return sameShape(g.shape, shape) ? g.withShape(shape) : sumTo(g, shape);
 }
 
 function reducedProduct(g: Tensor, other: Tensor, fn: BinaryOp, shape: Shape): Tensor {
-  const p = binaryRaw('backward', fn, g, other);
-  const r = sameShape(p.shape, shape) ? p : sumTo(p, shape);
-  if (r !== p) p.dispose();
-  return r;
+  return tidy(() => reduced(binaryRaw('backward', fn, g, other), shape));
+}
+
+/** −g summed back to `shape`. */
+function negReduced(g: Tensor, shape: Shape): Tensor {
+  return tidy(() => mulScalar(reduced(g, shape), -1));
 }
 
 export function add(a: Tensor, b: Tensor | number): Tensor {
@@ -30,10 +35,8 @@ export function add(a: Tensor, b: Tensor | number): Tensor {
 export function sub(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return addScalar(a, -b);
   return record('sub', [a, b], binaryRaw('sub', 'sub', a, b), (g) => {
-    const gb = reduced(g, b.shape);
-    const negated = mulScalar(gb, -1);
-    gb.dispose();
-    return [reduced(g, a.shape), negated];
+    const gb = negReduced(g, b.shape); // first: a's gradient may reuse the memory its sum freed
+    return [reduced(g, a.shape), gb];
   });
 }
 
@@ -47,21 +50,10 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
   const out = binaryRaw('div', 'div', a, b);
   return record('div', [a, b], out, (g) => {
     if (!b.requiresGrad) return [reducedProduct(g, b, 'div', a.shape), null];
-    // d(a/b)/db = −(a/b)/b = −out/b
-    const q = binaryRaw('div', 'div', out, b);
-    const gq = binaryRaw('div', 'mul', g, q);
-    const gb = sameShape(gq.shape, b.shape) ? mulScalar(gq, -1) : negSum(gq, b.shape);
-    q.dispose();
-    gq.dispose();
+    // d(a/b)/db = −(a/b)/b = −out/b; its two full-size terms are freed before a's gradient is made.
+    const gb = tidy(() => negReduced(binaryRaw('div', 'mul', g, binaryRaw('div', 'div', out, b)), b.shape));
     return [a.requiresGrad ? reducedProduct(g, b, 'div', a.shape) : null, gb];
   });
-}
-
-function negSum(t: Tensor, shape: Shape): Tensor {
-  const s = sumTo(t, shape);
-  const n = mulScalar(s, -1);
-  s.dispose();
-  return n;
 }
 
 /** 1 where a > b, else 0 (broadcast); no gradient. */

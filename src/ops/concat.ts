@@ -3,7 +3,7 @@
 import { record } from '../autograd.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
 import { getContext } from '../device/context.js';
-import { normalizeDim, planeGrid, runElementwise, WG } from './util.js';
+import { normalizeDim, runElementwise } from './util.js';
 import { shapeSize } from '../shape.js';
 
 /** Rows shorter than this many vec4s would leave most of a workgroup idle: the flat copy is better. */
@@ -22,7 +22,7 @@ function copySlab(op: string, entry: 'insert' | 'extract', src: Tensor, dst: Ten
     const ctx = getContext();
     const rows = length === 0 ? 0 : small.size / length;
     const params = { n: rows, length: length / 4, bigStride: bigStride / 4, offset: offset / 4 };
-    ctx.dispatch({ op, kernel: 'slab', entry: `${entry}4`, bindings: { src4: src, dst4: dst }, params, workgroups: planeGrid(ctx, Math.ceil(length / 4 / WG), rows) });
+    ctx.dispatch({ op, kernel: 'slab', entry: `${entry}4`, bindings: { src4: src, dst4: dst }, params, invocations: length / 4, planes: rows });
     return;
   }
   runElementwise(op, 'slab', entry, small.size, { src, dst }, { n: small.size, length, bigStride, offset });

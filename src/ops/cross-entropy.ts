@@ -70,7 +70,6 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
           perVoxel: reduction === 'none' ? 1 : 0,
         },
       );
-      if (coefs !== g) coefs.dispose();
       return [gx];
     },
     [lse, ...(total ? [total] : []), ...owned],

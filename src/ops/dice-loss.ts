@@ -9,12 +9,13 @@
 // the probabilities, and one backward kernel takes the Dice gradient through the softmax Jacobian,
 // without the probability gradient in between.
 import { getContext } from '../device/context.js';
+import { uniformCapacity } from '../device/kernel-info.js';
 import { record } from '../autograd.js';
 import { empty, type Tensor } from '../tensor.js';
 import { checkTarget } from './labels.js';
 import { rowSums } from './row-sums.js';
 import { softmaxForward } from './softmax.js';
-import { planeGrid, runElementwise, WG } from './util.js';
+import { runElementwise } from './util.js';
 
 export interface DiceLossOptions {
   /** Classes that count (indices into dimension 1); default all but the background, class 0. */
@@ -27,8 +28,8 @@ export interface DiceLossOptions {
   softmax?: boolean;
 }
 
-/** kernels/dice.wgsl lists the counted classes in a uniform array<vec4<u32>, 64>. */
-const maxCountedClasses = 256;
+/** kernels/dice.wgsl lists the counted classes in a uniform array: as many as it holds. */
+const maxCountedClasses = (): number => uniformCapacity('dice', 'partialSums', 'classes');
 
 function countedClasses(inputName: string, channels: number, classes: readonly number[] | undefined): readonly number[] {
   if (classes === undefined) {
@@ -36,7 +37,7 @@ function countedClasses(inputName: string, channels: number, classes: readonly n
     return Array.from({ length: channels - 1 }, (_, i) => i + 1);
   }
   if (classes.length === 0) throw new Error('diceLoss: classes is empty; list at least one class to count');
-  if (classes.length > maxCountedClasses) throw new Error(`diceLoss: at most ${maxCountedClasses} classes can be counted, got ${classes.length}`);
+  if (classes.length > maxCountedClasses()) throw new Error(`diceLoss: at most ${maxCountedClasses()} classes can be counted, got ${classes.length}`);
   for (const c of classes) {
     if (!Number.isInteger(c) || c < 0 || c >= channels) throw new Error(`diceLoss: class ${c} is out of range for ${inputName} with ${channels} channels (expected 0 to ${channels - 1})`);
   }
@@ -100,14 +101,12 @@ export function diceLoss(input: Tensor, target: Tensor, options: DiceLossOptions
       const bindings = { probs, targets: target, coefs, out: grad };
       if (fromLogits && voxels % 4 === 0) {
         // 4 voxels per invocation in vec4s.
-        const bindings4 = { probs4: probs, targets4: target, coefs, out4: grad };
-        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits4', bindings: bindings4, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / 4 / WG), batch) });
+        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits4', bindings, params, constants, invocations: voxels / 4, planes: batch });
       } else if (fromLogits) {
-        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits', bindings, params, constants, workgroups: planeGrid(ctx, Math.ceil(voxels / WG), batch) });
+        ctx.dispatch({ op: 'diceLoss', kernel: 'dice', entry: 'backwardLogits', bindings, params, constants, invocations: voxels, planes: batch });
       } else {
         runElementwise('diceLoss', 'dice', 'backward', probs.size, bindings, params, constants);
       }
-      coefs.dispose();
       return [grad];
     },
     fromLogits ? [sums, probs] : [sums],

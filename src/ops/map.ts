@@ -27,33 +27,19 @@ export function log(x: Tensor): Tensor {
 
 export function sqrt(x: Tensor): Tensor {
   const out = mapRaw('sqrt', 'sqrt', x);
-  return record('sqrt', [x], out, (g) => {
-    const half = binaryRaw('sqrt', 'div', g, out);
-    const gx = mapRaw('sqrt', 'mul', half, 0.5);
-    half.dispose();
-    return [gx];
-  });
+  return record('sqrt', [x], out, (g) => [mapRaw('sqrt', 'mul', binaryRaw('sqrt', 'div', g, out), 0.5)]);
 }
 
 export function abs(x: Tensor): Tensor {
   return record('abs', [x], mapRaw('abs', 'abs', x), (g) => {
     // d|x|/dx = 2·step(x) − 1 (0 taken as negative, as good as any subgradient).
-    const step = mapRaw('abs', 'step', x, 0);
-    const sign = mapRaw('abs', 'mul', step, 2);
-    const signed = mapRaw('abs', 'add', sign, -1);
-    const gx = mulRaw('abs', g, signed);
-    for (const t of [step, sign, signed]) t.dispose();
-    return [gx];
+    const sign = mapRaw('abs', 'add', mapRaw('abs', 'mul', mapRaw('abs', 'step', x, 0), 2), -1);
+    return [mulRaw('abs', g, sign)];
   });
 }
 
 export function relu(x: Tensor): Tensor {
-  return record('relu', [x], mapRaw('relu', 'max', x, 0), (g) => {
-    const step = mapRaw('relu', 'step', x, 0);
-    const gx = mulRaw('relu', g, step);
-    step.dispose();
-    return [gx];
-  });
+  return record('relu', [x], mapRaw('relu', 'max', x, 0), (g) => [mulRaw('relu', g, mapRaw('relu', 'step', x, 0))]);
 }
 
 function mulRaw(op: string, a: Tensor, b: Tensor): Tensor {

@@ -3,16 +3,14 @@
 // preluKernels also serves addPrelu (add-prelu.ts), which activates x + residual in the same kernels.
 import { record } from '../autograd.js';
 import { getContext } from '../device/context.js';
+import { invocationsPerWorkgroup, kernelConstant } from '../device/kernel-info.js';
 import { empty, formatShape, type Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
-import { planeGrid, WG } from './util.js';
 import { shapeSize } from '../shape.js';
 
-/** vec4s per invocation of the backward kernels (VPI in kernels/prelu.wgsl). */
-const backwardVec4s = 4;
-/** A shared slope splits x into planes of this many elements (a multiple of 4 · WG · VPI). */
-const sharedPlane = 4 * WG * backwardVec4s * 16;
+/** vec4s per invocation of the backward kernels, and their invocations per workgroup. */
+const backwardTile = (): { vec4s: number; WG: number } => ({ vec4s: kernelConstant('prelu', 'VPI'), WG: invocationsPerWorkgroup('prelu', 'backward') });
 
 interface Layout {
   /** Planes of `inner` elements with one slope each, each starting on a vec4 (see the kernel). */
@@ -23,7 +21,9 @@ interface Layout {
 function layout(x: Tensor, alpha: Tensor): Layout {
   const n = x.size;
   if (alpha.size === 1) {
-    const inner = Math.min(sharedPlane, Math.ceil(n / 4) * 4);
+    // A shared slope splits x into planes of 16 backward workgroups' elements.
+    const { vec4s, WG } = backwardTile();
+    const inner = Math.min(4 * WG * vec4s * 16, Math.ceil(n / 4) * 4);
     return { planar: true, params: { n, channels: 1, inner, planes: inner === 0 ? 0 : Math.ceil(n / inner) } };
   }
   const channels = x.shape[1]!;
@@ -50,44 +50,38 @@ export interface PreluGradients {
 
 /**
  * PReLU of x (+ residual when given) without autograd: the output, and the backward that gives the
- * gradients asked for. The planar backward computes both in one pass, reading x and g once.
+ * gradients asked for. The planar backward computes both in one pass, reading x and g once. The
+ * backward is called inside a node's backward, whose scope frees what it made but does not return.
  */
 export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alpha: Tensor): { out: Tensor; backward: (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients } {
   const { planar, params } = layout(x, alpha);
   const ctx = getContext();
   const constants = { RESIDUAL: residual ? 1 : 0 };
-  const inputs = { x, residual: residual ?? x, alpha };
+  const inputs = { x, residual, alpha };
   const vec4s = Math.ceil(params.n / 4);
-  const grid = (perInvocation: number) => (planar ? planeGrid(ctx, Math.ceil(params.inner / (4 * WG * perInvocation)), params.planes) : ctx.grid(Math.ceil(vec4s / perInvocation), WG));
+  /** The work of `perInvocation` vec4s each: per plane (planar) or over the whole array. */
+  const work = (perInvocation: number) => (planar ? { invocations: Math.ceil(params.inner / (4 * perInvocation)), planes: params.planes } : { invocations: Math.ceil(vec4s / perInvocation) });
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: 'prelu', entry: planar ? 'forward' : 'forwardFlat', bindings: { ...inputs, out }, params, constants, workgroups: grid(1) });
+  ctx.dispatch({ op, kernel: 'prelu', entry: planar ? 'forward' : 'forwardFlat', bindings: { ...inputs, out }, params, constants, ...work(1) });
 
   const backward = (g: Tensor, wantS: boolean, wantAlpha: boolean): PreluGradients => {
     const gs = wantS || planar ? empty(x.shape) : null;
     let gAlpha: Tensor | null = null;
+    const { vec4s: perInvocation, WG } = backwardTile();
     if (planar) {
-      const workgroups = grid(backwardVec4s);
-      const partials = empty([params.planes / params.channels, params.channels, workgroups[0] * WG]);
-      ctx.dispatch({ op, kernel: 'prelu', entry: 'backward', bindings: { ...inputs, g, out: gs!, partials }, params, constants, workgroups });
+      const w = work(perInvocation);
+      // One partial per invocation of each plane's workgroups.
+      const partials = empty([params.planes / params.channels, params.channels, Math.ceil(w.invocations / WG) * WG]);
+      ctx.dispatch({ op, kernel: 'prelu', entry: 'backward', bindings: { ...inputs, g, out: gs!, partials }, params, constants, ...w });
       if (wantAlpha) gAlpha = sum(partials, [0, 2]);
-      partials.dispose();
     } else {
-      if (gs) ctx.dispatch({ op, kernel: 'prelu', entry: 'backwardFlat', bindings: { ...inputs, g, out: gs }, params, constants, workgroups: grid(backwardVec4s) });
+      if (gs) ctx.dispatch({ op, kernel: 'prelu', entry: 'backwardFlat', bindings: { ...inputs, g, out: gs }, params, constants, ...work(perInvocation) });
       if (wantAlpha) {
         const { channels, inner } = params;
-        gAlpha = rowSums(op, 'prelu', 'backwardAlpha', { x, residual: inputs.residual, g }, { channels, inner }, { rows: channels, rowLength: params.n / channels, stats: 1 }, constants);
+        gAlpha = rowSums(op, 'prelu', 'backwardAlpha', { x, residual, g }, { channels, inner }, { rows: channels, rowLength: params.n / channels, stats: 1 }, constants);
       }
     }
-    if (gAlpha) {
-      const shaped = gAlpha.withShape(alpha.shape);
-      gAlpha.dispose();
-      gAlpha = shaped;
-    }
-    if (gs && !wantS) {
-      gs.dispose();
-      return { gs: null, gAlpha };
-    }
-    return { gs, gAlpha };
+    return { gs: wantS ? gs : null, gAlpha: gAlpha?.withShape(alpha.shape) ?? null };
   };
   return { out, backward };
 }

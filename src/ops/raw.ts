@@ -13,6 +13,11 @@ export function mapRaw(op: string, fn: keyof typeof FN, x: Tensor, s = 0): Tenso
   return out;
 }
 
+/** t += s in place, ordered with the other work (no autograd). */
+export function addScalarInPlace(op: string, t: Tensor, s: number): void {
+  runElementwise(op, 'map', 'addInPlace', t.size, { out: t }, { n: t.size, s });
+}
+
 const OP = { add: 0, sub: 1, mul: 2, div: 3, gt: 4 } as const;
 export type BinaryOp = keyof typeof OP;
 
@@ -70,10 +75,18 @@ function checkExpand(op: string, x: Tensor, shape: Shape): void {
   if (!ok) throw new Error(`${op}: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)} (each dimension must match or be 1)`);
 }
 
-/** Broadcast copy of x to `shape`, times `scale`, without autograd. */
-export function expandRaw(op: string, x: Tensor, shape: Shape, scale = 1): Tensor {
+/** Broadcast copy of x to `shape`, without autograd. */
+export function expandRaw(op: string, x: Tensor, shape: Shape): Tensor {
   checkMaxRank(op, x);
   checkExpand(op, x, shape);
+  return gatherRaw(op, x, shape, broadcastStrides(x.shape, shape));
+}
+
+/**
+ * out[c] = x[Σ c_d · strides_d] over the coordinates c of `shape`, without autograd: a broadcast
+ * (stride 0) or a permutation of x's dimensions (its strides reordered). Kernel: binary.wgsl `expand`.
+ */
+export function gatherRaw(op: string, x: Tensor, shape: Shape, strides: readonly number[]): Tensor {
   const copy = empty(shape);
   runElementwise(
     op,
@@ -81,10 +94,7 @@ export function expandRaw(op: string, x: Tensor, shape: Shape, scale = 1): Tenso
     'expand',
     Math.ceil(copy.size / 4),
     { a: x, out: copy },
-    { n: copy.size, rank: shape.length, outShape: packDims(shape), aStrides: packDims(broadcastStrides(x.shape, shape)), bStrides: packDims([]) },
+    { n: copy.size, rank: shape.length, outShape: packDims(shape), aStrides: packDims(strides), bStrides: packDims([]) },
   );
-  if (scale === 1) return copy;
-  const scaled = mapRaw(op, 'mul', copy, scale);
-  copy.dispose();
-  return scaled;
+  return copy;
 }

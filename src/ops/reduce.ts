@@ -1,12 +1,12 @@
 // sum and mean over any axes (PyTorch's `dim` / `keepDim`), and sumTo, which undoes broadcasting
 // for backward passes. kernels/reduce.wgsl; backward broadcasts the gradient back (expand).
 import { record } from '../autograd.js';
+import { tidy } from '../memory.js';
 import { empty, formatShape, type Tensor, type Shape } from '../tensor.js';
-import { expandRaw } from './raw.js';
+import { expandRaw, mapRaw } from './raw.js';
 import { checkMaxRank, contiguousStrides, normalizeDim, packDims } from './util.js';
 import { getContext } from '../device/context.js';
 
-const WG = 64;
 /** Enough parallel partial sums to keep every core of a software adapter busy. */
 const targetInvocations = 4096;
 const minChunk = 256;
@@ -45,10 +45,12 @@ function reduceBlocks(op: string, x: Tensor, kept: Block[], red: Block[], scale:
       redShape: packDims(red.map((b) => b.size)),
       redStrides: packDims(red.map((b) => b.stride)),
     },
-    workgroups: ctx.grid(outSize * chunks, WG),
+    invocations: outSize * chunks,
   });
   if (chunks === 1) return out;
   const total = reduceBlocks(op, out, [{ size: outSize, stride: chunks }], [{ size: chunks, stride: 1 }], scale);
+  // Freed here, not by an enclosing backward's scope: add's backward sums twice, and the second
+  // sum's partials may reuse these.
   out.dispose();
   return total;
 }
@@ -95,14 +97,10 @@ function reduceOp(op: string, x: Tensor, dim: number | readonly number[] | undef
   const flags = axesFlags(op, x, dim);
   const count = x.shape.reduce((a, d, i) => (flags[i] ? a * d : a), 1);
   const scale = isMean ? 1 / count : 1;
-  const raw = reduceAxes(op, x, flags, scale);
-  const out = raw.withShape(reducedShape(x.shape, flags, keepDim), op);
-  raw.dispose();
+  const out = tidy(() => reduceAxes(op, x, flags, scale).withShape(reducedShape(x.shape, flags, keepDim), op));
   return record(op, [x], out, (g) => {
-    const kept = g.withShape(reducedShape(x.shape, flags, true));
-    const gx = expandRaw(op, kept, x.shape, scale);
-    kept.dispose();
-    return [gx];
+    const gx = expandRaw(op, g.withShape(reducedShape(x.shape, flags, true)), x.shape);
+    return [scale === 1 ? gx : mapRaw(op, 'mul', gx, scale)];
   });
 }
 
@@ -121,8 +119,5 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   const lead = g.rank - shape.length;
   if (lead < 0) throw new Error(`sumTo: cannot reduce ${formatShape(g.shape)} to the larger rank of ${formatShape(shape)}`);
   const flags = g.shape.map((d, i) => i < lead || (shape[i - lead] === 1 && d !== 1));
-  const raw = reduceAxes('sumTo', g, flags, 1);
-  const out = raw.withShape(shape, 'sumTo');
-  raw.dispose();
-  return out;
+  return tidy(() => reduceAxes('sumTo', g, flags, 1).withShape(shape, 'sumTo'));
 }

@@ -7,6 +7,7 @@ import { getContext, type Bindable } from '../device/context.js';
 import { empty, type Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
 
+/** The workgroup size these reductions run with, whatever the kernel's default: small groups keep every core busy on few invocations. */
 const WG = 64;
 /** Enough partial sums to keep every core busy, on a GPU as on a software adapter. */
 const targetInvocations = 8192;
@@ -32,7 +33,7 @@ export function rowSums(
   op: string,
   kernel: string,
   entry: string,
-  bindings: Record<string, Bindable>,
+  bindings: Record<string, Bindable | null>,
   params: Record<string, number | readonly number[]>,
   { rows, rowLength, stats }: RowSumsShape,
   constants: Record<string, number> = {},
@@ -47,7 +48,7 @@ export function rowSums(
     bindings: { ...bindings, partials },
     params: { ...params, rows, rowLength, chunks },
     constants: { ...constants, WG },
-    workgroups: ctx.grid(rows * chunks, WG),
+    invocations: rows * chunks,
   });
   const totals = sum(partials, 2);
   partials.dispose();

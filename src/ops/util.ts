@@ -1,11 +1,10 @@
 // Helpers every op shares: dispatching 1-D elementwise work and packing shapes for kernels.
-import { getContext, type Bindable, type Context } from '../device/context.js';
+import { getContext, type Bindable } from '../device/context.js';
+import { uniformCapacity } from '../device/kernel-info.js';
 import { formatShape, type Tensor, type Shape } from '../tensor.js';
 
-/** Invocations per workgroup of the elementwise kernels (their WG override default). */
-export const WG = 256;
-/** Kernels pack shapes and strides in two vec4<u32>: rank 8 at most. */
-export const maxRank = 8;
+/** The largest rank: shapes and strides fill a uniform array (binary.wgsl's and reduce.wgsl's array<vec4<u32>, 2>). */
+export const maxRank = (): number => uniformCapacity('binary', 'expand', 'outShape');
 
 /** Dispatches `n` independent work items of an elementwise kernel (1-D index over a 2-D grid). */
 export function runElementwise(
@@ -13,29 +12,16 @@ export function runElementwise(
   kernel: string,
   entry: string,
   n: number,
-  bindings: Record<string, Bindable>,
+  bindings: Record<string, Bindable | null>,
   params: Record<string, number | readonly number[]>,
   constants?: Record<string, number>,
 ): void {
-  const ctx = getContext();
-  ctx.dispatch({ op, kernel, entry, bindings, params, constants, workgroups: ctx.grid(n, constants?.WG ?? WG) });
+  getContext().dispatch({ op, kernel, entry, bindings, params, constants, invocations: n });
 }
 
-/**
- * Workgroups for kernels that give each (sample, channel) plane its own row of `perPlane` workgroups
- * along x: the plane is `wid.y + wid.z · nwg.y` (z only past the per-dimension limit), so it comes
- * from the workgroup id instead of a division per element. Kernels must skip planes ≥ the count
- * (y · z may overshoot).
- */
-export function planeGrid(ctx: Context, perPlane: number, planes: number): [number, number, number] {
-  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const z = Math.ceil(planes / maxDim);
-  return [perPlane, Math.ceil(planes / Math.max(z, 1)), z];
-}
-
-/** Pads a list of dims to `maxRank` values for a kernel's array<vec4<u32>, 2>. */
+/** Pads a list of dims to `maxRank()` values for a kernel's shape or stride array. */
 export function packDims(values: readonly number[]): number[] {
-  return [...values, ...new Array(maxRank - values.length).fill(0)];
+  return [...values, ...new Array(maxRank() - values.length).fill(0)];
 }
 
 export function contiguousStrides(shape: Shape): number[] {
@@ -63,7 +49,7 @@ export function checkRank(op: string, name: string, t: Tensor, rank: number, lay
 }
 
 export function checkMaxRank(op: string, t: Tensor): void {
-  if (t.rank > maxRank) throw new Error(`${op}: tensors of rank ${t.rank} are not supported (at most ${maxRank}), got shape ${formatShape(t.shape)}`);
+  if (t.rank > maxRank()) throw new Error(`${op}: tensors of rank ${t.rank} are not supported (at most ${maxRank()}), got shape ${formatShape(t.shape)}`);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, preview, type InlineConfig, type PreviewServer } from 'vite';
+import { hangLimitMs } from '../helpers/hang-limit.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -30,7 +31,7 @@ export function findChromium(): { path: string | null; reason: string } {
   let path = installedChromium();
   let reason = '';
   if (!path) {
-    const r = spawnSync('bash', [join(repoRoot, 'scripts/setup-browser.sh')], { stdio: 'inherit', timeout: 15 * 60_000 });
+    const r = spawnSync('bash', [join(repoRoot, 'scripts/setup-browser.sh')], { stdio: 'inherit', timeout: hangLimitMs });
     path = installedChromium();
     if (!path) reason = `browser tests skipped: no Chromium (set CHROMIUM_PATH) and scripts/setup-browser.sh could not install one (exit ${r.status ?? r.signal})`;
   }
@@ -57,8 +58,19 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
   });
 }
 
+/**
+ * A new tab whose waits (clicks, selectors, downloads) give up only on a hang: SwiftShader on a slow
+ * or busy host takes several times as long as on the developers' (playwright's default is 30 s).
+ * With its log (pageLog).
+ */
+export async function newPage(browser: Browser): Promise<{ page: Page; log: string[] }> {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(hangLimitMs);
+  return { page, log: pageLog(page) };
+}
+
 /** Collects the page's console errors and uncaught exceptions, so a failing test shows them. */
-export function pageLog(page: Page): string[] {
+function pageLog(page: Page): string[] {
   const log: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') log.push(`console.${m.type()}: ${m.text()}`);
@@ -98,21 +110,20 @@ export const demoConfig: InlineConfig = { configFile: join(repoRoot, 'vite.confi
 
 /** A new tab on the demo, once it has a WebGPU context and its first scan ('ready'), or its no-WebGPU message. */
 export async function openDemo(browser: Browser, url: string, state: 'ready' | 'no-webgpu' = 'ready'): Promise<{ page: Page; log: string[] }> {
-  const page = await browser.newPage();
-  const log = pageLog(page);
+  const { page, log } = await newPage(browser);
   await page.goto(url);
-  await page.waitForSelector(`#app[data-state="${state}"]`, { state: 'attached', timeout: 120_000 });
+  await page.waitForSelector(`#app[data-state="${state}"]`, { state: 'attached' });
   return { page, log };
 }
 
 /** Clicks a button of the demo and waits until the task it starts has finished without error. */
-export async function runTask(page: Page, button: string, log: string[], timeout = 300_000): Promise<void> {
+export async function runTask(page: Page, button: string, log: string[]): Promise<void> {
   await page.click(button);
-  await waitReady(page, log, timeout);
+  await waitReady(page, log);
 }
 
-export async function waitReady(page: Page, log: string[], timeout = 300_000): Promise<void> {
-  await page.waitForSelector('#app:is([data-state="ready"], [data-state="error"])', { state: 'attached', timeout });
+export async function waitReady(page: Page, log: string[]): Promise<void> {
+  await page.waitForSelector('#app:is([data-state="ready"], [data-state="error"])', { state: 'attached' });
   if ((await page.getAttribute('#app', 'data-state')) === 'error') {
     throw new Error(`demo: ${await page.textContent('#status')} (page log: ${log.join(' | ') || 'empty'})`);
   }

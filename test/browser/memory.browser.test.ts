@@ -16,7 +16,7 @@ describe.skipIf(!chromiumPath)('demo page memory in Chromium', () => {
 
   beforeAll(async () => {
     session = await startDemoSession();
-  }, 300_000);
+  });
 
   afterAll(() => session?.close());
 
@@ -45,5 +45,5 @@ describe.skipIf(!chromiumPath)('demo page memory in Chromium', () => {
     expect(counters.map((c) => c.inUse)).toEqual(counters.map(() => counters[0]!.inUse));
     expect(counters.map((c) => c.pooled)).toEqual(counters.map(() => counters[0]!.pooled));
     expect(await page.textContent('#voxels')).toMatch(/^\d+$/);
-  }, 600_000);
+  });
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRelError } from '../helpers.js';
-import { buildAndServe, findChromium, launchChromium, pageLog, type Served } from './browser.js';
+import { buildAndServe, findChromium, launchChromium, newPage, type Served } from './browser.js';
 import type { Harness } from './harness/harness.js';
 import { lib } from './lib.js';
 import { opCases, runOpCase, type CaseResult } from './op-cases.js';
@@ -22,15 +22,14 @@ describe.skipIf(!chromiumPath)('op test vectors in Chromium match Node', () => {
   beforeAll(async () => {
     served = await buildAndServe({ configFile: false, root: harnessDir, base: './' });
     browser = await launchChromium();
-    page = await browser.newPage();
-    log = pageLog(page);
+    ({ page, log } = await newPage(browser));
     await page.goto(served.url);
-    await page.waitForFunction(() => 'harness' in window, null, { timeout: 60_000 });
+    await page.waitForFunction(() => 'harness' in window);
     const described = await page.evaluate(() => (window as unknown as { harness: Harness }).harness.init());
     console.log(`browser adapter: ${described.adapter} (${described.kind})`);
     await lib.init();
     console.log(`node adapter: ${lib.getContext().describe().adapter}`);
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

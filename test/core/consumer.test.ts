@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
+import { hangLimitMs } from '../helpers/hang-limit.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -14,7 +15,7 @@ let dir: string;
 
 function run(args: string[], cwd: string): { code: number; out: string } {
   try {
-    const out = execFileSync(process.execPath, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    const out = execFileSync(process.execPath, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: hangLimitMs });
     return { code: 0, out };
   } catch (e) {
     const err = e as { status: number | null; stdout?: string; stderr?: string };

@@ -120,7 +120,7 @@ describe('dispatch checks the op against the kernel it names', () => {
   it('an unknown override constant, kernel or entry point', () => {
     expect(run({ constants: { NOPE: 1 } })).toThrow("myOp: kernel map has no override constant 'NOPE' (has: FN, WG)");
     expect(run({ kernel: 'nope' })).toThrow("myOp: kernel 'nope' not found in kernels/ (have: ");
-    expect(run({ entry: 'nope' })).toThrow("myOp: kernel map has no compute entry point 'nope' (has: map, fill, accumulate)");
+    expect(run({ entry: 'nope' })).toThrow("myOp: kernel map has no compute entry point 'nope' (has: map, fill, accumulate, addInPlace)");
   });
 
   it('workgroup counts and sizes over the limits', () => {
@@ -128,6 +128,40 @@ describe('dispatch checks the op against the kernel it names', () => {
     expect(run({ workgroups: [1.5, 1] })).toThrow('myOp: dispatch of [1.5, 1, 1] workgroups exceeds maxComputeWorkgroupsPerDimension (65535)');
     expect(run({ constants: { WG: 2048 } })).toThrow(`myOp: workgroup of 2048 invocations exceeds maxComputeInvocationsPerWorkgroup (${ctx.limits.maxComputeInvocationsPerWorkgroup})`);
     expect(() => ctx.grid(65535 * 65535 * 256 + 1, 256)).toThrow(`grid: ${65535 * 65535 * 256 + 1} invocations exceed the adapter's dispatch limit (65535² workgroups)`);
+  });
+
+  it('takes an invocation count: the grid follows from the WGSL workgroup size, or the constants', () => {
+    const grids: unknown[] = [];
+    const { x, out } = base();
+    const d = { op: 'myOp', kernel: 'map', entry: 'map', bindings: { x, out }, params: { n: 4, s: 1 } };
+    ctx.dryRun(
+      () => {
+        ctx.dispatch({ ...d, invocations: 1000 });
+        ctx.dispatch({ ...d, invocations: 1000, constants: { WG: 64 } });
+        ctx.dispatch({ ...d, invocations: 2 ** 24 + 1000 });
+        // Per plane: 4 workgroups along x, 70000 planes split over y and z.
+        ctx.dispatch({ ...d, invocations: 1000, planes: 70000 });
+      },
+      (r) => grids.push(r.workgroups),
+    );
+    expect(grids).toEqual([
+      [4, 1, 1],
+      [16, 1, 1],
+      [32770, 2, 1],
+      [4, 35000, 2],
+    ]);
+    expect(run({ workgroups: undefined })).toThrow('myOp: a dispatch of map.map needs invocations or workgroups');
+  });
+
+  it('binds a vec4 view to the buffer of its scalar array, and a placeholder for null', async () => {
+    const src = tensor([1, 2, 3, 4, 5, 6, 7, 8]);
+    const dst = zeros([8]);
+    ctx.dispatch({ op: 'myOp', kernel: 'slab', entry: 'insert4', bindings: { src, dst }, params: { n: 1, length: 2, bigStride: 2, offset: 0 }, invocations: 2, planes: 1 });
+    expect(Array.from(await dst.toArray())).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // The map kernel reads x: a null one is bound to a placeholder (which WebGPU zeroes).
+    const out = zeros([4]);
+    ctx.dispatch({ op: 'myOp', kernel: 'map', entry: 'map', bindings: { x: null, out }, params: { n: 4, s: 3 }, invocations: 4 });
+    expect(Array.from(await out.toArray())).toEqual([3, 3, 3, 3]);
   });
 
   it('none of the refused dispatches reached the GPU: no WebGPU error, and ops still work', async () => {

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/index.js';
 import { kernelSources } from '../../src/generated/kernels.js';
-import { entryInfo, entryNames, registerKernels, requiredFeatures, workgroupSize } from '../../src/device/kernel-info.js';
+import { entryInfo, entryNames, invocationsPerWorkgroup, kernelConstant, registerKernels, requiredFeatures, workgroupArrays, workgroupSize } from '../../src/device/kernel-info.js';
 import { benchKernelSources } from '../../bench/generated/kernels.js';
 import { gpu } from '../helpers.js';
 
@@ -23,6 +23,21 @@ it("kernels/ holds the core kernels, and not the bench's", () => {
   expect(libraryKernels.filter((k) => k.startsWith('bench_'))).toEqual([]);
   expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_fragment_loads', 'bench_naive_conv']);
   expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
+});
+
+it('reads the facts a kernel states once: workgroup sizes, constants, workgroup arrays, uniform layouts', () => {
+  expect(invocationsPerWorkgroup('map', 'map')).toBe(256);
+  expect(invocationsPerWorkgroup('map', 'map', { WG: 64 })).toBe(64);
+  expect(invocationsPerWorkgroup('conv/gemm', 'repack')).toBe(64);
+  expect(kernelConstant('prelu', 'VPI')).toBe(4);
+  expect(kernelConstant('reduce', 'WG')).toBe(64);
+  expect(() => kernelConstant('prelu', 'NOPE')).toThrow("kernel prelu has no numeric const or override 'NOPE'");
+  // vec4 arrays count 4 scalars an element.
+  expect(workgroupArrays('conv/gemm')).toEqual({ As: 2112, Bs: 1984 });
+  expect(workgroupArrays('conv/gemm-mma')).toEqual({ As: 2048, Bs: 2048, Cs: 4096 });
+  // A struct nested in a uniform is filled by its members' own names (the GEMM passes share one).
+  const scatter = entryInfo('conv/gemm', 'scatter').uniform!.members.map((m) => `${m.name}@${m.offset}`);
+  expect(scatter).toEqual(['M@0', 'N@4', 'K@8', 'kChunk@12', 'mTilesX@16', 'nTiles@20', 'chunkSize@24', '_pad0@28', 'channels@32', 'outChannels@36', 'srcSize@48', 'outSize@64']);
 });
 
 /** The features a kernel needs that this device lacks. */

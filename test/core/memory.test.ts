@@ -3,7 +3,9 @@
 // allocate nothing after its first step.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { add, concat, div, exp, expand, keep, log, mean, mul, narrow, relu, reshape, sqrt, sub, sum, tensor, tidy, zeros, type Context, type Tensor } from '../../src/index.js';
+import { record } from '../../src/autograd.js';
 import { sizeClass } from '../../src/device/buffer-pool.js';
+import { mapRaw } from '../../src/ops/raw.js';
 import { gpu, randomArray } from '../helpers.js';
 
 let ctx: Context;
@@ -153,6 +155,60 @@ describe('backward', () => {
     const before = ctx.memory().bytesInUse;
     loss.backward();
     expect(ctx.memory().bytesInUse).toBe(before + 2 * sizeClass(8 * 4));
+  });
+
+  it("runs each node's backward in a scope that frees all it made but the gradients it returns", async () => {
+    const x = tensor([1, 2, 3], [3], { requiresGrad: true });
+    // A backward that leaves two temporaries (a buffer and a view) for the engine to free.
+    const y = record('twice', [x], mapRaw('twice', 'mul', x, 2), (g) => {
+      const doubled = mapRaw('twice', 'mul', g, 2);
+      doubled.withShape([1, 3]);
+      return [mapRaw('twice', 'mul', doubled, 1)];
+    });
+    const loss = sum(y);
+    const before = ctx.memory().bytesInUse;
+    loss.backward();
+    expect(ctx.memory().bytesInUse).toBe(before + sizeClass(3 * 4));
+    expect(Array.from(await x.grad!.toArray())).toEqual([2, 2, 2]);
+    for (const t of [x, y, loss, x.grad!]) t.dispose();
+  });
+
+  it('frees a full-size temporary of a backward before the next gradient asks for memory', () => {
+    // Broadcasting backward: the small operand's gradient sums a full-size product (mul(b, a)) or two
+    // (div(a, b)), made before the large operand's full-size gradient. The nested tidy of binary.ts
+    // frees them first, so that gradient may reuse their memory: one full-size tensor fewer at once.
+    const full = sizeClass(4 * 8 * 600 * 4);
+    const cases: [string, (a: Tensor, b: Tensor) => Tensor, number][] = [
+      ['mul', (a, b) => mul(b, a), 1],
+      ['div', div, 2],
+    ];
+    for (const [name, op, fullAtOnce] of cases) {
+      const a = tensor(randomArray(4 * 8 * 600, 11, 0.5, 1.5), [4, 8, 600], { requiresGrad: true });
+      const b = tensor(randomArray(8, 12, 0.5, 1.5), [8, 1], { requiresGrad: true });
+      const y = op(a, b);
+      const seed = tensor(new Float32Array(y.size).fill(1), y.shape);
+      ctx.pool.resetPeak();
+      const start = ctx.memory().bytesInUse;
+      y.backward(seed);
+      const peak = ctx.memory().peakBytes - start;
+      expect(peak, name).toBeGreaterThanOrEqual(fullAtOnce * full);
+      // The rest is small: the sums' partials and the small operand's gradient.
+      expect(peak, name).toBeLessThan((fullAtOnce + 0.5) * full);
+      for (const t of [a, b, y, seed, a.grad!, b.grad!]) t.dispose();
+    }
+  });
+
+  it('frees what a backward made before it threw, and the gradients still waiting', () => {
+    const x = tensor([1, 2, 3], [3], { requiresGrad: true });
+    const y = record('fails', [x], mapRaw('fails', 'mul', x, 2), (g) => {
+      mapRaw('fails', 'mul', g, 2);
+      throw new Error('fails: backward broke');
+    });
+    const loss = sum(y);
+    const before = ctx.memory().bytesInUse;
+    expect(() => loss.backward()).toThrow('fails: backward broke');
+    expect(ctx.memory().bytesInUse).toBe(before);
+    for (const t of [x, y, loss]) t.dispose();
   });
 });
 

@@ -59,6 +59,24 @@ describe('preparing cases', () => {
     expect(Array.from(same.label)).toEqual(Array.from(label.data));
     expect(Array.from(same.image)).toEqual(Array.from(image.data));
   });
+
+  it('keeps image and label aligned through resampling: an image that is its label stays its label', () => {
+    const { label } = syntheticVolumes(1, [40, 36, 12]);
+    const image = { ...label, data: Float32Array.from(label.data) };
+    const prepared = prepareCase('c', image, label, { spacing: [1, 1, 1.5], size: [32, 32, 16], normalize: 'none' });
+    // Trilinear weights sum to 1 and the nearest source voxel has the largest, at least 1/8: above 7/8
+    // it is foreground, below 1/8 background. On any other grid the label lands elsewhere.
+    const sure = { foreground: 0, background: 0 };
+    const misplaced: number[] = [];
+    prepared.image.forEach((v, i) => {
+      if (v > 7 / 8) sure.foreground++;
+      else if (v < 1 / 8) sure.background++;
+      else return;
+      if (prepared.label[i] !== (v > 7 / 8 ? 1 : 0)) misplaced.push(i);
+    });
+    expect(sure.foreground).toBeGreaterThan(100);
+    expect(misplaced.length, 'voxels whose label is not the image').toBe(0);
+  });
 });
 
 describe('batchIterator', () => {

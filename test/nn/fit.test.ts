@@ -64,6 +64,12 @@ describe('fit reads the loss back', () => {
     expect(grouped.saved).toEqual([5, 7]);
   });
 
+  it('trains: the loss of one batch trained on over and over goes down at every step', async () => {
+    const [batch] = batches(1);
+    const { losses } = await run(new Array<HostBatch>(5).fill(batch!), { lossEvery: 1 });
+    for (let it = 1; it < losses.length; it++) expect(losses[it], `loss of iteration ${it + 1}`).toBeLessThan(losses[it - 1]!);
+  });
+
   it('stops at the first non-finite loss, naming its iteration and the checkpoint kept', async () => {
     // The NaN reaches the loss at iteration 5, and the weights after it; the read comes at 6. It gets
     // there by arithmetic (convolution FMAs, PReLU, exp, sums; softmax's max may skip a NaN, but

@@ -80,3 +80,43 @@ export function argmax(x: Float64Array, shape: readonly number[], dim: number): 
   });
   return Float64Array.from(out);
 }
+
+/** erf in float64: its Taylor series for |x| < 3, else 1 − erfc from erfc's continued fraction. */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a >= 3) return Math.sign(x) * (1 - erfcLarge(a));
+  let term = x;
+  let total = x;
+  for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(total); n++) {
+    term *= (-x * x) / n;
+    total += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * total;
+}
+
+/** erfc(x) for x ≥ 3: exp(−x²)/√π · 1/(x + ½/(x + 1/(x + (3/2)/(x + …)))), 200 terms from the tail. */
+function erfcLarge(x: number): number {
+  let f = x;
+  for (let k = 200; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+/** erfc in float64, from the tail side where erf is near ±1. */
+export function erfc(x: number): number {
+  return x >= 3 ? erfcLarge(x) : 1 - erf(x);
+}
+
+/** Φ(x), the standard normal CDF, accurate in both tails. */
+export function normalCdf(x: number): number {
+  return x < 0 ? 0.5 * erfc(-x / Math.SQRT2) : 1 - 0.5 * erfc(x / Math.SQRT2);
+}
+
+export const activations = {
+  elu: (x: number, alpha = 1) => (x > 0 ? x : alpha * Math.expm1(x)),
+  leakyRelu: (x: number, slope = 0.01) => (x > 0 ? x : slope * x),
+  sigmoid: (x: number) => 1 / (1 + Math.exp(-x)),
+  gelu: (x: number) => x * normalCdf(x),
+  // ½x(1 + tanh(u)) written as x·sigmoid(2u): 1 + tanh(u) cancels to 0 in float64 for u < −19.
+  geluTanh: (x: number) => x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+  erf,
+};

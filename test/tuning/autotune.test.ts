@@ -95,6 +95,12 @@ describe('every candidate tile matches the float64 reference', () => {
   });
 });
 
+/**
+ * No time budget: how many shapes a budget covers depends on the host's speed, so the tests that count
+ * what gets measured do without one (the budget has its own test, with a budget of 0).
+ */
+const unlimited = { budgetSeconds: Infinity };
+
 /** A forward and backward through one small conv: three tunable passes (forward, dx, dw). */
 function convStep(x: Tensor, w: Tensor): void {
   conv3d(x, w, null, { padding: 1 }).backward(ones([1, 8, 4, 4, 8]));
@@ -108,7 +114,7 @@ describe('autotune', () => {
     const x = randn([1, 4, 4, 4, 8], { requiresGrad: true });
     const w = randn([8, 4, 3, 3, 3], { requiresGrad: true });
     const lines: string[] = [];
-    const first = await autotune(() => convStep(x, w), { log: (l) => lines.push(l) });
+    const first = await autotune(() => convStep(x, w), { ...unlimited, log: (l) => lines.push(l) });
     expect(first.measured).toBe(3);
     expect(first.ops.map((o) => o.key.split('|')[1]!.replace(/\.v\d+$/, '')).sort()).toEqual(['conv.convolve.software', 'conv.convolve.software', 'conv.weightGrad.software']);
     for (const op of first.ops) {
@@ -128,7 +134,7 @@ describe('autotune', () => {
 
     // Warm: nothing is timed (timing waits on ctx.sync()).
     const sync = vi.spyOn(ctx, 'sync');
-    const again = await autotune(() => convStep(x, w));
+    const again = await autotune(() => convStep(x, w), unlimited);
     expect(sync).not.toHaveBeenCalled();
     sync.mockRestore();
     expect(again.measured).toBe(0);
@@ -138,7 +144,7 @@ describe('autotune', () => {
     const next = await init({ kernels: 'software' });
     const x2 = randn([1, 4, 4, 4, 8], { requiresGrad: true });
     const w2 = randn([8, 4, 3, 3, 3], { requiresGrad: true });
-    expect((await autotune(() => convStep(x2, w2))).measured).toBe(0);
+    expect((await autotune(() => convStep(x2, w2), unlimited)).measured).toBe(0);
     expect(next.tuner.entries().size).toBe(3);
   });
 
@@ -149,7 +155,7 @@ describe('autotune', () => {
     expect(ctx.tuner.entries().size).toBe(0);
     const x = randn([1, 4, 4, 4, 8]);
     const w = randn([8, 4, 3, 3, 3]);
-    expect((await autotune(() => conv3d(x, w, null, { padding: 1 }))).measured).toBe(1);
+    expect((await autotune(() => conv3d(x, w, null, { padding: 1 }), unlimited)).measured).toBe(1);
     expect(parseCache(readFileSync(path, 'utf8')).size).toBe(1);
   });
 
@@ -160,7 +166,7 @@ describe('autotune', () => {
     const x = randn([1, 4, 4, 4, 8]);
     // A shape not tuned above; not 1×1×1, which takes the software block path (block.ts): nothing to tune.
     const w = randn([8, 4, 1, 1, 2]);
-    expect((await autotune(() => conv3d(x, w))).measured).toBe(1);
+    expect((await autotune(() => conv3d(x, w), unlimited)).measured).toBe(1);
     expect(existsSync(path) ? readFileSync(path, 'utf8') : null).toBe(before);
     await expect(autotune(async () => conv3d(x, w))).rejects.toThrow('autotune: the function must be synchronous');
   });
@@ -179,6 +185,6 @@ describe('autotune', () => {
     ]);
     expect(ctx.tuner.entries().size).toBe(0);
     expect(lines.at(-1)).toMatch(/3 left at their defaults \(the 0 s budget was spent; a later call measures them\)$/);
-    expect((await autotune(() => convStep(x, w))).measured).toBe(3);
+    expect((await autotune(() => convStep(x, w), unlimited)).measured).toBe(3);
   });
 });

@@ -4,6 +4,7 @@
 // spends most of its time there on strided taps (and, transposed, on one dispatch per stride
 // phase); path.ts runs this family for such passes on software adapters.
 import { getContext } from '../../device/context.js';
+import { kernelConstant } from '../../device/kernel-info.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
@@ -19,8 +20,9 @@ import { shapeSize } from '../../shape.js';
  * small-tensor channels per invocation and enough chunks of rows for gradInvocations invocations.
  */
 export const blockTiles = { rows: 16, maxXV: 4, maxVec4s: 8, gradA: 8, gradInvocations: 256, WG: 64 };
-/** Sizes of the kernel's fixed register arrays (MAXM, MAXXV, MAXHT, MAXKW, MAXSPAN, MAXA). */
-const kernelLimits = { rows: 16, XV: 4, HT: 4, KW: 4, span: 8, A: 8 };
+/** Sizes of the kernel's fixed register arrays, read from its WGSL. */
+const limit = (name: string): number => kernelConstant('conv/block', name);
+const kernelLimits = { rows: limit('MAXM'), XV: limit('MAXXV'), HT: limit('MAXHT'), KW: limit('MAXKW'), span: limit('MAXSPAN'), A: limit('MAXA') };
 
 /** The block when g is one the kernel takes (all taps of a block fit a tile), else null. */
 function blockOf(g: ConvGeometry): Triple | null {
@@ -75,15 +77,14 @@ function blockConvolve(p: ConvolvePass): Tensor {
   const wTiles = Math.ceil(small[2]! / (4 * XV));
   const total = shape[0]! * blocks * small[0]! * tiles * wTiles;
   const WG = groupSize(total, blockTiles.WG);
-  const b = bias ?? weight;
   ctx.dispatch({
     op,
     kernel: 'conv/block',
     entry: transposed ? (ALIGNED ? 'scatter' : 'scatterElements') : 'gather',
-    bindings: transposed ? { small: src, small4: src, weight, weight4: weight, bias: b, ...(ALIGNED ? { out4: out } : { out }) } : { big: src, big4: src, weight, bias: b, out },
+    bindings: transposed ? { small: src, weight, bias, out } : { big: src, weight, bias, out },
     params: { total, channels: C, outChannels: Cout, blocks, tiles, wTiles, small: [...small, 0], big: [...big, 0] },
     constants: { WG, KD: k[0], KH: k[1], KW: k[2], CT, XV, HT, ALIGNED, WVEC, BIAS: bias ? 1 : 0 },
-    workgroups: ctx.grid(total, WG),
+    invocations: total,
   });
   return out;
 }
@@ -114,10 +115,10 @@ function blockWeightGrad({ op, lhs, src, geometry }: WeightGradPass): Tensor {
     op,
     kernel: 'conv/block',
     entry: 'weightGrad',
-    bindings: { small: lhs, small4: lhs, big: src, big4: src, partial },
+    bindings: { small: lhs, big: src, partial },
     params: { total, rows, chunkRows, tiles, aChannels: A, bChannels: B, bBlocks, small: [...small, 0], big: [...big, 0] },
     constants: { WG, KD: k[0], KH: k[1], KW: k[2], CT, AT, ALIGNED: aligned(small, big) },
-    workgroups: ctx.grid(total, WG),
+    invocations: total,
   });
   return sumChunks(partial, [A, B, ...k]);
 }

@@ -8,11 +8,12 @@
 // by a second pass in a fixed order: deterministic, no atomics. In the mixed precision the same core
 // takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
+import { kernelConstant, workgroupArrays } from '../../device/kernel-info.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkBindable, gemmGeometry, isBlockGeometry, type ConvGeometry } from './shape.js';
+import { checkBindable, gemmConstants, isBlockGeometry, offsets4, size4, type ConvGeometry } from './shape.js';
 import { shapeSize } from '../../shape.js';
 
 /**
@@ -41,10 +42,10 @@ export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: num
 });
 
 const onTensorCores = (t: GemmTile): boolean => t.family === 'mma';
+const kernelOf = (t: GemmTile): string => (onTensorCores(t) ? 'conv/gemm-mma' : 'conv/gemm');
 
-/** Elements of the kernels' workgroup arrays (f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded). */
-const sharedFloats = { A: 2112, B: 1984 };
-const mmaShared = { A: 2048, B: 2048, C: 4096 };
+/** Scalars of the kernel's workgroup arrays As, Bs (and Cs on tensor cores): f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded. */
+const shared = (t: GemmTile): Record<string, number> => workgroupArrays(kernelOf(t));
 
 /** Why the kernel cannot run tile t for a weight gradient (operands staged along k) or another pass (along m and n), or null. */
 function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
@@ -58,14 +59,16 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
     if (!Number.isInteger(subgroups)) return 'must have a multiple of 32 invocations (whole subgroups)';
     if (BM % 16 || BN % 16 || BK % 16) return 'must have BM, BN and BK multiples of 16 (the subgroup matrices)';
     if (matrices % subgroups || matrices / subgroups > 8) return 'must give each subgroup the same number of 16×16 result matrices, at most 8';
-    if (BM * BK > mmaShared.A || BN * BK > mmaShared.B || BM * BN > mmaShared.C) return 'must fit the workgroup arrays';
+    const s = shared(t);
+    if (BM * BK > s.As! || BN * BK > s.Bs! || BM * BN > s.Cs!) return 'must fit the workgroup arrays';
   }
   if (!Number.isInteger(WM) || !Number.isInteger(WN) || WM < 1 || WN < 1 || WGS > 256) return 'must have at most 256 invocations';
   if (!Number.isInteger(BK) || BK < 1 || WGS % BK !== 0) return 'must have BK dividing the invocations';
-  // Each invocation stages whole columns: a divisor of the invocations wide, or up to 4 columns.
-  const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= 4 * WGS);
-  if (!weightGrad && (!staged(BM) || !staged(BN))) return 'must have BM and BN dividing the invocations, or up to 4 times as many';
-  if (!onTensorCores(t) && (BK * (BM + 4) > sharedFloats.A || BK * (BN + 4) > sharedFloats.B)) return 'must fit the workgroup arrays';
+  // Each invocation stages whole columns: a divisor of the invocations wide, or up to MAXREPS columns.
+  const reps = kernelConstant(kernelOf(t), 'MAXREPS');
+  const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= reps * WGS);
+  if (!weightGrad && (!staged(BM) || !staged(BN))) return `must have BM and BN dividing the invocations, or up to ${reps} times as many`;
+  if (!onTensorCores(t) && (BK * (BM + 4) > shared(t).As! || BK * (BN + 4) > shared(t).Bs!)) return 'must fit the workgroup arrays';
   return null;
 }
 
@@ -195,7 +198,7 @@ function grid(ctx: Context, s: GemmShape, t: GemmTile, outSize: number): Grid {
   return { mTiles, nTiles, chunks, kChunk: chunkRows * t.BK };
 }
 
-/** One dispatch of the GEMM kernel: a pass's entry point, tile, sizes and tensors. */
+/** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl, after the Gemm sizes this fills). */
 interface GemmDispatch {
   op: string;
   entry: 'forward' | 'transposed' | 'scatter' | 'weightGrad';
@@ -203,34 +206,22 @@ interface GemmDispatch {
   shape: GemmShape;
   grid: Grid;
   geometry: ConvGeometry;
-  bindings: Record<string, Tensor>;
-  sizes: { channels: number; outChannels: number; src: readonly number[]; out: readonly number[]; chunkSize: number };
+  bindings: Record<string, Tensor | null>;
+  params: Record<string, number | readonly number[]>;
   bias: boolean;
 }
 
 function dispatchGemm(ctx: Context, d: GemmDispatch): void {
-  const { tile: t, shape: s, grid: gr, sizes } = d;
-  const geometry = gemmGeometry(d.geometry, sizes.src, sizes.out);
+  const { tile: t, shape: s, grid: gr, geometry: g } = d;
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const y = Math.ceil(gr.mTiles / maxDim);
   const x = Math.ceil(gr.mTiles / y);
   ctx.dispatch({
     op: d.op,
-    kernel: onTensorCores(t) ? 'conv/gemm-mma' : 'conv/gemm',
+    kernel: kernelOf(t),
     entry: d.entry,
     bindings: d.bindings,
-    params: {
-      M: s.M,
-      N: s.N,
-      K: s.K,
-      kChunk: gr.kChunk,
-      channels: sizes.channels,
-      outChannels: sizes.outChannels,
-      chunkSize: sizes.chunkSize,
-      mTilesX: x,
-      nTiles: gr.nTiles,
-      ...geometry.params,
-    },
+    params: { M: s.M, N: s.N, K: s.K, kChunk: gr.kChunk, mTilesX: x, nTiles: gr.nTiles, ...d.params },
     constants: {
       TM: t.TM,
       TN: t.TN,
@@ -238,7 +229,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
       WN: t.WN,
       WGS: t.WM * t.WN,
       BK: t.BK,
-      ...geometry.constants,
+      ...gemmConstants(g),
       BIAS: d.bias ? 1 : 0,
     },
     workgroups: [x, y, gr.nTiles * gr.chunks],
@@ -255,7 +246,7 @@ function repack(ctx: Context, op: string, weight: Tensor, C: number, J: number, 
     entry: 'repack',
     bindings: { weight, packedOut: packed },
     params: { total, N: J, taps, strideC: transposed ? J * taps : taps, strideN: transposed ? taps : C * taps },
-    workgroups: ctx.grid(total, 64),
+    invocations: total,
   });
   return packed;
 }
@@ -276,16 +267,16 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
     const covered = srcSpatial.every((d, i) => d * g.kernel[i]! === outSpatial[i]);
     const out = covered ? empty(shape) : zeros(shape);
     const gr = { mTiles: Math.ceil(s.M / (t.WM * t.TM)), nTiles: Math.ceil(s.N / (t.WN * t.TN)), chunks: 1, kChunk: s.K };
-    const sizes = { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: 0 };
-    dispatchGemm(ctx, { ...common, entry: 'scatter', grid: gr, bindings: { src, weight, packed: weight, bias: bias ?? weight, out }, sizes });
+    const params = { chunkSize: 0, channels: C, outChannels: J, srcSize: size4(srcSpatial), outSize: size4(outSpatial) };
+    dispatchGemm(ctx, { ...common, entry: 'scatter', grid: gr, bindings: { src, weight, packed: weight, bias, out }, params });
     return out;
   }
   const size = shapeSize(shape);
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : shape);
-  const sizes = { channels: C, outChannels: J, src: srcSpatial, out: outSpatial, chunkSize: size };
-  dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias: bias ?? packed, out }, sizes });
+  const params = { chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), ...offsets4(g) };
+  dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias, out }, params });
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, shape) : out;
 }
@@ -300,8 +291,8 @@ function gemmWeightGrad(p: WeightGradPass, t: GemmTile): Tensor {
   const size = s.M * s.N;
   const gr = grid(ctx, s, t, size);
   const partial = empty([gr.chunks, size]);
-  const sizes = { channels: B, outChannels: A, src: src.shape.slice(2), out: lhs.shape.slice(2), chunkSize: size };
-  dispatchGemm(ctx, { op, entry: 'weightGrad', tile: t, shape: s, grid: gr, geometry: g, bindings: { lhs, src, out: partial }, sizes, bias: false });
+  const params = { chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), ...offsets4(g) };
+  dispatchGemm(ctx, { op, entry: 'weightGrad', tile: t, shape: s, grid: gr, geometry: g, bindings: { lhs, src, out: partial }, params, bias: false });
   return sumChunks(partial, [A, B, ...g.kernel]);
 }
 

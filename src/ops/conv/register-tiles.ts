@@ -1,13 +1,15 @@
 // The register-tile variants of kernels/conv/register.wgsl that the software family chooses from
 // (override constants COT, XV, HT, WG, KHT). The passes dispatch the tuner's cached winner for their
 // key, else the first tile of each list: the heuristic that held before tuning existed.
+import { kernelConstant } from '../../device/kernel-info.js';
 import type { ConvVariant } from './family.js';
 
 /**
- * Sizes of the kernel's fixed register arrays (MAXCO, MAXXV, MAXHT, MAXKHT, MAXV, MAXTW): tiles
- * stay within them, and the fast paths apply only where the row segment and taps fit.
+ * Sizes of the kernel's fixed register arrays, read from its WGSL: tiles stay within them, and the
+ * fast paths apply only where the row segment and taps fit.
  */
-export const kernelLimits = { COT: 16, XV: 4, HT: 4, KHT: 8, rowVec4s: 8, gradTaps: 8 };
+const limit = (name: string): number => kernelConstant('conv/register', name);
+export const kernelLimits = { COT: limit('MAXCO'), XV: limit('MAXXV'), HT: limit('MAXHT'), KHT: limit('MAXKHT'), rowVec4s: limit('MAXV'), gradTaps: limit('MAXTW') };
 
 /**
  * `convolve`: COT output channels × HT rows × 4·XV positions along W per invocation (XV fit to the

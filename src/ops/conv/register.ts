@@ -123,7 +123,7 @@ function registerConvolve(p: ConvolvePass, t: ConvolveTile): Tensor {
             tapStep: vec4(pd.tapStep, ph.tapStep, pw.tapStep),
           },
           constants: { COT, WG },
-          workgroups: ctx.grid(packedSize, WG),
+          invocations: packedSize,
         });
         const { XV, fast } = positionTile(srcSize[2]!, pw, t.maxXV);
         // Narrow rows fill the tile with more rows instead.
@@ -135,7 +135,7 @@ function registerConvolve(p: ConvolvePass, t: ConvolveTile): Tensor {
           op,
           kernel: 'conv/register',
           entry: 'convolve',
-          bindings: { src, src4: src, packed4: packed, bias: bias ?? packed, out },
+          bindings: { src, packed, bias, out },
           params: {
             total,
             channels: C,
@@ -153,7 +153,7 @@ function registerConvolve(p: ConvolvePass, t: ConvolveTile): Tensor {
             srcDil: vec4(pd.srcDil, ph.srcDil, pw.srcDil),
           },
           constants: { COT, XV, HT, WG: groupSize(total, WG), BIAS: bias ? 1 : 0, ...(fast ?? { ROW: 0 }) },
-          workgroups: ctx.grid(total, groupSize(total, WG)),
+          invocations: total,
         });
         packed.dispose();
       }
@@ -189,7 +189,7 @@ function registerWeightGrad({ op, lhs, src, geometry: g }: WeightGradPass, t: Gr
     op,
     kernel: 'conv/register',
     entry: 'weightGrad',
-    bindings: { lhs, lhs4: lhs, src, src4: src, partial },
+    bindings: { lhs, src, partial },
     params: {
       total,
       rows,
@@ -203,7 +203,7 @@ function registerWeightGrad({ op, lhs, src, geometry: g }: WeightGradPass, t: Gr
       dilation: vec4(...g.dilation),
     },
     constants: { COT, WG, ...(fast ? { ...fast, KHT } : { ROW: 0 }) },
-    workgroups: ctx.grid(total, WG),
+    invocations: total,
   });
   return sumChunks(partial, weightShape);
 }

@@ -32,20 +32,25 @@ export interface ConvGeometry {
   kernel: Triple;
 }
 
-/** Stride equal to the kernel, no padding or dilation: kernel blocks tile the volume without overlap. */
+/** A spatial size as the GEMM kernels' vec4<u32> uniform member: D, H, W and its voxels D·H·W. */
+export const size4 = (spatial: readonly number[]): number[] => [spatial[0]!, spatial[1]!, spatial[2]!, shapeSize(spatial)];
+
+/** Padding and dilation as the GEMM kernels' vec4<i32> uniform members. */
+export const offsets4 = (g: ConvGeometry): { padding: number[]; dilation: number[] } => ({ padding: [...g.padding, 0], dilation: [...g.dilation, 0] });
+
+/** The taps and the stride per dimension as the GEMM kernels' override constants. */
+export const gemmConstants = (g: ConvGeometry): Record<string, number> => ({ KD: g.kernel[0], KH: g.kernel[1], KW: g.kernel[2], SD: g.stride[0], SH: g.stride[1], SW: g.stride[2] });
+
 /**
- * What the GEMM kernels (kernels/conv/parts/gemm-core.wgsl, kernels/conv/mma.wgsl) take of a pass's
- * geometry: source and output sizes (the fourth lane: voxels), padding and dilation as vec4 uniform
- * members, and the taps and stride per dimension as override constants.
+ * What kernels/conv/mma.wgsl takes of a pass's geometry: source and output sizes, padding and
+ * dilation as uniform members, the taps and stride as override constants. (kernels/conv/gemm.wgsl
+ * takes the same facts in one parameter struct per pass, from the helpers above.)
  */
 export function gemmGeometry(g: ConvGeometry, src: readonly number[], out: readonly number[]): { params: Record<string, number[]>; constants: Record<string, number> } {
-  const vec4 = (v: readonly number[], last: number): number[] => [v[0]!, v[1]!, v[2]!, last];
-  return {
-    params: { srcSize: vec4(src, shapeSize(src)), outSize: vec4(out, shapeSize(out)), padding: vec4(g.padding, 0), dilation: vec4(g.dilation, 0) },
-    constants: { KD: g.kernel[0], KH: g.kernel[1], KW: g.kernel[2], SD: g.stride[0], SH: g.stride[1], SW: g.stride[2] },
-  };
+  return { params: { srcSize: size4(src), outSize: size4(out), ...offsets4(g) }, constants: gemmConstants(g) };
 }
 
+/** Stride equal to the kernel, no padding or dilation: kernel blocks tile the volume without overlap. */
 export function isBlockGeometry(g: ConvGeometry): boolean {
   return [0, 1, 2].every((i) => g.stride[i] === g.kernel[i] && g.padding[i] === 0 && g.dilation[i] === 1);
 }
