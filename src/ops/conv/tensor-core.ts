@@ -13,6 +13,7 @@
 // On a device without subgroup matrices the same kernel runs emulated (parts/mma-emulated.wgsl):
 // for tests only, never chosen (the family applies only in the mixed precision).
 import { getContext, type Context } from '../../device/context.js';
+import { kernelConstant } from '../../device/kernel-info.js';
 import { shapeSize } from '../../shape.js';
 import { empty, type Tensor } from '../../tensor.js';
 import { outChannels, outShape, type ConvFamily, type ConvPass, type ConvVariant, type ConvolvePass, type WeightGradPass } from './family.js';
@@ -42,9 +43,9 @@ export const tensorCoreTile = (FM: number, FN: number, SG_M: number, SG_N: numbe
   direct,
 });
 
-/** K per step and the padded row of a staged operand, in halfs (kernels/conv/mma.wgsl's BK, ROW). */
-const BK = 32;
-const ROW = 40;
+/** K per step and the padded row of a staged operand, in halfs, as kernels/conv/mma.wgsl states them (alike in every variant). */
+const BK = kernelConstant('conv/mma-emulated-4-1-staged', 'BK');
+const ROW = kernelConstant('conv/mma-emulated-4-1-staged', 'ROW');
 
 /**
  * Bytes of workgroup memory tile t takes on tensor cores: two stages of the operand tiles (A, and B
@@ -137,7 +138,7 @@ function layout(ctx: Context, op: string, entry: 'channelsLast' | 'packWeights' 
   const packed = empty([halfs / 2]);
   const total = halfs / 8;
   const all = { total, C: 0, cp: 0, spatial: 0, K: 0, strideC: 0, strideN: 0, flip: 0, rows: 0, ...params };
-  ctx.dispatch({ op, kernel: 'conv/mma-layout', entry, bindings: { x, packed }, params: all, workgroups: ctx.grid(total, 64) });
+  ctx.dispatch({ op, kernel: 'conv/mma-layout', entry, bindings: { x, packed }, params: all, invocations: total });
   return packed;
 }
 
@@ -185,7 +186,7 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tenso
     op: d.op,
     kernel: `conv/mma-${native ? 'native' : 'emulated'}-${t.FM}-${t.FN}-${t.direct ? 'direct' : 'staged'}`,
     entry: d.entry,
-    bindings: { ...d.bindings, bias: d.bindings.bias ?? d.bindings.wt, out, ...(t.direct ? { wt16: d.bindings.wt } : {}) },
+    bindings: { ...d.bindings, out, ...(t.direct ? { wt16: d.bindings.wt } : {}) },
     params: {
       M: d.M,
       N: d.N,
@@ -264,7 +265,7 @@ function tensorCoreWeightGrad(p: WeightGradPass, t: TensorCoreTile): Tensor {
   const grad = empty([A, C, ...geometry.kernel]);
   const total = A * C * taps;
   const params = { total, C, cp, taps, M, chunks, chunkSize: size };
-  ctx.dispatch({ op, kernel: 'conv/mma-layout', entry: 'weightGradOut', bindings: { x: out, grad }, params, workgroups: ctx.grid(total, 64) });
+  ctx.dispatch({ op, kernel: 'conv/mma-layout', entry: 'weightGradOut', bindings: { x: out, grad }, params, invocations: total });
   out.dispose();
   return grad;
 }
