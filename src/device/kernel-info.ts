@@ -77,9 +77,19 @@ export function registerKernels(sources: Record<string, string>): void {
   }
 }
 
+/**
+ * The WGSL reflection reads for a kernel: its own, or its reflect source, which is WGSL or the name
+ * of a sibling kernel with the same interface (a generated variant without the WGSL extensions
+ * wgsl_reflect cannot parse).
+ */
+function reflectedSource(kernel: string): string | undefined {
+  const reflected = reflectSources[kernel];
+  return reflected === undefined ? kernelSources[kernel] : (kernelSources[reflected] ?? reflected);
+}
+
 function reflectKernel(kernel: string): Map<string, EntryInfo> {
   if (kernelSources[kernel] === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
-  const source = reflectSources[kernel] ?? kernelSources[kernel];
+  const source = reflectedSource(kernel)!;
   const reflect = new WgslReflect(source);
   const overrides = new Map<string, number>();
   for (const o of reflect.overrides) overrides.set(o.name, parseOverrideDefault(source, o.name));
@@ -133,7 +143,7 @@ export function invocationsPerWorkgroup(kernel: string, entry: string, constants
 
 /** A number the WGSL states once: a module-scope `const`, or an override's default. */
 export function kernelConstant(kernel: string, name: string): number {
-  const source = reflectSources[kernel] ?? kernelSources[kernel] ?? '';
+  const source = reflectedSource(kernel) ?? '';
   const m = new RegExp(`^const\\s+${name}\\s*(?::\\s*\\w+)?\\s*=\\s*([-0-9.eE]+)`, 'm').exec(source);
   const v = m ? Number(m[1]) : parseOverrideDefault(source, name);
   if (Number.isNaN(v)) throw new Error(`kernel ${kernel} has no numeric const or override '${name}'`);

@@ -21,7 +21,7 @@ const kernels = Object.keys(kernelSources).sort();
 it("kernels/ holds the core kernels, and not the bench's", () => {
   expect(libraryKernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
   expect(libraryKernels.filter((k) => k.startsWith('bench_'))).toEqual([]);
-  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_naive_conv']);
+  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_fragment_loads', 'bench_naive_conv']);
   expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
 });
 
@@ -32,6 +32,9 @@ it('reads the facts a kernel states once: workgroup sizes, constants, workgroup 
   expect(kernelConstant('prelu', 'VPI')).toBe(4);
   expect(kernelConstant('reduce', 'WG')).toBe(64);
   expect(() => kernelConstant('prelu', 'NOPE')).toThrow("kernel prelu has no numeric const or override 'NOPE'");
+  // A generated variant reflected as its sibling (mma.wgsl's native kernels as the emulated ones).
+  expect(kernelConstant('conv/mma-native-4-2-staged', 'ROW')).toBe(40);
+  expect(kernelConstant('conv/mma-emulated-2-1-staged', 'BK')).toBe(32);
   // vec4 arrays count 4 scalars an element.
   expect(workgroupArrays('conv/gemm')).toEqual({ As: 2112, Bs: 1984 });
   expect(workgroupArrays('conv/gemm-mma')).toEqual({ As: 2048, Bs: 2048, Cs: 4096 });

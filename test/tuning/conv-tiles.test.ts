@@ -1,11 +1,12 @@
 // The conv tile lists, keys, candidates, timing crops and the family table with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
+import type { Context } from '../../src/device/context.js';
 import { gemmCandidates, gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
 import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
-import type { Context } from '../../src/device/context.js';
 import type { ConvPass } from '../../src/ops/conv/family.js';
 import { choose } from '../../src/ops/conv/path.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
+import { tensorCoreBytes, tensorCoreTile, tensorCoreTiles, tileProblem } from '../../src/ops/conv/tensor-core.js';
 import type { Tensor } from '../../src/tensor.js';
 import { collectTunables } from '../../src/tuning/tuned.js';
 import { Tuner } from '../../src/tuning/tuner.js';
@@ -96,9 +97,35 @@ describe('timing crops', () => {
   });
 });
 
+describe('tensor-core tiles', () => {
+  const limits = (bytes: number): Context => ({ limits: { maxComputeWorkgroupStorageSize: bytes } }) as unknown as Context;
+
+  it('fit 48 KiB of workgroup memory, each within the generated kernels', () => {
+    expect(tensorCoreTiles.map((t) => [t.name, tensorCoreBytes(t)])).toEqual([
+      ['tc128x128.f4x2', 49152],
+      ['tc128x128.f4x4', 49152],
+      ['tc128x64.f4x2', 34816],
+      ['tc128x32.f4x1', 29696],
+      ['tc128x16.f4x1', 25088],
+      ['tc64x64.f2x2', 24576],
+      ['tc64x32.f2x2', 17408],
+      ['tc64x16.f4x1', 13824],
+      ['tc32x16.f2x1', 8704],
+      ['tc128x128.f4x4.bdirect', 28672],
+      ['tc128x64.f4x2.bdirect', 24576],
+      ['tc128x32.f4x1.bdirect', 24576],
+      ['tc64x16.f4x1.bdirect', 11264],
+    ]);
+    for (const t of tensorCoreTiles) expect(tileProblem(t, limits(49152))).toBeNull();
+    expect(tileProblem(tensorCoreTiles[0]!, limits(32768))).toBe("needs 49152 bytes of workgroup memory (the adapter's: 32768)");
+    expect(tileProblem(tensorCoreTile(2, 1, 4, 2), limits(49152))).toBe('must give each invocation 1 to 8 whole 16-byte loads of each operand a step');
+  });
+});
+
 describe('the family table', () => {
   // choose() reads only these of a context, and only the shapes of a pass's tensors.
-  const context = (kernels: 'gpu' | 'software', precision: 'fp32' | 'mixed' = 'fp32') => ({ kernels, precision, adapterId: 'test', tuner: new Tuner() }) as unknown as Context;
+  const context = (kernels: 'gpu' | 'software', precision: 'fp32' | 'mixed' = 'fp32', workgroupBytes = 49152) =>
+    ({ kernels, precision, adapterId: 'test', tuner: new Tuner(), limits: { maxComputeWorkgroupStorageSize: workgroupBytes } }) as unknown as Context;
   const t = (...shape: number[]) => ({ shape }) as unknown as Tensor;
   const down: ConvGeometry = { kernel: [2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], dilation: [1, 1, 1] };
   const forward = (g: ConvGeometry, transposed = false): ConvPass => ({
@@ -124,9 +151,16 @@ describe('the family table', () => {
     const gpu = context('gpu');
     expect(choose(forward(k5), gpu)).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false));
     expect(choose(grad(down), gpu)).toEqual(gemmDefault({ M: 8, N: 32, K: 64 }, true));
+    // Mixed precision: the tensor-core family takes forward passes, stride-1 transposed ones and
+    // weight gradients; the older GEMM core on tensor cores the strided transposed passes, and every
+    // pass where the tensor-core tiles do not fit the adapter's workgroup memory.
     const mixed = context('gpu', 'mixed');
-    expect(choose(forward(k5), mixed)).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false, true));
-    expect(choose(forward(k5), mixed).family).toBe('mma');
+    expect(choose(forward(k5), mixed).name).toBe('tc32x16.f2x1');
+    expect(choose(forward(k5, true), mixed).name).toBe('tc32x16.f2x1');
+    expect(choose(grad(down), mixed).name).toBe('tc32x16.f2x1');
+    expect(choose(forward(down, true), mixed)).toEqual(gemmDefault({ M: 512, N: 32, K: 4 }, false, true));
+    expect(choose(forward(down, true), mixed).family).toBe('mma');
+    expect(choose(forward(k5), context('gpu', 'mixed', 8192))).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false, true));
   });
 
   it('times the first family’s candidates, plus the register default on gpu kernels where the stride is not the kernel', () => {
@@ -136,6 +170,8 @@ describe('the family table', () => {
     expect(requested(forward(k5), gpu)).toEqual([[...names(gemmCandidates({ M: 512, N: 8, K: 500 }, false)), convolveTiles[0]!.name]]);
     expect(requested(forward(down, true), gpu)).toEqual([names(gemmCandidates({ M: 512, N: 32, K: 4 }, false))]);
     expect(requested(forward(k5), context('software'))).toEqual([names(convolveTiles)]);
+    // Tensor-core tiles at most twice as wide as the 8 output channels (rounded up to 16).
+    expect(requested(forward(k5), context('gpu', 'mixed'))).toEqual([['tc32x16.f2x1', 'tc128x32.f4x1', 'tc128x16.f4x1', 'tc64x32.f2x2']]);
     // The block path has one variant: nothing to tune.
     expect(requested(forward(down), context('software'))).toEqual([]);
   });

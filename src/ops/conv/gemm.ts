@@ -13,7 +13,7 @@ import { empty, type Tensor } from '../../tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
+import { checkBindable, gemmConstants, isBlockGeometry, offsets4, size4, type ConvGeometry } from './shape.js';
 import { shapeSize } from '../../shape.js';
 
 /**
@@ -198,11 +198,6 @@ function grid(ctx: Context, s: GemmShape, t: GemmTile, outSize: number): Grid {
   return { mTiles, nTiles, chunks, kChunk: chunkRows * t.BK };
 }
 
-const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!, last];
-
-/** A spatial size as the kernel's vec4<u32>: D, H, W, D·H·W. */
-const size4 = (spatial: readonly number[]): number[] => vec4(spatial, shapeSize(spatial));
-
 /** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl, after the Gemm sizes this fills). */
 interface GemmDispatch {
   op: string;
@@ -234,12 +229,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
       WN: t.WN,
       WGS: t.WM * t.WN,
       BK: t.BK,
-      KD: g.kernel[0],
-      KH: g.kernel[1],
-      KW: g.kernel[2],
-      SD: g.stride[0],
-      SH: g.stride[1],
-      SW: g.stride[2],
+      ...gemmConstants(g),
       BIAS: d.bias ? 1 : 0,
     },
     workgroups: [x, y, gr.nTiles * gr.chunks],
@@ -285,7 +275,7 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : shape);
-  const params = { chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), padding: vec4(g.padding), dilation: vec4(g.dilation) };
+  const params = { chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), ...offsets4(g) };
   dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias, out }, params });
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, shape) : out;
@@ -301,7 +291,7 @@ function gemmWeightGrad(p: WeightGradPass, t: GemmTile): Tensor {
   const size = s.M * s.N;
   const gr = grid(ctx, s, t, size);
   const partial = empty([gr.chunks, size]);
-  const params = { chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), padding: vec4(g.padding), dilation: vec4(g.dilation) };
+  const params = { chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), ...offsets4(g) };
   dispatchGemm(ctx, { op, entry: 'weightGrad', tile: t, shape: s, grid: gr, geometry: g, bindings: { lhs, src, out: partial }, params, bias: false });
   return sumChunks(partial, [A, B, ...g.kernel]);
 }

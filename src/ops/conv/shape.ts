@@ -4,6 +4,7 @@ import { sizeClass } from '../../device/buffer-pool.js';
 import { getContext } from '../../device/context.js';
 import { formatShape, type Tensor } from '../../tensor.js';
 import { checkRank } from '../util.js';
+import { shapeSize } from '../../shape.js';
 
 export type Triple = readonly [number, number, number];
 /** One value for all three spatial dimensions, or [d, h, w]. */
@@ -29,6 +30,24 @@ export interface ConvGeometry {
   padding: Triple;
   dilation: Triple;
   kernel: Triple;
+}
+
+/** A spatial size as the GEMM kernels' vec4<u32> uniform member: D, H, W and its voxels D·H·W. */
+export const size4 = (spatial: readonly number[]): number[] => [spatial[0]!, spatial[1]!, spatial[2]!, shapeSize(spatial)];
+
+/** Padding and dilation as the GEMM kernels' vec4<i32> uniform members. */
+export const offsets4 = (g: ConvGeometry): { padding: number[]; dilation: number[] } => ({ padding: [...g.padding, 0], dilation: [...g.dilation, 0] });
+
+/** The taps and the stride per dimension as the GEMM kernels' override constants. */
+export const gemmConstants = (g: ConvGeometry): Record<string, number> => ({ KD: g.kernel[0], KH: g.kernel[1], KW: g.kernel[2], SD: g.stride[0], SH: g.stride[1], SW: g.stride[2] });
+
+/**
+ * What kernels/conv/mma.wgsl takes of a pass's geometry: source and output sizes, padding and
+ * dilation as uniform members, the taps and stride as override constants. (kernels/conv/gemm.wgsl
+ * takes the same facts in one parameter struct per pass, from the helpers above.)
+ */
+export function gemmGeometry(g: ConvGeometry, src: readonly number[], out: readonly number[]): { params: Record<string, number[]>; constants: Record<string, number> } {
+  return { params: { srcSize: size4(src), outSize: size4(out), ...offsets4(g) }, constants: gemmConstants(g) };
 }
 
 /** Stride equal to the kernel, no padding or dilation: kernel blocks tile the volume without overlap. */
