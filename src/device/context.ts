@@ -158,6 +158,15 @@ export class Context {
     return this.pool.memory();
   }
 
+  /**
+   * Frees the pool's idle buffers, as torch.cuda.empty_cache() does: for work whose next buffers have
+   * other sizes (one layer's tiles after another's), which would leave these idle to the end.
+   */
+  emptyCache(): void {
+    this.flush();
+    this.pool.trim();
+  }
+
   /** Splits `invocations` 1-D work items into a 2-D grid that respects the per-dimension limit. */
   grid(invocations: number, workgroupSize: number): [number, number] {
     const groups = Math.max(1, Math.ceil(invocations / workgroupSize));

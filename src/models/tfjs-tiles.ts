@@ -3,7 +3,9 @@
 // the result; instead the model runs layer by layer. A layer that fits the budget runs whole on the
 // device (its output stays there); any other is computed in tiles along D and H (W whole) whose inputs
 // carry the halo that layer's kernel and dilation read, zeros beyond the volume as the one-pass padding
-// has, from its input on the host into its output on the host. An instance normalisation's statistics
+// has, from its input on the host into its output on the host: over its input itself when the layer
+// keeps the channels and the size (a MeshNet's hidden convs and activations), so host memory holds one
+// activation, not two (`tiledLayer`). An instance normalisation's statistics
 // span the whole output, so a tiled layer's are taken on the host (float64) once it is complete; the
 // last layer's argmax runs on the device, so the class scores never exist in full.
 import { getContext } from '../device/context.js';
@@ -78,8 +80,11 @@ export async function predictVolume(model: TfjsModel, data: Float32Array, shape:
         if (out instanceof Tensor) act = out;
         else result = await out;
       } else {
+        // The caller's data is never written over; an activation read back from the device or made by a tiled layer is ours.
         const host: Float32Array = input instanceof Tensor ? await read(input) : input;
-        const out = await tiledLayer(host, step);
+        const out = await tiledLayer(host, step, host !== data);
+        // The next layer's tiles have other sizes: its buffers would not reuse this one's.
+        getContext().emptyCache();
         if (step.last) result = { labels: out.labels, scores: out.output };
         else act = out.output!;
       }
@@ -151,12 +156,33 @@ function wholeLayer(input: Tensor, s: Step): Tensor | Promise<{ labels: Uint16Ar
   return (async () => ({ labels: Uint16Array.from(await read(best!)), ...(y ? { scores: await read(y) } : {}) }))();
 }
 
-/** A layer in tiles from its input on the host: its output on the host (unless it is the last and only labels are wanted), and the last layer's labels. */
-async function tiledLayer(act: Float32Array, s: Step): Promise<{ labels: Uint16Array; output?: Float32Array }> {
+/**
+ * A layer in tiles from its input on the host: its output on the host (unless it is the last and only
+ * labels are wanted), and the last layer's labels. With `reuse` (the input is ours to overwrite) a layer
+ * that keeps the channels and the size writes its output over its input: the tiles run in order of D,
+ * and a tile reads no input plane below its first output plane − before, so each D-slab of output waits
+ * in a queue only until no later tile reads the planes it replaces (before + one slab's planes at most).
+ */
+async function tiledLayer(act: Float32Array, s: Step, reuse: boolean): Promise<{ labels: Uint16Array; output?: Float32Array }> {
   const { outChannels, outDims } = s;
-  const out = !s.last || s.scores ? new Float32Array(outChannels * outDims[0] * outDims[1] * outDims[2]) : undefined;
+  const wanted = !s.last || s.scores;
+  const inPlace = wanted && reuse && outChannels === s.channels && outDims.every((n, a) => n === s.dims[a]);
+  const out = !wanted ? undefined : inPlace ? act : new Float32Array(outChannels * outDims[0] * outDims[1] * outDims[2]);
   const labels = new Uint16Array(s.last ? outDims[0] * outDims[1] * outDims[2] : 0);
+  const before = s.layer.reach().before[0];
+  // In place: finished D-slabs of output [C, tz, H, W], oldest first, not yet written over the input.
+  const queue: { slab: Float32Array; tile: Tile }[] = [];
+  const flush = (below: number) => {
+    while (queue.length && queue[0]!.tile.z0 + queue[0]!.tile.tz <= below) {
+      const { slab, tile } = queue.shift()!;
+      scatter(slab, out!, outChannels, outDims, tile);
+    }
+  };
   for (const tile of s.plan) {
+    if (inPlace && tile.y0 === 0) {
+      flush(tile.z0 - before);
+      queue.push({ slab: new Float32Array(outChannels * tile.tz * outDims[1] * outDims[2]), tile: { z0: tile.z0, y0: 0, tz: tile.tz, ty: outDims[1] } });
+    }
     const input = gather(act, s.channels, s.dims, s.layer, tile);
     const { y, best } = noGrad(() =>
       tidy(() => {
@@ -165,9 +191,11 @@ async function tiledLayer(act: Float32Array, s: Step): Promise<{ labels: Uint16A
       }),
     );
     input.dispose();
-    if (y) scatter(await read(y), out!, outChannels, outDims, tile);
+    if (y && inPlace) scatter(await read(y), queue.at(-1)!.slab, outChannels, [tile.tz, outDims[1], outDims[2]], { ...tile, z0: 0 });
+    else if (y) scatter(await read(y), out!, outChannels, outDims, tile);
     if (best) scatter(Uint16Array.from(await read(best)), labels, 1, outDims, tile);
   }
+  flush(Infinity);
   if (out && s.normalize) normalizeChannels(out, outChannels);
   return { labels, output: out };
 }

@@ -278,4 +278,16 @@ describe('buffer pool', () => {
     expect(m.peakBytes).toBe(start.bytesInUse + sizeClass(1 << 18));
     expect(m.bytesInUse).toBe(start.bytesInUse);
   });
+  it('emptyCache() frees the idle buffers the pool keeps and leaves live tensors working', async () => {
+    const live = tensor([1, 2, 3]);
+    tidy(() => zeros([1000]));
+    await ctx.sync();
+    expect(ctx.memory().pooledBytes).toBeGreaterThan(0);
+    const inUse = ctx.memory().bytesInUse;
+    ctx.emptyCache();
+    expect(ctx.memory().pooledBytes).toBe(0);
+    expect(ctx.memory().bytesInUse).toBe(inUse);
+    expect(Array.from(await live.toArray())).toEqual([1, 2, 3]);
+    live.dispose();
+  });
 });

@@ -29,9 +29,12 @@ async function onePass(model: TfjsModel, data: Float32Array, shape: readonly num
 async function expectTiledEqualsOnePass(model: TfjsModel, shape: readonly number[], maxTileBytes: number, seed: number): Promise<number> {
   const data = Float32Array.from(randomArray(model.inChannels * shape.reduce((a, b) => a * b), seed, 0, 1));
   const whole = await onePass(model, data, shape);
+  const given = data.slice();
   let layers = 0;
   const tiled = await predictVolume(model, data, shape, { maxTileBytes, scores: true, onLayer: (done) => (layers = done) });
   expect(layers).toBe(model.layers.length);
+  // Layers that keep their channels and size write their output over their input, never over the caller's data.
+  expect(data).toEqual(given);
   expect(maxRelError(tiled.scores!, whole.scores)).toBeLessThan(1e-5);
   expect(Array.from(tiled.labels)).toEqual(Array.from(whole.labels));
   const labelsOnly = await predictVolume(model, data, shape, { maxTileBytes });
@@ -49,6 +52,8 @@ describe('predictVolume', () => {
     const model = await loadTfjsModel(join(import.meta.dirname, '../fixtures/brainchop/model5_gw_ae/model.json'));
     // A one-plane tile of a dilation-16 layer reads 33 × 33 input rows of 5 channels (500 kB): 600 kB allows a few rows of H.
     expect(await expectTiledEqualsOnePass(model, [21, 18, 23], 600_000, 1)).toBe(21 * 18 * 23);
+    // 1.2 MB: the dilation-16 layers in two D-slabs of 20 and 1 planes, more than their halo of 16.
+    await expectTiledEqualsOnePass(model, [21, 18, 23], 1_200_000, 2);
     model.dispose();
   });
 
