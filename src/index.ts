@@ -31,7 +31,8 @@ export {
 } from './models/brainchop-pipeline.js';
 export type { TfjsModelJson, KerasLayerJson, WeightsGroup, WeightEntry } from './models/tfjs-format.js';
 export { trainStep, batchLoss, type LogitsModel, type LossKind, type StepOptions } from './nn/train-step.js';
-export { fit, DivergedError, type FitOptions, type HostBatch, type DeviceBatch } from './nn/fit.js';
+export { fit, DivergedError, type FitOptions } from './nn/fit.js';
+export type { HostBatch, DeviceBatch } from './data/batch.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
 export { checkpointBytes, loadCheckpointBytes, checkpointInfo, type CheckpointInfo, type SaveOptions } from './io/checkpoint.js';

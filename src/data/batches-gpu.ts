@@ -7,7 +7,7 @@
 import { empty, tensor, type Tensor } from '../tensor.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu, type GpuHistogram } from './augment-gpu.js';
 import { batchIterator, commonShape, sampleDrawer, type BatchOptions, type PreparedCase } from './loader.js';
-import type { DeviceBatch, HostBatch } from '../nn/fit.js';
+import type { DeviceBatch, HostBatch } from './batch.js';
 import { Rng } from './random.js';
 
 /** A batch on the GPU, owned by the consumer (dispose both). */

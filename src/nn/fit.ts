@@ -1,26 +1,12 @@
 // The training loop shared by the example and `voxgpu train`: batches in, one trainStep each, the
 // learning-rate schedule, periodic checkpoints, and a clean stop when the loss stops being finite.
 import { concat } from '../ops/concat.js';
+import type { DeviceBatch, HostBatch } from '../data/batch.js';
 import { Tensor, tensor } from '../tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/scheduler.js';
 import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
 import { batchLoss, trainStep, type LogitsModel, type LossKind } from './train-step.js';
-
-/** A batch on the host: image [N, Cin, D, H, W] and labels [N, D, H, W] (class indices). */
-export interface HostBatch {
-  image: Float32Array;
-  labels: ArrayLike<number>;
-  shape: readonly [number, number, number, number, number];
-}
-
-/** A batch already on the GPU (e.g. augmented there: gpuBatchIterator); fit disposes it after its step. */
-export interface DeviceBatch {
-  /** [N, Cin, D, H, W]. */
-  image: Tensor;
-  /** [N, D, H, W] class indices. */
-  labels: Tensor;
-}
 
 export interface FitOptions {
   iterations: number;

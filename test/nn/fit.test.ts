@@ -4,7 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { zscore } from '../../src/data/intensity.js';
-import { DivergedError, fit, type FitOptions, type HostBatch } from '../../src/nn/fit.js';
+import type { HostBatch } from '../../src/data/batch.js';
+import { DivergedError, fit, type FitOptions } from '../../src/nn/fit.js';
 import { VNet } from '../../src/nn/vnet.js';
 import { Adam } from '../../src/optim/adam.js';
 import { gpu } from '../helpers.js';
