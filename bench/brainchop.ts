@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Context } from '../src/device/context.js';
 import { conform, labelsToScanGrid } from '../src/data/conform.js';
 import { rescaleIntensity } from '../src/data/intensity.js';
-import type { Volume } from '../src/io/volume.js';
+import type { Volume } from '../src/image/volume.js';
 import { readVolume } from '../src/io/node.js';
 import { reverseAxes, segmentBrainchop } from '../src/models/brainchop.js';
 import { isConformed } from '../src/models/brainchop-pipeline.js';

@@ -13,7 +13,7 @@ import b from 'benny';
 import type { Context } from '../src/device/context.js';
 import { addScalar } from '../src/ops/map.js';
 import { full } from '../src/ops/creation.js';
-import { noGrad } from '../src/autograd.js';
+import { noGrad } from '../src/core/autograd.js';
 import type { Row } from './lib/report.js';
 import { foreignLoad, mark } from './lib/load.js';
 import { median } from './lib/timing.js';

@@ -9,13 +9,13 @@
 import { Command } from 'commander';
 import { init } from '../src/init.js';
 import { randn, tensor } from '../src/index.js';
-import type { Tensor } from '../src/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import type { ConvPass } from '../src/ops/conv/family.js';
 import { gemmFamily, mmaFamily } from '../src/ops/conv/gemm.js';
 import { convolve, weightGrad, type ConvVariant } from '../src/ops/conv/path.js';
 import { conv3dShape } from '../src/ops/conv/shape.js';
 import { tensorCoreFamily, tensorCoreFits, tensorCoreTiles, tileProblem } from '../src/ops/conv/tensor-core.js';
-import { shapeSize } from '../src/shape.js';
+import { shapeSize } from '../src/core/shape.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase } from '../test/reference/conv.js';
 import { benchKernelSources } from './generated/kernels.js';
 import { convFlops, type Dims3 } from './lib/flops.js';

@@ -4,12 +4,12 @@
 // Which gradients it computes follows requiresGrad: "dx" marks only the input, "dw" only the
 // weight (and bias), "dx+dw" both, as in a training step.
 import type { Context } from '../src/device/context.js';
-import { noGrad } from '../src/autograd.js';
+import { noGrad } from '../src/core/autograd.js';
 import { randn, ones } from '../src/ops/creation.js';
 import { addPrelu } from '../src/ops/add-prelu.js';
 import { add } from '../src/ops/binary.js';
 import { concat } from '../src/ops/concat.js';
-import { empty, tensor, type Tensor } from '../src/tensor.js';
+import { empty, tensor, type Tensor } from '../src/core/tensor.js';
 import { conv3d } from '../src/ops/conv/conv3d.js';
 import { convTranspose3d } from '../src/ops/conv/conv-transpose3d.js';
 import { crossEntropy } from '../src/ops/cross-entropy.js';

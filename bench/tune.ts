@@ -1,4 +1,4 @@
-// Opt-in section (--sections ...,tune): autotune (src/tuning/autotune.ts) on each conv case, the way
+// Opt-in section (--sections ...,tune): autotune (src/autotune.ts) on each conv case, the way
 // fit() runs it on a model: the case's passes (forward: convolve; dx: transposed convolve; dw:
 // weightGrad) are collected, their candidate tiles timed and the winners cached; then the case is
 // timed again like the ops section. Each row is the tuned case, with the variant that ran in its
@@ -6,7 +6,7 @@
 // other) and every candidate's tuner median. The tuner starts empty for every case, so "default"
 // really is the untuned tile, and is emptied at the end, so later sections run untuned too.
 import type { Context } from '../src/device/context.js';
-import { autotune } from '../src/tuning/autotune.js';
+import { autotune } from '../src/autotune.js';
 import { runCase, runOf, type OpCase } from './ops.js';
 import type { Ceiling, Row } from './lib/report.js';
 import type { TimingOptions } from './lib/timing.js';

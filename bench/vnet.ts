@@ -5,8 +5,8 @@
 // gradients — kept until the next zeroGrad — momentum, input and labels); "step" = peak − held, the
 // activations and temporaries of one step.
 import type { Context } from '../src/device/context.js';
-import { noGrad } from '../src/autograd.js';
-import { tidy } from '../src/memory.js';
+import { noGrad } from '../src/core/autograd.js';
+import { tidy } from '../src/core/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { SGD } from '../src/optim/sgd.js';
 import { trainStep } from '../src/nn/train-step.js';

@@ -8,7 +8,7 @@ import { segmentVolume } from '../../src/nn/segment-volume.js';
 import { importTfjsModel, type TfjsModel } from '../../src/models/tfjs-model.js';
 import { shardPaths, type TfjsModelJson } from '../../src/models/tfjs-format.js';
 import { type BrainchopSettings, parseBrainchopSettings, segmentScan } from '../../src/models/brainchop-pipeline.js';
-import type { Vec3, Volume } from '../../src/io/volume.js';
+import type { Vec3, Volume } from '../../src/image/volume.js';
 import { type Colormap, colormapFor } from './colormap.js';
 
 interface Opened {

@@ -5,7 +5,7 @@
 import { getContext, init } from '../../src/index.js';
 import { checkpointBytes } from '../../src/io/checkpoint.js';
 import { encodeVolume } from '../../src/io/index.js';
-import type { Vec3, VoxelArray, Volume } from '../../src/io/volume.js';
+import type { Vec3, VoxelArray, Volume } from '../../src/image/volume.js';
 import { type Colormap, defaultColormap } from './colormap.js';
 import { acceptDrops, download, fileBytes, isCheckpointName, modelAccept, readScan, scanAccept } from './files.js';
 import { type ImportedModel, isColormapName, isOnnxName, isSettingsName, isShardName, isTfjsModelName, openOnnxModel, openTfjsModel, segmentWithImported } from './imported.js';

@@ -3,7 +3,7 @@
 // z-score, sliding windows, mask back onto the scan's grid).
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { checkpointInfo, loadCheckpointBytes } from '../../src/io/checkpoint.js';
-import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type VoxelArray, type Volume } from '../../src/io/volume.js';
+import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type VoxelArray, type Volume } from '../../src/image/volume.js';
 import { fit } from '../../src/nn/fit.js';
 import { zscore } from '../../src/data/intensity.js';
 import { gpuBatchIterator } from '../../src/data/batches-gpu.js';

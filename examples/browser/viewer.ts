@@ -2,7 +2,7 @@
 // colour per class, background clear), one slider per view. Each canvas holds the slice at one pixel per voxel; CSS scales it (pixelated) to the
 // slice's physical aspect ratio, so anisotropic voxels do not squash the anatomy.
 import { quantileOfSorted, sortedCopy } from '../../src/data/quantile.js';
-import type { VoxelArray, Volume } from '../../src/io/volume.js';
+import type { VoxelArray, Volume } from '../../src/image/volume.js';
 import { defaultColormap, type Rgb } from './colormap.js';
 
 const overlayAlpha = 0.5;

@@ -15,11 +15,11 @@
  * Volumes are flat tensors of `nx · ny · nz` values in Volume order (x fastest); fields are [3, nz, ny, nx]
  * (all x displacements, then y, then z), like DisplacementField.
  */
-import { tidy } from '../memory.js';
-import { formatShape, empty, tensor, type Tensor } from '../tensor.js';
+import { tidy } from '../core/memory.js';
+import { formatShape, empty, tensor, type Tensor } from '../core/tensor.js';
 import { runElementwise } from '../ops/util.js';
-import { shapeSize } from '../shape.js';
-import type { Vec3 } from '../io/volume.js';
+import { shapeSize } from '../core/shape.js';
+import type { Vec3 } from '../image/volume.js';
 import type { ControlGrid } from './augment.js';
 
 function checkVolume(op: string, name: string, t: Tensor, shape: Vec3): void {

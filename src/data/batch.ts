@@ -1,6 +1,6 @@
 // The batches fit() trains on: the types that the GPU batch producer and the consumer
 // (fit) share, kept with a producer (batches-gpu.ts) so that data does not import from training.
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 /** A batch on the host: image [N, Cin, D, H, W] and labels [N, D, H, W] (class indices). */
 export interface HostBatch {

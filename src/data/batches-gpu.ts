@@ -4,7 +4,7 @@
  * seeded draws are batchIterator's (sampleDrawer), so a seed gives the same augmentation on both paths,
  * within the tolerances of augment-gpu.ts.
  */
-import { empty, tensor, type Tensor } from '../tensor.js';
+import { empty, tensor, type Tensor } from '../core/tensor.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu, type GpuHistogram } from './augment-gpu.js';
 import { batchIterator, commonShape, sampleDrawer, type BatchOptions, type PreparedCase } from './loader.js';
 import type { DeviceBatch, HostBatch } from './batch.js';

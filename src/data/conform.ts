@@ -19,7 +19,7 @@
  * integer may truncate one grey level apart. A negative scl_slope (NiiVue
  * takes the scaled raw minimum) is not reproduced: we take the minimum of the scaled values.
  */
-import { cloneGrid, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume } from '../io/volume.js';
+import { cloneGrid, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume } from '../image/volume.js';
 import { indexToIndex, resampleToGrid } from './resample.js';
 
 export interface ConformOptions {
@@ -31,7 +31,7 @@ export interface ConformOptions {
   interpolation?: 'linear' | 'nearest';
 }
 
-/** LIA in LPS (Volume's world, src/io/volume.ts): NIfTI's RAS columns with x and y negated. */
+/** LIA in LPS (Volume's world, src/image/volume.ts): NIfTI's RAS columns with x and y negated. */
 const LIA_DIRECTION: Mat3 = [1, 0, 0, 0, 0, -1, 0, -1, 0];
 
 function checkedOptions(options: ConformOptions): { size: number; spacing: number; interpolation: 'linear' | 'nearest' } {

@@ -10,7 +10,7 @@
  * a macrotask on the same thread, so CPU augmentation overlaps GPU compute. (Moving it to a worker would also
  * overlap the consumer's own CPU work; the interface would not change.)
  */
-import type { Vec3, Volume } from '../io/volume.js';
+import type { Vec3, Volume } from '../image/volume.js';
 import { bsplineField, matchHistogram, mirror, randomControlGrid, warp, type ControlGrid, type DeformationOptions } from './augment.js';
 import { centerCropOrPad } from './crop.js';
 import { rescaleIntensity, zscore } from './intensity.js';

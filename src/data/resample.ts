@@ -1,10 +1,10 @@
 /**
- * Resampling between voxel grids in world space (see src/io/volume.ts for the geometry convention): to the
+ * Resampling between voxel grids in world space (see src/image/volume.ts for the geometry convention): to the
  * network's spacing before training or inference (the paper: 1 × 1 × 1.5 mm), and back onto the scan's own
  * grid for a prediction. Images use trilinear interpolation, label maps nearest neighbour (labels stay labels
  * and keep their integer type).
  */
-import { allocateVoxels, cloneGrid, indexToWorld, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume, type VoxelArray } from '../io/volume.js';
+import { allocateVoxels, cloneGrid, indexToWorld, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume, type VoxelArray } from '../image/volume.js';
 import { sampler, type Interpolation } from './interpolate.js';
 
 /**

@@ -120,7 +120,7 @@ export class Context {
   constructor(
     readonly device: GPUDevice,
     private readonly found: FoundAdapter,
-    /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts), built by init(). */
+    /** The kernel variants measured fastest on this adapter (src/autotune.ts), built by init(). */
     readonly tuner: Tuner,
     /** The conv kernel family: the GEMM kernels ('gpu') or the register kernels ('software'). */
     readonly kernels: 'gpu' | 'software',

@@ -2,7 +2,7 @@
 // the iteration and the model's configuration, in one safetensors file.
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.js';
 
 const optimizerPrefix = 'optimizer.';

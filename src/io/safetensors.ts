@@ -1,7 +1,7 @@
 // The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 // mapping names to {dtype, shape, data_offsets}, then raw little-endian data. Written by hand
 // because it is this small; files open with Python's `safetensors.numpy.load_file`.
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 export interface NamedArray {
   shape: readonly number[];
   data: Float32Array;

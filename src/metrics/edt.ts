@@ -4,7 +4,7 @@
  * parabolas, one pass per axis, O(n) each. Exact, unlike chamfer approximations, which matters for Hausdorff
  * distances reported in millimetres.
  */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 import type { Mask } from './mask.js';
 
 /**

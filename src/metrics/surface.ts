@@ -5,7 +5,7 @@
  *
  * Empty masks: both empty → all distances 0; exactly one empty → all Infinity.
  */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 import { quantileOfSorted } from '../data/quantile.js';
 import { distanceTransform } from './edt.js';
 import { assertSameGrid, type Mask } from './mask.js';

@@ -8,7 +8,7 @@
  * fields are documented in docs/brainchop-models.md.
  */
 import { conform, labelsToScanGrid } from '../data/conform.js';
-import { cloneGrid, type Volume } from '../io/volume.js';
+import { cloneGrid, type Volume } from '../image/volume.js';
 import { brainchopSettings, segmentBrainchop, type BrainchopSegmentOptions } from './brainchop.js';
 import type { TfjsModel } from './tfjs-model.js';
 import type { VolumeInferenceOptions } from './tfjs-tiles.js';

@@ -8,7 +8,7 @@
 // (segmentScan): here the scan is taken on its own grid, a pre-model's brain as `cropMask`.
 import { cropOrPad } from '../data/crop.js';
 import { rescaleIntensity } from '../data/intensity.js';
-import { cloneGrid, type Vec3, type Volume } from '../io/volume.js';
+import { cloneGrid, type Vec3, type Volume } from '../image/volume.js';
 import { largestConnectedComponent } from '../metrics/components.js';
 import type { TfjsModel } from './tfjs-model.js';
 import { predictVolume, type VolumeInferenceOptions } from './tfjs-tiles.js';

@@ -8,7 +8,7 @@ import type { Triple } from '../ops/conv/shape.js';
 import { relu } from '../ops/map.js';
 import { batchNorm } from '../ops/norm.js';
 import { softmax } from '../ops/softmax.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { tensor, type Tensor } from '../core/tensor.js';
 import { Module } from '../nn/module.js';
 import type { KerasLayerJson, KerasWeight } from './tfjs-format.js';
 

@@ -4,7 +4,7 @@
 // in the same order, and returns [N, classes, D, H, W] where TF.js returns [N, D, H, W, classes].
 // For one input channel the two layouts are the same bytes: a volume stored [D][H][W] feeds both.
 import { instanceNorm } from '../ops/norm.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { Module } from '../nn/module.js';
 import { KerasActivation, KerasBatchNormalization, KerasConv3D, type KerasModule, layerName, unsupported, WeightSource } from './tfjs-layers.js';
 import { type KerasLayerJson, modelConfigOf, readWeights, type TfjsModelJson, writeWeights } from './tfjs-format.js';

@@ -9,12 +9,12 @@
 // span the whole output, so a tiled layer's are taken on the host (float64) once it is complete; the
 // last layer's argmax runs on the device, so the class scores never exist in full.
 import { getContext } from '../device/context.js';
-import { noGrad } from '../autograd.js';
-import { tidy } from '../memory.js';
+import { noGrad } from '../core/autograd.js';
+import { tidy } from '../core/memory.js';
 import { argmax } from '../ops/argmax.js';
 import { instanceNorm } from '../ops/norm.js';
-import { empty, Tensor, tensor } from '../tensor.js';
-import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
+import { empty, Tensor, tensor } from '../core/tensor.js';
+import { autotune, type AutotuneOptions } from '../autotune.js';
 import type { KerasModule } from './tfjs-layers.js';
 import { brainchopInstanceNormEps, type TfjsModel } from './tfjs-model.js';
 

@@ -2,10 +2,10 @@
 // learning-rate schedule, periodic checkpoints, and a clean stop when the loss stops being finite.
 import { concat } from '../ops/concat.js';
 import type { DeviceBatch, HostBatch } from '../data/batch.js';
-import { Tensor, tensor } from '../tensor.js';
+import { Tensor, tensor } from '../core/tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/scheduler.js';
-import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
+import { autotune, type AutotuneOptions } from '../autotune.js';
 import { batchLoss, trainStep, type LogitsModel, type LossKind } from './train-step.js';
 
 export interface FitOptions {

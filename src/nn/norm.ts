@@ -3,7 +3,7 @@
 import { full, zeros } from '../ops/creation.js';
 import { batchNorm, groupNorm, instanceNorm } from '../ops/norm.js';
 import { addScalarInPlace } from '../ops/raw.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { Module } from './module.js';
 
 function checkInput(layer: string, x: Tensor, channels: number): void {

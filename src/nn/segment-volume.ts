@@ -1,7 +1,7 @@
 // A scan in, a mask on the scan's own grid out: resample to the spacing the model was trained at,
 // z-score the intensities, segment with sliding windows, and map the labels back (nearest). Shared
 // by `voxgpu segment` and the browser demo; no file access.
-import type { Vec3, Volume } from '../io/volume.js';
+import type { Vec3, Volume } from '../image/volume.js';
 import { zscore } from '../data/intensity.js';
 import { resampleToGrid, resampleToSpacing } from '../data/resample.js';
 import { largestConnectedComponent } from '../metrics/components.js';

@@ -4,11 +4,11 @@
 // every window's tensors at once. With `mirror`, each window's probabilities are the mean over its 8
 // mirror images (nnU-Net's test-time mirroring): the network is not mirror-equivariant, so the mean
 // of its 8 answers is steadier than any one of them.
-import { noGrad } from '../autograd.js';
+import { noGrad } from '../core/autograd.js';
 import { mirror } from '../data/augment.js';
-import { tidy } from '../memory.js';
-import { tensor } from '../tensor.js';
-import type { Vec3 } from '../io/volume.js';
+import { tidy } from '../core/memory.js';
+import { tensor } from '../core/tensor.js';
+import type { Vec3 } from '../image/volume.js';
 import type { Module } from './module.js';
 
 /**

@@ -4,7 +4,7 @@ import { addPrelu } from '../ops/add-prelu.js';
 import { concat } from '../ops/concat.js';
 import { expand } from '../ops/expand.js';
 import { softmax } from '../ops/softmax.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { Conv3d, ConvTranspose3d, PReLU } from './layers.js';
 import { Module } from './module.js';
 

@@ -1,8 +1,8 @@
 // prelu(x + residual, alpha) as one op: the end of a V-Net residual stage. One forward kernel that
 // never writes the sum, and one backward pass that recomputes it and gives the gradient for the sum
 // (shared by x and residual) and the slope gradient together. kernels/prelu.wgsl (RESIDUAL).
-import { record } from '../autograd.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { checkPrelu, preluKernels } from './prelu.js';
 import { sameShape } from './util.js';
 

@@ -1,10 +1,10 @@
 // concat along any axis (V-Net's skip connections join channels) and narrow, its inverse, which
 // is also concat's backward. kernels/slab.wgsl.
-import { record } from '../autograd.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { getContext } from '../device/context.js';
 import { normalizeDim, runElementwise } from './util.js';
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 
 /** Rows shorter than this many vec4s would leave most of a workgroup idle: the flat copy is better. */
 const minVec4Row = 64;

@@ -1,6 +1,6 @@
 // Tensors made on the GPU: constants and seeded random numbers (kernels/map.wgsl `fill`,
 // kernels/random.wgsl). Random streams depend only on (seed, element index).
-import { empty, type Shape, type Tensor, type TensorOptions } from '../tensor.js';
+import { empty, type Shape, type Tensor, type TensorOptions } from '../core/tensor.js';
 import { runElementwise } from './util.js';
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {

@@ -3,8 +3,8 @@
 // dimension 1 of logits [N, C, ...spatial] and labels [N, ...spatial]; the weighted mean divides
 // by Σ weight[label] (not by the voxel count), as PyTorch does. Labels that are not integers in
 // [0, C) count as background (see checkLabels). kernels/cross_entropy.wgsl.
-import { record } from '../autograd.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { binaryRaw } from './raw.js';
 import { full } from './creation.js';
 import { checkTarget } from './labels.js';

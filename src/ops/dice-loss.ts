@@ -10,8 +10,8 @@
 // without the probability gradient in between.
 import { getContext } from '../device/context.js';
 import { uniformCapacity } from '../device/kernel-info.js';
-import { record } from '../autograd.js';
-import { empty, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { empty, type Tensor } from '../core/tensor.js';
 import { checkTarget } from './labels.js';
 import { rowSums } from './row-sums.js';
 import { softmaxForward } from './softmax.js';

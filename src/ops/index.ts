@@ -8,7 +8,7 @@ export { maxPool3d, type MaxPool3dOptions } from './max-pool3d.js';
 export { concat, narrow } from './concat.js';
 export { reshape, view } from './reshape.js';
 export { full, zeros, ones, randn, rand, manualSeed } from './creation.js';
-export { backward } from '../tensor.js';
+export { backward } from '../core/tensor.js';
 export { conv3d } from './conv/conv3d.js';
 export { convTranspose3d } from './conv/conv-transpose3d.js';
 export type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from './conv/shape.js';

@@ -3,7 +3,7 @@
 // every training step); their kernels read any label that is not an integer in [0, C) as class 0,
 // the background, so bad data cannot index out of bounds. checkLabels finds such labels on the GPU
 // and reads back one number: for data loaders and users, outside the training step.
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { rowSums } from './row-sums.js';
 
 /**

@@ -1,8 +1,8 @@
 // maxPool3d: the largest value of each window of x [N, C, D, H, W], like
 // torch.nn.functional.max_pool3d (floor mode, implicit −∞ padding, no dilation). The forward keeps
 // each window's winner; the gradient goes to it alone. Kernels: max_pool.wgsl.
-import { record } from '../autograd.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import type { Size3, Triple } from './conv/shape.js';
 import { checkRank, runElementwise } from './util.js';
 

@@ -5,11 +5,11 @@
 // mean, then Σ (x − mean)², which does not cancel when the mean is large) added into statistics
 // rows, and the backward needs one more (Σ g and Σ g·x̂ per plane) whose small results give the
 // weight, bias and row gradients.
-import { record } from '../autograd.js';
+import { record } from '../core/autograd.js';
 import { getContext, type Bindable } from '../device/context.js';
 import { invocationsPerWorkgroup } from '../device/kernel-info.js';
-import { shapeSize } from '../shape.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { shapeSize } from '../core/shape.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { narrow } from './concat.js';
 import { mapRaw, binaryRaw } from './raw.js';
 import { sum } from './reduce.js';

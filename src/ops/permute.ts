@@ -1,8 +1,8 @@
 // permute: x with its dimensions reordered (torch.permute), copied into the new layout; ONNX's
 // Transpose. The gradient is the inverse permutation of the output's gradient. Kernel: binary.wgsl
 // `expand`, a strided gather, with x's strides reordered.
-import { record } from '../autograd.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { gatherRaw } from './raw.js';
 import { checkMaxRank, contiguousStrides } from './util.js';
 

@@ -1,13 +1,13 @@
 // PReLU (He et al.), V-Net's activation: out = x for x > 0, alpha·x otherwise, with a learned slope
 // per channel (dimension 1) or one shared slope, like torch.nn.functional.prelu. kernels/prelu.wgsl;
 // preluKernels also serves addPrelu (add-prelu.ts), which activates x + residual in the same kernels.
-import { record } from '../autograd.js';
+import { record } from '../core/autograd.js';
 import { getContext } from '../device/context.js';
 import { invocationsPerWorkgroup, kernelConstant } from '../device/kernel-info.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 
 /** vec4s per invocation of the backward kernels, and their invocations per workgroup. */
 const backwardTile = (): { vec4s: number; WG: number } => ({ vec4s: kernelConstant('prelu', 'VPI'), WG: invocationsPerWorkgroup('prelu', 'backward') });

@@ -1,7 +1,7 @@
 // The elementwise kernels without autograd, which the differentiable ops (map.ts, binary.ts,
 // expand.ts, reduce.ts) and their backward passes share: scalar maps (kernels/map.wgsl), broadcast
 // binary ops and broadcast copies (kernels/binary.wgsl).
-import { empty, formatShape, type Shape, type Tensor } from '../tensor.js';
+import { empty, formatShape, type Shape, type Tensor } from '../core/tensor.js';
 import { checkMaxRank, contiguousStrides, packDims, runElementwise, sameShape } from './util.js';
 
 const FN = { add: 0, mul: 1, exp: 2, log: 3, sqrt: 4, abs: 5, max: 6, step: 7 } as const;

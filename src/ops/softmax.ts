@@ -1,10 +1,10 @@
 // softmax and logSoftmax along any axis, like torch.nn.functional (V-Net's last layer: over the
 // channels of NCDHW). kernels/softmax.wgsl; backward uses only the output, which it keeps.
-import { record } from '../autograd.js';
-import { empty, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { empty, type Tensor } from '../core/tensor.js';
 import { getContext, type Bindable } from '../device/context.js';
 import { normalizeDim, runElementwise } from './util.js';
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 
 /** x seen as [outer, length, inner] around axis `dim`: the params of kernels that walk one line each. */
 export function lineParams(op: string, x: Tensor, dim: number): { lines: number; length: number; inner: number } {

@@ -1,8 +1,8 @@
 // What every optimizer shares: the parameter list, the learning rate a scheduler adjusts, the step
 // count, and named state tensors (momentum buffers, moments) that checkpoints save and restore.
-import { keep } from '../memory.js';
+import { keep } from '../core/memory.js';
 import { zeros } from '../ops/creation.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];

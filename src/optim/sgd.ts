@@ -1,7 +1,7 @@
 // Stochastic gradient descent with momentum (the paper: lr 1e-4, momentum 0.99), PyTorch semantics.
 // kernels/sgd.wgsl updates parameters and momentum buffers in place.
 import { runElementwise } from '../ops/util.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { Optimizer } from './optimizer.js';
 
 export interface SGDOptions {

@@ -1,7 +1,7 @@
 // What the tuner needs from a conv pass (src/ops/conv/path.ts): its keys, and the cut-down copy of it
 // that autotune times. Plain shapes only, so this stays below the ops.
 import type { Context } from '../device/context.js';
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 import { shapeClass, type TuneKey } from './tuner.js';
 
 /** The geometry of a conv pass as keys and labels see it (src/ops/conv/shape.ts's ConvGeometry). */

@@ -16,7 +16,7 @@ import { lossLineColour } from '../../examples/browser/loss-plot.js';
 import { defaultSpacing, disposeModel, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
 import { foregroundRgb } from '../../examples/browser/colormap.js';
 import { type LabelSegmentation, openOnnxModel, openTfjsModel, segmentWithImported } from '../../examples/browser/imported.js';
-import type { Volume } from '../../src/io/volume.js';
+import type { Volume } from '../../src/image/volume.js';
 import { randomArray } from '../helpers.js';
 import { findChromium, launchChromium, openDemo, repoRoot, runTask, startDemoSession, waitReady, type DemoSession } from './browser.js';
 

@@ -5,7 +5,7 @@
 import type { Tensor } from '../../src/index.js';
 import { randomArray } from '../helpers.js';
 import type { Lib } from './lib.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 /** Named results of one case, each a flat array of numbers. */
 export type Outputs = Record<string, number[]>;

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeVolume } from '../../src/io/node.js';
-import type { Vec3, Volume } from '../../src/io/volume.js';
+import type { Vec3, Volume } from '../../src/image/volume.js';
 import { tempDir } from '../helpers/volumes.js';
 import { ROOT, voxgpu } from '../helpers/cli.js';
 

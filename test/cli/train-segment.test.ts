@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readVolume, writeVolume } from '../../src/io/node.js';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { decodeSafetensors, type NamedArray } from '../../src/io/safetensors.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import type { Vec3 } from '../../src/image/volume.js';
 import { expectGeometryClose, obliqueDirection, tempDir } from '../helpers/volumes.js';
 import { voxgpu } from '../helpers/cli.js';
 import { maxAbsDiff } from '../helpers.js';

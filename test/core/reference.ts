@@ -1,6 +1,6 @@
 // Float64 CPU references for the glue ops: plain loops over row-major index tuples, written without
 // any of the library's stride tricks (merged axes, chunked sums) so they check those independently.
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 export interface Ref {
   data: Float64Array;

@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bsplineField, matchHistogram, mirror, randomControlGrid, warp, type ControlGrid } from '../../src/data/augment.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu } from '../../src/data/augment-gpu.js';
 import { Rng } from '../../src/data/random.js';
-import { tensor, type Tensor } from '../../src/tensor.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import { tensor, type Tensor } from '../../src/core/tensor.js';
+import type { Vec3 } from '../../src/image/volume.js';
 import { gpu, maxAbsDiff } from '../helpers.js';
 
 const shape: Vec3 = [13, 11, 9];

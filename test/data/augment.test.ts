@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { bsplineField, matchHistogram, mirror, randomBSplineField, randomControlGrid, warp } from '../../src/data/augment.js';
 import { Rng } from '../../src/data/random.js';
 import { quantileOfSorted, sortedCopy } from '../../src/data/quantile.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import type { Vec3 } from '../../src/image/volume.js';
 import { rampVolume } from '../helpers/volumes.js';
 
 const shape: Vec3 = [12, 10, 8];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conform, conformedGrid, conformIntensityScale, conformSamples, labelsToScanGrid } from '../../src/data/conform.js';
-import type { Mat3, Vec3, Volume } from '../../src/io/volume.js';
+import type { Mat3, Vec3, Volume } from '../../src/image/volume.js';
 import { rng } from '../helpers.js';
 import { obliqueDirection } from '../helpers/volumes.js';
 import { conformedAffine, conformReference, rasAffine } from '../reference/conform.js';

@@ -6,7 +6,7 @@ import { batchIterator, prepareCase, type PreparedCase } from '../../src/data/lo
 import { findCases, loadCases } from '../../src/data/loader-node.js';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { writeVolume } from '../../src/io/node.js';
-import type { Vec3, Volume } from '../../src/io/volume.js';
+import type { Vec3, Volume } from '../../src/image/volume.js';
 import { tempDir } from '../helpers/volumes.js';
 
 function syntheticVolumes(seed: number, shape: Vec3, spacing: Vec3 = [0.8, 0.8, 2]): { image: Volume; label: Volume } {

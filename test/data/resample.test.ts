@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { resampleToGrid, resampleToSpacing, gridWithSpacing } from '../../src/data/resample.js';
 import { centerCropOrPad, cropOrPad, undoCenterCropOrPad } from '../../src/data/crop.js';
 import { rescaleIntensity, zscore } from '../../src/data/intensity.js';
-import { indexToWorld, type Vec3, type Volume } from '../../src/io/volume.js';
+import { indexToWorld, type Vec3, type Volume } from '../../src/image/volume.js';
 import { obliqueDirection, rampVolume } from '../helpers/volumes.js';
 
 /** v = 2x + 3y − z + 1 in world millimetres along the voxel axes: trilinear interpolation reproduces it exactly. */

@@ -8,7 +8,7 @@ import { afterAll, expect } from 'vitest';
 import { tensor, tidy, type Tensor } from '../../src/index.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
 import { convTranspose3d } from '../../src/ops/conv/conv-transpose3d.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 import { dot, finiteDifference, maxRelError, randomArray, rng } from '../helpers.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, convTranspose3dGradRef, convTranspose3dOutShape, convTranspose3dRef, type ConvCase, type Grads, type Shape5 } from '../reference/conv.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { allocateVoxels, type Mat3, type Vec3, type Volume, type VoxelType } from '../../src/io/volume.js';
+import { allocateVoxels, type Mat3, type Vec3, type Volume, type VoxelType } from '../../src/image/volume.js';
 
 /** A rotation about z by `degrees` then about x by `tilt`: an oblique but orthonormal direction. */
 export function obliqueDirection(degrees = 25, tilt = -10): Mat3 {

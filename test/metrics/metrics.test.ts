@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dice, distanceTransform, evaluateSegmentation, jaccard, largestConnectedComponent, relativeVolumeDifference, surfaceDistances, surfaceVoxels } from '../../src/metrics/index.js';
 import { Rng } from '../../src/data/random.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import type { Vec3 } from '../../src/image/volume.js';
 
 /** A mask of `shape` with the box [lo, hi) set. */
 function box(shape: Vec3, lo: Vec3, hi: Vec3): Uint8Array {

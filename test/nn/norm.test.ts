@@ -3,7 +3,7 @@
 // through loadStateDict and a checkpoint; InstanceNorm3d and GroupNorm as their ops; bad inputs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm3d, checkpointBytes, GroupNorm, InstanceNorm3d, loadCheckpointBytes, Module, tensor, type Tensor } from '../../src/index.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 import { gpu } from '../helpers.js';
 import { expectClose, inputs, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from '../reference/norm.js';

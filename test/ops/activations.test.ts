@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { elu, erf, gelu, leakyRelu, sigmoid } from '../../src/ops/activations.js';
-import type { Tensor } from '../../src/tensor.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { gpu } from '../helpers.js';
 import { activations as ref } from '../reference/activations.js';
 import { checkOp, expectClose, f32, recordError, reportErrors } from '../helpers/gradcheck.js';

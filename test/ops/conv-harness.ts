@@ -1,7 +1,7 @@
 // The conv tests' names for the one gradient-check harness (test/helpers/gradcheck.ts), and their
 // run of a suite under each conv kernel family.
 import { beforeAll, describe } from 'vitest';
-import { record } from '../../src/autograd.js';
+import { record } from '../../src/core/autograd.js';
 import { init } from '../../src/index.js';
 import { biasGrad, convolve, weightGrad, type ConvVariant } from '../../src/ops/conv/path.js';
 import { conv3dShape } from '../../src/ops/conv/shape.js';

@@ -8,7 +8,7 @@ import { init, tensor } from '../../src/index.js';
 import { convolve, weightGrad } from '../../src/ops/conv/path.js';
 import { conv3dShape } from '../../src/ops/conv/shape.js';
 import { tensorCoreTile, tensorCoreTiles, type TensorCoreTile } from '../../src/ops/conv/tensor-core.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 import { maxRelError, rng } from '../helpers.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, type ConvCase } from '../reference/conv.js';
 

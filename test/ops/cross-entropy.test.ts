@@ -7,7 +7,7 @@ import { crossEntropy, type CrossEntropyOptions } from '../../src/ops/cross-entr
 import { dot, gpu, maxElementRelError, rng } from '../helpers.js';
 import * as ref from '../reference/losses.js';
 import { expectClose, expectFiniteDifference, inputs, recordError, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();

@@ -13,7 +13,7 @@ import { softmax as softmaxOp } from '../../src/ops/softmax.js';
 import { softmax, softmaxBackward } from '../reference/activations.js';
 import * as ref from '../reference/losses.js';
 import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();

@@ -11,7 +11,7 @@ import { narrow } from '../../src/ops/concat.js';
 import { gpu } from '../helpers.js';
 import * as ref from '../reference/norm.js';
 import { checkOp, expectClose, inputs, reportErrors, type InputSpec } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();

@@ -8,7 +8,7 @@ import { prelu } from '../../src/ops/prelu.js';
 import { dot, gpu } from '../helpers.js';
 import * as ref from '../reference/activations.js';
 import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();

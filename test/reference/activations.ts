@@ -1,6 +1,6 @@
 // Float64 references for PReLU, softmax, logSoftmax and argmax, with their analytic gradients
 // (which the tests in turn check against finite differences).
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 /** Calls fn with the flat indices of every line along `dim` of a row-major `shape`. */
 export function forEachLine(shape: readonly number[], dim: number, fn: (indices: number[]) => void): void {

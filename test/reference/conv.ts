@@ -1,6 +1,6 @@
 // Float64 references for conv3d and convTranspose3d, forward and analytic gradients, written as
 // plain loops over every (input voxel, output voxel, tap) triple the geometry connects.
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 export type Triple = [number, number, number];
 export type Shape5 = [number, number, number, number, number];

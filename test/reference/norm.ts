@@ -1,6 +1,6 @@
 // Float64 references for instanceNorm, groupNorm and batchNorm over x [N, C, ...] (two-pass
 // statistics; the tests check gradients against finite differences of these).
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 export interface Affine {
   weight?: Float64Array;

@@ -7,7 +7,7 @@ import type { ConvPass } from '../../src/ops/conv/family.js';
 import { choose } from '../../src/ops/conv/path.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
 import { tensorCoreBytes, tensorCoreTile, tensorCoreTiles, tileProblem } from '../../src/ops/conv/tensor-core.js';
-import type { Tensor } from '../../src/tensor.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { collectTunables } from '../../src/tuning/tuned.js';
 import { Tuner } from '../../src/tuning/tuner.js';
 import { convolveKey, crop, gradKey } from '../../src/tuning/conv.js';

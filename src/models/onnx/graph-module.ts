@@ -3,7 +3,7 @@
 // settings (Dropout's ratio, Resize's scales) and Constant nodes are host constants folded before the GPU sees them; forward() runs the nodes in
 // order with voxgpu's ops, so autograd, fit() and segment() work on it as on any Module.
 import { Module } from '../../nn/module.js';
-import { formatShape, type Tensor, tensor } from '../../tensor.js';
+import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './generated/onnx/onnx_pb.js';
 import { isHost, NodeContext, type Value } from './node-context.js';
 import { onnxOps } from './ops.js';

@@ -1,7 +1,7 @@
 // What an ONNX op implementation sees of one node: its inputs (GPU tensors or host constants),
 // attributes, the opset, the module's mode, and errors that name the node.
-import { keep } from '../../memory.js';
-import { formatShape, type Tensor, tensor } from '../../tensor.js';
+import { keep } from '../../core/memory.js';
+import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
 import type { NodeProto } from './generated/onnx/onnx_pb.js';
 import { Attributes, type HostArray, nodeError } from './proto.js';
 

@@ -14,7 +14,7 @@ import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
 import { logSoftmax, softmax } from '../../ops/softmax.js';
-import { formatShape, type Tensor, tensor } from '../../tensor.js';
+import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
 import type { NodeContext, OpImpl } from './node-context.js';
 
 function triple(c: NodeContext, name: string, fallback: number): Triple {

@@ -7,7 +7,7 @@ import { expand } from '../../ops/expand.js';
 import { permute } from '../../ops/permute.js';
 import { broadcastShapes } from '../../ops/raw.js';
 import { reshape } from '../../ops/reshape.js';
-import { formatShape, type Tensor } from '../../tensor.js';
+import { formatShape, type Tensor } from '../../core/tensor.js';
 import { hostArray, hostBinary, hostConcat, hostGather } from './host.js';
 import { isHost, type NodeContext, type OpImpl, type Value } from './node-context.js';
 import { type HostArray, tensorValues } from './proto.js';

@@ -4,7 +4,7 @@
 import { Module } from '../../nn/module.js';
 import type { Segmenter } from '../../nn/segment.js';
 import { softmax } from '../../ops/softmax.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import type { OnnxModule } from './graph-module.js';
 
 export interface OnnxSegmenterOptions {

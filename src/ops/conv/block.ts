@@ -5,13 +5,13 @@
 // phase); path.ts runs this family for such passes on software adapters.
 import { getContext } from '../../device/context.js';
 import { kernelConstant } from '../../device/kernel-info.js';
-import { empty, type Tensor } from '../../tensor.js';
+import { empty, type Tensor } from '../../core/tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { groupSize } from './register-tiles.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry, type Triple } from './shape.js';
-import { shapeSize } from '../../shape.js';
+import { shapeSize } from '../../core/shape.js';
 
 /**
  * Register tiles of kernels/conv/block.wgsl: `rows` tile rows (gather: output channels; scatter:

@@ -9,12 +9,12 @@
 // takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
 import { kernelConstant, workgroupArrays } from '../../device/kernel-info.js';
-import { empty, type Tensor } from '../../tensor.js';
+import { empty, type Tensor } from '../../core/tensor.js';
 import { zeros } from '../creation.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, gemmConstants, isBlockGeometry, offsets4, size4, type ConvGeometry } from './shape.js';
-import { shapeSize } from '../../shape.js';
+import { shapeSize } from '../../core/shape.js';
 
 /**
  * A tile of the GEMM kernels: WM × WN invocations, each accumulating TM × TN outputs (on tensor

@@ -3,7 +3,7 @@
 // are summed afterwards; the GEMM kernels split K the same way. One chunking rule and one final sum
 // for all.
 import type { Context } from '../../device/context.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import { sum } from '../reduce.js';
 
 /**

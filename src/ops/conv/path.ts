@@ -5,7 +5,7 @@
 // the candidates). Every conv op is made of three passes (conv3d.ts, conv-transpose3d.ts):
 // convolve(), weightGrad() and biasGrad().
 import { getContext, type Context } from '../../device/context.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import { convolveKey, convolveTrial, gradKey, gradTrial } from '../../tuning/conv.js';
 import { tuned, type Trial } from '../../tuning/tuned.js';
 import { sum } from '../reduce.js';

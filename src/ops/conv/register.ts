@@ -5,7 +5,7 @@
 // - weightGrad: the correlation of the small tensor with the big one, split over chunks of rows and
 //   summed in a second pass.
 import { getContext } from '../../device/context.js';
-import { empty, type Tensor } from '../../tensor.js';
+import { empty, type Tensor } from '../../core/tensor.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize, kernelLimits, type ConvolveTile, type GradTile } from './register-tiles.js';

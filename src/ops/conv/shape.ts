@@ -2,9 +2,9 @@
 // sizes and rules, checked before any GPU work so a bad call names the op and the shapes.
 import { sizeClass } from '../../device/buffer-pool.js';
 import { getContext } from '../../device/context.js';
-import { formatShape, type Tensor } from '../../tensor.js';
+import { formatShape, type Tensor } from '../../core/tensor.js';
 import { checkRank } from '../util.js';
-import { shapeSize } from '../../shape.js';
+import { shapeSize } from '../../core/shape.js';
 
 export type Triple = readonly [number, number, number];
 /** One value for all three spatial dimensions, or [d, h, w]. */

@@ -14,8 +14,8 @@
 // for tests only, never chosen (the family applies only in the mixed precision).
 import { getContext, type Context } from '../../device/context.js';
 import { kernelConstant } from '../../device/kernel-info.js';
-import { shapeSize } from '../../shape.js';
-import { empty, type Tensor } from '../../tensor.js';
+import { shapeSize } from '../../core/shape.js';
+import { empty, type Tensor } from '../../core/tensor.js';
 import { outChannels, outShape, type ConvFamily, type ConvPass, type ConvVariant, type ConvolvePass, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, gemmGeometry, isBlockGeometry, type ConvGeometry } from './shape.js';

@@ -2,14 +2,14 @@
 // (no GPU work) collects what its ops would ask for, then every key not cached yet is timed on the
 // GPU, one candidate after another, on random inputs of the request's shape (or a cut-down copy of
 // it). Above the ops: it runs them.
-import { getContext, type Context } from '../device/context.js';
-import { tidy } from '../memory.js';
-import { randn } from '../ops/creation.js';
-import type { Tensor } from '../tensor.js';
-import { collectTunables, type Trial, type Tunable } from './tuned.js';
-import { keyString, type Measurement, type Variant } from './tuner.js';
+import { getContext, type Context } from './device/context.js';
+import { tidy } from './core/memory.js';
+import { randn } from './ops/creation.js';
+import type { Tensor } from './core/tensor.js';
+import { collectTunables, type Trial, type Tunable } from './tuning/tuned.js';
+import { keyString, type Measurement, type Variant } from './tuning/tuner.js';
 
-export type { Trial, Tunable } from './tuned.js';
+export type { Trial, Tunable } from './tuning/tuned.js';
 
 export interface AutotuneOptions {
   /** Receives one line per op shape measured, and a summary. */

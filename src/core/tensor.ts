@@ -1,7 +1,7 @@
 // GPU tensors: float32, row-major (NCDHW for volumes), backed by a pooled GPU buffer that views
 // (reshape) share. Memory is returned to the pool by dispose(), by the enclosing tidy(), or, as a
 // safety net, when the JS object is garbage-collected.
-import { getContext, type Context } from './device/context.js';
+import { getContext, type Context } from '../device/context.js';
 import { noGrad, runBackward, type GradNode } from './autograd.js';
 import { trackInScope } from './scope.js';
 import { checkShape, formatShape, type Shape, shapeSize } from './shape.js';
@@ -191,7 +191,7 @@ function accumulateGrad(into: Tensor, g: Tensor): Tensor {
 
 /**
  * Back-propagates from `root` (Tensor.backward()): seeds the gradient (ones for a one-element loss)
- * and runs the graph (src/autograd.ts), accumulating with the in-place kernel. It lives here, with
+ * and runs the graph (src/core/autograd.ts), accumulating with the in-place kernel. It lives here, with
  * the two small kernels it needs, so that tensors do not depend on the ops built on top of them.
  */
 export function backward(root: Tensor, gradient?: Tensor): void {
