@@ -108,7 +108,9 @@ async function perSample(ctx: Context, o: AugmentBenchOptions): Promise<Row[]> {
   const out = { image: empty([1, 1, nz, ny, nx]), label: empty([1, nz, ny, nx]), offset: 0 };
   const histograms = images.map((t) => histogramGpu(t));
   const gpuRng = new Rng(1);
-  const timing: TimingOptions = o.quick ? { minSamples: 2, maxSamples: 3, budgetMs: 500, minSampleMs: 50 } : { minSamples: 5, maxSamples: 15, budgetMs: 3000, minSampleMs: 100 };
+  const timing: TimingOptions = o.quick
+    ? { minSamples: 2, maxSamples: 3, budgetMs: 500, minSampleMs: 50 }
+    : { minSamples: 5, maxSamples: 15, budgetMs: 3000, minSampleMs: 100 };
   const sampleOnGpu = (cached: boolean) => () => {
     const matched = cached ? matchHistogramGpu(histograms[0]!, histograms[1]!) : matchHistogramGpu(images[0]!, images[1]!);
     const field = bsplineFieldGpu(sampleShape, randomControlGrid(gpuRng, paperDeformation));

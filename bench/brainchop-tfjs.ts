@@ -32,7 +32,12 @@ function webgpu(ctx: Context): Promise<void> {
 }
 
 /** TF.js' labels (argmax over the classes) for one model input, and the time of a warm run. */
-export async function tfjsLabels(model: tf.LayersModel, input: Float32Array, size: number, warmup: boolean): Promise<{ labels: Int32Array; ms: number }> {
+export async function tfjsLabels(
+  model: tf.LayersModel,
+  input: Float32Array,
+  size: number,
+  warmup: boolean,
+): Promise<{ labels: Int32Array; ms: number }> {
   const run = async () => {
     const y = tf.tidy(() => tf.argMax(applyAsBrainchop(model, tf.tensor(input, [1, size, size, size, 1])), -1));
     try {

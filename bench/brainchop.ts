@@ -87,7 +87,14 @@ function agreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** One model end to end at config.size: voxgpu's figures. */
-async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume, c: BrainchopBenchConfig, log: (s: string) => void): Promise<Row> {
+async function voxgpuRow(
+  ctx: Context,
+  name: string,
+  path: string,
+  scan: Volume,
+  c: BrainchopBenchConfig,
+  log: (s: string) => void,
+): Promise<Row> {
   const shape = `${c.size}³`;
   const row: Row = { section: 'brainchop', name: `${name} voxgpu`, shape, status: 'ok' };
   const model = await loadTfjsModel(path);
@@ -123,7 +130,15 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
     const { peakBytes: peak, bytesInUse, pooledBytes } = ctx.memory();
     row.foreignLoad = foreignLoad(m);
     const classes = new Set(onScan.data).size;
-    row.extra = { conformMs, inferenceMs, labelsMs, peakBytes: peak, allocatedBytes: bytesInUse + pooledBytes, maxRssBytes: maxRss(), classesFound: classes };
+    row.extra = {
+      conformMs,
+      inferenceMs,
+      labelsMs,
+      peakBytes: peak,
+      allocatedBytes: bytesInUse + pooledBytes,
+      maxRssBytes: maxRss(),
+      classesFound: classes,
+    };
     row.medianMs = totalMs;
     row.samples = 1;
     row.note = `conform ${asIs ? 'none (already conformed)' : `${seconds(conformMs)} s`} + inference ${seconds(inferenceMs)} s + labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB${maxTileBytes === undefined ? '' : ` (tiles ≤ ${mib(maxTileBytes).toFixed(0)} MiB)`}, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
@@ -139,7 +154,16 @@ async function voxgpuRow(ctx: Context, name: string, path: string, scan: Volume,
 }
 
 /** TF.js on `backend` at `size`³ against voxgpu on the same input: its time and the labels' agreement. */
-async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, backend: 'cpu' | 'webgpu', size: number, c: BrainchopBenchConfig, log: (s: string) => void): Promise<Row> {
+async function tfjsRow(
+  ctx: Context,
+  name: string,
+  path: string,
+  scan: Volume,
+  backend: 'cpu' | 'webgpu',
+  size: number,
+  c: BrainchopBenchConfig,
+  log: (s: string) => void,
+): Promise<Row> {
   const row: Row = { section: 'brainchop', name: `${name} TF.js ${backend}`, shape: `${size}³`, status: 'ok' };
   const model = await loadTfjsModel(path);
   try {
@@ -188,10 +212,14 @@ async function tfjsRow(ctx: Context, name: string, path: string, scan: Volume, b
 export async function brainchopCases(ctx: Context, config: BrainchopBenchConfig, log: (s: string) => void): Promise<Row[]> {
   // A budget above what one binding may hold would only move the failure into a dispatch.
   const { maxStorageBufferBindingSize: maxBinding, maxBufferSize } = ctx.limits;
-  const c = { ...config, ...(config.maxTileBytes === undefined ? {} : { maxTileBytes: Math.min(config.maxTileBytes, maxBinding, maxBufferSize) }) };
+  const c = {
+    ...config,
+    ...(config.maxTileBytes === undefined ? {} : { maxTileBytes: Math.min(config.maxTileBytes, maxBinding, maxBufferSize) }),
+  };
   const scanPath = join(c.modelsDir, 't1_crop.nii.gz');
   const scan = await readVolume(scanPath);
-  if (scan.shape.some((n) => n < c.size)) throw new Error(`brainchop bench: --size ${c.size} is larger than ${scanPath} [${scan.shape.join(', ')}]`);
+  if (scan.shape.some((n) => n < c.size))
+    throw new Error(`brainchop bench: --size ${c.size} is larger than ${scanPath} [${scan.shape.join(', ')}]`);
   const rows: Row[] = [];
   for (const name of brainchopModels(c.modelsDir, c.models)) {
     const path = join(c.modelsDir, name, 'model.json');

@@ -32,7 +32,9 @@ const opts = new Command()
 
 const ctx = await init({ precision: opts.emulated ? 'fp32' : 'mixed', kernels: 'gpu', tuningCache: false });
 const d = ctx.describe();
-console.log(`adapter: ${d.adapter} (${d.backend}), precision ${d.precision}, features ${d.features.join(', ')}, tensor cores ${d.tensorCores.join(', ')}`);
+console.log(
+  `adapter: ${d.adapter} (${d.backend}), precision ${d.precision}, features ${d.features.join(', ')}, tensor cores ${d.tensorCores.join(', ')}`,
+);
 console.log(
   `limits: ${Object.entries(d.limits)
     .map(([k, v]) => `${k} ${v}`)
@@ -59,9 +61,27 @@ function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const checks: Record<string, ConvCase> = {
-  '3³ pad 1, 5→20, 2×5×6×7': { xShape: [2, 5, 5, 6, 7], wShape: [20, 5, 3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1], dilation: [1, 1, 1] },
-  '5³ pad 2, 16→128, 8×8×8': { xShape: [1, 16, 8, 8, 8], wShape: [128, 16, 5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] },
-  '3³ stride 2, 24→40, 9×10×8': { xShape: [1, 24, 9, 10, 8], wShape: [40, 24, 3, 3, 3], stride: [2, 2, 2], padding: [1, 1, 1], dilation: [1, 1, 1] },
+  '3³ pad 1, 5→20, 2×5×6×7': {
+    xShape: [2, 5, 5, 6, 7],
+    wShape: [20, 5, 3, 3, 3],
+    stride: [1, 1, 1],
+    padding: [1, 1, 1],
+    dilation: [1, 1, 1],
+  },
+  '5³ pad 2, 16→128, 8×8×8': {
+    xShape: [1, 16, 8, 8, 8],
+    wShape: [128, 16, 5, 5, 5],
+    stride: [1, 1, 1],
+    padding: [2, 2, 2],
+    dilation: [1, 1, 1],
+  },
+  '3³ stride 2, 24→40, 9×10×8': {
+    xShape: [1, 24, 9, 10, 8],
+    wShape: [40, 24, 3, 3, 3],
+    stride: [2, 2, 2],
+    padding: [1, 1, 1],
+    dilation: [1, 1, 1],
+  },
 };
 
 console.log('\ncorrectness (max |error| / max |reference|, f16-exact inputs; tolerance 1e-6)');
@@ -86,13 +106,24 @@ for (const t of tensorCoreTiles) {
   for (const { name, c, x, w, b, g, outShape, forward, dx, dw } of prepared) {
     const [xt, wt] = [tensor(x, c.xShape), tensor(w, c.wShape)];
     const { geometry } = conv3dShape(xt, wt, null, c);
-    const pass = { op: 'conv3d', src: xt, weight: wt, bias: tensor(b, [c.wShape[0]]), outSpatial: outShape.slice(2), geometry, transposed: false };
+    const pass = {
+      op: 'conv3d',
+      src: xt,
+      weight: wt,
+      bias: tensor(b, [c.wShape[0]]),
+      outSpatial: outShape.slice(2),
+      geometry,
+      transposed: false,
+    };
     try {
       const fwd = maxRel(await convolve(pass, t).toArray(), forward);
       let cell = `${name}: fwd ${fwd.toExponential(1)}`;
       if (fwd > 1e-6) failures++;
       if (dx) {
-        const e = maxRel(await convolve({ ...pass, src: tensor(g, outShape), bias: null, outSpatial: c.xShape.slice(2), transposed: true }, t).toArray(), dx);
+        const e = maxRel(
+          await convolve({ ...pass, src: tensor(g, outShape), bias: null, outSpatial: c.xShape.slice(2), transposed: true }, t).toArray(),
+          dx,
+        );
         cell += ` dx ${e.toExponential(1)}`;
         if (e > 1e-6) failures++;
       }
@@ -135,7 +166,10 @@ async function fragmentLoads(): Promise<void> {
     ['fromStorage', 32],
     ['fromStorage', 40],
   ] as const) {
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry, constants: { STRIDE: stride, ITERS: iters } } });
+    const pipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: entry, constants: { STRIDE: stride, ITERS: iters } },
+    });
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: [
@@ -181,7 +215,9 @@ const stages: { channels: number; size: Dims3 }[] = [
   { channels: 128, size: [8, 16, 16] },
   { channels: 256, size: [4, 8, 8] },
 ];
-const timing = opts.quick ? { warmup: 1, minSamples: 3, maxSamples: 5, budgetMs: 300 } : { warmup: 2, minSamples: 5, maxSamples: 15, budgetMs: 1500 };
+const timing = opts.quick
+  ? { warmup: 1, minSamples: 3, maxSamples: 5, budgetMs: 300 }
+  : { warmup: 2, minSamples: 5, maxSamples: 15, budgetMs: 1500 };
 
 /** TFLOP/s of one variant on a pass (the GPU's time where timestamps exist, else wall-clock). */
 async function measure(flops: number, run: () => Tensor): Promise<string> {
@@ -218,7 +254,8 @@ for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)
     // The new core's default, then every other tile that suits N (not only autotune's candidates).
     const first = tensorCoreFamily.default(pass, ctx);
     const N = pass.kind === 'convolve' ? C : pass.lhs.shape[1]!;
-    for (const t of [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx))]) variants.push([`new ${t === first ? 'default ' : ''}${t.name}`, t]);
+    for (const t of [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx))])
+      variants.push([`new ${t === first ? 'default ' : ''}${t.name}`, t]);
     for (const [label, v] of variants) {
       const run = (): Tensor => (pass.kind === 'convolve' ? convolve(pass, v) : weightGrad(pass, v));
       console.log(`  ${name} ${label} (${v.name}): ${await measure(flops, run)}`);

@@ -66,21 +66,41 @@ export function withRandomWeights(bytes: Uint8Array, seed = 1): Uint8Array {
     const shape = dims(p);
     const count = shape.reduce((a, d) => a * d, 1);
     const fanIn = shape.slice(1).reduce((a, d) => a * d, 1);
-    const sample = shape.length > 1 ? () => (2 * next() - 1) / Math.sqrt(fanIn) : p.name.includes('running_var') ? () => 0.5 + next() : () => 0.05 + 0.45 * next();
+    const sample =
+      shape.length > 1
+        ? () => (2 * next() - 1) / Math.sqrt(fanIn)
+        : p.name.includes('running_var')
+          ? () => 0.5 + next()
+          : () => 0.05 + 0.45 * next();
     graph.initializer.push(floatTensor(p.name, shape, Float32Array.from({ length: count }, sample)));
   }
   graph.input = [input!];
   return toBinary(ModelProtoSchema, create(ModelProtoSchema, model));
 }
 
-const paperVNet = { inChannels: 1, numClasses: 2, baseChannels: 16, kernelSize: 5, encoderConvs: [1, 2, 3, 3, 3], decoderConvs: [3, 3, 2, 1] } as const;
+const paperVNet = {
+  inChannels: 1,
+  numClasses: 2,
+  baseChannels: 16,
+  kernelSize: 5,
+  encoderConvs: [1, 2, 3, 3, 3],
+  decoderConvs: [3, 3, 2, 1],
+} as const;
 
-export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling | null, timing: TimingOptions, log: (s: string) => void, options: { ort: boolean }): Promise<Row[]> {
+export async function onnxCases(
+  ctx: Context,
+  names: string[],
+  ceiling: Ceiling | null,
+  timing: TimingOptions,
+  log: (s: string) => void,
+  options: { ort: boolean },
+): Promise<Row[]> {
   const graphs = onnxGraphs();
   const rows: Row[] = [];
   const report = (row: Row) => {
     rows.push(row);
-    const figures = row.status === 'ok' ? `${row.medianMs!.toFixed(1)} ms, ${row.gflops!.toFixed(1)} GFLOP/s` : `${row.status}: ${row.note}`;
+    const figures =
+      row.status === 'ok' ? `${row.medianMs!.toFixed(1)} ms, ${row.gflops!.toFixed(1)} GFLOP/s` : `${row.status}: ${row.note}`;
     log(`  ${row.name} ${row.shape}: ${figures}${row.note && row.status === 'ok' ? `, ${row.note}` : ''}`);
   };
   for (const name of names) {
@@ -131,7 +151,8 @@ export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling 
       const session = await ort.InferenceSession.create(bytes);
       const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, info.input) };
       const first = (await session.run(feeds))[session.outputNames[0]!]!.data as Float32Array;
-      if (output) ortRow.note = `max |voxgpu − ORT| / max |ORT| = ${(maxAbsDiff(output, first) / first.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toExponential(1)}`;
+      if (output)
+        ortRow.note = `max |voxgpu − ORT| / max |ORT| = ${(maxAbsDiff(output, first) / first.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toExponential(1)}`;
       const samples: number[] = [];
       const { minSamples = 3, maxSamples = 7, budgetMs = 10_000 } = timing;
       const start = performance.now();
@@ -156,7 +177,15 @@ export async function onnxCases(ctx: Context, names: string[], ceiling: Ceiling 
  * (5 rounds of one run each, after one untimed run each), so that both see the same load from other
  * processes on a shared host; the note gives the median of the rounds' time ratios.
  */
-async function besideNative(ctx: Context, row: Row, imported: () => void, info: GraphInfo, shape: string, ceiling: Ceiling | null, report: (row: Row) => void): Promise<void> {
+async function besideNative(
+  ctx: Context,
+  row: Row,
+  imported: () => void,
+  info: GraphInfo,
+  shape: string,
+  ceiling: Ceiling | null,
+  report: (row: Row) => void,
+): Promise<void> {
   const native: Row = { section: 'onnx', name: 'voxgpu VNet (native), inference', shape, status: 'ok', flops: info.flops };
   const model = new VNet({ ...paperVNet, seed: 1 });
   const image = randn(info.input, { seed: 6 });

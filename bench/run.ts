@@ -53,9 +53,17 @@ const program = new Command()
   .option('--size <n>', "brainchop section: voxgpu runs the scan's central n³ (default 256, the whole scan)", (v) => parseInt(v, 10), 256)
   .option('--tfjs-cpu-size <list>', "brainchop section: cube sizes for TF.js' CPU backend (comma-separated; 0 skips)", '32')
   .option('--tfjs-webgpu-size <list>', "brainchop section: cube sizes for TF.js' WebGPU backend on the same adapter (0 skips)", '32')
-  .option('--warmup-size <n>', 'brainchop section: an untimed run on the central n³ first, compiling the pipelines (0: none)', (v) => parseInt(v, 10), 0)
+  .option(
+    '--warmup-size <n>',
+    'brainchop section: an untimed run on the central n³ first, compiling the pipelines (0: none)',
+    (v) => parseInt(v, 10),
+    0,
+  )
   .option('--max-tile-mib <n>', "brainchop section: predictVolume's maxTileBytes in MiB (default: its own)", (v) => parseInt(v, 10))
-  .option('--onnx-graphs <list>', 'onnx section: comma-separated graphs of bench/onnx/graphs.json (default: the 32³ ones, or the 128³ ones with --full)')
+  .option(
+    '--onnx-graphs <list>',
+    'onnx section: comma-separated graphs of bench/onnx/graphs.json (default: the 32³ ones, or the 128³ ones with --full)',
+  )
   .option('--no-ort', 'onnx section: skip ONNX Runtime (CPU), e.g. on a GPU host where only voxgpu is measured')
   .option('--out <dir>', 'where the JSON results go', join(dirname(fileURLToPath(import.meta.url)), 'results'))
   .parse();
@@ -80,7 +88,9 @@ const opts = program.opts<{
   out: string;
 }>();
 const sections = new Set(opts.sections.split(',').map((s) => s.trim()));
-for (const s of sections) if (!(sectionNames as readonly string[]).includes(s)) program.error(`--sections: unknown section '${s}' (have ${sectionNames.join(', ')})`);
+for (const s of sections)
+  if (!(sectionNames as readonly string[]).includes(s))
+    program.error(`--sections: unknown section '${s}' (have ${sectionNames.join(', ')})`);
 const only = opts.only ? new RegExp(opts.only, 'i') : null;
 const full = !!opts.full;
 
@@ -154,7 +164,12 @@ const log = (s: string) => console.log(s);
 /** The commit measured, "+dirty" when kernels/, src/ or bench/kernels/ differ from it (null outside a git checkout). */
 function revision(): string | null {
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: dirname(fileURLToPath(import.meta.url)),
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
     const head = git('rev-parse', '--short', 'HEAD');
     return git('status', '--porcelain', '--', '../kernels', '../src', 'kernels') ? `${head}+dirty` : head;
   } catch {
@@ -177,7 +192,9 @@ async function main(): Promise<void> {
   );
   log(`host: ${host.cores} × ${host.cpu}, load average ${host.loadavg.join(' ')}`);
   const rev = revision();
-  log(`configuration: ${full ? 'full (the paper)' : 'small (default)'}${opts.quick ? ', quick' : ''}; code ${rev ?? '(not a git checkout)'}`);
+  log(
+    `configuration: ${full ? 'full (the paper)' : 'small (default)'}${opts.quick ? ', quick' : ''}; code ${rev ?? '(not a git checkout)'}`,
+  );
   if (host.loadavg[0]! > 0.5) log('warning: the machine is busy; on a software adapter other processes slow every figure');
 
   const rows: Row[] = [];
@@ -211,7 +228,10 @@ async function main(): Promise<void> {
       if (only && !only.test(`${c.name} ${c.shape}`)) continue;
       const r = await runCase(ctx, c, ceiling, opTiming);
       rows.push(r);
-      const figures = r.status === 'ok' ? `${r.medianMs!.toFixed(3)} ms${r.gflops !== undefined ? `, ${r.gflops.toFixed(1)} GFLOP/s` : ''}, ${r.gbps!.toFixed(2)} GB/s` : `${r.status}: ${r.note}`;
+      const figures =
+        r.status === 'ok'
+          ? `${r.medianMs!.toFixed(3)} ms${r.gflops !== undefined ? `, ${r.gflops.toFixed(1)} GFLOP/s` : ''}, ${r.gbps!.toFixed(2)} GB/s`
+          : `${r.status}: ${r.note}`;
       log(`  ${c.name} ${c.shape}: ${figures}${r.kernels?.length ? `  [${formatKernels(r.kernels)}]` : ''}`);
     }
   }
@@ -246,7 +266,8 @@ async function main(): Promise<void> {
 
   if (sections.has('onnx')) {
     log('\nimported ONNX graphs (random weights), voxgpu and ONNX Runtime (CPU)');
-    const names = opts.onnxGraphs?.split(',').map((s) => s.trim()) ?? Object.keys(onnxGraphs()).filter((n) => n.endsWith(full ? '_128' : '_32'));
+    const names =
+      opts.onnxGraphs?.split(',').map((s) => s.trim()) ?? Object.keys(onnxGraphs()).filter((n) => n.endsWith(full ? '_128' : '_32'));
     rows.push(...(await onnxCases(ctx, names, ceiling, vnetTiming, log, { ort: opts.ort })));
   }
 

@@ -11,7 +11,12 @@ import { runCase, runOf, type OpCase } from './ops.js';
 import type { Ceiling, Row } from './lib/report.js';
 import type { TimingOptions } from './lib/timing.js';
 
-export async function tuneConv(ctx: Context, cases: OpCase[], ceiling: Ceiling | null, options: { timing: TimingOptions; log: (s: string) => void }): Promise<Row[]> {
+export async function tuneConv(
+  ctx: Context,
+  cases: OpCase[],
+  ceiling: Ceiling | null,
+  options: { timing: TimingOptions; log: (s: string) => void },
+): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     for (const c of cases) {
@@ -28,7 +33,9 @@ export async function tuneConv(ctx: Context, cases: OpCase[], ceiling: Ceiling |
           Object.assign(row, await runCase(ctx, c, ceiling, options.timing), { name: row.name });
           const speedup = before.medianMs! / row.medianMs!;
           const winners = report.ops.map((o) => o.winner).join(' + ');
-          const candidates = report.ops.map((o) => o.measurements.map((m) => `${m.name} ${m.ms === null ? `✗ (${m.error})` : m.ms.toFixed(2)}`).join(', ')).join('; ');
+          const candidates = report.ops
+            .map((o) => o.measurements.map((m) => `${m.name} ${m.ms === null ? `✗ (${m.error})` : m.ms.toFixed(2)}`).join(', '))
+            .join('; ');
           row.note = `winner ${winners}: ${before.medianMs!.toFixed(2)} → ${row.medianMs!.toFixed(2)} ms (${speedup.toFixed(2)}× the default)`;
           row.extra = {
             winner: winners,

@@ -62,7 +62,13 @@ export async function vnetCases(
       const m = mark();
       const t = await timeGpu(ctx, built.run, { ...timing, warmup: 0 });
       timed(row, t, foreignLoad(m));
-      row.extra = { peakBytes: peak, heldBytes: before, stepBytes: peak - before, voxels: vox(size), msPerMvoxel: t.medianMs / (vox(size) / 1e6) };
+      row.extra = {
+        peakBytes: peak,
+        heldBytes: before,
+        stepBytes: peak - before,
+        voxels: vox(size),
+        msPerMvoxel: t.medianMs / (vox(size) / 1e6),
+      };
       row.note = `peak ${mib(peak).toFixed(0)} MiB = ${mib(before).toFixed(0)} held + ${mib(peak - before).toFixed(0)} step, ${seen.dispatches} dispatches`;
       rates(row, ceiling);
       log(`  ${name} ${row.shape}: ${t.medianMs.toFixed(1)} ms, ${row.note}`);

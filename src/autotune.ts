@@ -76,7 +76,9 @@ export async function autotune(fn: () => unknown, options: AutotuneOptions = {})
   const measured = ops.filter((o) => !o.cached && !o.skipped).length;
   const seconds = (performance.now() - started) / 1000;
   const left = skipped ? `, ${skipped} left at their defaults (the ${budget} s budget was spent; a later call measures them)` : '';
-  log(`autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured - skipped} cached${left}`);
+  log(
+    `autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured - skipped} cached${left}`,
+  );
   if (ctx.tuner.lastSaveError) log(`autotune: could not save the winners: ${ctx.tuner.lastSaveError.message}`);
   return { ops, measured, skipped, seconds };
 }
@@ -93,7 +95,15 @@ function collect(ctx: Context, fn: () => unknown): Tunable<Variant>[] {
 
 function skip<V extends Variant>(t: Tunable<V>): TunedOp {
   const name = t.candidates[0]!.name;
-  return { key: keyString(t.key), label: t.trial().label, winner: name, defaultVariant: name, cached: false, measurements: [], skipped: true };
+  return {
+    key: keyString(t.key),
+    label: t.trial().label,
+    winner: name,
+    defaultVariant: name,
+    cached: false,
+    measurements: [],
+    skipped: true,
+  };
 }
 
 async function tuneOne<V extends Variant>(ctx: Context, t: Tunable<V>): Promise<TunedOp> {

@@ -18,7 +18,13 @@ export { segment, type SegmentOptions, type Segmentation, type Segmenter } from 
 export { segmentVolume, type VolumeSegmentOptions, type VolumeSegmentation } from './nn/segment-volume.js';
 export { TfjsModel, importTfjsModel, exportTfjsModel, type TfjsImportOptions, type TfjsExport } from './models/tfjs-model.js';
 export { predictVolume, type VolumeInferenceOptions, type VolumeInference } from './models/tfjs-tiles.js';
-export { segmentBrainchop, brainchopSettings, reverseAxes, type BrainchopSegmentOptions, type BrainchopSegmentation } from './models/brainchop.js';
+export {
+  segmentBrainchop,
+  brainchopSettings,
+  reverseAxes,
+  type BrainchopSegmentOptions,
+  type BrainchopSegmentation,
+} from './models/brainchop.js';
 export {
   segmentScan,
   isConformed,

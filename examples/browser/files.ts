@@ -21,7 +21,9 @@ export async function fileBytes(file: File): Promise<Uint8Array> {
 export async function readScan(files: readonly File[]): Promise<{ volume: Volume; name: string }> {
   const header = files.find((f) => volumeFormatOf(f.name));
   if (!header) {
-    throw new Error(`none of ${files.map((f) => f.name).join(', ')} is a scan; choose a .nii, .nii.gz, .mha, or an .mhd with its data file`);
+    throw new Error(
+      `none of ${files.map((f) => f.name).join(', ')} is a scan; choose a .nii, .nii.gz, .mha, or an .mhd with its data file`,
+    );
   }
   const dataFiles: Record<string, Uint8Array> = {};
   for (const f of files) if (f !== header) dataFiles[f.name] = await fileBytes(f);

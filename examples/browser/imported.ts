@@ -65,17 +65,29 @@ function parseJson<T>(file: NamedBytes): T {
  * it; matched by file name), its brainchop.json if given (else brainchop's common defaults), and
  * colormap files: the first (by name) with a colour per class, as the CLI picks.
  */
-export function openTfjsModel(modelJson: NamedBytes, shards: readonly NamedBytes[], colormaps: readonly NamedBytes[] = [], settingsFile?: NamedBytes): ImportedModel {
+export function openTfjsModel(
+  modelJson: NamedBytes,
+  shards: readonly NamedBytes[],
+  colormaps: readonly NamedBytes[] = [],
+  settingsFile?: NamedBytes,
+): ImportedModel {
   const settings = parseBrainchopSettings(settingsFile ? parseJson(settingsFile) : {}, settingsFile?.name ?? 'defaults');
-  if (settings.type === 'Brain_Extraction') throw new Error(`${settingsFile!.name}: a Brain_Extraction model gives the masked scan, not labels; the demo shows labels (voxgpu segment writes it)`);
-  if (settings.preModel) throw new Error(`${settingsFile!.name} names a pre-model (${settings.preModel}); the demo does not run pre-models yet (voxgpu segment does)`);
+  if (settings.type === 'Brain_Extraction')
+    throw new Error(
+      `${settingsFile!.name}: a Brain_Extraction model gives the masked scan, not labels; the demo shows labels (voxgpu segment writes it)`,
+    );
+  if (settings.preModel)
+    throw new Error(
+      `${settingsFile!.name} names a pre-model (${settings.preModel}); the demo does not run pre-models yet (voxgpu segment does)`,
+    );
   const json = parseJson<TfjsModelJson>(modelJson);
   const byName = new Map(shards.map((s) => [s.name, s.bytes]));
   const wanted = shardPaths(json);
   // The manifest may name shards with a folder; a browser gives only the base name.
   const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
   const missing = wanted.filter((p) => !byName.has(baseName(p)));
-  if (missing.length > 0) throw new Error(`${modelJson.name} needs its weight file(s) ${missing.join(', ')}: choose or drop them together with it`);
+  if (missing.length > 0)
+    throw new Error(`${modelJson.name} needs its weight file(s) ${missing.join(', ')}: choose or drop them together with it`);
   const model = importTfjsModel(
     json,
     wanted.map((p) => byName.get(baseName(p))!),

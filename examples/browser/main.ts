@@ -8,9 +8,29 @@ import { encodeVolume } from '../../src/io/index.js';
 import type { Vec3, VoxelArray, Volume } from '../../src/image/volume.js';
 import { type Colormap, defaultColormap } from './colormap.js';
 import { acceptDrops, download, fileBytes, isCheckpointName, modelAccept, readScan, scanAccept } from './files.js';
-import { type ImportedModel, isColormapName, isOnnxName, isSettingsName, isShardName, isTfjsModelName, openOnnxModel, openTfjsModel, segmentWithImported } from './imported.js';
+import {
+  type ImportedModel,
+  isColormapName,
+  isOnnxName,
+  isSettingsName,
+  isShardName,
+  isTfjsModelName,
+  openOnnxModel,
+  openTfjsModel,
+  segmentWithImported,
+} from './imported.js';
 import { drawLossPlot } from './loss-plot.js';
-import { defaultSpacing, disposeModel, maskVolume, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from './pipeline.js';
+import {
+  defaultSpacing,
+  disposeModel,
+  maskVolume,
+  modelFromCheckpoint,
+  newModel,
+  segmentScan,
+  syntheticScan,
+  train,
+  type ModelState,
+} from './pipeline.js';
 import { SliceViewer } from './viewer.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -43,7 +63,9 @@ function modelInfo(m: PageModel): string {
     const colours = m.colormap.source ? `colours and names from ${m.colormap.source}` : 'default colours';
     const about = `${m.model.parameterCount().toLocaleString()} parameters, ${m.classes} classes (${colours})`;
     if (m.kind === 'tfjs') {
-      const settings = m.settingsSource ? `brainchop's pipeline with ${m.settingsSource}` : "brainchop's pipeline with its default settings";
+      const settings = m.settingsSource
+        ? `brainchop's pipeline with ${m.settingsSource}`
+        : "brainchop's pipeline with its default settings";
       return `TF.js layers-model ${m.name}: ${m.model.layers.length} layers, ${about}; ${settings}, conformed, over the whole volume.`;
     }
     const window = m.windows.window ? `windows of ${[...m.windows.window].reverse().join(' × ')} voxels` : 'the whole volume';
@@ -64,7 +86,9 @@ function refresh(): void {
   const m = model;
   const vnet = m?.kind === 'vnet' ? m.state : null;
   $('model-info').textContent = m ? modelInfo(m) : '';
-  $('scan-info').textContent = scan ? `${scan.name}: ${scan.volume.shape.join(' × ')} voxels of ${scan.volume.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm` : 'No scan loaded.';
+  $('scan-info').textContent = scan
+    ? `${scan.name}: ${scan.volume.shape.join(' × ')} voxels of ${scan.volume.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm`
+    : 'No scan loaded.';
   drawLossPlot(lossPlot, vnet?.losses ?? []);
   const mem = getContext().memory();
   const memory = $('memory');
@@ -140,7 +164,8 @@ function modelSpacing(): Vec3 {
     .value.trim()
     .split(/[\s,]+/)
     .map(Number);
-  if (parts.length !== 3 || parts.some((v) => !(v > 0))) throw new Error(`model spacing must be three positive numbers (mm), got '${$<HTMLInputElement>('spacing').value}'`);
+  if (parts.length !== 3 || parts.some((v) => !(v > 0)))
+    throw new Error(`model spacing must be three positive numbers (mm), got '${$<HTMLInputElement>('spacing').value}'`);
   return parts as Vec3;
 }
 
@@ -159,7 +184,10 @@ async function openFiles(files: File[]): Promise<void> {
   const checkpoint = files.find((f) => isCheckpointName(f.name));
   const tfjs = files.find((f) => isTfjsModelName(f.name));
   const onnx = files.find((f) => isOnnxName(f.name));
-  const modelFiles = files.filter((f) => f === checkpoint || f === tfjs || f === onnx || isColormapName(f.name) || (tfjs && (isShardName(f.name) || isSettingsName(f.name))));
+  const modelFiles = files.filter(
+    (f) =>
+      f === checkpoint || f === tfjs || f === onnx || isColormapName(f.name) || (tfjs && (isShardName(f.name) || isSettingsName(f.name))),
+  );
   const colormaps = () => Promise.all(modelFiles.filter((f) => isColormapName(f.name)).map(named));
   if (checkpoint) {
     await task(`Loading ${checkpoint.name}…`, async () => {
@@ -232,7 +260,10 @@ function wire(): void {
   $('save-checkpoint').addEventListener('click', () =>
     task('Saving checkpoint…', async () => {
       const m = vnetState();
-      download(await checkpointBytes(m.model, { optimizer: m.optimizer, iteration: m.iteration, config: m.model.config }), `vnet-demo-${m.iteration}.safetensors`);
+      download(
+        await checkpointBytes(m.model, { optimizer: m.optimizer, iteration: m.iteration, config: m.model.config }),
+        `vnet-demo-${m.iteration}.safetensors`,
+      );
       return 'Checkpoint saved.';
     }),
   );
@@ -246,7 +277,8 @@ function wire(): void {
           : await segmentWithImported(m, volume, {
               spacing: modelSpacing(),
               conformSize: conformSize(),
-              onProgress: (done, total) => setStatus(`Segmenting: ${m.kind === 'tfjs' ? 'layer' : 'window'} ${done} of ${total}…`, done / total),
+              onProgress: (done, total) =>
+                setStatus(`Segmenting: ${m.kind === 'tfjs' ? 'layer' : 'window'} ${done} of ${total}…`, done / total),
             });
       labels = 'mask' in result ? result.mask : result.labels.data;
       segmentations++;

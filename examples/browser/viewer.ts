@@ -1,5 +1,6 @@
 // Axial, coronal and sagittal slices of a scan with the labels filled in translucent colour (one
-// colour per class, background clear), one slider per view. Each canvas holds the slice at one pixel per voxel; CSS scales it (pixelated) to the
+// colour per class, background clear), one slider per view. Each canvas holds the slice at one pixel per voxel; CSS scales it (pixelated)
+// to the
 // slice's physical aspect ratio, so anisotropic voxels do not squash the anatomy.
 import { quantileOfSorted, sortedCopy } from '../../src/data/quantile.js';
 import type { VoxelArray, Volume } from '../../src/image/volume.js';
@@ -18,7 +19,11 @@ interface View {
 }
 
 /** For a view through `axis` at index k: rows and columns of the slice and the voxel at (r, c). */
-function slicePlane(shape: readonly number[], axis: number, k: number): { rows: number; cols: number; rowAxis: number; colAxis: number; at: (r: number, c: number) => number } {
+function slicePlane(
+  shape: readonly number[],
+  axis: number,
+  k: number,
+): { rows: number; cols: number; rowAxis: number; colAxis: number; at: (r: number, c: number) => number } {
   const [nx, ny, nz] = shape as [number, number, number];
   const index = (i: number, j: number, l: number) => i + nx * (j + ny * l);
   // Axial: y down, x across. Coronal and sagittal: z up (the last slice at the top), like a viewer.

@@ -52,8 +52,14 @@ export function segmentCommand(): Command {
     .option('--overlap <f>', 'window overlap fraction', '0.5')
     .option('--largest-component', 'keep only the largest connected foreground component')
     .option('--mirror', 'average the probabilities over the 8 mirror images of each window (8× the time)')
-    .option('--crop-padding <n>', "TF.js model: crop to the head with this many voxels around it (default: brainchop.json's cropPadding beside the model, else no crop)")
-    .option('--no-transpose', "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)")
+    .option(
+      '--crop-padding <n>',
+      "TF.js model: crop to the head with this many voxels around it (default: brainchop.json's cropPadding beside the model, else no crop)",
+    )
+    .option(
+      '--no-transpose',
+      "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)",
+    )
     .option('--max-tile-mib <n>', 'TF.js model: the most MiB one tile may take on the device')
     .option('--conformed', "TF.js model: write the labels on the conformed 256³ grid (as brainchop shows them), not the scan's")
     .option('--no-tune', "TF.js model: skip measuring the conv kernels' variants for its shapes first (autotune; cached for later runs)")
@@ -61,7 +67,8 @@ export function segmentCommand(): Command {
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
       if (o.model.toLowerCase().endsWith('.onnx')) return segmentWithOnnxModel(scanPath, o);
-      if (o.model.toLowerCase().endsWith('.json') || (await stat(o.model)).isDirectory()) return segmentWithTfjsModel(scanPath, o, (key) => command.getOptionValueSource(key) === 'cli');
+      if (o.model.toLowerCase().endsWith('.json') || (await stat(o.model)).isDirectory())
+        return segmentWithTfjsModel(scanPath, o, (key) => command.getOptionValueSource(key) === 'cli');
       await segmentAndWrite(await loadVNetCheckpoint(o.model), scanPath, o);
     });
   return command;
@@ -74,7 +81,8 @@ export function segmentCommand(): Command {
  */
 async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, given: (key: string) => boolean): Promise<void> {
   const cropPadding = o.cropPadding === undefined ? undefined : Number(o.cropPadding);
-  if (cropPadding !== undefined && !(Number.isInteger(cropPadding) && cropPadding >= 0)) throw new Error(`--crop-padding must be a non-negative integer, got ${o.cropPadding}`);
+  if (cropPadding !== undefined && !(Number.isInteger(cropPadding) && cropPadding >= 0))
+    throw new Error(`--crop-padding must be a non-negative integer, got ${o.cropPadding}`);
   const maxTileMib = o.maxTileMib === undefined ? undefined : Number(o.maxTileMib);
   if (maxTileMib !== undefined && !(maxTileMib > 0)) throw new Error(`--max-tile-mib must be a positive number, got ${o.maxTileMib}`);
   await init();
@@ -115,13 +123,20 @@ function summary(data: ArrayLike<number>, classes: number, type: string, colorma
   const counts = new Array<number>(type === 'Brain_Masking' ? 2 : classes).fill(0);
   for (let i = 0; i < data.length; i++) counts[data[i]!]!++;
   const hex = (c: number) => Math.round(c).toString(16).padStart(2, '0');
-  const name = (c: number) => (colormap?.labels[c] === undefined ? '' : ` ${colormap.labels[c]} #${hex(colormap.R[c]!)}${hex(colormap.G[c]!)}${hex(colormap.B[c]!)}`);
+  const name = (c: number) =>
+    colormap?.labels[c] === undefined ? '' : ` ${colormap.labels[c]} #${hex(colormap.R[c]!)}${hex(colormap.G[c]!)}${hex(colormap.B[c]!)}`;
   return `voxels per class ${counts.map((n, c) => `${c}${name(c)}: ${n}`).join(', ')}`;
 }
 
 async function segmentAndWrite(model: Segmenter, scanPath: string, o: SegmentCliOptions, window = o.window): Promise<void> {
   const scan = await readVolume(scanPath);
-  const result = await segmentVolume(model, scan, { spacing: o.spacing, window, overlap: Number(o.overlap), largestComponent: o.largestComponent, mirror: o.mirror });
+  const result = await segmentVolume(model, scan, {
+    spacing: o.spacing,
+    window,
+    overlap: Number(o.overlap),
+    largestComponent: o.largestComponent,
+    mirror: o.mirror,
+  });
   await writeVolume(o.output, result.mask);
   process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
 }

@@ -112,7 +112,9 @@ export class Tensor {
   withShape(shape: Shape, op = 'reshape'): Tensor {
     checkShape(shape, op);
     if (shapeSize(shape) !== this.size) {
-      throw new Error(`${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} (${shapeSize(shape)} elements)`);
+      throw new Error(
+        `${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} (${shapeSize(shape)} elements)`,
+      );
     }
     const s = this.live(op);
     s.retain();
@@ -140,7 +142,9 @@ export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
   const ctx = options.ctx ?? getContext();
   const bytes = shapeSize(shape) * 4;
   if (bytes > ctx.limits.maxBufferSize) {
-    throw new Error(`empty: shape ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxBufferSize (${ctx.limits.maxBufferSize})`);
+    throw new Error(
+      `empty: shape ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxBufferSize (${ctx.limits.maxBufferSize})`,
+    );
   }
   return new Tensor(shape, new Storage(ctx, ctx.pool.acquire(bytes)), options.requiresGrad ?? false);
 }
@@ -163,14 +167,28 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOp
 /** out += s · x over `out.size` elements, in place (kernels/map.wgsl `accumulate`). */
 function accumulate(out: Tensor, x: Tensor, s = 1): void {
   const ctx = out.ctx;
-  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'accumulate', bindings: { x, out }, params: { n: out.size, s }, invocations: out.size });
+  ctx.dispatch({
+    op: 'backward',
+    kernel: 'map',
+    entry: 'accumulate',
+    bindings: { x, out },
+    params: { n: out.size, s },
+    invocations: out.size,
+  });
 }
 
 /** A tensor of `shape` filled with `value` (kernels/map.wgsl `fill`). */
 function filled(shape: Shape, value: number): Tensor {
   const out = empty(shape);
   const ctx = out.ctx;
-  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'fill', bindings: { out }, params: { n: out.size, s: value }, invocations: out.size });
+  ctx.dispatch({
+    op: 'backward',
+    kernel: 'map',
+    entry: 'fill',
+    bindings: { out },
+    params: { n: out.size, s: value },
+    invocations: out.size,
+  });
   return out;
 }
 
@@ -196,7 +214,9 @@ function accumulateGrad(into: Tensor, g: Tensor): Tensor {
  */
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
-    throw new Error(`backward: tensor ${formatShape(root.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+    throw new Error(
+      `backward: tensor ${formatShape(root.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`,
+    );
   }
   if (!gradient && root.size !== 1) {
     throw new Error(`backward: a gradient can only be implied for a one-element output, got shape ${formatShape(root.shape)}; pass one`);

@@ -38,7 +38,8 @@ function checkedOptions(options: ConformOptions): { size: number; spacing: numbe
   const { size = 256, spacing = 1, interpolation = 'linear' } = options;
   if (!(Number.isInteger(size) && size >= 1)) throw new Error(`conform: size must be a positive integer, got ${size}`);
   if (!(Number.isFinite(spacing) && spacing > 0)) throw new Error(`conform: spacing must be a positive number of mm, got ${spacing}`);
-  if (interpolation !== 'linear' && interpolation !== 'nearest') throw new Error(`conform: interpolation must be 'linear' or 'nearest', got '${interpolation}'`);
+  if (interpolation !== 'linear' && interpolation !== 'nearest')
+    throw new Error(`conform: interpolation must be 'linear' or 'nearest', got '${interpolation}'`);
   return { size, spacing, interpolation };
 }
 
@@ -47,7 +48,9 @@ export function conformedGrid(scan: Grid, options: Pick<ConformOptions, 'size' |
   const { size, spacing } = checkedOptions(options);
   // World (LPS) position of the scan's continuous index dims / 2, and of the conformed cube's size / 2.
   const half = scan.shape.map((n) => n / 2) as Vec3;
-  const centre = [0, 1, 2].map((r) => scan.origin[r]! + [0, 1, 2].reduce((s, c) => s + scan.direction[3 * r + c]! * scan.spacing[c]! * half[c]!, 0));
+  const centre = [0, 1, 2].map(
+    (r) => scan.origin[r]! + [0, 1, 2].reduce((s, c) => s + scan.direction[3 * r + c]! * scan.spacing[c]! * half[c]!, 0),
+  );
   const cubeHalf = [0, 1, 2].map((r) => [0, 1, 2].reduce((s, c) => s + LIA_DIRECTION[3 * r + c]! * spacing * (size / 2), 0));
   return {
     shape: [size, size, size],
@@ -180,8 +183,16 @@ export function conform(scan: Volume, options: ConformOptions = {}): Volume {
  */
 export function labelsToScanGrid(labels: Volume, scan: Grid): Volume {
   const expected = conformedGrid(scan, { size: labels.shape[0], spacing: labels.spacing[0] });
-  const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 * Math.max(1, Math.abs(b[i]!)));
-  if (!(same(labels.shape, expected.shape) && same(labels.spacing, expected.spacing) && same(labels.origin, expected.origin) && same(labels.direction, expected.direction))) {
+  const same = (a: readonly number[], b: readonly number[]) =>
+    a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 * Math.max(1, Math.abs(b[i]!)));
+  if (
+    !(
+      same(labels.shape, expected.shape) &&
+      same(labels.spacing, expected.spacing) &&
+      same(labels.origin, expected.origin) &&
+      same(labels.direction, expected.direction)
+    )
+  ) {
     throw new Error(
       `labelsToScanGrid: the labels' grid (shape [${labels.shape}], spacing [${labels.spacing}], origin [${labels.origin}], direction [${labels.direction}]) is not the conformed grid of the scan (shape [${expected.shape}], spacing [${expected.spacing}], origin [${expected.origin}], direction [${expected.direction}])`,
     );

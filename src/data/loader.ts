@@ -102,7 +102,11 @@ export interface SampleDraw {
 }
 
 /** Draws samples from `rng`: epochs of every case once in a fresh random order, each with its augmentation. */
-export function sampleDrawer(caseCount: number, rng: Rng, options: Pick<BatchOptions, 'deformation' | 'histogramMatching' | 'mirror'>): () => SampleDraw {
+export function sampleDrawer(
+  caseCount: number,
+  rng: Rng,
+  options: Pick<BatchOptions, 'deformation' | 'histogramMatching' | 'mirror'>,
+): () => SampleDraw {
   const { deformation = {}, histogramMatching = true, mirror = false } = options;
   let order: number[] = [];
   return () => {

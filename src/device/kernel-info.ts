@@ -49,7 +49,9 @@ function scalarOf(t: ReflectType, kernel: string, member: string): UniformMember
 /** A struct's members, those of a nested struct in its place (filled by their own names: a pass's struct can start with a shared one). */
 function flatMembers(t: ReflectType, offset: number, kernel: string): UniformMember[] {
   return (t.members ?? []).flatMap((m) =>
-    m.type.members ? flatMembers(m.type, offset + m.offset, kernel) : [{ name: m.name, offset: offset + m.offset, scalars: m.size / 4, scalar: scalarOf(m.type, kernel, m.name) }],
+    m.type.members
+      ? flatMembers(m.type, offset + m.offset, kernel)
+      : [{ name: m.name, offset: offset + m.offset, scalars: m.size / 4, scalar: scalarOf(m.type, kernel, m.name) }],
   );
 }
 
@@ -88,7 +90,8 @@ function reflectedSource(kernel: string): string | undefined {
 }
 
 function reflectKernel(kernel: string): Map<string, EntryInfo> {
-  if (kernelSources[kernel] === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
+  if (kernelSources[kernel] === undefined)
+    throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
   const source = reflectedSource(kernel)!;
   const reflect = new WgslReflect(source);
   const overrides = new Map<string, number>();
@@ -176,7 +179,8 @@ export function packUniform(info: EntryInfo, op: string, params: Record<string, 
   const views = { u32: new Uint32Array(buf), i32: new Int32Array(buf), f32: new Float32Array(buf) };
   const known = new Set(u.members.map((m) => m.name));
   for (const key of Object.keys(params)) {
-    if (!known.has(key)) throw new Error(`${op}: kernel ${info.kernel}.${info.entry} has no parameter '${key}' (has: ${[...known].join(', ')})`);
+    if (!known.has(key))
+      throw new Error(`${op}: kernel ${info.kernel}.${info.entry} has no parameter '${key}' (has: ${[...known].join(', ')})`);
   }
   for (const m of u.members) {
     const v = params[m.name];
@@ -203,5 +207,7 @@ const extensionFeatures: Record<string, GPUFeatureName> = {
 /** The device features a kernel's `enable` directives need. */
 export function requiredFeatures(kernel: string): GPUFeatureName[] {
   const source = kernelSources[kernel] ?? '';
-  return [...source.matchAll(/^enable\s+([\w\s,]+);/gm)].flatMap((m) => m[1]!.split(',').map((e) => extensionFeatures[e.trim()] ?? (e.trim() as GPUFeatureName)));
+  return [...source.matchAll(/^enable\s+([\w\s,]+);/gm)].flatMap((m) =>
+    m[1]!.split(',').map((e) => extensionFeatures[e.trim()] ?? (e.trim() as GPUFeatureName)),
+  );
 }

@@ -19,7 +19,18 @@ export function surfaceVoxels(mask: Mask, shape: Vec3): Uint8Array {
       for (let x = 0; x < nx; x++, i++) {
         if (!inside(i)) continue;
         const interior =
-          x > 0 && x < nx - 1 && y > 0 && y < ny - 1 && z > 0 && z < nz - 1 && inside(i - 1) && inside(i + 1) && inside(i - nx) && inside(i + nx) && inside(i - nx * ny) && inside(i + nx * ny);
+          x > 0 &&
+          x < nx - 1 &&
+          y > 0 &&
+          y < ny - 1 &&
+          z > 0 &&
+          z < nz - 1 &&
+          inside(i - 1) &&
+          inside(i + 1) &&
+          inside(i - nx) &&
+          inside(i + nx) &&
+          inside(i - nx * ny) &&
+          inside(i + nx * ny);
         if (!interior) surface[i] = 1;
       }
     }

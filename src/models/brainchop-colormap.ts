@@ -16,7 +16,9 @@ export function defaultLabelNames(classes: number): string[] {
 }
 
 function channel(v: unknown, classes: number): number[] | undefined {
-  return Array.isArray(v) && v.length === classes && v.every((x) => Number.isFinite(x)) ? v.map((x) => Math.max(0, Math.min(255, Number(x)))) : undefined;
+  return Array.isArray(v) && v.length === classes && v.every((x) => Number.isFinite(x))
+    ? v.map((x) => Math.max(0, Math.min(255, Number(x))))
+    : undefined;
 }
 
 /**

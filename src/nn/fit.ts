@@ -86,7 +86,12 @@ class PendingLosses {
   }
 }
 
-export async function fit(model: LogitsModel, optimizer: Optimizer, batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>, o: FitOptions): Promise<number[]> {
+export async function fit(
+  model: LogitsModel,
+  optimizer: Optimizer,
+  batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>,
+  o: FitOptions,
+): Promise<number[]> {
   const lossEvery = o.lossEvery ?? 10;
   if (!Number.isInteger(lossEvery) || lossEvery < 1) throw new Error(`fit: lossEvery must be a positive integer, got ${lossEvery}`);
   const losses: number[] = [];
@@ -116,7 +121,10 @@ export async function fit(model: LogitsModel, optimizer: Optimizer, batches: Asy
       if (!started) {
         started = true;
         if (o.tune !== false) {
-          await autotune(() => batchLoss(model, image, labels, { loss: o.loss, classWeights: weights }).backward(), typeof o.tune === 'object' ? o.tune : {});
+          await autotune(
+            () => batchLoss(model, image, labels, { loss: o.loss, classWeights: weights }).backward(),
+            typeof o.tune === 'object' ? o.tune : {},
+          );
           // The dry run's gradients hold garbage.
           optimizer.zeroGrad();
         }

@@ -8,7 +8,9 @@ import { sameShape } from './util.js';
 
 export function addPrelu(x: Tensor, residual: Tensor, alpha: Tensor): Tensor {
   if (!sameShape(x.shape, residual.shape)) {
-    throw new Error(`addPrelu: residual must have the shape of x ${formatShape(x.shape)} (no broadcasting), got ${formatShape(residual.shape)}`);
+    throw new Error(
+      `addPrelu: residual must have the shape of x ${formatShape(x.shape)} (no broadcasting), got ${formatShape(residual.shape)}`,
+    );
   }
   checkPrelu('addPrelu', x, alpha);
   const { out, backward } = preluKernels('addPrelu', x, residual, alpha);

@@ -42,7 +42,10 @@ export function sub(a: Tensor, b: Tensor | number): Tensor {
 
 export function mul(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return mulScalar(a, b);
-  return record('mul', [a, b], binaryRaw('mul', 'mul', a, b), (g) => [a.requiresGrad ? reducedProduct(g, b, 'mul', a.shape) : null, b.requiresGrad ? reducedProduct(g, a, 'mul', b.shape) : null]);
+  return record('mul', [a, b], binaryRaw('mul', 'mul', a, b), (g) => [
+    a.requiresGrad ? reducedProduct(g, b, 'mul', a.shape) : null,
+    b.requiresGrad ? reducedProduct(g, a, 'mul', b.shape) : null,
+  ]);
 }
 
 export function div(a: Tensor, b: Tensor | number): Tensor {

@@ -40,13 +40,27 @@ export interface RandomOptions extends TensorOptions {
 /** Normal samples with the given mean and standard deviation. */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const out = empty(shape, options);
-  runElementwise('randn', 'random', 'randn', out.size, { out }, { n: out.size, seed: nextSeed(options.seed), a: options.mean ?? 0, b: options.std ?? 1 });
+  runElementwise(
+    'randn',
+    'random',
+    'randn',
+    out.size,
+    { out },
+    { n: out.size, seed: nextSeed(options.seed), a: options.mean ?? 0, b: options.std ?? 1 },
+  );
   return out;
 }
 
 /** Uniform samples in [low, high). */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const out = empty(shape, options);
-  runElementwise('rand', 'random', 'rand', out.size, { out }, { n: out.size, seed: nextSeed(options.seed), a: options.low ?? 0, b: options.high ?? 1 });
+  runElementwise(
+    'rand',
+    'random',
+    'rand',
+    out.size,
+    { out },
+    { n: out.size, seed: nextSeed(options.seed), a: options.low ?? 0, b: options.high ?? 1 },
+  );
   return out;
 }

@@ -22,10 +22,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   checkTarget('crossEntropy', 'logits', logits, target, false);
   const channels = logits.shape[1]!;
   if (options.weight && (options.weight.rank !== 1 || options.weight.size !== channels)) {
-    throw new Error(`crossEntropy: weight must have shape [${channels}] (one per class of logits ${formatShape(logits.shape)}), got ${formatShape(options.weight.shape)}`);
+    throw new Error(
+      `crossEntropy: weight must have shape [${channels}] (one per class of logits ${formatShape(logits.shape)}), got ${formatShape(options.weight.shape)}`,
+    );
   }
   const reduction = options.reduction ?? 'mean';
-  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
+  if (!['mean', 'sum', 'none'].includes(reduction))
+    throw new Error(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
 
   const weight = options.weight ?? full([channels], 1);
   const voxels = target.size / logits.shape[0]!;
@@ -33,7 +36,14 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const weights = empty([target.size]);
   // Per voxel its max and log Σ exp(x − max), kept apart (see the kernel).
   const lse = empty([2 * target.size]);
-  runElementwise('crossEntropy', 'cross_entropy', 'forward', target.size, { logits, labels: target, weight, losses, weights, lse }, { n: target.size, channels, voxels, perVoxel: 0 });
+  runElementwise(
+    'crossEntropy',
+    'cross_entropy',
+    'forward',
+    target.size,
+    { logits, labels: target, weight, losses, weights, lse },
+    { n: target.size, channels, voxels, perVoxel: 0 },
+  );
 
   let out = losses;
   // The mean's denominator Σ weight[label], kept for backward.

@@ -16,7 +16,9 @@ export interface MaxPool3dOptions {
 function triple(name: string, v: Size3, min: number): Triple {
   const t = typeof v === 'number' ? ([v, v, v] as const) : v;
   if (!Array.isArray(t) || t.length !== 3 || t.some((d) => !Number.isInteger(d) || d < min)) {
-    throw new Error(`maxPool3d: ${name} must be ${min > 0 ? 'positive' : 'non-negative'} integers (a number or [d, h, w]), got ${JSON.stringify(v)}`);
+    throw new Error(
+      `maxPool3d: ${name} must be ${min > 0 ? 'positive' : 'non-negative'} integers (a number or [d, h, w]), got ${JSON.stringify(v)}`,
+    );
   }
   return [t[0], t[1], t[2]];
 }
@@ -26,12 +28,23 @@ export function maxPool3d(x: Tensor, kernelSize: Size3, options: MaxPool3dOption
   const kernel = triple('kernelSize', kernelSize, 1);
   const stride = triple('stride', options.stride ?? kernel, 1);
   const padding = triple('padding', options.padding ?? 0, 0);
-  if (padding.some((p, i) => 2 * p > kernel[i]!)) throw new Error(`maxPool3d: padding [${padding.join(', ')}] must be at most half the kernel [${kernel.join(', ')}]`);
+  if (padding.some((p, i) => 2 * p > kernel[i]!))
+    throw new Error(`maxPool3d: padding [${padding.join(', ')}] must be at most half the kernel [${kernel.join(', ')}]`);
   const inSize = x.shape.slice(2) as unknown as Triple;
   const outSize = inSize.map((d, i) => Math.floor((d + 2 * padding[i]! - kernel[i]!) / stride[i]!) + 1);
-  if (outSize.some((d) => d < 1)) throw new Error(`maxPool3d: kernel [${kernel.join(', ')}] with padding [${padding.join(', ')}] is larger than x ${formatShape(x.shape)}`);
+  if (outSize.some((d) => d < 1))
+    throw new Error(
+      `maxPool3d: kernel [${kernel.join(', ')}] with padding [${padding.join(', ')}] is larger than x ${formatShape(x.shape)}`,
+    );
   const planes = x.shape[0]! * x.shape[1]!;
-  const geometry = { planes, inSize: [...inSize, 0], outSize: [...outSize, 0], kernel: [...kernel, 0], stride: [...stride, 0], padding: [...padding, 0] };
+  const geometry = {
+    planes,
+    inSize: [...inSize, 0],
+    outSize: [...outSize, 0],
+    kernel: [...kernel, 0],
+    stride: [...stride, 0],
+    padding: [...padding, 0],
+  };
   const out = empty([x.shape[0]!, x.shape[1]!, ...outSize]);
   // Each output's winner as a u32 position in its plane (the kernel's view of this buffer).
   const index = empty(out.shape);

@@ -94,7 +94,15 @@ function planeSums(
   extra: { params?: Record<string, number>; constants?: Record<string, number> } = {},
 ): Tensor {
   const planes = l.n * l.channels;
-  const sums = rowSums(op, l.kernel, entry, bindings, { ...l.params, ...extra.params }, { rows: planes, rowLength: l.params.inner!, stats }, extra.constants);
+  const sums = rowSums(
+    op,
+    l.kernel,
+    entry,
+    bindings,
+    { ...l.params, ...extra.params },
+    { rows: planes, rowLength: l.params.inner!, stats },
+    extra.constants,
+  );
   const shaped = sums.withShape([stats, l.n, l.channels]);
   sums.dispose();
   return shaped;
@@ -116,7 +124,10 @@ function rowStats(op: string, x: Tensor, l: Layout): { mean: Tensor; variance: T
 
 /** A pass over every (sample, channel) plane: at most maxPlaneWorkgroups workgroups along each plane. */
 function planeWork(l: Layout, entry: string): { invocations: number; planes: number } {
-  return { invocations: Math.min(maxPlaneWorkgroups * invocationsPerWorkgroup(l.kernel, entry), l.params.inner!), planes: l.n * l.channels };
+  return {
+    invocations: Math.min(maxPlaneWorkgroups * invocationsPerWorkgroup(l.kernel, entry), l.params.inner!),
+    planes: l.n * l.channels,
+  };
 }
 
 /** Row i of a [2, ...] tensor as its own tensor of shape `shape` (in a backward, whose scope frees the copy). */
@@ -147,7 +158,15 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
   // An absent weight (1) or bias (0) is a constant of the kernel, not a tensor made per call.
   const affine = { WEIGHT: weight ? 1 : 0, BIAS: bias ? 1 : 0 };
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight, bias, out }, params, constants: affine, ...planeWork(l, 'normalize') });
+  ctx.dispatch({
+    op,
+    kernel: l.kernel,
+    entry: 'normalize',
+    bindings: { x, mean, variance, weight, bias, out },
+    params,
+    constants: affine,
+    ...planeWork(l, 'normalize'),
+  });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(
     op,
@@ -155,7 +174,10 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
     out,
     (g) => {
       const wantAffine = !!weight?.requiresGrad || !!bias?.requiresGrad;
-      const sums = wantAffine || (x.requiresGrad && !running) ? planeSums(op, 'gradientSums', { x, g, mean, variance }, l, 2, { params: { eps } }) : null;
+      const sums =
+        wantAffine || (x.requiresGrad && !running)
+          ? planeSums(op, 'gradientSums', { x, g, mean, variance }, l, 2, { params: { eps } })
+          : null;
       let gx: Tensor | null = null;
       if (x.requiresGrad) {
         gx = empty(x.shape);
@@ -196,7 +218,9 @@ function checkAtLeast(op: string, x: Tensor, rank: number, layoutText: string): 
 function checkChannelVector(op: string, name: string, t: Tensor | null | undefined, x: Tensor): void {
   const c = x.shape[1]!;
   if (t && (t.rank !== 1 || t.shape[0] !== c)) {
-    throw new Error(`${op}: ${name} must have shape [${c}] (one value per channel of x ${formatShape(x.shape)}), got ${formatShape(t.shape)}`);
+    throw new Error(
+      `${op}: ${name} must have shape [${c}] (one value per channel of x ${formatShape(x.shape)}), got ${formatShape(t.shape)}`,
+    );
   }
 }
 
@@ -247,7 +271,9 @@ export function groupNorm(x: Tensor, groups: number, options: NormOptions = {}):
   checkAtLeast('groupNorm', x, 2, 'N, C, ...');
   const channels = x.shape[1]!;
   if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
-    throw new Error(`groupNorm: groups must be a positive integer dividing the ${channels} channels of x ${formatShape(x.shape)}, got ${groups}`);
+    throw new Error(
+      `groupNorm: groups must be a positive integer dividing the ${channels} channels of x ${formatShape(x.shape)}, got ${groups}`,
+    );
   }
   const eps = checkAffine('groupNorm', x, options);
   return normalize({ op: 'groupNorm', x, groups, weight: options.weight ?? null, bias: options.bias ?? null, eps });

@@ -11,8 +11,10 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   checkMaxRank('permute', x);
   const rank = x.rank;
   const order = dims.map((d) => (d < 0 ? d + rank : d));
-  const isPermutation = order.length === rank && order.every((d) => Number.isInteger(d) && d >= 0 && d < rank) && new Set(order).size === rank;
-  if (!isPermutation) throw new Error(`permute: dims must order every dimension of x ${formatShape(x.shape)} once, got [${dims.join(', ')}]`);
+  const isPermutation =
+    order.length === rank && order.every((d) => Number.isInteger(d) && d >= 0 && d < rank) && new Set(order).size === rank;
+  if (!isPermutation)
+    throw new Error(`permute: dims must order every dimension of x ${formatShape(x.shape)} once, got [${dims.join(', ')}]`);
   const strides = contiguousStrides(x.shape);
   const out = gatherRaw(
     'permute',

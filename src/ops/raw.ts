@@ -28,7 +28,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast (dimension ${i} of the result: ${da} vs ${db})`);
+      throw new Error(
+        `${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast (dimension ${i} of the result: ${da} vs ${db})`,
+      );
     }
     out.push(da === 1 ? db : da);
   }
@@ -72,7 +74,8 @@ export function binaryRaw(op: string, fn: BinaryOp, a: Tensor, b: Tensor): Tenso
 function checkExpand(op: string, x: Tensor, shape: Shape): void {
   const lead = shape.length - x.rank;
   const ok = lead >= 0 && x.shape.every((d, i) => d === 1 || d === shape[lead + i]);
-  if (!ok) throw new Error(`${op}: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)} (each dimension must match or be 1)`);
+  if (!ok)
+    throw new Error(`${op}: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)} (each dimension must match or be 1)`);
 }
 
 /** Broadcast copy of x to `shape`, without autograd. */

@@ -18,14 +18,30 @@ export function lineParams(op: string, x: Tensor, dim: number): { lines: number;
  * Runs `entry` over the lines of x: 4 neighbouring lines per invocation in vec4s (entry4, bindings
  * named with a 4) when inner is a multiple of 4, else one line per invocation.
  */
-function runLines(op: string, entry: 'forward' | 'backward', x: Tensor, dim: number, bindings: Record<string, Bindable | null>, log: boolean): void {
+function runLines(
+  op: string,
+  entry: 'forward' | 'backward',
+  x: Tensor,
+  dim: number,
+  bindings: Record<string, Bindable | null>,
+  log: boolean,
+): void {
   const params = lineParams(op, x, dim);
   const constants = { LOG: log ? 1 : 0 };
   if (params.inner % 4 === 0) {
     const ctx = getContext();
     const rows = params.lines / params.inner;
     const inner = params.inner / 4;
-    ctx.dispatch({ op, kernel: 'softmax', entry: `${entry}4`, bindings, params: { ...params, lines: rows, inner }, constants, invocations: inner, planes: rows });
+    ctx.dispatch({
+      op,
+      kernel: 'softmax',
+      entry: `${entry}4`,
+      bindings,
+      params: { ...params, lines: rows, inner },
+      constants,
+      invocations: inner,
+      planes: rows,
+    });
     return;
   }
   runElementwise(op, 'softmax', entry, params.lines, bindings, params, constants);

@@ -49,7 +49,8 @@ export function checkRank(op: string, name: string, t: Tensor, rank: number, lay
 }
 
 export function checkMaxRank(op: string, t: Tensor): void {
-  if (t.rank > maxRank()) throw new Error(`${op}: tensors of rank ${t.rank} are not supported (at most ${maxRank()}), got shape ${formatShape(t.shape)}`);
+  if (t.rank > maxRank())
+    throw new Error(`${op}: tensors of rank ${t.rank} are not supported (at most ${maxRank()}), got shape ${formatShape(t.shape)}`);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

@@ -32,7 +32,14 @@ export class SGD extends Optimizer {
   protected update(param: Tensor, grad: Tensor, index: number): void {
     const base = { n: param.size, lr: this.lr, weightDecay: this.weightDecay };
     if (this.momentum === 0) {
-      runElementwise('SGD.step', 'sgd', 'plain', param.size, { param, grad }, { ...base, momentum: 0, dampening: 0, nesterov: 0, first: 0 });
+      runElementwise(
+        'SGD.step',
+        'sgd',
+        'plain',
+        param.size,
+        { param, grad },
+        { ...base, momentum: 0, dampening: 0, nesterov: 0, first: 0 },
+      );
       return;
     }
     const first = !this.state.has(`${index}.momentum`);

@@ -13,7 +13,16 @@ import { init } from '../../src/index.js';
 import { checkpointBytes, checkpointInfo } from '../../src/io/checkpoint.js';
 import { decodeVolume, encodeMhd, encodeVolume } from '../../src/io/index.js';
 import { lossLineColour } from '../../examples/browser/loss-plot.js';
-import { defaultSpacing, disposeModel, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from '../../examples/browser/pipeline.js';
+import {
+  defaultSpacing,
+  disposeModel,
+  modelFromCheckpoint,
+  newModel,
+  segmentScan,
+  syntheticScan,
+  train,
+  type ModelState,
+} from '../../examples/browser/pipeline.js';
 import { foregroundRgb } from '../../examples/browser/colormap.js';
 import { type LabelSegmentation, openOnnxModel, openTfjsModel, segmentWithImported } from '../../examples/browser/imported.js';
 import type { Volume } from '../../src/image/volume.js';
@@ -65,7 +74,10 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
     trained = newModel();
     await train(trained, 15, () => {});
     checkpointPath = join(dir, 'node-trained.safetensors');
-    writeFileSync(checkpointPath, await checkpointBytes(trained.model, { optimizer: trained.optimizer, iteration: trained.iteration, config: trained.model.config }));
+    writeFileSync(
+      checkpointPath,
+      await checkpointBytes(trained.model, { optimizer: trained.optimizer, iteration: trained.iteration, config: trained.model.config }),
+    );
   });
 
   afterAll(() => session?.close());
@@ -155,7 +167,9 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       await waitReady(page, log);
       await runTask(page, '#segment', log);
       const node = await segmentScan(trained, small);
-      expect(Math.abs(Number(await page.textContent('#voxels')) - node.foregroundVoxels)).toBeLessThanOrEqual(Math.max(2, 0.01 * node.foregroundVoxels));
+      expect(Math.abs(Number(await page.textContent('#voxels')) - node.foregroundVoxels)).toBeLessThanOrEqual(
+        Math.max(2, 0.01 * node.foregroundVoxels),
+      );
     });
 
     it('trains live and plots the loss', async () => {
@@ -168,7 +182,8 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       const plot = await page.locator('#loss-plot').evaluate(canvasPixels);
       let linePixels = 0;
       for (let p = 0; p < plot.length; p += 4) {
-        if (Math.abs(plot[p]! - lineColour[0]!) + Math.abs(plot[p + 1]! - lineColour[1]!) + Math.abs(plot[p + 2]! - lineColour[2]!) < 40) linePixels++;
+        if (Math.abs(plot[p]! - lineColour[0]!) + Math.abs(plot[p + 1]! - lineColour[1]!) + Math.abs(plot[p + 2]! - lineColour[2]!) < 40)
+          linePixels++;
       }
       expect(linePixels).toBeGreaterThan(10);
     });
@@ -189,7 +204,10 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
 
     it("labels a dropped scan with a dropped TF.js model (brainchop's model5_gw_ae: topology, settings and colormap) as Node does", async () => {
       const folder = join(repoRoot, 'test/fixtures/brainchop/model5_gw_ae');
-      const modelFiles = ['model.json', 'group1-shard1of1.bin', 'colormap3.json', 'brainchop.json'].map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(folder, name))) }));
+      const modelFiles = ['model.json', 'group1-shard1of1.bin', 'colormap3.json', 'brainchop.json'].map((name) => ({
+        name,
+        bytes: new Uint8Array(readFileSync(join(folder, name))),
+      }));
       // Random weights in its shard: on a small synthetic scan the trained model sees no brain and
       // labels every voxel background, while these weights give all three classes (test/models/
       // brainchop.test.ts checks the trained weights against TF.js).
@@ -219,19 +237,27 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       expect(await page.textContent('#status')).toMatch(/^Segmented: \d+ foreground voxels/);
 
       const opened = openTfjsModel(modelFiles[0]!, [modelFiles[1]!], [modelFiles[2]!], modelFiles[3]!);
-      const node = await segmentWithImported(opened, scan, { spacing: scan.spacing, conformSize: 32 }).finally(() => opened.model.dispose());
+      const node = await segmentWithImported(opened, scan, { spacing: scan.spacing, conformSize: 32 }).finally(() =>
+        opened.model.dispose(),
+      );
       expect(node.counts.every((n) => n > 0)).toBe(true);
       await expectLabelsAsNode(page, 'head-labels.nii.gz', scan, node, 'model5_gw_ae');
       // The legend names each class with the colormap's names.
       const legend = await page.locator('#legend li').allTextContents();
       const ml = (n: number) => ((n * 1.5) / 1000).toFixed(3);
-      expect(legend).toEqual([`1 White Matter: ${node.counts[1]} voxels, ${ml(node.counts[1]!)} mL`, `2 Grey Matter: ${node.counts[2]} voxels, ${ml(node.counts[2]!)} mL`]);
+      expect(legend).toEqual([
+        `1 White Matter: ${node.counts[1]} voxels, ${ml(node.counts[1]!)} mL`,
+        `2 Grey Matter: ${node.counts[2]} voxels, ${ml(node.counts[2]!)} mL`,
+      ]);
       expect(Number(await page.textContent('#voxels'))).toBe(node.labels.data.length - node.counts[0]!);
     }, 300_000);
 
     it('labels a picked scan with a picked ONNX graph (a MONAI-style UNet exported by PyTorch) and its colormap as Node does', async () => {
       const onnx = { name: 'monai_unet.onnx', bytes: new Uint8Array(readFileSync(join(repoRoot, 'test/fixtures/onnx/monai_unet.onnx'))) };
-      const colormap = { name: 'colormap.json', bytes: new TextEncoder().encode(JSON.stringify({ R: [0, 40], G: [0, 200], B: [0, 60], labels: ['background', 'organ'] })) };
+      const colormap = {
+        name: 'colormap.json',
+        bytes: new TextEncoder().encode(JSON.stringify({ R: [0, 40], G: [0, 200], B: [0, 60], labels: ['background', 'organ'] })),
+      };
       for (const f of [onnx, colormap]) writeFileSync(join(dir, f.name), f.bytes);
       await page.setInputFiles('#model-file', [join(dir, onnx.name), join(dir, colormap.name)]);
       await waitReady(page, log);
@@ -251,7 +277,9 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       const node = await segmentWithImported(opened, scan, { spacing: defaultSpacing }).finally(() => opened.model.dispose());
       expect(node.counts[1]).toBeGreaterThan(0);
       await expectLabelsAsNode(page, 'organ-labels.nii.gz', scan, node, 'monai_unet.onnx');
-      expect(await page.locator('#legend li').allTextContents()).toEqual([`1 organ: ${node.counts[1]} voxels, ${((node.counts[1]! * 1.5) / 1000).toFixed(3)} mL`]);
+      expect(await page.locator('#legend li').allTextContents()).toEqual([
+        `1 organ: ${node.counts[1]} voxels, ${((node.counts[1]! * 1.5) / 1000).toFixed(3)} mL`,
+      ]);
     }, 300_000);
   });
 });

@@ -21,7 +21,12 @@ describe('B-spline deformation', () => {
 
   it('equal control displacements give that displacement everywhere (the basis sums to one)', () => {
     const m = 6;
-    const grid = { controlPoints: m, x: new Float64Array(m ** 3).fill(1), y: new Float64Array(m ** 3), z: new Float64Array(m ** 3).fill(-2.5) };
+    const grid = {
+      controlPoints: m,
+      x: new Float64Array(m ** 3).fill(1),
+      y: new Float64Array(m ** 3),
+      z: new Float64Array(m ** 3).fill(-2.5),
+    };
     const field = bsplineField(shape, grid);
     field.x.forEach((v) => expect(v).toBeCloseTo(1, 6));
     field.z.forEach((v) => expect(v).toBeCloseTo(-2.5, 6));

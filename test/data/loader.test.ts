@@ -152,7 +152,9 @@ describe('loading a dataset folder', () => {
     await writeVolume(join(nested, 'images', 'p.nii.gz'), image);
     await writeVolume(join(nested, 'labels', 'p.nii.gz'), label);
     writeFileSync(join(nested, 'images', 'README'), 'not a volume');
-    expect((await findCases(nested)).cases).toEqual([{ id: 'p', image: join(nested, 'images', 'p.nii.gz'), label: join(nested, 'labels', 'p.nii.gz') }]);
+    expect((await findCases(nested)).cases).toEqual([
+      { id: 'p', image: join(nested, 'images', 'p.nii.gz'), label: join(nested, 'labels', 'p.nii.gz') },
+    ]);
     await expect(findCases(join(nested, 'images'))).rejects.toThrow(/no image\/label pairs found/);
   });
 });

@@ -20,7 +20,8 @@ export function rampVolume(type: VoxelType, shape: Vec3 = [5, 4, 3], geometry: P
   const signed = !type.startsWith('uint');
   for (let k = 0, n = 0; k < shape[2]; k++) {
     for (let j = 0; j < shape[1]; j++) {
-      for (let i = 0; i < shape[0]; i++, n++) data[n] = ((i + 3 * j + 7 * k) % 100) - (signed ? 50 : 0) + (type.startsWith('float') ? 0.25 : 0);
+      for (let i = 0; i < shape[0]; i++, n++)
+        data[n] = ((i + 3 * j + 7 * k) % 100) - (signed ? 50 : 0) + (type.startsWith('float') ? 0.25 : 0);
     }
   }
   return { data, shape, spacing: [0.7, 0.8, 2.5], origin: [-12.5, 30.25, 4], direction: obliqueDirection(), ...geometry };

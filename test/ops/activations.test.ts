@@ -98,7 +98,9 @@ describe('activations', () => {
     it(`equals TF.js layers' '${name}' activation`, async () => {
       await tf.setBackend('cpu');
       const xs = f32(Array.from({ length: 4001 }, (_, i) => -8 + i / 250));
-      const want = tf.tidy(() => (tf.layers.activation({ activation: name as 'gelu' }).apply(tf.tensor(Float32Array.from(xs))) as tf.Tensor).dataSync());
+      const want = tf.tidy(() =>
+        (tf.layers.activation({ activation: name as 'gelu' }).apply(tf.tensor(Float32Array.from(xs))) as tf.Tensor).dataSync(),
+      );
       const got = op(tensor(xs, [xs.length]));
       expectClose(`TF.js ${name}`, await got.toArray(), want, 1e-6);
       got.dispose();

@@ -7,7 +7,14 @@ import { biasGrad, convolve, weightGrad, type ConvVariant } from '../../src/ops/
 import { conv3dShape } from '../../src/ops/conv/shape.js';
 import { conv3dUnderTest, type ConvUnderTest } from '../helpers/gradcheck.js';
 
-export { conv3dUnderTest, convTranspose3dUnderTest, forwardError, gradErrors, referenceGradErrors, type ConvUnderTest } from '../helpers/gradcheck.js';
+export {
+  conv3dUnderTest,
+  convTranspose3dUnderTest,
+  forwardError,
+  gradErrors,
+  referenceGradErrors,
+  type ConvUnderTest,
+} from '../helpers/gradcheck.js';
 
 /** conv3d, wired as conv3d() is but with each pass's variant fixed: `path` forward and transposed, `grad` for the weights. */
 export function conv3dOnPaths(path: ConvVariant, grad: ConvVariant): ConvUnderTest {

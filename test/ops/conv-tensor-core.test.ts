@@ -22,14 +22,37 @@ function halfs(n: number, seed: number): Float64Array {
 
 const cases: Record<string, ConvCase> = {
   // 210 output voxels a sample (no whole fragments), 5 channels (padded to 8), 20 outputs (partial column tiles).
-  '3×3×3 padding 1, 5→20 channels': { xShape: [2, 5, 5, 6, 7], wShape: [20, 5, 3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1], dilation: [1, 1, 1] },
+  '3×3×3 padding 1, 5→20 channels': {
+    xShape: [2, 5, 5, 6, 7],
+    wShape: [20, 5, 3, 3, 3],
+    stride: [1, 1, 1],
+    padding: [1, 1, 1],
+    dilation: [1, 1, 1],
+  },
   // 128 voxels (whole fragments stored straight to the output), K = 125 · 16 split over chunks.
-  '5×5×5 padding 2, 16→32 channels': { xShape: [1, 16, 4, 4, 8], wShape: [32, 16, 5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] },
-  '3×3×3 stride 2, dilation (1, 2, 1)': { xShape: [1, 3, 7, 8, 6], wShape: [6, 3, 3, 3, 3], stride: [2, 2, 2], padding: [1, 2, 1], dilation: [1, 2, 1] },
+  '5×5×5 padding 2, 16→32 channels': {
+    xShape: [1, 16, 4, 4, 8],
+    wShape: [32, 16, 5, 5, 5],
+    stride: [1, 1, 1],
+    padding: [2, 2, 2],
+    dilation: [1, 1, 1],
+  },
+  '3×3×3 stride 2, dilation (1, 2, 1)': {
+    xShape: [1, 3, 7, 8, 6],
+    wShape: [6, 3, 3, 3, 3],
+    stride: [2, 2, 2],
+    padding: [1, 2, 1],
+    dilation: [1, 2, 1],
+  },
 };
 
 /** conv3d's forward pass, its input gradient (the transposed pass) or its weight gradient, on tile t. */
-async function run(c: ConvCase, t: TensorCoreTile, pass: 'forward' | 'dx' | 'dw', seed: number): Promise<{ actual: Float32Array; expected: Float64Array }> {
+async function run(
+  c: ConvCase,
+  t: TensorCoreTile,
+  pass: 'forward' | 'dx' | 'dw',
+  seed: number,
+): Promise<{ actual: Float32Array; expected: Float64Array }> {
   const x = halfs(shapeSize(c.xShape), seed);
   const w = halfs(shapeSize(c.wShape), seed + 1);
   const b = halfs(c.wShape[0], seed + 2);
@@ -39,14 +62,20 @@ async function run(c: ConvCase, t: TensorCoreTile, pass: 'forward' | 'dx' | 'dw'
   const { geometry } = conv3dShape(xt, wt, null, c);
   const op = 'conv3d';
   if (pass === 'forward') {
-    const out = convolve({ op, src: xt, weight: wt, bias: tensor(b, [c.wShape[0]]), outSpatial: outShape.slice(2), geometry, transposed: false }, t);
+    const out = convolve(
+      { op, src: xt, weight: wt, bias: tensor(b, [c.wShape[0]]), outSpatial: outShape.slice(2), geometry, transposed: false },
+      t,
+    );
     return { actual: await out.toArray(), expected: conv3dRef(c, x, w, b) };
   }
   if (pass === 'dw') {
     const out = weightGrad({ op, lhs: tensor(g, outShape), src: xt, geometry }, t);
     return { actual: await out.toArray(), expected: conv3dGradRef(c, x, w, g).weight };
   }
-  const out = convolve({ op, src: tensor(g, outShape), weight: wt, bias: null, outSpatial: c.xShape.slice(2), geometry, transposed: true }, t);
+  const out = convolve(
+    { op, src: tensor(g, outShape), weight: wt, bias: null, outSpatial: c.xShape.slice(2), geometry, transposed: true },
+    t,
+  );
   return { actual: await out.toArray(), expected: conv3dGradRef(c, x, w, g).x };
 }
 
@@ -100,7 +129,9 @@ describe('the tensor-core family, emulated where the adapter has no subgroup mat
     const [x, w] = [tensor(halfs(shapeSize(c.xShape), 1), c.xShape), tensor(halfs(shapeSize(c.wShape), 2), c.wShape)];
     const { geometry, outShape } = conv3dShape(x, w, null, c);
     const pass = { op: 'conv3d', src: x, weight: w, bias: null, outSpatial: outShape.slice(2), geometry, transposed: false };
-    expect(() => convolve(pass, tensorCoreTile(2, 1, 4, 2))).toThrow('conv3d: tensor-core tile tc128x32.f2x1 must give each invocation 1 to 8 whole 16-byte loads of each operand a step');
+    expect(() => convolve(pass, tensorCoreTile(2, 1, 4, 2))).toThrow(
+      'conv3d: tensor-core tile tc128x32.f2x1 must give each invocation 1 to 8 whole 16-byte loads of each operand a step',
+    );
     expect(() => convolve(pass, tensorCoreTile(2, 4, 1, 1))).toThrow(
       'conv3d: tensor-core tile tc32x64.f2x4 must have 4 × 1, 4 × 2 or 4 × 4 fragments, or 2 × 1 or 2 × 2 with B staged (the generated kernels)',
     );

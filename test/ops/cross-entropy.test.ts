@@ -50,7 +50,8 @@ describe('crossEntropy', () => {
 
       const upstream = reduction === 'none' ? inputs(losses.length, 43) : [0.7];
       loss.backward(tensor(upstream, loss.shape));
-      const perVoxel = reduction === 'none' ? upstream : new Array<number>(losses.length).fill(reduction === 'mean' ? 0.7 / totalWeight : 0.7);
+      const perVoxel =
+        reduction === 'none' ? upstream : new Array<number>(losses.length).fill(reduction === 'mean' ? 0.7 / totalWeight : 0.7);
       expectClose('gradient', await x.grad!.toArray(), ref.crossEntropyBackward(xs, labels, lossShape, w, perVoxel));
     });
   }
@@ -93,16 +94,28 @@ describe('crossEntropy', () => {
     const xs = inputs(12, 48);
     const bad = [5, -1, 0.5, 2];
     const loss = crossEntropy(tensor(xs, [1, 3, 4]), tensor(bad, [1, 4]), { reduction: 'none' });
-    expectClose('forward', await loss.toArray(), ref.crossEntropy(xs, [0, 0, 0, 2], { batch: 1, channels: 3, voxels: 4 }, [1, 1, 1]).losses);
+    expectClose(
+      'forward',
+      await loss.toArray(),
+      ref.crossEntropy(xs, [0, 0, 0, 2], { batch: 1, channels: 3, voxels: 4 }, [1, 1, 1]).losses,
+    );
   });
 
   it('rejects bad input before any GPU work, naming the op and the shapes', () => {
     const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
     const labels = tensor(new Float32Array(8), [2, 4]);
-    expect(() => crossEntropy(tensor([1, 2, 3], [3]), labels)).toThrow('crossEntropy: logits must have rank 2 or more (N, C, ...spatial), got shape [3]');
-    expect(() => crossEntropy(x, tensor(new Float32Array(6), [2, 3]))).toThrow('crossEntropy: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4]');
+    expect(() => crossEntropy(tensor([1, 2, 3], [3]), labels)).toThrow(
+      'crossEntropy: logits must have rank 2 or more (N, C, ...spatial), got shape [3]',
+    );
+    expect(() => crossEntropy(x, tensor(new Float32Array(6), [2, 3]))).toThrow(
+      'crossEntropy: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4]',
+    );
     expect(() => crossEntropy(x, x)).toThrow('crossEntropy: target [2, 3, 4] does not fit logits [2, 3, 4]: expected class labels [2, 4]');
-    expect(() => crossEntropy(x, labels, { weight: tensor([1, 2], [2]) })).toThrow('crossEntropy: weight must have shape [3] (one per class of logits [2, 3, 4]), got [2]');
-    expect(() => crossEntropy(x, labels, { reduction: 'max' as 'sum' })).toThrow("crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'max'");
+    expect(() => crossEntropy(x, labels, { weight: tensor([1, 2], [2]) })).toThrow(
+      'crossEntropy: weight must have shape [3] (one per class of logits [2, 3, 4]), got [2]',
+    );
+    expect(() => crossEntropy(x, labels, { reduction: 'max' as 'sum' })).toThrow(
+      "crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'max'",
+    );
   });
 });

@@ -18,7 +18,11 @@ describe('maxPool3d', () => {
     it(`${JSON.stringify(shape)} kernel ${kernel} stride ${stride ?? kernel} padding ${padding ?? 0}`, async () => {
       await checkOp(`maxPool3d ${shape} ${kernel}`, {
         inputs: [{ shape }],
-        forward: (x) => maxPool3d(x!, kernel as [number, number, number], { stride: stride as [number, number, number] | undefined, padding: padding as [number, number, number] | undefined }),
+        forward: (x) =>
+          maxPool3d(x!, kernel as [number, number, number], {
+            stride: stride as [number, number, number] | undefined,
+            padding: padding as [number, number, number] | undefined,
+          }),
         reference: (x) => ref.maxPool3d(x!, shape, kernel, stride ?? kernel, padding ?? [0, 0, 0]),
         fdSamples: 32,
       });
@@ -29,6 +33,8 @@ describe('maxPool3d', () => {
     const x = tensor(new Float32Array(8), [1, 1, 2, 2, 2]);
     expect(() => maxPool3d(x, 2, { padding: 2 })).toThrow('maxPool3d: padding [2, 2, 2] must be at most half the kernel [2, 2, 2]');
     expect(() => maxPool3d(x, 3)).toThrow('maxPool3d: kernel [3, 3, 3] with padding [0, 0, 0] is larger than x [1, 1, 2, 2, 2]');
-    expect(() => maxPool3d(tensor(new Float32Array(4), [1, 1, 4]), 2)).toThrow('maxPool3d: x must have rank 5 (N, C, D, H, W), got shape [1, 1, 4]');
+    expect(() => maxPool3d(tensor(new Float32Array(4), [1, 1, 4]), 2)).toThrow(
+      'maxPool3d: x must have rank 5 (N, C, D, H, W), got shape [1, 1, 4]',
+    );
   });
 });

@@ -23,7 +23,12 @@ export function prelu(x: Float64Array, alpha: Float64Array, shape: readonly numb
   return x.map((v, i) => (v > 0 ? v : alpha[slopeIndex(shape, alpha.length, i)]! * v));
 }
 
-export function preluBackward(x: Float64Array, alpha: Float64Array, g: Float64Array, shape: readonly number[]): { gx: Float64Array; gAlpha: Float64Array } {
+export function preluBackward(
+  x: Float64Array,
+  alpha: Float64Array,
+  g: Float64Array,
+  shape: readonly number[],
+): { gx: Float64Array; gAlpha: Float64Array } {
   const gx = new Float64Array(x.length);
   const gAlpha = new Float64Array(alpha.length);
   x.forEach((v, i) => {

@@ -1,6 +1,12 @@
 // Float64 reference for maxPool3d over x [N, C, D, H, W]: each window's largest value (floor mode,
 // −∞ padding).
-export function maxPool3d(x: Float64Array, shape: readonly number[], kernel: readonly number[], stride: readonly number[], padding: readonly number[]): { data: Float64Array; shape: number[] } {
+export function maxPool3d(
+  x: Float64Array,
+  shape: readonly number[],
+  kernel: readonly number[],
+  stride: readonly number[],
+  padding: readonly number[],
+): { data: Float64Array; shape: number[] } {
   const [n, c, ...size] = shape as [number, number, number, number, number];
   const outSize = size.map((d, i) => Math.floor((d + 2 * padding[i]! - kernel[i]!) / stride[i]!) + 1);
   const [od, oh, ow] = outSize as [number, number, number];
@@ -16,7 +22,8 @@ export function maxPool3d(x: Float64Array, shape: readonly number[], kernel: rea
             for (let b = 0; b < kernel[1]!; b++) {
               for (let e = 0; e < kernel[2]!; e++) {
                 const [zi, yi, xi] = [z * stride[0]! - padding[0]! + a, y * stride[1]! - padding[1]! + b, q * stride[2]! - padding[2]! + e];
-                if (zi >= 0 && zi < d && yi >= 0 && yi < h && xi >= 0 && xi < w) best = Math.max(best, x[((plane * d + zi) * h + yi) * w + xi]!);
+                if (zi >= 0 && zi < d && yi >= 0 && yi < h && xi >= 0 && xi < w)
+                  best = Math.max(best, x[((plane * d + zi) * h + yi) * w + xi]!);
               }
             }
           }

@@ -22,7 +22,9 @@ describe('register tiles', () => {
     }
     for (const t of convolveTiles) checkConvolveTile('conv3d', t);
     for (const t of gradTiles) checkGradTile('conv3d', t);
-    expect(() => checkGradTile('convTranspose3d', { ...gradTiles[0]!, KHT: 9 })).toThrow('convTranspose3d: tile KHT must be an integer from 1 to 8, got 9');
+    expect(() => checkGradTile('convTranspose3d', { ...gradTiles[0]!, KHT: 9 })).toThrow(
+      'convTranspose3d: tile KHT must be an integer from 1 to 8, got 9',
+    );
   });
 
   it('halves the workgroup while a volume gives fewer than two workgroups', () => {
@@ -34,7 +36,9 @@ describe('register tiles', () => {
 });
 
 describe('GEMM tiles', () => {
-  const shapes = [1, 16, 100, 4096, 1 << 20].flatMap((M) => [2, 16, 32, 64, 256, 2000].flatMap((N) => [8, 128, 2000, 32000].map((K) => ({ M, N, K }))));
+  const shapes = [1, 16, 100, 4096, 1 << 20].flatMap((M) =>
+    [2, 16, 32, 64, 256, 2000].flatMap((N) => [8, 128, 2000, 32000].map((K) => ({ M, N, K }))),
+  );
 
   it('defaults the kernel runs, as wide as N needs up to 128 columns', () => {
     for (const s of shapes) {
@@ -118,14 +122,22 @@ describe('tensor-core tiles', () => {
     ]);
     for (const t of tensorCoreTiles) expect(tileProblem(t, limits(49152))).toBeNull();
     expect(tileProblem(tensorCoreTiles[0]!, limits(32768))).toBe("needs 49152 bytes of workgroup memory (the adapter's: 32768)");
-    expect(tileProblem(tensorCoreTile(2, 1, 4, 2), limits(49152))).toBe('must give each invocation 1 to 8 whole 16-byte loads of each operand a step');
+    expect(tileProblem(tensorCoreTile(2, 1, 4, 2), limits(49152))).toBe(
+      'must give each invocation 1 to 8 whole 16-byte loads of each operand a step',
+    );
   });
 });
 
 describe('the family table', () => {
   // choose() reads only these of a context, and only the shapes of a pass's tensors.
   const context = (kernels: 'gpu' | 'software', precision: 'fp32' | 'mixed' = 'fp32', workgroupBytes = 49152) =>
-    ({ kernels, precision, adapterId: 'test', tuner: new Tuner(), limits: { maxComputeWorkgroupStorageSize: workgroupBytes } }) as unknown as Context;
+    ({
+      kernels,
+      precision,
+      adapterId: 'test',
+      tuner: new Tuner(),
+      limits: { maxComputeWorkgroupStorageSize: workgroupBytes },
+    }) as unknown as Context;
   const t = (...shape: number[]) => ({ shape }) as unknown as Tensor;
   const down: ConvGeometry = { kernel: [2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], dilation: [1, 1, 1] };
   const forward = (g: ConvGeometry, transposed = false): ConvPass => ({
@@ -138,7 +150,13 @@ describe('the family table', () => {
     geometry: g,
     transposed,
   });
-  const grad = (g: ConvGeometry): ConvPass => ({ kind: 'weightGrad', op: 'conv3d', lhs: t(1, 8, 4, 4, 4), src: t(1, 4, 8, 8, 8), geometry: g });
+  const grad = (g: ConvGeometry): ConvPass => ({
+    kind: 'weightGrad',
+    op: 'conv3d',
+    lhs: t(1, 8, 4, 4, 4),
+    src: t(1, 4, 8, 8, 8),
+    geometry: g,
+  });
 
   it('runs the first family of the context’s row that applies, untuned its default', () => {
     const software = context('software');
@@ -164,7 +182,8 @@ describe('the family table', () => {
   });
 
   it('times the first family’s candidates, plus the register default on gpu kernels where the stride is not the kernel', () => {
-    const requested = (pass: ConvPass, ctx: Context): string[][] => collectTunables(() => choose(pass, ctx)).map((r) => r.candidates.map((c) => c.name));
+    const requested = (pass: ConvPass, ctx: Context): string[][] =>
+      collectTunables(() => choose(pass, ctx)).map((r) => r.candidates.map((c) => c.name));
     const gpu = context('gpu');
     const names = (tiles: readonly { name: string }[]) => tiles.map((c) => c.name);
     expect(requested(forward(k5), gpu)).toEqual([[...names(gemmCandidates({ M: 512, N: 8, K: 500 }, false)), convolveTiles[0]!.name]]);
@@ -179,7 +198,9 @@ describe('the family table', () => {
   it('takes the tuned winner', async () => {
     const gpu = context('gpu');
     const candidates = [...gemmCandidates({ M: 512, N: 8, K: 500 }, false), convolveTiles[0]!];
-    await gpu.tuner.tune(convolveKey('test', 'gpu', [1, 4, 8, 8, 8], 8, [8, 8, 8], k5, false), candidates, (v) => (v === convolveTiles[0] ? 1 : 2));
+    await gpu.tuner.tune(convolveKey('test', 'gpu', [1, 4, 8, 8, 8], 8, [8, 8, 8], k5, false), candidates, (v) =>
+      v === convolveTiles[0] ? 1 : 2,
+    );
     expect(choose(forward(k5), gpu)).toBe(convolveTiles[0]);
   });
 });

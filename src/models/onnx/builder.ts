@@ -44,10 +44,17 @@ export function floatTensor(name: string, shape: readonly number[], data: Float3
 }
 
 function valueInfo(v: GraphValue) {
-  const dim = (v.shape ?? []).map((d) => ({ value: typeof d === 'number' ? { case: 'dimValue' as const, value: BigInt(d) } : { case: 'dimParam' as const, value: d } }));
+  const dim = (v.shape ?? []).map((d) => ({
+    value: typeof d === 'number' ? { case: 'dimValue' as const, value: BigInt(d) } : { case: 'dimParam' as const, value: d },
+  }));
   return create(ValueInfoProtoSchema, {
     name: v.name,
-    type: { value: { case: 'tensorType', value: { elemType: v.type === 'int64' ? DataType.INT64 : DataType.FLOAT, shape: v.shape ? { dim } : undefined } } },
+    type: {
+      value: {
+        case: 'tensorType',
+        value: { elemType: v.type === 'int64' ? DataType.INT64 : DataType.FLOAT, shape: v.shape ? { dim } : undefined },
+      },
+    },
   });
 }
 
@@ -66,7 +73,9 @@ export class GraphBuilder {
 
   /** An int64 initializer (shapes, axes, repeats); returns its name. */
   ints(values: readonly number[], name = this.fresh('ints')): string {
-    this.initializers.push(create(TensorProtoSchema, { name, dims: [BigInt(values.length)], dataType: DataType.INT64, int64Data: values.map(BigInt) }));
+    this.initializers.push(
+      create(TensorProtoSchema, { name, dims: [BigInt(values.length)], dataType: DataType.INT64, int64Data: values.map(BigInt) }),
+    );
     return name;
   }
 
@@ -90,7 +99,13 @@ export class GraphBuilder {
       irVersion: IR_VERSION,
       producerName: producer,
       opsetImport: [{ domain: '', version: BigInt(this.opset) }],
-      graph: { name: 'main', node: this.nodes, initializer: this.initializers, input: inputs.map(valueInfo), output: outputs.map(valueInfo) },
+      graph: {
+        name: 'main',
+        node: this.nodes,
+        initializer: this.initializers,
+        input: inputs.map(valueInfo),
+        output: outputs.map(valueInfo),
+      },
     });
     return toBinary(ModelProtoSchema, model);
   }

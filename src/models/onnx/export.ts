@@ -50,7 +50,8 @@ async function exportVNet(model: VNet, inputShape: readonly (number | string)[])
     return b.node('PRelu', [x, b.weight(name, [state.get(name)!.size, 1, 1, 1], data.get(name)!)]);
   };
   const pad = (c.kernelSize - 1) / 2;
-  const conv = (x: string, prefix: string, attrs = { pads: { ints: [pad, pad, pad, pad, pad, pad] } }) => b.node('Conv', [x, weight(`${prefix}.weight`), weight(`${prefix}.bias`)], attrs);
+  const conv = (x: string, prefix: string, attrs = { pads: { ints: [pad, pad, pad, pad, pad, pad] } }) =>
+    b.node('Conv', [x, weight(`${prefix}.weight`), weight(`${prefix}.bias`)], attrs);
   const stage = (x: string, residual: string, prefix: string, n: number) => {
     let h = x;
     for (let i = 0; i < n; i++) {
@@ -60,7 +61,10 @@ async function exportVNet(model: VNet, inputShape: readonly (number | string)[])
     return prelu(b.node('Add', [h, residual]), `${prefix}.prelu`);
   };
   const resample = (x: string, prefix: string, op: 'Conv' | 'ConvTranspose') =>
-    prelu(b.node(op, [x, weight(`${prefix}.conv.weight`), weight(`${prefix}.conv.bias`)], { strides: { ints: [2, 2, 2] } }), `${prefix}.prelu`);
+    prelu(
+      b.node(op, [x, weight(`${prefix}.conv.weight`), weight(`${prefix}.conv.bias`)], { strides: { ints: [2, 2, 2] } }),
+      `${prefix}.prelu`,
+    );
 
   const levels = c.encoderConvs.length;
   const skips: string[] = [];
@@ -80,7 +84,10 @@ async function exportVNet(model: VNet, inputShape: readonly (number | string)[])
   if (c.head === 'conv5') h = prelu(conv(h, 'head'), 'headPrelu');
   const logits = conv(h, 'classifier', { pads: { ints: [0, 0, 0, 0, 0, 0] } });
   b.node('Softmax', [logits], { axis: { int: 1 } }, 'output');
-  return b.toBytes([{ name: 'input', shape: ['N', ...inputShape.slice(1)] }], [{ name: 'output', shape: ['N', c.numClasses, ...inputShape.slice(2)] }]);
+  return b.toBytes(
+    [{ name: 'input', shape: ['N', ...inputShape.slice(1)] }],
+    [{ name: 'output', shape: ['N', c.numClasses, ...inputShape.slice(2)] }],
+  );
 }
 
 /** Stage 1's residual: the input copied to the stage's width (VNet's replicate()). */

@@ -1,6 +1,7 @@
 // An imported ONNX graph as a voxgpu Module: float initializers are trainable parameters (named as
 // in the file), BatchNormalization's running statistics are buffers, integer and rank-0 initializers,
-// settings (Dropout's ratio, Resize's scales) and Constant nodes are host constants folded before the GPU sees them; forward() runs the nodes in
+// settings (Dropout's ratio, Resize's scales) and Constant nodes are host constants folded before the GPU sees them; forward() runs the
+// nodes in
 // order with voxgpu's ops, so autograd, fit() and segment() work on it as on any Module.
 import { Module } from '../../nn/module.js';
 import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
@@ -90,7 +91,8 @@ export class OnnxModule extends Module {
   logits(x: Tensor): Tensor {
     const last = this.nodes.findLast((n) => n.output.includes(this.outputNames[0]!));
     // Before opset 13 a Softmax on axis 1 spans the flattened C, D, H, W: not the channel softmax.
-    const endsInSoftmax = last?.opType === 'Softmax' && this.opset >= 13 && new NodeContext(last, this.opset, [], false).attrs.int('axis', -1) === 1;
+    const endsInSoftmax =
+      last?.opType === 'Softmax' && this.opset >= 13 && new NodeContext(last, this.opset, [], false).attrs.int('axis', -1) === 1;
     return endsInSoftmax ? this.evaluate([x], [last.input[0]!])[0]! : this.forward(x);
   }
 
@@ -123,7 +125,9 @@ export class OnnxModule extends Module {
 
   private bindInputs(inputs: Tensor[], values: Map<string, Value>): void {
     if (inputs.length !== this.inputs.length) {
-      throw new Error(`OnnxModule: the graph takes ${this.inputs.length} input(s) (${this.inputs.map((i) => i.name).join(', ')}), got ${inputs.length}`);
+      throw new Error(
+        `OnnxModule: the graph takes ${this.inputs.length} input(s) (${this.inputs.map((i) => i.name).join(', ')}), got ${inputs.length}`,
+      );
     }
     this.inputs.forEach((decl, i) => {
       const x = inputs[i]!;
@@ -138,8 +142,14 @@ export class OnnxModule extends Module {
 
   private checkNodes(graph: GraphProto): void {
     for (const node of graph.node) {
-      if (node.domain && node.domain !== 'ai.onnx') throw nodeError(node, this.opset, `domain '${node.domain}' is not supported (only the default ONNX domain)`);
-      if (!onnxOps[node.opType]) throw nodeError(node, this.opset, `op type '${node.opType}' is not supported (supported: ${Object.keys(onnxOps).sort().join(', ')})`);
+      if (node.domain && node.domain !== 'ai.onnx')
+        throw nodeError(node, this.opset, `domain '${node.domain}' is not supported (only the default ONNX domain)`);
+      if (!onnxOps[node.opType])
+        throw nodeError(
+          node,
+          this.opset,
+          `op type '${node.opType}' is not supported (supported: ${Object.keys(onnxOps).sort().join(', ')})`,
+        );
     }
   }
 }
@@ -148,6 +158,7 @@ function defaultOpset(model: ModelProto): number {
   const entry = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx');
   const opset = entry ? Number(entry.version) : 0;
   const [low, high] = SUPPORTED_OPSETS;
-  if (opset < low || opset > high) throw new Error(`importOnnx: opset ${opset} of the default ONNX domain is not supported (${low}–${high})`);
+  if (opset < low || opset > high)
+    throw new Error(`importOnnx: opset ${opset} of the default ONNX domain is not supported (${low}–${high})`);
   return opset;
 }

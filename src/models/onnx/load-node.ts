@@ -15,7 +15,8 @@ export function loadOnnx(path: string): OnnxModule {
       let bytes = files.get(file);
       if (!bytes) files.set(file, (bytes = readFileSync(file)));
       const end = length === null ? bytes.length : offset + length;
-      if (end > bytes.length) throw new Error(`loadOnnx: external data '${location}' has ${bytes.length} bytes, the model reads up to ${end}`);
+      if (end > bytes.length)
+        throw new Error(`loadOnnx: external data '${location}' has ${bytes.length} bytes, the model reads up to ${end}`);
       return bytes.subarray(offset, end);
     },
   });

@@ -59,7 +59,10 @@ export class NodeContext {
   /** Input i as a host constant: shapes, axes, repeats. A value computed on the GPU is a dynamic shape. */
   host(i: number, what: string): HostArray {
     const v = this.value(i);
-    if (!isHost(v)) throw this.fail(`its ${what} (input ${i}, '${this.node.input[i]}') is computed at run time; dynamic shapes are not supported (export with constant shapes)`);
+    if (!isHost(v))
+      throw this.fail(
+        `its ${what} (input ${i}, '${this.node.input[i]}') is computed at run time; dynamic shapes are not supported (export with constant shapes)`,
+      );
     return v;
   }
 

@@ -59,7 +59,10 @@ function convPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: 
 /** The padding both sides share (what voxgpu's convolutions take); the rest is `extra`. */
 function sharedPadding(p: Pads): { padding: Triple; extra: Pads } {
   const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!));
-  return { padding: [shared[0]!, shared[1]!, shared[2]!], extra: { begin: p.begin.map((b, i) => b - shared[i]!), end: p.end.map((e, i) => e - shared[i]!) } };
+  return {
+    padding: [shared[0]!, shared[1]!, shared[2]!],
+    extra: { begin: p.begin.map((b, i) => b - shared[i]!), end: p.end.map((e, i) => e - shared[i]!) },
+  };
 }
 
 /** x with zero planes added before and after along each spatial axis (autograd through concat). */
@@ -113,7 +116,14 @@ function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean)
  * takes input channels, weight rows and output channels of its own slice (autograd through narrow
  * and concat). One group is the plain op.
  */
-function grouped(c: NodeContext, x: Tensor, w: Tensor, bias: Tensor | null, transposed: boolean, run: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor): Tensor {
+function grouped(
+  c: NodeContext,
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  transposed: boolean,
+  run: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor,
+): Tensor {
   const groups = c.attrs.int('group', 1);
   if (groups === 1) return run(x, w, bias);
   const inChannels = x.shape[1]!;
@@ -123,7 +133,11 @@ function grouped(c: NodeContext, x: Tensor, w: Tensor, bias: Tensor | null, tran
   }
   const [inPer, outPer] = [inChannels / groups, outChannels / groups];
   const parts = Array.from({ length: groups }, (_, i) =>
-    run(narrow(x, 1, i * inPer, inPer), transposed ? narrow(w, 0, i * inPer, inPer) : narrow(w, 0, i * outPer, outPer), bias && narrow(bias, 0, i * outPer, outPer)),
+    run(
+      narrow(x, 1, i * inPer, inPer),
+      transposed ? narrow(w, 0, i * inPer, inPer) : narrow(w, 0, i * outPer, outPer),
+      bias && narrow(bias, 0, i * outPer, outPer),
+    ),
   );
   return concat(parts, 1);
 }
@@ -150,7 +164,8 @@ const convTranspose: OpImpl = (c) => {
 
 const batchNormalization: OpImpl = (c) => {
   c.attrs.allow('epsilon', 'momentum', 'training_mode', 'spatial');
-  if (c.node.output.slice(1).some(Boolean)) throw c.fail('the running-statistics outputs (a graph exported in training mode) are not supported; export in eval mode');
+  if (c.node.output.slice(1).some(Boolean))
+    throw c.fail('the running-statistics outputs (a graph exported in training mode) are not supported; export in eval mode');
   if (c.attrs.int('spatial', 1) !== 1) throw c.fail('spatial=0 is not supported');
   // ONNX's momentum weighs the running value (PyTorch's momentum = 1 − ONNX's).
   return batchNorm(c.tensor(0), {
@@ -183,8 +198,13 @@ const preluOp: OpImpl = (c) => {
   c.attrs.allow();
   const [x, slope] = [c.tensor(0), c.tensor(1)];
   const channels = x.shape[1] ?? 1;
-  const perChannel = slope.size === channels && slope.rank <= x.rank - 1 && slope.shape.slice(1).every((d) => d === 1) && (slope.rank === 1 || slope.shape[0] === channels);
-  if (slope.size !== 1 && !perChannel) throw c.fail(`slope ${formatShape(slope.shape)} must be one value or one per channel of x ${formatShape(x.shape)}`);
+  const perChannel =
+    slope.size === channels &&
+    slope.rank <= x.rank - 1 &&
+    slope.shape.slice(1).every((d) => d === 1) &&
+    (slope.rank === 1 || slope.shape[0] === channels);
+  if (slope.size !== 1 && !perChannel)
+    throw c.fail(`slope ${formatShape(slope.shape)} must be one value or one per channel of x ${formatShape(x.shape)}`);
   return prelu(x, slope.rank === 1 ? slope : reshape(slope, [slope.size]));
 };
 
@@ -222,7 +242,10 @@ const dropout: OpImpl = (c) => {
 /** Integer factors per spatial axis of a volume op, from Resize's scales or sizes. */
 function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: string): [number, number, number] {
   const ok = factors.length === 5 && factors[0] === 1 && factors[1] === 1 && factors.slice(2).every((f) => Number.isInteger(f) && f >= 1);
-  if (!ok) throw c.fail(`only whole-number ${what} of D, H and W are supported (N and C kept), got [${factors.join(', ')}] for x ${formatShape(x.shape)}`);
+  if (!ok)
+    throw c.fail(
+      `only whole-number ${what} of D, H and W are supported (N and C kept), got [${factors.join(', ')}] for x ${formatShape(x.shape)}`,
+    );
   return [factors[2]!, factors[3]!, factors[4]!];
 }
 
@@ -273,7 +296,8 @@ const averagePool: OpImpl = (c) => {
   const kernel = c.attrs.ints('kernel_shape');
   const [kd, kh, kw] = spatialFactors(c, x, [1, 1, ...kernel], 'kernel sizes');
   const strides = c.attrs.ints('strides', [1, 1, 1]);
-  const padded = c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]).some((p) => p !== 0) || !['NOTSET', 'VALID'].includes(c.attrs.string('auto_pad', 'NOTSET'));
+  const padded =
+    c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]).some((p) => p !== 0) || !['NOTSET', 'VALID'].includes(c.attrs.string('auto_pad', 'NOTSET'));
   const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
   if (padded || strides.some((s, i) => s !== kernel[i]) || d % kd || h % kh || w % kw) {
     throw c.fail(
@@ -293,7 +317,10 @@ const maxPool: OpImpl = (c) => {
   const kernel = triple(c, 'kernel_shape', 1);
   const stride = triple(c, 'strides', 1);
   const { padding, extra } = sharedPadding(convPads(c, x, kernel, stride, [1, 1, 1], false));
-  if ([...extra.begin, ...extra.end].some(Boolean)) throw c.fail(`asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`);
+  if ([...extra.begin, ...extra.end].some(Boolean))
+    throw c.fail(
+      `asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`,
+    );
   return maxPool3d(x, kernel, { stride, padding });
 };
 

@@ -96,7 +96,8 @@ const tile: OpImpl = (c) => {
   c.attrs.allow();
   let x = c.tensor(0);
   const repeats = c.ints(1, 'repeats');
-  if (repeats.length !== x.rank) throw c.fail(`repeats [${repeats.join(', ')}] must have one value per dimension of ${formatShape(x.shape)}`);
+  if (repeats.length !== x.rank)
+    throw c.fail(`repeats [${repeats.join(', ')}] must have one value per dimension of ${formatShape(x.shape)}`);
   repeats.forEach((r, axis) => {
     if (r !== 1) x = concat(new Array<Tensor>(r).fill(x), axis);
   });

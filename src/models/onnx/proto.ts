@@ -19,7 +19,17 @@ export interface HostArray {
 /** Reads an external-data file (location as the model names it, relative to the model file). */
 export type ExternalDataReader = (location: string, offset: number, length: number | null) => Uint8Array;
 
-const INTEGER_TYPES = new Set([DataType.INT8, DataType.UINT8, DataType.INT16, DataType.UINT16, DataType.INT32, DataType.INT64, DataType.UINT32, DataType.UINT64, DataType.BOOL]);
+const INTEGER_TYPES = new Set([
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.INT16,
+  DataType.UINT16,
+  DataType.INT32,
+  DataType.INT64,
+  DataType.UINT32,
+  DataType.UINT64,
+  DataType.BOOL,
+]);
 
 /** Error for an unsupported or malformed node: names the node, its op type and the opset. */
 export function nodeError(node: NodeProto, opset: number, message: string): Error {
@@ -32,7 +42,9 @@ function rawBytes(t: TensorProto, external: ExternalDataReader | undefined): Uin
   const location = info.get('location');
   if (!location) throw new Error(`ONNX tensor '${t.name}': external data without a location`);
   if (!external)
-    throw new Error(`ONNX tensor '${t.name}': its data is in the external file '${location}'; read the model with loadOnnx(path) from 'voxgpu/node', or pass { externalData } to importOnnx`);
+    throw new Error(
+      `ONNX tensor '${t.name}': its data is in the external file '${location}'; read the model with loadOnnx(path) from 'voxgpu/node', or pass { externalData } to importOnnx`,
+    );
   const length = info.has('length') ? Number(info.get('length')) : null;
   return external(location, Number(info.get('offset') ?? 0), length);
 }
@@ -88,7 +100,9 @@ function rawReader(t: TensorProto, v: DataView): (i: number) => number {
     case DataType.BOOL:
       return (i) => v.getUint8(i);
     default:
-      throw new Error(`ONNX tensor '${t.name}': data type ${DataType[t.dataType] ?? t.dataType} is not supported (float, double and integer types are)`);
+      throw new Error(
+        `ONNX tensor '${t.name}': data type ${DataType[t.dataType] ?? t.dataType} is not supported (float, double and integer types are)`,
+      );
   }
 }
 
@@ -125,7 +139,8 @@ export class Attributes {
   }
   /** Fails on any attribute outside `known`, so nothing a graph asks for is silently ignored. */
   allow(...known: string[]): void {
-    for (const name of this.byName.keys()) if (!known.includes(name)) throw nodeError(this.node, this.opset, `attribute '${name}' is not supported`);
+    for (const name of this.byName.keys())
+      if (!known.includes(name)) throw nodeError(this.node, this.opset, `attribute '${name}' is not supported`);
   }
   private get(name: string, type: AttrType, fallback: unknown): AttributeProto | undefined {
     const a = this.byName.get(name);

@@ -46,6 +46,9 @@ class OnnxSegmenter extends Module implements Segmenter {
 }
 
 /** The imported graph as a Segmenter (it shares the graph's weights). */
-export function onnxSegmenter(graph: OnnxModule, options: OnnxSegmenterOptions = {}): Segmenter & { readonly window: [number, number, number] | null } {
+export function onnxSegmenter(
+  graph: OnnxModule,
+  options: OnnxSegmenterOptions = {},
+): Segmenter & { readonly window: [number, number, number] | null } {
   return new OnnxSegmenter(graph, options);
 }

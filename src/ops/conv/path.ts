@@ -70,12 +70,17 @@ function trialOf(pass: ConvPass, ctx: Context): Trial<ConvVariant> {
   }
   const shapes = { src: pass.src.shape, weight: pass.weight.shape, bias: pass.bias?.shape ?? null, outChannels: outChannels(pass) };
   const t = convolveTrial(ctx, pass.op, { ...pass, ...shapes });
-  return { label: t.label, inputs: t.inputs, run: ([src, weight, bias], v) => run({ ...pass, src: src!, weight: weight!, bias: bias ?? null, outSpatial: t.outSpatial }, v) };
+  return {
+    label: t.label,
+    inputs: t.inputs,
+    run: ([src, weight, bias], v) => run({ ...pass, src: src!, weight: weight!, bias: bias ?? null, outSpatial: t.outSpatial }, v),
+  };
 }
 
 function run(pass: ConvPass, variant: ConvVariant): Tensor {
   const family = families.find((f) => f.name === variant.family);
-  if (!family) throw new Error(`${pass.op}: unknown conv kernel family '${variant.family}' (have: ${families.map((f) => f.name).join(', ')})`);
+  if (!family)
+    throw new Error(`${pass.op}: unknown conv kernel family '${variant.family}' (have: ${families.map((f) => f.name).join(', ')})`);
   return family.run(pass, variant);
 }
 

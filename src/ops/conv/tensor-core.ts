@@ -16,7 +16,15 @@ import { getContext, type Context } from '../../device/context.js';
 import { kernelConstant } from '../../device/kernel-info.js';
 import { shapeSize } from '../../core/shape.js';
 import { empty, type Tensor } from '../../core/tensor.js';
-import { outChannels, outShape, type ConvFamily, type ConvPass, type ConvVariant, type ConvolvePass, type WeightGradPass } from './family.js';
+import {
+  outChannels,
+  outShape,
+  type ConvFamily,
+  type ConvPass,
+  type ConvVariant,
+  type ConvolvePass,
+  type WeightGradPass,
+} from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { checkBindable, gemmGeometry, isBlockGeometry, type ConvGeometry } from './shape.js';
 
@@ -65,9 +73,11 @@ export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
   // The generated kernels (kernels/conv/mma.wgsl's @variants less its @skips).
   const generated = t.FM === 4 ? [1, 2, 4].includes(t.FN) : t.FM === 2 && [1, 2].includes(t.FN) && !t.direct;
   if (!generated) return 'must have 4 × 1, 4 × 2 or 4 × 4 fragments, or 2 × 1 or 2 × 2 with B staged (the generated kernels)';
-  if (!Number.isInteger(t.SG_M) || !Number.isInteger(t.SG_N) || t.SG_M < 1 || t.SG_N < 1 || WGS > 256) return 'must have at most 8 subgroups';
+  if (!Number.isInteger(t.SG_M) || !Number.isInteger(t.SG_N) || t.SG_M < 1 || t.SG_N < 1 || WGS > 256)
+    return 'must have at most 8 subgroups';
   const loads = [(BM * 4) / WGS, (BN * 4) / WGS];
-  if (loads.some((l) => !Number.isInteger(l) || l < 1 || l > 8)) return 'must give each invocation 1 to 8 whole 16-byte loads of each operand a step';
+  if (loads.some((l) => !Number.isInteger(l) || l < 1 || l > 8))
+    return 'must give each invocation 1 to 8 whole 16-byte loads of each operand a step';
   const bytes = tensorCoreBytes(t, ctx.precision !== 'mixed');
   const limit = ctx.limits.maxComputeWorkgroupStorageSize;
   if (bytes > limit) return `needs ${bytes} bytes of workgroup memory (the adapter's: ${limit})`;
@@ -105,10 +115,12 @@ const tiles = {
 export const tensorCoreTiles: readonly TensorCoreTile[] = Object.values(tiles);
 
 /** Whether tile t runs here and suits N columns (a tile over twice as wide mostly computes padding). */
-export const tensorCoreFits = (t: TensorCoreTile, N: number, ctx: Context): boolean => tileProblem(t, ctx) === null && 16 * t.FN * t.SG_N <= 2 * Math.max(16, N);
+export const tensorCoreFits = (t: TensorCoreTile, N: number, ctx: Context): boolean =>
+  tileProblem(t, ctx) === null && 16 * t.FN * t.SG_N <= 2 * Math.max(16, N);
 
 /** Whether the family runs this pass: weight gradients, and convolve passes forward or of stride 1 (see the file header). */
-const takes = (p: ConvPass): boolean => p.kind === 'weightGrad' || !p.transposed || (p.geometry.stride.every((s) => s === 1) && !isBlockGeometry(p.geometry));
+const takes = (p: ConvPass): boolean =>
+  p.kind === 'weightGrad' || !p.transposed || (p.geometry.stride.every((s) => s === 1) && !isBlockGeometry(p.geometry));
 
 /** N of the pass's GEMM: output channels, or the weight gradient's lhs channels. */
 const gemmColumns = (p: ConvPass): number => (p.kind === 'convolve' ? outChannels(p) : p.lhs.shape[1]!);
@@ -134,7 +146,14 @@ function asForward(g: ConvGeometry, transposed: boolean): ConvGeometry {
 }
 
 /** An f16 copy of x in one of conv/mma-layout's layouts, `halfs` long (a multiple of 8). */
-function layout(ctx: Context, op: string, entry: 'channelsLast' | 'packWeights' | 'planar', x: Tensor, halfs: number, params: Record<string, number>): Tensor {
+function layout(
+  ctx: Context,
+  op: string,
+  entry: 'channelsLast' | 'packWeights' | 'planar',
+  x: Tensor,
+  halfs: number,
+  params: Record<string, number>,
+): Tensor {
   const packed = empty([halfs / 2]);
   const total = halfs / 8;
   const all = { total, C: 0, cp: 0, spatial: 0, K: 0, strideC: 0, strideN: 0, flip: 0, rows: 0, ...params };
@@ -217,7 +236,10 @@ function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
   const { op, src, weight, bias, outSpatial, transposed } = p;
   const ctx = getContext();
   checkTile(op, t, ctx);
-  if (!takes(p)) throw new Error(`${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ${p.geometry.stride.join('×')}`);
+  if (!takes(p))
+    throw new Error(
+      `${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ${p.geometry.stride.join('×')}`,
+    );
   const geometry = asForward(p.geometry, transposed);
   const C = src.shape[1]!;
   const J = outChannels(p);
@@ -233,7 +255,21 @@ function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
   const M = src.shape[0]! * V;
   const size = shapeSize(shape);
   const srcSpatial = src.shape.slice(2);
-  const { out } = dispatchGemm(ctx, t, { op, entry: 'forward', M, N: J, K, size, cp, outRows: V, kValid: 0, geometry, srcSpatial, outSpatial, bindings: { src: xh, wt: wh, bias } });
+  const { out } = dispatchGemm(ctx, t, {
+    op,
+    entry: 'forward',
+    M,
+    N: J,
+    K,
+    size,
+    cp,
+    outRows: V,
+    kValid: 0,
+    geometry,
+    srcSpatial,
+    outSpatial,
+    bindings: { src: xh, wt: wh, bias },
+  });
   xh.dispose();
   wh.dispose();
   return sumChunks(out, shape);
@@ -258,7 +294,20 @@ function tensorCoreWeightGrad(p: WeightGradPass, t: TensorCoreTile): Tensor {
   checkBindable(op, 'f16 planar lhs', [(rowsOf(t, A) * K) / 2]);
   const lh = layout(ctx, op, 'planar', lhs, rowsOf(t, A) * K, { C: A, spatial: shapeSize(outSpatial), K, rows: kValid });
   const size = A * M;
-  const gemm = { op, entry: 'weightGrad' as const, M, N: A, K, size, cp, outRows: M, kValid, geometry, srcSpatial: src.shape.slice(2), outSpatial };
+  const gemm = {
+    op,
+    entry: 'weightGrad' as const,
+    M,
+    N: A,
+    K,
+    size,
+    cp,
+    outRows: M,
+    kValid,
+    geometry,
+    srcSpatial: src.shape.slice(2),
+    outSpatial,
+  };
   const { out, chunks } = dispatchGemm(ctx, t, { ...gemm, bindings: { src: xh, wt: lh, bias: null } });
   xh.dispose();
   lh.dispose();

@@ -113,8 +113,21 @@ it('voxgpu segment --model model.onnx segments a scan with a PyTorch export (MON
   const dir = tempDir();
   const f = readFixture('monai_unet');
   // One window: a 16³ scan at the default 1×1×1.5 mm spacing is the graph's own input size.
-  await writeVolume(join(dir, 'scan.nii.gz'), { data: f.input.data, shape: [16, 16, 16], spacing: [1, 1, 1.5], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] });
-  const result = await voxgpu('segment', join(dir, 'scan.nii.gz'), '--model', join(FIXTURES, 'monai_unet.onnx'), '-o', join(dir, 'mask.nii.gz'));
+  await writeVolume(join(dir, 'scan.nii.gz'), {
+    data: f.input.data,
+    shape: [16, 16, 16],
+    spacing: [1, 1, 1.5],
+    origin: [0, 0, 0],
+    direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+  });
+  const result = await voxgpu(
+    'segment',
+    join(dir, 'scan.nii.gz'),
+    '--model',
+    join(FIXTURES, 'monai_unet.onnx'),
+    '-o',
+    join(dir, 'mask.nii.gz'),
+  );
   expect(result.stderr).toBe('');
   const mask = await readVolume(join(dir, 'mask.nii.gz'));
   const logits = await runOrt(f.bytes, { input: { shape: f.input.shape, data: zscore(f.input.data) } });

@@ -70,9 +70,22 @@ export function tinyGraph(): Uint8Array {
   const w = (name: string, shape: number[], lo = -0.5, hi = 0.5) => randomWeight(b, name, shape, seed++, lo, hi);
   const pads = { ints: [1, 1, 1, 1, 1, 1] };
   const c1 = b.node('Conv', ['x', w('conv1.weight', [3, 1, 3, 3, 3]), w('conv1.bias', [3])], { pads, strides: { ints: [2, 2, 2] } });
-  const bn = b.node('BatchNormalization', [c1, w('bn.weight', [3], 0.5, 1.5), w('bn.bias', [3]), w('bn.running_mean', [3]), w('bn.running_var', [3], 0.5, 1.5)]);
-  const up = b.node('ConvTranspose', [b.node('Elu', [bn]), w('up.weight', [3, 2, 3, 3, 3]), w('up.bias', [2])], { pads, strides: { ints: [2, 2, 2] }, output_padding: { ints: [1, 1, 1] } });
-  const act = b.node('PRelu', [b.node('InstanceNormalization', [up, w('in.weight', [2], 0.5, 1.5), w('in.bias', [2])]), w('prelu.weight', [2, 1, 1, 1], 0.1, 0.3)]);
+  const bn = b.node('BatchNormalization', [
+    c1,
+    w('bn.weight', [3], 0.5, 1.5),
+    w('bn.bias', [3]),
+    w('bn.running_mean', [3]),
+    w('bn.running_var', [3], 0.5, 1.5),
+  ]);
+  const up = b.node('ConvTranspose', [b.node('Elu', [bn]), w('up.weight', [3, 2, 3, 3, 3]), w('up.bias', [2])], {
+    pads,
+    strides: { ints: [2, 2, 2] },
+    output_padding: { ints: [1, 1, 1] },
+  });
+  const act = b.node('PRelu', [
+    b.node('InstanceNormalization', [up, w('in.weight', [2], 0.5, 1.5), w('in.bias', [2])]),
+    w('prelu.weight', [2, 1, 1, 1], 0.1, 0.3),
+  ]);
   const joined = b.node('Concat', [act, 'x'], { axis: { int: 1 } });
   const logits = b.node('Conv', [joined, w('head.weight', [2, 3, 1, 1, 1]), w('head.bias', [2])]);
   b.node('Softmax', [logits], { axis: { int: 1 } }, 'probs');

@@ -17,7 +17,19 @@ it('gradients of every initializer match finite differences of the imported grap
   const lossOf = () => noGrad(() => tidy(loss));
   tidy(() => loss().backward());
   const names = [...model.namedParameters()].map(([n]) => n);
-  expect(names).toEqual(['conv1.weight', 'conv1.bias', 'bn.weight', 'bn.bias', 'up.weight', 'up.bias', 'in.weight', 'in.bias', 'prelu.weight', 'head.weight', 'head.bias']);
+  expect(names).toEqual([
+    'conv1.weight',
+    'conv1.bias',
+    'bn.weight',
+    'bn.bias',
+    'up.weight',
+    'up.bias',
+    'in.weight',
+    'in.bias',
+    'prelu.weight',
+    'head.weight',
+    'head.bias',
+  ]);
   expect([...model.namedBuffers()].map(([n]) => n)).toEqual(['bn.running_mean', 'bn.running_var']);
   const report: string[] = [];
   for (const [name, p] of model.namedParameters()) {
