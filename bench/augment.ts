@@ -9,12 +9,12 @@ import type { BatchOptions, PreparedCase } from '../src/data/loader.js';
 import { zscore } from '../src/data/intensity.js';
 import { Rng } from '../src/data/random.js';
 import { syntheticCase } from '../src/data/synthetic.js';
-import type { Vec3 } from '../src/io/volume.js';
+import type { Vec3 } from '../src/image/volume.js';
 import { fit } from '../src/nn/fit.js';
 import { VNet, type VNetOptions } from '../src/nn/vnet.js';
 import { Adam } from '../src/optim/adam.js';
 import { SGD } from '../src/optim/sgd.js';
-import { empty, tensor } from '../src/tensor.js';
+import { empty, tensor } from '../src/core/tensor.js';
 import { timed, type Row } from './lib/report.js';
 import { median, summarize, timeGpu, type TimingOptions } from './lib/timing.js';
 import { foreignLoad, mark } from './lib/load.js';
@@ -108,7 +108,9 @@ async function perSample(ctx: Context, o: AugmentBenchOptions): Promise<Row[]> {
   const out = { image: empty([1, 1, nz, ny, nx]), label: empty([1, nz, ny, nx]), offset: 0 };
   const histograms = images.map((t) => histogramGpu(t));
   const gpuRng = new Rng(1);
-  const timing: TimingOptions = o.quick ? { minSamples: 2, maxSamples: 3, budgetMs: 500, minSampleMs: 50 } : { minSamples: 5, maxSamples: 15, budgetMs: 3000, minSampleMs: 100 };
+  const timing: TimingOptions = o.quick
+    ? { minSamples: 2, maxSamples: 3, budgetMs: 500, minSampleMs: 50 }
+    : { minSamples: 5, maxSamples: 15, budgetMs: 3000, minSampleMs: 100 };
   const sampleOnGpu = (cached: boolean) => () => {
     const matched = cached ? matchHistogramGpu(histograms[0]!, histograms[1]!) : matchHistogramGpu(images[0]!, images[1]!);
     const field = bsplineFieldGpu(sampleShape, randomControlGrid(gpuRng, paperDeformation));

@@ -60,7 +60,13 @@ async function fma(ctx: Context, v: FmaVariant, quick: boolean): Promise<Row> {
     iters *= 4;
   }
   const m = mark();
-  const t = await timeGpu(ctx, () => dispatch(iters), { minSamples: quick ? 2 : 5, maxSamples: quick ? 3 : 9, budgetMs: 800, minSampleMs: 0, warmup: 1 });
+  const t = await timeGpu(ctx, () => dispatch(iters), {
+    minSamples: quick ? 2 : 5,
+    maxSamples: quick ? 3 : 9,
+    budgetMs: 800,
+    minSampleMs: 0,
+    warmup: 1,
+  });
   ctx.pool.release(out);
   const flops = fmaInvocations * iters * ilp * 4 * 4 * 2;
   const row: Row = {
@@ -91,7 +97,15 @@ function copyKernel(wg: number, entry: 'copy' | 'copyScalar' = 'copy'): CopyVari
     run: (ctx, src, dst, vec4s) => {
       const n = scalar ? 4 * vec4s : vec4s;
       const bindings: Record<string, GPUBuffer> = scalar ? { srcScalar: src, dstScalar: dst } : { src, dst };
-      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry, bindings, params: { n, stride: 0 }, constants: { WG: wg }, invocations: n });
+      ctx.dispatch({
+        op: 'bench.copy',
+        kernel: 'bench_copy',
+        entry,
+        bindings,
+        params: { n, stride: 0 },
+        constants: { WG: wg },
+        invocations: n,
+      });
     },
   };
 }
@@ -102,7 +116,15 @@ function copyLoopKernel(groups: number, wg = 256): CopyVariant {
     kernel: 'bench_copy.copyLoop',
     constants: { WG: wg },
     run: (ctx, src, dst, n) =>
-      ctx.dispatch({ op: 'bench.copy', kernel: 'bench_copy', entry: 'copyLoop', bindings: { src, dst }, params: { n, stride: groups * wg }, constants: { WG: wg }, workgroups: [groups] }),
+      ctx.dispatch({
+        op: 'bench.copy',
+        kernel: 'bench_copy',
+        entry: 'copyLoop',
+        bindings: { src, dst },
+        params: { n, stride: groups * wg },
+        constants: { WG: wg },
+        workgroups: [groups],
+      }),
   };
 }
 
@@ -122,7 +144,12 @@ async function copy(ctx: Context, v: CopyVariant, bytes: number, quick: boolean)
   const dst = ctx.pool.acquire(bytes);
   const n = bytes / 16;
   const m = mark();
-  const t = await timeGpu(ctx, () => v.run(ctx, src, dst, n), { minSamples: quick ? 3 : 5, maxSamples: quick ? 5 : 11, budgetMs: 1000, minSampleMs: 40 });
+  const t = await timeGpu(ctx, () => v.run(ctx, src, dst, n), {
+    minSamples: quick ? 3 : 5,
+    maxSamples: quick ? 5 : 11,
+    budgetMs: 1000,
+    minSampleMs: 40,
+  });
   ctx.pool.release(src);
   ctx.pool.release(dst);
   const row: Row = {
@@ -137,7 +164,10 @@ async function copy(ctx: Context, v: CopyVariant, bytes: number, quick: boolean)
   return rates(timed(row, t, foreignLoad(m)), null);
 }
 
-export async function measureCeiling(ctx: Context, options: { quick: boolean; log: (s: string) => void }): Promise<{ ceiling: Ceiling; rows: Row[] }> {
+export async function measureCeiling(
+  ctx: Context,
+  options: { quick: boolean; log: (s: string) => void },
+): Promise<{ ceiling: Ceiling; rows: Row[] }> {
   const rows: Row[] = [];
   for (const v of fmaVariants) {
     const r = await fma(ctx, v, options.quick);

@@ -17,7 +17,15 @@ export function measureData(options: { quick: boolean; log: (s: string) => void 
       syntheticCase(seed + 1, shape);
       return performance.now() - start;
     });
-    const row: Row = { section: 'data', name: 'syntheticCase', shape: shape.join('×'), status: 'ok', medianMs: median(times), minMs: Math.min(...times), samples: times.length };
+    const row: Row = {
+      section: 'data',
+      name: 'syntheticCase',
+      shape: shape.join('×'),
+      status: 'ok',
+      medianMs: median(times),
+      minMs: Math.min(...times),
+      samples: times.length,
+    };
     options.log(`  syntheticCase ${row.shape}: ${row.medianMs!.toFixed(1)} ms (median of ${times.length})`);
     rows.push(row);
   }

@@ -13,12 +13,15 @@ import b from 'benny';
 import type { Context } from '../src/device/context.js';
 import { addScalar } from '../src/ops/map.js';
 import { full } from '../src/ops/creation.js';
-import { noGrad } from '../src/autograd.js';
+import { noGrad } from '../src/core/autograd.js';
 import type { Row } from './lib/report.js';
 import { foreignLoad, mark } from './lib/load.js';
 import { median } from './lib/timing.js';
 
-export async function measureDispatch(ctx: Context, options: { quick: boolean; log: (s: string) => void }): Promise<{ rows: Row[]; perDispatchUs: number; hostUs: number; emptyOpUs: number }> {
+export async function measureDispatch(
+  ctx: Context,
+  options: { quick: boolean; log: (s: string) => void },
+): Promise<{ rows: Row[]; perDispatchUs: number; hostUs: number; emptyOpUs: number }> {
   const noop = () => ctx.dispatch({ op: 'bench.noop', kernel: 'bench_copy', entry: 'noop', bindings: {}, workgroups: 1 });
   const x0 = full([1], 0);
   const chain = (n: number) =>
@@ -66,7 +69,9 @@ export async function measureDispatch(ctx: Context, options: { quick: boolean; l
   const summary = await b.suite(
     'dispatch overhead',
     ...cases.map(([name, fn]) => b.add(name, fn, caseOptions)),
-    b.cycle((result: { name: string; details: { median: number } }) => options.log(`  ${result.name}: ${(result.details.median * 1e3).toFixed(3)} ms`)),
+    b.cycle((result: { name: string; details: { median: number } }) =>
+      options.log(`  ${result.name}: ${(result.details.median * 1e3).toFixed(3)} ms`),
+    ),
   );
   const load = foreignLoad(m);
   const ms = new Map(summary.results.map((r) => [r.name, r.details.median * 1e3]));
@@ -96,8 +101,22 @@ export async function measureDispatch(ctx: Context, options: { quick: boolean; l
     foreignLoad: load,
   }));
   rows.push(
-    { section: 'dispatch', name: 'per empty dispatch', shape: '(100 − 1) / 99', status: 'ok', note: `${perEmpty.toFixed(1)} µs/dispatch`, extra: { us: perEmpty } },
-    { section: 'dispatch', name: 'per tiny-op dispatch', shape: '(100 − 1) / 99', status: 'ok', note: `${perTiny.toFixed(1)} µs/dispatch (target ≤ 50)`, extra: { us: perTiny } },
+    {
+      section: 'dispatch',
+      name: 'per empty dispatch',
+      shape: '(100 − 1) / 99',
+      status: 'ok',
+      note: `${perEmpty.toFixed(1)} µs/dispatch`,
+      extra: { us: perEmpty },
+    },
+    {
+      section: 'dispatch',
+      name: 'per tiny-op dispatch',
+      shape: '(100 − 1) / 99',
+      status: 'ok',
+      note: `${perTiny.toFixed(1)} µs/dispatch (target ≤ 50)`,
+      extra: { us: perTiny },
+    },
     {
       section: 'dispatch',
       name: 'tiny-op recording (host)',

@@ -18,7 +18,8 @@ interface Results {
 const file = process.argv[2] ?? new URL('./results/latest.json', import.meta.url).pathname;
 const r = JSON.parse(readFileSync(file, 'utf8')) as Results;
 
-const f = (x: number | undefined | null, d = 1) => (x === undefined || x === null || !Number.isFinite(x) ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(d));
+const f = (x: number | undefined | null, d = 1) =>
+  x === undefined || x === null || !Number.isFinite(x) ? '' : x >= 100 ? x.toFixed(0) : x.toFixed(d);
 const load = (x: number | null | undefined) => (x === undefined || x === null ? '' : x.toFixed(2));
 const kernels = (k: KernelUse[] | undefined) => (k?.length ? `\`${formatKernels(k)}\`` : '');
 
@@ -36,7 +37,9 @@ if (r.ceiling) {
   out.push(
     table(
       ['case', 'variant', 'median ms', 'GFLOP/s', 'GB/s', 'foreign load (cores)'],
-      r.rows.filter((x) => x.section === 'ceiling').map((x) => [x.name, x.note ?? x.shape, f(x.medianMs, 2), f(x.gflops), f(x.gbps, 2), load(x.foreignLoad)]),
+      r.rows
+        .filter((x) => x.section === 'ceiling')
+        .map((x) => [x.name, x.note ?? x.shape, f(x.medianMs, 2), f(x.gflops), f(x.gbps, 2), load(x.foreignLoad)]),
     ),
   );
 }

@@ -4,12 +4,12 @@
 // Which gradients it computes follows requiresGrad: "dx" marks only the input, "dw" only the
 // weight (and bias), "dx+dw" both, as in a training step.
 import type { Context } from '../src/device/context.js';
-import { noGrad } from '../src/autograd.js';
+import { noGrad } from '../src/core/autograd.js';
 import { randn, ones } from '../src/ops/creation.js';
 import { addPrelu } from '../src/ops/add-prelu.js';
 import { add } from '../src/ops/binary.js';
 import { concat } from '../src/ops/concat.js';
-import { empty, tensor, type Tensor } from '../src/tensor.js';
+import { empty, tensor, type Tensor } from '../src/core/tensor.js';
 import { conv3d } from '../src/ops/conv/conv3d.js';
 import { convTranspose3d } from '../src/ops/conv/conv-transpose3d.js';
 import { crossEntropy } from '../src/ops/cross-entropy.js';
@@ -80,7 +80,9 @@ export function ballLabels(size: Dims3): Tensor {
   const [d, h, w] = size;
   const data = new Float32Array(vox(size));
   let i = 0;
-  for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++, i++) data[i] = ((z - d / 2) / d) ** 2 + ((y - h / 2) / h) ** 2 + ((x - w / 2) / w) ** 2 < 0.09 ? 1 : 0;
+  for (let z = 0; z < d; z++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++, i++) data[i] = ((z - d / 2) / d) ** 2 + ((y - h / 2) / h) ** 2 + ((x - w / 2) / w) ** 2 < 0.09 ? 1 : 0;
   return tensor(data, [1, ...size]);
 }
 
@@ -113,7 +115,17 @@ function backwardCase(make: () => Tensor, inputs: Tensor[]): Prepared {
 
 type Grads = 'dx' | 'dw' | 'dx+dw';
 
-function convCases(ops: 'conv3d' | 'convTranspose3d', label: string, n: number, cin: number, cout: number, inSize: Dims3, k: number, stride: number, padding: number): OpCase[] {
+function convCases(
+  ops: 'conv3d' | 'convTranspose3d',
+  label: string,
+  n: number,
+  cin: number,
+  cout: number,
+  inSize: Dims3,
+  k: number,
+  stride: number,
+  padding: number,
+): OpCase[] {
   const transposed = ops === 'convTranspose3d';
   const outSize: Dims3 = transposed
     ? (inSize.map((s) => (s - 1) * stride - 2 * padding + k) as unknown as Dims3)
@@ -251,11 +263,17 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
     const size = n * s.channels * vox(s.size);
     const shape = `${s.channels} ch @ ${fmtDims(s.size)}`;
     cases.push(
-      ...pairCases('prelu', shape, { flops: 2 * size, bytes: bytesOf(size, s.channels, size) }, { flops: 4 * size, bytes: bytesOf(size, size, s.channels, size, s.channels) }, async (grad) => {
-        const x = rnd([n, s.channels, ...s.size], grad);
-        const alpha = rnd([s.channels], grad);
-        return { make: () => prelu(x, alpha), inputs: [x, alpha] };
-      }),
+      ...pairCases(
+        'prelu',
+        shape,
+        { flops: 2 * size, bytes: bytesOf(size, s.channels, size) },
+        { flops: 4 * size, bytes: bytesOf(size, size, s.channels, size, s.channels) },
+        async (grad) => {
+          const x = rnd([n, s.channels, ...s.size], grad);
+          const alpha = rnd([s.channels], grad);
+          return { make: () => prelu(x, alpha), inputs: [x, alpha] };
+        },
+      ),
     );
   }
   // Residual add and skip concat: existing glue ops, memory-bound references.
@@ -289,11 +307,17 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
       ),
     );
     cases.push(
-      ...pairCases('skip concat', `2 × ${shape}`, { flops: 0, bytes: bytesOf(size, size, 2 * size) }, { flops: 0, bytes: bytesOf(2 * size, 2 * size) }, async (grad) => {
-        const a = rnd([n, top.channels, ...top.size], grad);
-        const b = rnd([n, top.channels, ...top.size], grad);
-        return { make: () => concat([a, b], 1), inputs: [a, b] };
-      }),
+      ...pairCases(
+        'skip concat',
+        `2 × ${shape}`,
+        { flops: 0, bytes: bytesOf(size, size, 2 * size) },
+        { flops: 0, bytes: bytesOf(2 * size, 2 * size) },
+        async (grad) => {
+          const a = rnd([n, top.channels, ...top.size], grad);
+          const b = rnd([n, top.channels, ...top.size], grad);
+          return { make: () => concat([a, b], 1), inputs: [a, b] };
+        },
+      ),
     );
   }
   // Output: softmax over classes, Dice and cross-entropy against labels, at full resolution.
@@ -301,15 +325,27 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
   const cls = c.numClasses;
   const headShape = `${cls} classes @ ${fmtDims(top.size)}`;
   cases.push(
-    ...pairCases('softmax (dim 1)', headShape, { flops: 4 * cls * v, bytes: bytesOf(cls * v, cls * v) }, { flops: 4 * cls * v, bytes: bytesOf(cls * v, cls * v, cls * v) }, async (grad) => {
-      const x = rnd([n, cls, ...top.size], grad);
-      return { make: () => softmax(x, 1), inputs: [x] };
-    }),
-    ...pairCases('dice loss', headShape, { flops: 3 * cls * v, bytes: bytesOf(cls * v, v, 1) }, { flops: 3 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) }, async (grad) => {
-      const x = rnd([n, cls, ...top.size], grad);
-      const y = ballLabels(top.size);
-      return { make: () => diceLoss(x, y), inputs: [x, y] };
-    }),
+    ...pairCases(
+      'softmax (dim 1)',
+      headShape,
+      { flops: 4 * cls * v, bytes: bytesOf(cls * v, cls * v) },
+      { flops: 4 * cls * v, bytes: bytesOf(cls * v, cls * v, cls * v) },
+      async (grad) => {
+        const x = rnd([n, cls, ...top.size], grad);
+        return { make: () => softmax(x, 1), inputs: [x] };
+      },
+    ),
+    ...pairCases(
+      'dice loss',
+      headShape,
+      { flops: 3 * cls * v, bytes: bytesOf(cls * v, v, 1) },
+      { flops: 3 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) },
+      async (grad) => {
+        const x = rnd([n, cls, ...top.size], grad);
+        const y = ballLabels(top.size);
+        return { make: () => diceLoss(x, y), inputs: [x, y] };
+      },
+    ),
     // Softmax and Dice as one loss on the logits (the training step's loss).
     ...pairCases(
       'dice loss (softmax)',
@@ -322,11 +358,17 @@ export function opCases(c: OpConfig, n = 1): OpCase[] {
         return { make: () => diceLoss(x, y, { softmax: true }), inputs: [x, y] };
       },
     ),
-    ...pairCases('cross-entropy', headShape, { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1) }, { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) }, async (grad) => {
-      const x = rnd([n, cls, ...top.size], grad);
-      const y = ballLabels(top.size);
-      return { make: () => crossEntropy(x, y), inputs: [x, y] };
-    }),
+    ...pairCases(
+      'cross-entropy',
+      headShape,
+      { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1) },
+      { flops: 4 * cls * v, bytes: bytesOf(cls * v, v, 1, cls * v) },
+      async (grad) => {
+        const x = rnd([n, cls, ...top.size], grad);
+        const y = ballLabels(top.size);
+        return { make: () => crossEntropy(x, y), inputs: [x, y] };
+      },
+    ),
   );
   return cases;
 }

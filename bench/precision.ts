@@ -6,7 +6,7 @@
 // precision but not in fp32 (f16 underflow). Prints a table; needs an adapter with tensor cores.
 import { Command } from 'commander';
 import { init } from '../src/init.js';
-import { tidy } from '../src/memory.js';
+import { tidy } from '../src/core/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { VNet } from '../src/nn/vnet.js';
 import { batchLoss, scaledBackward } from '../src/nn/train-step.js';

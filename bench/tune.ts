@@ -1,4 +1,4 @@
-// Opt-in section (--sections ...,tune): autotune (src/tuning/autotune.ts) on each conv case, the way
+// Opt-in section (--sections ...,tune): autotune (src/autotune.ts) on each conv case, the way
 // fit() runs it on a model: the case's passes (forward: convolve; dx: transposed convolve; dw:
 // weightGrad) are collected, their candidate tiles timed and the winners cached; then the case is
 // timed again like the ops section. Each row is the tuned case, with the variant that ran in its
@@ -6,12 +6,17 @@
 // other) and every candidate's tuner median. The tuner starts empty for every case, so "default"
 // really is the untuned tile, and is emptied at the end, so later sections run untuned too.
 import type { Context } from '../src/device/context.js';
-import { autotune } from '../src/tuning/autotune.js';
+import { autotune } from '../src/autotune.js';
 import { runCase, runOf, type OpCase } from './ops.js';
 import type { Ceiling, Row } from './lib/report.js';
 import type { TimingOptions } from './lib/timing.js';
 
-export async function tuneConv(ctx: Context, cases: OpCase[], ceiling: Ceiling | null, options: { timing: TimingOptions; log: (s: string) => void }): Promise<Row[]> {
+export async function tuneConv(
+  ctx: Context,
+  cases: OpCase[],
+  ceiling: Ceiling | null,
+  options: { timing: TimingOptions; log: (s: string) => void },
+): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     for (const c of cases) {
@@ -28,7 +33,9 @@ export async function tuneConv(ctx: Context, cases: OpCase[], ceiling: Ceiling |
           Object.assign(row, await runCase(ctx, c, ceiling, options.timing), { name: row.name });
           const speedup = before.medianMs! / row.medianMs!;
           const winners = report.ops.map((o) => o.winner).join(' + ');
-          const candidates = report.ops.map((o) => o.measurements.map((m) => `${m.name} ${m.ms === null ? `✗ (${m.error})` : m.ms.toFixed(2)}`).join(', ')).join('; ');
+          const candidates = report.ops
+            .map((o) => o.measurements.map((m) => `${m.name} ${m.ms === null ? `✗ (${m.error})` : m.ms.toFixed(2)}`).join(', '))
+            .join('; ');
           row.note = `winner ${winners}: ${before.medianMs!.toFixed(2)} → ${row.medianMs!.toFixed(2)} ms (${speedup.toFixed(2)}× the default)`;
           row.extra = {
             winner: winners,

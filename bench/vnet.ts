@@ -5,8 +5,8 @@
 // gradients — kept until the next zeroGrad — momentum, input and labels); "step" = peak − held, the
 // activations and temporaries of one step.
 import type { Context } from '../src/device/context.js';
-import { noGrad } from '../src/autograd.js';
-import { tidy } from '../src/memory.js';
+import { noGrad } from '../src/core/autograd.js';
+import { tidy } from '../src/core/memory.js';
 import { randn } from '../src/ops/creation.js';
 import { SGD } from '../src/optim/sgd.js';
 import { trainStep } from '../src/nn/train-step.js';
@@ -62,7 +62,13 @@ export async function vnetCases(
       const m = mark();
       const t = await timeGpu(ctx, built.run, { ...timing, warmup: 0 });
       timed(row, t, foreignLoad(m));
-      row.extra = { peakBytes: peak, heldBytes: before, stepBytes: peak - before, voxels: vox(size), msPerMvoxel: t.medianMs / (vox(size) / 1e6) };
+      row.extra = {
+        peakBytes: peak,
+        heldBytes: before,
+        stepBytes: peak - before,
+        voxels: vox(size),
+        msPerMvoxel: t.medianMs / (vox(size) / 1e6),
+      };
       row.note = `peak ${mib(peak).toFixed(0)} MiB = ${mib(before).toFixed(0)} held + ${mib(peak - before).toFixed(0)} step, ${seen.dispatches} dispatches`;
       rates(row, ceiling);
       log(`  ${name} ${row.shape}: ${t.medianMs.toFixed(1)} ms, ${row.note}`);

@@ -57,11 +57,24 @@ const program = new Command()
   .option('--no-tune', 'skip measuring the kernel variants for these shapes before training')
   .option('--augment <where>', "the paper's augmentation (B-spline deformation, histogram matching): 'gpu', 'cpu' or 'none'", 'gpu')
   .option('--train-cases <n>', 'synthetic training volumes, augmented afresh each time one is drawn', (v) => parseInt(v, 10), 256)
-  .option('--sigma <voxels>', "deformation: σ of the control point displacements (default: 2 voxels; the paper's 15 with --full)", parseFloat)
-  .option('--schedule <name>', "learning rate: 'cosine' (annealed to 0 over the run) or 'step' (×0.1 at 75% of it; the paper: every 25,000)", 'cosine')
+  .option(
+    '--sigma <voxels>',
+    "deformation: σ of the control point displacements (default: 2 voxels; the paper's 15 with --full)",
+    parseFloat,
+  )
+  .option(
+    '--schedule <name>',
+    "learning rate: 'cosine' (annealed to 0 over the run) or 'step' (×0.1 at 75% of it; the paper: every 25,000)",
+    'cosine',
+  )
   .option('--no-mirror', 'segment held-out volumes in one pass, without averaging over their 8 mirror images')
   .option('--mirror-training', 'also mirror training samples at random (nnU-Net’s augmentation, not the paper’s)')
-  .option('--validate-every <n>', 'Dice on 8 validation volumes every n iterations; the best weights are the result', (v) => parseInt(v, 10), 50)
+  .option(
+    '--validate-every <n>',
+    'Dice on 8 validation volumes every n iterations; the best weights are the result',
+    (v) => parseInt(v, 10),
+    50,
+  )
   .parse();
 
 interface RunOptions {
@@ -94,7 +107,8 @@ const opts = program.opts<RunOptions>();
 // llvmpipe's 128 MiB storage-binding limit.
 if (opts.full) Object.assign(opts, { size: '128x128x64', baseChannels: 16, kernelSize: 5, batch: 1, optimizer: 'sgd', schedule: 'step' });
 const shape = opts.size.split('x').map(Number) as [number, number, number];
-if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d <= 0)) program.error(`--size must look like 32x32x32, got ${opts.size}`);
+if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d <= 0))
+  program.error(`--size must look like 32x32x32, got ${opts.size}`);
 if (!['adam', 'sgd'].includes(opts.optimizer)) program.error(`--optimizer must be adam or sgd, got ${opts.optimizer}`);
 if (!['dice', 'ce'].includes(opts.loss)) program.error(`--loss must be dice or ce, got ${opts.loss}`);
 if (!['cosine', 'step'].includes(opts.schedule)) program.error(`--schedule must be cosine or step, got ${opts.schedule}`);
@@ -164,7 +178,10 @@ async function diceScores(model: VNet, firstSeed: number, count: number, mirror 
   return scores;
 }
 
-async function train(loss: LossKind, label: string): Promise<{ model: VNet; heldOutDice: number[]; onePassDice: number[]; seconds: number }> {
+async function train(
+  loss: LossKind,
+  label: string,
+): Promise<{ model: VNet; heldOutDice: number[]; onePassDice: number[]; seconds: number }> {
   const model = new VNet({ baseChannels: opts.baseChannels, kernelSize: opts.kernelSize, seed: opts.seed });
   const optimizer = makeOptimizer(model);
   const scheduler = makeScheduler(optimizer);
@@ -238,7 +255,9 @@ async function writeFigure(model: VNet, path: string): Promise<void> {
 const ctx = await init();
 const d = ctx.describe();
 console.log(`adapter: ${d.adapter} (${d.kind}, ${d.backend}, ${d.featureLevel}); ${d.kernels} kernels, ${d.precision}`);
-console.log(`V-Net: input ${shape.join('×')}, base channels ${opts.baseChannels}, kernel ${opts.kernelSize}, ${opts.optimizer}, ${opts.iterations} iterations`);
+console.log(
+  `V-Net: input ${shape.join('×')}, base channels ${opts.baseChannels}, kernel ${opts.kernelSize}, ${opts.optimizer}, ${opts.iterations} iterations`,
+);
 console.log(
   `data: ${opts.trainCases} synthetic volumes, augmentation: ${opts.augment === 'none' ? 'none' : `${opts.augment.toUpperCase()} (B-spline σ ${sigma.toFixed(2)} voxels, histogram matching${opts.mirrorTraining ? ', mirroring' : ''})`}`,
 );

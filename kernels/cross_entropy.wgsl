@@ -17,7 +17,9 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read_write> losses: array<f32>;
 @group(0) @binding(4) var<storage, read_write> weights: array<f32>;
-// logsumexp per voxel: written by forward, reused by backward for the softmax.
+// logsumexp per voxel as its two parts, max then log Σ exp(x − max), at [2v] and [2v + 1]: written by
+// forward, reused by backward for the softmax. Not summed into one value: max + log Σ rounds to the
+// max's ulp (5e-4 at 1e4), which would swamp a loss or a softmax − onehot near 0.
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(6) var<storage, read> lseSaved: array<f32>;
 @group(0) @binding(7) var<storage, read> coefs: array<f32>;
@@ -42,12 +44,13 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   for (var i = base + p.voxels; i < end; i += p.voxels) { m = max(m, logits[i]); }
   var total = 0.0;
   for (var i = base; i < end; i += p.voxels) { total += exp(logits[i] - m); }
-  let l = m + log(total);
+  let logTotal = log(total);
   let t = labelOf(labels[v]);
   let w = weight[t];
-  lse[v] = l;
+  lse[2u * v] = m;
+  lse[2u * v + 1u] = logTotal;
   weights[v] = w;
-  losses[v] = w * (l - logits[base + t * p.voxels]);
+  losses[v] = w * ((m - logits[base + t * p.voxels]) + logTotal);
 }
 
 // One invocation per logit (p.n = N · C · voxels).
@@ -60,5 +63,5 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   let t = labelOf(labels[v]);
   let onehot = select(0.0, 1.0, c == t);
   let coef = coefs[select(0u, v, p.perVoxel == 1u)];
-  out[i] = coef * weight[t] * (exp(logits[i] - lseSaved[v]) - onehot);
+  out[i] = coef * weight[t] * (exp((logits[i] - lseSaved[2u * v]) - lseSaved[2u * v + 1u]) - onehot);
 }

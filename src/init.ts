@@ -1,7 +1,14 @@
 // init(): finds the adapter, opens its device, builds the tuner with its saved winners, and hands
 // both to a new Context that every op then uses. It sits above the device layer and the tuner so
 // that neither has to import the other.
-import { adapterName, isSoftwareAdapter, resolveAdapterChoice, resolveChoice, type AdapterChoice, type FoundAdapter } from './device/adapter-choice.js';
+import {
+  adapterName,
+  isSoftwareAdapter,
+  resolveAdapterChoice,
+  resolveChoice,
+  type AdapterChoice,
+  type FoundAdapter,
+} from './device/adapter-choice.js';
 import { findAdapter } from './device/adapter.js';
 import { Context, limitNames, optionalFeatures, setContext } from './device/context.js';
 import { precisionChoices, tensorCoreProblem, type PrecisionChoice } from './device/precision.js';
@@ -40,7 +47,10 @@ function resolvePrecision(choice: PrecisionChoice, found: FoundAdapter, kernels:
   if (choice === 'fp32') return 'fp32';
   const problem = kernels === 'software' ? "the software kernels run in f32 only (kernels: 'software')" : tensorCoreProblem(found.adapter);
   if (!problem) return 'mixed';
-  if (choice === 'mixed') throw new Error(`init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but ${problem} (${adapterName(found)}); use 'fp32' or 'mixed-if-available'`);
+  if (choice === 'mixed')
+    throw new Error(
+      `init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but ${problem} (${adapterName(found)}); use 'fp32' or 'mixed-if-available'`,
+    );
   return 'fp32';
 }
 
@@ -66,7 +76,11 @@ export async function init(options: InitOptions = {}): Promise<Context> {
   const requiredFeatures = wanted.filter((f) => found.adapter.features.has(f as GPUFeatureName)) as GPUFeatureName[];
   const device = await found.adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'voxgpu' });
   // No warm-up runs: autotune checks each variant's output first, which compiles its pipelines.
-  const tuner = new Tuner({ storage: await tuningStorage(options.tuningCache, found.kind === 'browser'), minGain: tuningMinGain, warmup: 0 });
+  const tuner = new Tuner({
+    storage: await tuningStorage(options.tuningCache, found.kind === 'browser'),
+    minGain: tuningMinGain,
+    warmup: 0,
+  });
   // The cache only saves measuring time: an unreadable one counts as empty (a corrupt one parses as empty).
   await tuner.load().catch(() => undefined);
   const ctx = new Context(device, found, tuner, kernels, precision);

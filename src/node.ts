@@ -4,4 +4,5 @@ export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './io/checkpo
 export { readVolume, writeVolume, readNifti, writeNifti, readMetaImage, writeMetaImage, writeFileAtomic } from './io/node.js';
 export { findCases, loadCases } from './data/loader-node.js';
 export { loadTfjsModel, saveTfjsModel } from './models/tfjs-node.js';
+export { loadOnnx } from './models/onnx/load-node.js';
 export { loadBrainchopModel, type LoadedBrainchopModel, type BrainchopColormap } from './models/brainchop-node.js';

@@ -5,7 +5,7 @@ import type { KernelUse } from './recorder.js';
 import type { Timing } from './timing.js';
 
 export interface Row {
-  section: 'ceiling' | 'dispatch' | 'data' | 'op' | 'vnet' | 'augment';
+  section: 'ceiling' | 'dispatch' | 'data' | 'op' | 'vnet' | 'augment' | 'brainchop' | 'onnx';
   /** The case, e.g. "conv3d 5³ forward". */
   name: string;
   /** Human-readable shape, e.g. "16→16 @ 32×32×32". */
@@ -51,7 +51,15 @@ export interface Ceiling {
 
 /** Copies a timing and the foreign load measured over it into a row. */
 export function timed(row: Row, t: Timing, foreignLoad: number | null): Row {
-  return Object.assign(row, { medianMs: t.medianMs, gpuMs: t.gpuMs, minMs: t.minMs, spread: t.spread, samples: t.samples.length, reps: t.reps, foreignLoad });
+  return Object.assign(row, {
+    medianMs: t.medianMs,
+    gpuMs: t.gpuMs,
+    minMs: t.minMs,
+    spread: t.spread,
+    samples: t.samples.length,
+    reps: t.reps,
+    foreignLoad,
+  });
 }
 
 /** Fills the rate columns of a timed row. */
@@ -75,7 +83,18 @@ function fmt(x: number | undefined, digits = 1): string {
 
 export function formatRow(r: Row): string[] {
   const note = r.status === 'ok' ? (r.note ?? '') : `${r.status.toUpperCase()}: ${r.note ?? ''}`;
-  return [r.section, r.name, r.shape, fmt(r.medianMs, 2), fmt(r.gpuMs, 2), fmt(r.gflops), fmt(r.gbps, 2), fmt(r.pctFma), fmt(r.pctBw), note];
+  return [
+    r.section,
+    r.name,
+    r.shape,
+    fmt(r.medianMs, 2),
+    fmt(r.gpuMs, 2),
+    fmt(r.gflops),
+    fmt(r.gbps, 2),
+    fmt(r.pctFma),
+    fmt(r.pctBw),
+    note,
+  ];
 }
 
 export function table(rows: readonly Row[]): string {

@@ -1,8 +1,10 @@
-// Files in and out of the page: scans and checkpoints from a file picker or a drop, the mask and the
-// checkpoint back out as downloads. Everything goes through the library's byte-level readers.
+// Files in and out of the page: scans and models (checkpoints, TF.js model.json with its shards) from a
+// file picker or a drop, the labels and the checkpoint back out as downloads. Everything goes through the library's byte-level readers.
 import { decodeVolume, volumeFormatOf, type Volume } from '../../src/io/index.js';
 
 export const scanAccept = '.nii,.nii.gz,.mha,.mhd,.raw,.zraw,.img';
+/** A V-Net checkpoint, an ONNX graph, or a TF.js layers-model (model.json and its .bin shards); a colormap.json. */
+export const modelAccept = '.safetensors,.onnx,.json,.bin';
 
 export function isCheckpointName(name: string): boolean {
   return name.toLowerCase().endsWith('.safetensors');
@@ -19,7 +21,9 @@ export async function fileBytes(file: File): Promise<Uint8Array> {
 export async function readScan(files: readonly File[]): Promise<{ volume: Volume; name: string }> {
   const header = files.find((f) => volumeFormatOf(f.name));
   if (!header) {
-    throw new Error(`none of ${files.map((f) => f.name).join(', ')} is a scan; choose a .nii, .nii.gz, .mha, or an .mhd with its data file`);
+    throw new Error(
+      `none of ${files.map((f) => f.name).join(', ')} is a scan; choose a .nii, .nii.gz, .mha, or an .mhd with its data file`,
+    );
   }
   const dataFiles: Record<string, Uint8Array> = {};
   for (const f of files) if (f !== header) dataFiles[f.name] = await fileBytes(f);

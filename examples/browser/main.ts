@@ -1,13 +1,36 @@
-// The demo page: pick or drop a scan (or make a synthetic one), load a checkpoint or train live,
-// segment, look at the slices, download the mask. One task runs at a time; every button is disabled
+// The demo page: pick or drop a scan (or make a synthetic one); load a V-Net checkpoint or train one
+// live, or open a TF.js layers-model (brainchop's MeshNets); segment, look at the labels over the
+// slices, download them. One task runs at a time; every button is disabled
 // meanwhile and the progress line says what is happening.
 import { getContext, init } from '../../src/index.js';
 import { checkpointBytes } from '../../src/io/checkpoint.js';
 import { encodeVolume } from '../../src/io/index.js';
-import type { Vec3, Volume } from '../../src/io/volume.js';
-import { acceptDrops, download, fileBytes, isCheckpointName, readScan, scanAccept } from './files.js';
+import type { Vec3, VoxelArray, Volume } from '../../src/image/volume.js';
+import { type Colormap, defaultColormap } from './colormap.js';
+import { acceptDrops, download, fileBytes, isCheckpointName, modelAccept, readScan, scanAccept } from './files.js';
+import {
+  type ImportedModel,
+  isColormapName,
+  isOnnxName,
+  isSettingsName,
+  isShardName,
+  isTfjsModelName,
+  openOnnxModel,
+  openTfjsModel,
+  segmentWithImported,
+} from './imported.js';
 import { drawLossPlot } from './loss-plot.js';
-import { defaultSpacing, disposeModel, maskVolume, modelFromCheckpoint, newModel, segmentScan, syntheticScan, train, type ModelState } from './pipeline.js';
+import {
+  defaultSpacing,
+  disposeModel,
+  maskVolume,
+  modelFromCheckpoint,
+  newModel,
+  segmentScan,
+  syntheticScan,
+  train,
+  type ModelState,
+} from './pipeline.js';
 import { SliceViewer } from './viewer.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -18,9 +41,13 @@ const lossPlot = $<HTMLCanvasElement>('loss-plot');
 const viewer = new SliceViewer($('viewer'));
 const buttons = [...document.querySelectorAll<HTMLButtonElement | HTMLInputElement>('main button, main input')];
 
-let model: ModelState | null = null;
+/** The V-Net the page trains and segments with, or a model opened from files. */
+type PageModel = { kind: 'vnet'; state: ModelState } | ImportedModel;
+
+let model: PageModel | null = null;
 let scan: { volume: Volume; name: string } | null = null;
-let mask: Uint8Array | null = null;
+/** The last segmentation: class indices on the scan's grid. */
+let labels: VoxelArray | null = null;
 let segmentations = 0;
 
 function setStatus(text: string, fraction?: number): void {
@@ -31,14 +58,38 @@ function setStatus(text: string, fraction?: number): void {
   else progress.value = fraction;
 }
 
+function modelInfo(m: PageModel): string {
+  if (m.kind !== 'vnet') {
+    const colours = m.colormap.source ? `colours and names from ${m.colormap.source}` : 'default colours';
+    const about = `${m.model.parameterCount().toLocaleString()} parameters, ${m.classes} classes (${colours})`;
+    if (m.kind === 'tfjs') {
+      const settings = m.settingsSource
+        ? `brainchop's pipeline with ${m.settingsSource}`
+        : "brainchop's pipeline with its default settings";
+      return `TF.js layers-model ${m.name}: ${m.model.layers.length} layers, ${about}; ${settings}, conformed, over the whole volume.`;
+    }
+    const window = m.windows.window ? `windows of ${[...m.windows.window].reverse().join(' × ')} voxels` : 'the whole volume';
+    return `ONNX graph ${m.name} (opset ${m.model.opset}): ${about}; resampled to the model spacing, z-scored, ${window}.`;
+  }
+  const { model: v, source, iteration } = m.state;
+  return (
+    `V-Net, ${v.config.baseChannels} base channels, ${v.config.kernelSize}³ kernels, ${v.config.encoderConvs.length} levels, ` +
+    `${v.parameterCount().toLocaleString()} parameters; from ${source}, ${iteration} iterations trained.`
+  );
+}
+
+function colormapOf(m: PageModel): Colormap {
+  return m.kind === 'vnet' ? defaultColormap(m.state.model.config.numClasses) : m.colormap;
+}
+
 function refresh(): void {
   const m = model;
-  $('model-info').textContent = m
-    ? `V-Net, ${m.model.config.baseChannels} base channels, ${m.model.config.kernelSize}³ kernels, ${m.model.config.encoderConvs.length} levels, ` +
-      `${m.model.parameterCount().toLocaleString()} parameters; from ${m.source}, ${m.iteration} iterations trained.`
-    : '';
-  $('scan-info').textContent = scan ? `${scan.name}: ${scan.volume.shape.join(' × ')} voxels of ${scan.volume.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm` : 'No scan loaded.';
-  drawLossPlot(lossPlot, m?.losses ?? []);
+  const vnet = m?.kind === 'vnet' ? m.state : null;
+  $('model-info').textContent = m ? modelInfo(m) : '';
+  $('scan-info').textContent = scan
+    ? `${scan.name}: ${scan.volume.shape.join(' × ')} voxels of ${scan.volume.spacing.map((s) => +s.toFixed(3)).join(' × ')} mm`
+    : 'No scan loaded.';
+  drawLossPlot(lossPlot, vnet?.losses ?? []);
   const mem = getContext().memory();
   const memory = $('memory');
   // Read by the memory test: the counters must not grow over repeated segmentations.
@@ -47,7 +98,9 @@ function refresh(): void {
   memory.textContent = `GPU memory held by tensors: ${(mem.bytesInUse / 2 ** 20).toFixed(2)} MiB (peak ${(mem.peakBytes / 2 ** 20).toFixed(2)} MiB)`;
   app.dataset.segmentations = String(segmentations);
   $<HTMLButtonElement>('segment').disabled = !scan || !model;
-  $<HTMLButtonElement>('download-mask').disabled = !mask;
+  $<HTMLButtonElement>('download-mask').disabled = !labels;
+  // Training and checkpoints are the V-Net's; an opened model is for inference here.
+  for (const id of ['train', 'save-checkpoint']) $<HTMLButtonElement>(id).disabled = !vnet;
 }
 
 /** Runs one task with the controls locked; its error is shown, never swallowed. */
@@ -73,14 +126,37 @@ async function task(label: string, work: () => Promise<string>): Promise<void> {
 
 function showScan(volume: Volume, name: string): void {
   scan = { volume, name };
-  mask = null;
+  labels = null;
   viewer.setScan(volume);
   $('volume-ml').textContent = $('voxels').textContent = $('seg-time').textContent = '–';
+  $('legend').replaceChildren();
 }
 
-function replaceModel(next: ModelState): void {
-  if (model) disposeModel(model);
+function replaceModel(next: PageModel): void {
+  if (model?.kind === 'vnet') disposeModel(model.state);
+  else model?.model.dispose();
   model = next;
+}
+
+/** The current V-Net (the buttons that call this are disabled for other models). */
+function vnetState(): ModelState {
+  if (model?.kind !== 'vnet') throw new Error('training and checkpoints need a V-Net; open a checkpoint or press "New model"');
+  return model.state;
+}
+
+/** Each class present: its colour, name, voxels and volume (mL). */
+function showLegend(counts: readonly number[], colormap: Colormap, voxelMl: number): void {
+  const items = counts.flatMap((n, k) => {
+    if (k === 0 || n === 0) return [];
+    const li = document.createElement('li');
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = `rgb(${colormap.colours[k]!.join(' ')})`;
+    li.dataset.label = String(k);
+    li.append(swatch, `${k} ${colormap.names[k]}: ${n} voxels, ${(n * voxelMl).toFixed(3)} mL`);
+    return [li];
+  });
+  $('legend').replaceChildren(...items);
 }
 
 function modelSpacing(): Vec3 {
@@ -88,19 +164,55 @@ function modelSpacing(): Vec3 {
     .value.trim()
     .split(/[\s,]+/)
     .map(Number);
-  if (parts.length !== 3 || parts.some((v) => !(v > 0))) throw new Error(`model spacing must be three positive numbers (mm), got '${$<HTMLInputElement>('spacing').value}'`);
+  if (parts.length !== 3 || parts.some((v) => !(v > 0)))
+    throw new Error(`model spacing must be three positive numbers (mm), got '${$<HTMLInputElement>('spacing').value}'`);
   return parts as Vec3;
+}
+
+const named = async (f: File) => ({ name: f.name, bytes: await fileBytes(f) });
+
+/** Sorts chosen or dropped files into a model (a checkpoint, an .onnx, or model.json with its shards; a colormap) and a scan. */
+/** The conformed cube's size for TF.js models: brainchop's 256, or smaller to try a model quickly. */
+function conformSize(): number {
+  const value = $<HTMLInputElement>('conform-size').value;
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 8)) throw new Error(`conformed size must be a whole number of voxels, at least 8, got '${value}'`);
+  return n;
 }
 
 async function openFiles(files: File[]): Promise<void> {
   const checkpoint = files.find((f) => isCheckpointName(f.name));
+  const tfjs = files.find((f) => isTfjsModelName(f.name));
+  const onnx = files.find((f) => isOnnxName(f.name));
+  const modelFiles = files.filter(
+    (f) =>
+      f === checkpoint || f === tfjs || f === onnx || isColormapName(f.name) || (tfjs && (isShardName(f.name) || isSettingsName(f.name))),
+  );
+  const colormaps = () => Promise.all(modelFiles.filter((f) => isColormapName(f.name)).map(named));
   if (checkpoint) {
     await task(`Loading ${checkpoint.name}…`, async () => {
-      replaceModel(modelFromCheckpoint(await fileBytes(checkpoint), checkpoint.name));
-      return `Loaded ${checkpoint.name} (${model!.iteration} iterations trained).`;
+      const state = modelFromCheckpoint(await fileBytes(checkpoint), checkpoint.name);
+      replaceModel({ kind: 'vnet', state });
+      return `Loaded ${checkpoint.name} (${state.iteration} iterations trained).`;
     });
   }
-  const rest = files.filter((f) => f !== checkpoint);
+  if (tfjs) {
+    await task(`Loading ${tfjs.name}…`, async () => {
+      const shards = await Promise.all(modelFiles.filter((f) => isShardName(f.name)).map(named));
+      const settings = modelFiles.find((f) => isSettingsName(f.name));
+      const opened = openTfjsModel(await named(tfjs), shards, await colormaps(), settings && (await named(settings)));
+      replaceModel(opened);
+      return `Loaded ${tfjs.name}: ${opened.classes} classes.`;
+    });
+  }
+  if (onnx) {
+    await task(`Loading ${onnx.name}…`, async () => {
+      const opened = openOnnxModel(await named(onnx), await colormaps());
+      replaceModel(opened);
+      return `Loaded ${onnx.name}: ${opened.classes} classes.`;
+    });
+  }
+  const rest = files.filter((f) => !modelFiles.includes(f));
   if (rest.length > 0) {
     await task('Reading scan…', async () => {
       const { volume, name } = await readScan(rest);
@@ -121,14 +233,15 @@ function wire(): void {
   const scanInput = $<HTMLInputElement>('scan-file');
   scanInput.accept = scanAccept;
   scanInput.addEventListener('change', () => void openFiles([...(scanInput.files ?? [])]).finally(() => (scanInput.value = '')));
-  const ckptInput = $<HTMLInputElement>('checkpoint-file');
+  const ckptInput = $<HTMLInputElement>('model-file');
+  ckptInput.accept = modelAccept;
   ckptInput.addEventListener('change', () => void openFiles([...(ckptInput.files ?? [])]).finally(() => (ckptInput.value = '')));
   acceptDrops(document.body, (files) => void openFiles(files));
 
   $('train').addEventListener('click', () =>
     task('Training… (the first iteration compiles the GPU kernels)', async () => {
       const n = Math.max(1, Math.floor(Number($<HTMLInputElement>('iterations').value) || 1));
-      const m = model!;
+      const m = vnetState();
       const start = m.iteration;
       setStatus(`Training: iteration ${start + 1} of ${start + n}…`, 0);
       await train(m, n, (it, loss) => {
@@ -140,32 +253,51 @@ function wire(): void {
   );
   $('reset-model').addEventListener('click', () =>
     task('New model…', async () => {
-      replaceModel(newModel());
+      replaceModel({ kind: 'vnet', state: newModel() });
       return 'New randomly initialised model.';
     }),
   );
   $('save-checkpoint').addEventListener('click', () =>
     task('Saving checkpoint…', async () => {
-      const m = model!;
-      download(await checkpointBytes(m.model, { optimizer: m.optimizer, iteration: m.iteration, config: m.model.config }), `vnet-demo-${m.iteration}.safetensors`);
+      const m = vnetState();
+      download(
+        await checkpointBytes(m.model, { optimizer: m.optimizer, iteration: m.iteration, config: m.model.config }),
+        `vnet-demo-${m.iteration}.safetensors`,
+      );
       return 'Checkpoint saved.';
     }),
   );
   $('segment').addEventListener('click', () =>
     task('Segmenting… (the first run compiles the GPU kernels)', async () => {
-      const result = await segmentScan(model!, scan!.volume, modelSpacing());
-      mask = result.mask;
+      const m = model!;
+      const volume = scan!.volume;
+      const result =
+        m.kind === 'vnet'
+          ? await segmentScan(m.state, volume, modelSpacing())
+          : await segmentWithImported(m, volume, {
+              spacing: modelSpacing(),
+              conformSize: conformSize(),
+              onProgress: (done, total) =>
+                setStatus(`Segmenting: ${m.kind === 'tfjs' ? 'layer' : 'window'} ${done} of ${total}…`, done / total),
+            });
+      labels = 'mask' in result ? result.mask : result.labels.data;
       segmentations++;
-      viewer.setMask(mask);
-      $('volume-ml').textContent = result.foregroundMl.toFixed(3);
-      $('voxels').textContent = String(result.foregroundVoxels);
+      const colormap = colormapOf(m);
+      viewer.setLabels(labels, colormap.colours);
+      const counts = 'counts' in result ? result.counts : [labels.length - result.foregroundVoxels, result.foregroundVoxels];
+      const foreground = labels.length - counts[0]!;
+      const voxelMl = volume.spacing.reduce((a, b) => a * b, 1) / 1000;
+      showLegend(counts, colormap, voxelMl);
+      $('volume-ml').textContent = (foreground * voxelMl).toFixed(3);
+      $('voxels').textContent = String(foreground);
       $('seg-time').textContent = `${result.milliseconds.toFixed(0)} ms`;
-      return `Segmented: ${result.foregroundVoxels} foreground voxels, ${result.foregroundMl.toFixed(3)} mL, in ${result.milliseconds.toFixed(0)} ms.`;
+      return `Segmented: ${foreground} foreground voxels, ${(foreground * voxelMl).toFixed(3)} mL, in ${result.milliseconds.toFixed(0)} ms.`;
     }),
   );
   $('download-mask').addEventListener('click', () => {
     const base = scan!.name.replace(/(\.nii\.gz|\.nii|\.mha|\.mhd)$/i, '').replace(/[^\w.-]+/g, '_');
-    download(encodeVolume(maskVolume(scan!.volume, mask!), `${base}-mask.nii.gz`), `${base}-mask.nii.gz`, 'application/gzip');
+    const name = `${base}-${model?.kind === 'vnet' ? 'mask' : 'labels'}.nii.gz`;
+    download(encodeVolume(maskVolume(scan!.volume, labels!), name), name, 'application/gzip');
   });
 }
 
@@ -197,7 +329,7 @@ async function start(): Promise<void> {
   $('gpu').textContent = `WebGPU adapter: ${d.adapter}`;
   $<HTMLInputElement>('spacing').value = defaultSpacing.join(' ');
   wire();
-  model = newModel();
+  model = { kind: 'vnet', state: newModel() };
   showScan(syntheticScan(7).scan, 'synthetic volume (seed 7)');
   app.dataset.state = 'ready';
   setStatus('Ready: segment the synthetic volume, train the model, or open your own scan.', 0);

@@ -3,7 +3,7 @@
 // z-score, sliding windows, mask back onto the scan's grid).
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { checkpointInfo, loadCheckpointBytes } from '../../src/io/checkpoint.js';
-import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type Volume } from '../../src/io/volume.js';
+import { cloneGrid, IDENTITY_DIRECTION, type Vec3, type VoxelArray, type Volume } from '../../src/image/volume.js';
 import { fit } from '../../src/nn/fit.js';
 import { zscore } from '../../src/data/intensity.js';
 import { gpuBatchIterator } from '../../src/data/batches-gpu.js';
@@ -64,7 +64,12 @@ export function modelFromCheckpoint(bytes: Uint8Array, name: string): ModelState
 export function syntheticScan(seed: number, shape: [number, number, number] = syntheticShape): { scan: Volume; truth: Uint8Array } {
   const c = syntheticCase(seed, shape);
   const [d, h, w] = shape;
-  const grid = { shape: [w, h, d] as Vec3, spacing: [...defaultSpacing] as Vec3, origin: [0, 0, 0] as Vec3, direction: [...IDENTITY_DIRECTION] as Volume['direction'] };
+  const grid = {
+    shape: [w, h, d] as Vec3,
+    spacing: [...defaultSpacing] as Vec3,
+    origin: [0, 0, 0] as Vec3,
+    direction: [...IDENTITY_DIRECTION] as Volume['direction'],
+  };
   return { scan: { ...grid, data: c.image }, truth: c.label };
 }
 
@@ -120,10 +125,15 @@ export interface ScanSegmentation {
 export async function segmentScan(s: ModelState, scan: Volume, spacing: Vec3 = defaultSpacing): Promise<ScanSegmentation> {
   const t0 = performance.now();
   const result = await segmentVolume(s.model, scan, { spacing });
-  return { mask: result.mask.data as Uint8Array, foregroundVoxels: result.foregroundVoxels, foregroundMl: result.foregroundMl, milliseconds: performance.now() - t0 };
+  return {
+    mask: result.mask.data as Uint8Array,
+    foregroundVoxels: result.foregroundVoxels,
+    foregroundMl: result.foregroundMl,
+    milliseconds: performance.now() - t0,
+  };
 }
 
-/** The mask as a volume with the scan's geometry, so it overlays the scan in any viewer. */
-export function maskVolume(scan: Volume, mask: Uint8Array): Volume {
+/** A mask or labels as a volume with the scan's geometry, so it overlays the scan in any viewer. */
+export function maskVolume(scan: Volume, mask: VoxelArray): Volume {
   return { ...cloneGrid(scan), data: mask };
 }

@@ -1,11 +1,11 @@
-// Axial, coronal and sagittal slices of a scan with the mask filled in translucent red, one slider
-// per view. Each canvas holds the slice at one pixel per voxel; CSS scales it (pixelated) to the
+// Axial, coronal and sagittal slices of a scan with the labels filled in translucent colour (one
+// colour per class, background clear), one slider per view. Each canvas holds the slice at one pixel per voxel; CSS scales it (pixelated)
+// to the
 // slice's physical aspect ratio, so anisotropic voxels do not squash the anatomy.
 import { quantileOfSorted, sortedCopy } from '../../src/data/quantile.js';
-import type { Volume } from '../../src/io/volume.js';
+import type { VoxelArray, Volume } from '../../src/image/volume.js';
+import { defaultColormap, type Rgb } from './colormap.js';
 
-/** The overlay colour and opacity; the tests look for pixels where red clearly dominates. */
-export const overlayRgb = [255, 48, 48] as const;
 const overlayAlpha = 0.5;
 const displaySize = 260;
 
@@ -19,7 +19,11 @@ interface View {
 }
 
 /** For a view through `axis` at index k: rows and columns of the slice and the voxel at (r, c). */
-function slicePlane(shape: readonly number[], axis: number, k: number): { rows: number; cols: number; rowAxis: number; colAxis: number; at: (r: number, c: number) => number } {
+function slicePlane(
+  shape: readonly number[],
+  axis: number,
+  k: number,
+): { rows: number; cols: number; rowAxis: number; colAxis: number; at: (r: number, c: number) => number } {
   const [nx, ny, nz] = shape as [number, number, number];
   const index = (i: number, j: number, l: number) => i + nx * (j + ny * l);
   // Axial: y down, x across. Coronal and sagittal: z up (the last slice at the top), like a viewer.
@@ -31,7 +35,8 @@ function slicePlane(shape: readonly number[], axis: number, k: number): { rows: 
 export class SliceViewer {
   private views: View[];
   private scan: Volume | null = null;
-  private mask: Uint8Array | null = null;
+  private labels: VoxelArray | null = null;
+  private colours: readonly Rgb[] = defaultColormap(2).colours;
   private low = 0;
   private high = 1;
 
@@ -61,10 +66,10 @@ export class SliceViewer {
     });
   }
 
-  /** Shows a new scan (no mask), each view at its middle slice. */
+  /** Shows a new scan (no labels), each view at its middle slice. */
   setScan(scan: Volume): void {
     this.scan = scan;
-    this.mask = null;
+    this.labels = null;
     // Window the grey levels to the 1st–99th percentile: robust to a few very bright voxels.
     const sorted = sortedCopy(scan.data);
     this.low = quantileOfSorted(sorted, 0.01);
@@ -78,8 +83,10 @@ export class SliceViewer {
     this.drawAll();
   }
 
-  setMask(mask: Uint8Array | null): void {
-    this.mask = mask;
+  /** Overlays class indices on the scan's grid, class k in `colours[k]` (0, the background, is never drawn). */
+  setLabels(labels: VoxelArray | null, colours: readonly Rgb[] = defaultColormap(2).colours): void {
+    this.labels = labels;
+    this.colours = colours;
     this.drawAll();
   }
 
@@ -98,11 +105,13 @@ export class SliceViewer {
       for (let c = 0; c < plane.cols; c++) {
         const i = plane.at(r, c);
         const g = Math.min(255, Math.max(0, (Number(scan.data[i]) - this.low) * scale));
-        const on = this.mask?.[i] ? overlayAlpha : 0;
+        const label = this.labels ? Number(this.labels[i]) : 0;
+        const [cr, cg, cb] = this.colours[label] ?? [g, g, g];
+        const on = label > 0 ? overlayAlpha : 0;
         const p = 4 * (r * plane.cols + c);
-        image.data[p] = g + on * (overlayRgb[0] - g);
-        image.data[p + 1] = g + on * (overlayRgb[1] - g);
-        image.data[p + 2] = g + on * (overlayRgb[2] - g);
+        image.data[p] = g + on * (cr - g);
+        image.data[p + 1] = g + on * (cg - g);
+        image.data[p + 2] = g + on * (cb - g);
         image.data[p + 3] = 255;
       }
     v.canvas.width = plane.cols;

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
 import { resampleToSpacing } from '../data/resample.js';
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 import { checkOutputs } from './output-guard.js';
 import { parseVec3 } from './options.js';
 

@@ -19,12 +19,15 @@ export function evaluateCommand(): Command {
     .action(async (predPath: string, gtPath: string, options: { label?: number; json?: boolean }) => {
       const [pred, gt] = await Promise.all([readVolume(predPath), readVolume(gtPath)]);
       if (pred.shape.some((n, a) => n !== gt.shape[a])) {
-        throw new Error(`${predPath} is ${pred.shape.join('x')} but ${gtPath} is ${gt.shape.join('x')}: resample the prediction onto the ground truth's grid first`);
+        throw new Error(
+          `${predPath} is ${pred.shape.join('x')} but ${gtPath} is ${gt.shape.join('x')}: resample the prediction onto the ground truth's grid first`,
+        );
       }
       if (pred.spacing.some((s, a) => Math.abs(s - gt.spacing[a]) > 1e-3 * gt.spacing[a])) {
         process.stderr.write(`voxgpu: warning: spacings differ (${pred.spacing} vs ${gt.spacing}); using the ground truth's\n`);
       }
-      const select = (volume: Volume) => (options.label === undefined ? volume.data : Uint8Array.from(volume.data, (v) => (v === options.label ? 1 : 0)));
+      const select = (volume: Volume) =>
+        options.label === undefined ? volume.data : Uint8Array.from(volume.data, (v) => (v === options.label ? 1 : 0));
       const metrics = evaluateSegmentation(select(pred), select(gt), gt.shape, gt.spacing);
       if (options.json) process.stdout.write(`${toJson(metrics)}\n`);
       else printMetrics(metrics);

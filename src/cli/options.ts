@@ -1,6 +1,6 @@
 /** Argument parsers and output helpers shared by the subcommands. */
 import { InvalidArgumentError } from 'commander';
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 
 /** "1,1,1.5" or "1x1x1.5" → [1, 1, 1.5]; positive numbers only. */
 export function parseVec3(text: string): Vec3 {

@@ -6,11 +6,12 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { convertCommand } from './convert.js';
 import { evaluateCommand } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { infoCommand } from './info.js';
 import { segmentCommand } from './segment.js';
 import { trainCommand } from './train.js';
 
-const SUBCOMMANDS: (() => Command)[] = [infoCommand, evaluateCommand, convertCommand, segmentCommand, trainCommand];
+const SUBCOMMANDS: (() => Command)[] = [infoCommand, evaluateCommand, convertCommand, segmentCommand, trainCommand, exportCommand];
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 

@@ -10,7 +10,13 @@ export interface TrainingProgress {
 
 export function trainingProgress(label: string, total: number, start = 0): TrainingProgress {
   const bar = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} it | loss {loss} | {speed} it/s | ETA {eta_formatted}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000, stream: terminalStderr() },
+    {
+      format: `${label} |{bar}| {value}/{total} it | loss {loss} | {speed} it/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      stream: terminalStderr(),
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, start, { loss: '-', speed: '-' });
@@ -28,7 +34,13 @@ export function trainingProgress(label: string, total: number, start = 0): Train
 /** A progress bar over steps that are not iterations (the layers of a model): count and ETA. */
 export function stepProgress(label: string, total: number, unit: string): { update(done: number): void; stop(): void } {
   const bar = new cliProgress.SingleBar(
-    { format: `${label} |{bar}| {value}/{total} ${unit} | ETA {eta_formatted}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000, stream: terminalStderr() },
+    {
+      format: `${label} |{bar}| {value}/{total} ${unit} | ETA {eta_formatted}`,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      stream: terminalStderr(),
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -1,22 +1,26 @@
 /**
  * `voxgpu segment --model ckpt.safetensors scan.nii.gz -o mask.nii.gz`: segmentVolume (resample, normalise,
  * sliding windows, back onto the scan's grid) and write the mask with the scan's geometry, so it overlays
- * the scan in any viewer. With `--model model.json` or its folder (a TF.js layers-model such as brainchop's
- * MeshNets), brainchop's pipeline instead (segmentScan with the folder's brainchop.json, docs/brainchop-models.md):
- * conformed, the whole volume at once, exactly, in tiles, and mapped back onto the scan's grid.
+ * the scan in any viewer. `--model model.onnx` runs an ONNX export (PyTorch, MONAI) the same way, with
+ * the graph's own input size as the window when the file fixes it. With `--model model.json` or its folder
+ * (a TF.js layers-model such as brainchop's MeshNets), brainchop's pipeline instead (segmentScan with the
+ * folder's brainchop.json, docs/brainchop-models.md): conformed, the whole volume at once, exactly, in
+ * tiles, and mapped back onto the scan's grid.
  */
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { init } from '../init.js';
-import { loadCheckpoint, readCheckpointInfo } from '../io/checkpoint-node.js';
 import { readVolume, volumeFilesRead, volumeFilesWritten, writeVolume } from '../io/node.js';
+import type { Segmenter } from '../nn/segment.js';
 import { segmentVolume } from '../nn/segment-volume.js';
-import { VNet, type VNetOptions } from '../nn/vnet.js';
+import { loadOnnx } from '../models/onnx/load-node.js';
+import { onnxSegmenter } from '../models/onnx/segmenter.js';
 import { segmentScan } from '../models/brainchop-pipeline.js';
 import { loadBrainchopModel, type BrainchopColormap } from '../models/brainchop-node.js';
 import { parseVec3 } from './options.js';
 import { stepProgress } from './progress.js';
 import { checkOutputs } from './output-guard.js';
+import { loadVNetCheckpoint } from './vnet-checkpoint.js';
 
 interface SegmentCliOptions {
   model: string;
@@ -40,7 +44,7 @@ export function segmentCommand(): Command {
     .argument('<scan>', 'input volume (.nii, .nii.gz, .mha, .mhd)')
     .requiredOption(
       '--model <file>',
-      "checkpoint written by training (safetensors with the model config), or a TF.js layers-model's model.json or its folder (shards, brainchop.json and colormap*.json beside it)",
+      "checkpoint written by training (safetensors with the model config), an ONNX model (.onnx), or a TF.js layers-model's model.json or its folder (shards, brainchop.json and colormap*.json beside it)",
     )
     .requiredOption('-o, --output <file>', 'mask to write (uint8 labels)')
     .option('--spacing <x,y,z>', 'spacing (mm) the model was trained at', parseVec3, [1, 1, 1.5])
@@ -48,24 +52,24 @@ export function segmentCommand(): Command {
     .option('--overlap <f>', 'window overlap fraction', '0.5')
     .option('--largest-component', 'keep only the largest connected foreground component')
     .option('--mirror', 'average the probabilities over the 8 mirror images of each window (8× the time)')
-    .option('--crop-padding <n>', "TF.js model: crop to the head with this many voxels around it (default: brainchop.json's cropPadding beside the model, else no crop)")
-    .option('--no-transpose', "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)")
+    .option(
+      '--crop-padding <n>',
+      "TF.js model: crop to the head with this many voxels around it (default: brainchop.json's cropPadding beside the model, else no crop)",
+    )
+    .option(
+      '--no-transpose',
+      "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)",
+    )
     .option('--max-tile-mib <n>', 'TF.js model: the most MiB one tile may take on the device')
     .option('--conformed', "TF.js model: write the labels on the conformed 256³ grid (as brainchop shows them), not the scan's")
     .option('--no-tune', "TF.js model: skip measuring the conv kernels' variants for its shapes first (autotune; cached for later runs)")
     .option('--force', 'replace an existing output file (never an input)')
     .action(async (scanPath: string, o: SegmentCliOptions) => {
       await checkOutputs(volumeFilesWritten(o.output), [...(await volumeFilesRead(scanPath)), o.model], o);
-      if (o.model.toLowerCase().endsWith('.json') || (await stat(o.model)).isDirectory()) return segmentWithTfjsModel(scanPath, o, (key) => command.getOptionValueSource(key) === 'cli');
-      const info = await readCheckpointInfo(o.model);
-      if (!info.config) throw new Error(`${o.model} holds no model configuration; save checkpoints with { config: model.config }`);
-      await init();
-      const model = new VNet(info.config as VNetOptions);
-      await loadCheckpoint(o.model, model);
-      const scan = await readVolume(scanPath);
-      const result = await segmentVolume(model, scan, { spacing: o.spacing, window: o.window, overlap: Number(o.overlap), largestComponent: o.largestComponent, mirror: o.mirror });
-      await writeVolume(o.output, result.mask);
-      process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
+      if (o.model.toLowerCase().endsWith('.onnx')) return segmentWithOnnxModel(scanPath, o);
+      if (o.model.toLowerCase().endsWith('.json') || (await stat(o.model)).isDirectory())
+        return segmentWithTfjsModel(scanPath, o, (key) => command.getOptionValueSource(key) === 'cli');
+      await segmentAndWrite(await loadVNetCheckpoint(o.model), scanPath, o);
     });
   return command;
 }
@@ -77,7 +81,8 @@ export function segmentCommand(): Command {
  */
 async function segmentWithTfjsModel(scanPath: string, o: SegmentCliOptions, given: (key: string) => boolean): Promise<void> {
   const cropPadding = o.cropPadding === undefined ? undefined : Number(o.cropPadding);
-  if (cropPadding !== undefined && !(Number.isInteger(cropPadding) && cropPadding >= 0)) throw new Error(`--crop-padding must be a non-negative integer, got ${o.cropPadding}`);
+  if (cropPadding !== undefined && !(Number.isInteger(cropPadding) && cropPadding >= 0))
+    throw new Error(`--crop-padding must be a non-negative integer, got ${o.cropPadding}`);
   const maxTileMib = o.maxTileMib === undefined ? undefined : Number(o.maxTileMib);
   if (maxTileMib !== undefined && !(maxTileMib > 0)) throw new Error(`--max-tile-mib must be a positive number, got ${o.maxTileMib}`);
   await init();
@@ -118,6 +123,28 @@ function summary(data: ArrayLike<number>, classes: number, type: string, colorma
   const counts = new Array<number>(type === 'Brain_Masking' ? 2 : classes).fill(0);
   for (let i = 0; i < data.length; i++) counts[data[i]!]!++;
   const hex = (c: number) => Math.round(c).toString(16).padStart(2, '0');
-  const name = (c: number) => (colormap?.labels[c] === undefined ? '' : ` ${colormap.labels[c]} #${hex(colormap.R[c]!)}${hex(colormap.G[c]!)}${hex(colormap.B[c]!)}`);
+  const name = (c: number) =>
+    colormap?.labels[c] === undefined ? '' : ` ${colormap.labels[c]} #${hex(colormap.R[c]!)}${hex(colormap.G[c]!)}${hex(colormap.B[c]!)}`;
   return `voxels per class ${counts.map((n, c) => `${c}${name(c)}: ${n}`).join(', ')}`;
+}
+
+async function segmentAndWrite(model: Segmenter, scanPath: string, o: SegmentCliOptions, window = o.window): Promise<void> {
+  const scan = await readVolume(scanPath);
+  const result = await segmentVolume(model, scan, {
+    spacing: o.spacing,
+    window,
+    overlap: Number(o.overlap),
+    largestComponent: o.largestComponent,
+    mirror: o.mirror,
+  });
+  await writeVolume(o.output, result.mask);
+  process.stdout.write(`wrote ${o.output}: ${result.foregroundVoxels} foreground voxels (${result.foregroundMl.toFixed(2)} mL)\n`);
+}
+
+/** An ONNX model: softmax of its logits; windows of the graph's input size when it is fixed ([x, y, z] here). */
+async function segmentWithOnnxModel(scanPath: string, o: SegmentCliOptions): Promise<void> {
+  await init();
+  const model = onnxSegmenter(loadOnnx(o.model));
+  const fixed = model.window && ([model.window[2], model.window[1], model.window[0]] as [number, number, number]);
+  await segmentAndWrite(model, scanPath, o, o.window ?? fixed ?? undefined).finally(() => model.dispose());
 }

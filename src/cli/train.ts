@@ -86,7 +86,12 @@ export function trainCommand(): Command {
       process.stdout.write(`${cases.length} cases from ${o.data}; V-Net with ${model.parameterCount()} parameters\n`);
       let progress = null as TrainingProgress | null;
       try {
-        const batches = augmentedBatches(cases, { augmentOn: o.augment, batchSize: positiveInt('batch', o.batch), seed: Number(o.seed) + start, mirror: o.mirror });
+        const batches = augmentedBatches(cases, {
+          augmentOn: o.augment,
+          batchSize: positiveInt('batch', o.batch),
+          seed: Number(o.seed) + start,
+          mirror: o.mirror,
+        });
         await fit(model, optimizer, batches, {
           iterations,
           startIteration: start,

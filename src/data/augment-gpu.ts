@@ -15,16 +15,18 @@
  * Volumes are flat tensors of `nx · ny · nz` values in Volume order (x fastest); fields are [3, nz, ny, nx]
  * (all x displacements, then y, then z), like DisplacementField.
  */
-import { tidy } from '../memory.js';
-import { formatShape, empty, tensor, type Tensor } from '../tensor.js';
+import { tidy } from '../core/memory.js';
+import { formatShape, empty, tensor, type Tensor } from '../core/tensor.js';
 import { runElementwise } from '../ops/util.js';
-import { shapeSize } from '../shape.js';
-import type { Vec3 } from '../io/volume.js';
+import { shapeSize } from '../core/shape.js';
+import type { Vec3 } from '../image/volume.js';
 import type { ControlGrid } from './augment.js';
 
 function checkVolume(op: string, name: string, t: Tensor, shape: Vec3): void {
   if (t.size !== shapeSize(shape)) {
-    throw new Error(`${op}: ${name} ${formatShape(t.shape)} has ${t.size} values, expected ${shapeSize(shape)} for a volume of [${shape}] voxels`);
+    throw new Error(
+      `${op}: ${name} ${formatShape(t.shape)} has ${t.size} values, expected ${shapeSize(shape)} for a volume of [${shape}] voxels`,
+    );
   }
 }
 
@@ -32,7 +34,9 @@ function checkVolume(op: string, name: string, t: Tensor, shape: Vec3): void {
 export function bsplineFieldGpu(shape: Vec3, grid: ControlGrid): Tensor {
   const m = grid.controlPoints;
   if (!Number.isInteger(m) || m < 4 || [grid.x, grid.y, grid.z].some((a) => a.length !== m ** 3)) {
-    throw new Error(`bsplineFieldGpu: a control grid of ${m}³ points needs ${m ** 3} values per axis (m ≥ 4), got ${grid.x.length}, ${grid.y.length}, ${grid.z.length}`);
+    throw new Error(
+      `bsplineFieldGpu: a control grid of ${m}³ points needs ${m ** 3} values per axis (m ≥ 4), got ${grid.x.length}, ${grid.y.length}, ${grid.z.length}`,
+    );
   }
   const coefficients = new Float32Array(3 * m ** 3);
   [grid.x, grid.y, grid.z].forEach((a, i) => coefficients.set(a, i * m ** 3));
@@ -68,19 +72,30 @@ export interface WarpOptions {
 }
 
 /** `image` (trilinear) and `label` (nearest) deformed by `field`, as warp() does each, then mirrored if asked. */
-export function warpGpu(image: Tensor, label: Tensor, field: Tensor, shape: Vec3, options: WarpOptions = {}): { image: Tensor; label: Tensor } {
+export function warpGpu(
+  image: Tensor,
+  label: Tensor,
+  field: Tensor,
+  shape: Vec3,
+  options: WarpOptions = {},
+): { image: Tensor; label: Tensor } {
   const { outside = 0, into, mirror = 0 } = options;
   const op = 'warpGpu';
   checkVolume(op, 'image', image, shape);
   checkVolume(op, 'label', label, shape);
-  if (!Number.isInteger(mirror) || mirror < 0 || mirror > 7) throw new Error(`${op}: mirror must be a set of axes from 0 to 7 (bit 0 x, 1 y, 2 z), got ${mirror}`);
-  if (field.size !== 3 * shapeSize(shape)) throw new Error(`${op}: field ${formatShape(field.shape)} does not fit a volume of [${shape}] voxels: expected [3, ${shape[2]}, ${shape[1]}, ${shape[0]}]`);
+  if (!Number.isInteger(mirror) || mirror < 0 || mirror > 7)
+    throw new Error(`${op}: mirror must be a set of axes from 0 to 7 (bit 0 x, 1 y, 2 z), got ${mirror}`);
+  if (field.size !== 3 * shapeSize(shape))
+    throw new Error(
+      `${op}: field ${formatShape(field.shape)} does not fit a volume of [${shape}] voxels: expected [3, ${shape[2]}, ${shape[1]}, ${shape[0]}]`,
+    );
   const out = into ?? { image: empty(image.shape), label: empty(image.shape), offset: 0 };
   for (const [name, t] of [
     ['image', out.image],
     ['label', out.label],
   ] as const) {
-    if (out.offset + image.size > t.size) throw new Error(`${op}: target ${name} ${formatShape(t.shape)} has no room for ${image.size} values at offset ${out.offset}`);
+    if (out.offset + image.size > t.size)
+      throw new Error(`${op}: target ${name} ${formatShape(t.shape)} has no room for ${image.size} values at offset ${out.offset}`);
   }
   runElementwise(
     op,
@@ -141,7 +156,11 @@ export function histogramGpu(values: Tensor, bins = 65536): GpuHistogram {
  * histograms made with `bins`, freed after), or histograms from histogramGpu (a training set's, made once);
  * writes into `into` at `offset` when given.
  */
-export function matchHistogramGpu(source: Tensor | GpuHistogram, reference: Tensor | GpuHistogram, options: { bins?: number; into?: Tensor; offset?: number } = {}): Tensor {
+export function matchHistogramGpu(
+  source: Tensor | GpuHistogram,
+  reference: Tensor | GpuHistogram,
+  options: { bins?: number; into?: Tensor; offset?: number } = {},
+): Tensor {
   const op = 'matchHistogramGpu';
   // Histograms made here from volumes are freed with the table (and on error).
   return tidy(() => {
@@ -150,11 +169,19 @@ export function matchHistogramGpu(source: Tensor | GpuHistogram, reference: Tens
     if (from.bins !== to.bins) throw new Error(`${op}: source and reference histograms have ${from.bins} and ${to.bins} bins`);
     const { into, offset = 0 } = options;
     const out = into ?? empty(from.values.shape);
-    if (offset + from.values.size > out.size) throw new Error(`${op}: target ${formatShape(out.shape)} has no room for ${from.values.size} values at offset ${offset}`);
+    if (offset + from.values.size > out.size)
+      throw new Error(`${op}: target ${formatShape(out.shape)} has no room for ${from.values.size} values at offset ${offset}`);
     const table = empty([from.bins]);
     const params = { n: from.values.size, bins: from.bins, outOffset: offset, nRef: to.values.size, stride: 0 };
     runElementwise(op, 'augment', 'histTable', from.bins, { cdf: from.cdf, refRange: to.range, refCdf: to.cdf, tableOut: table }, params);
-    runElementwise(op, 'augment', 'histApply', from.values.size, { values: from.values, srcRange: from.range, table, matched: out }, params);
+    runElementwise(
+      op,
+      'augment',
+      'histApply',
+      from.values.size,
+      { values: from.values, srcRange: from.range, table, matched: out },
+      params,
+    );
     return out;
   });
 }

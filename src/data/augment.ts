@@ -8,7 +8,7 @@
  *
  * Fields and volumes are flat arrays in Volume order (x fastest) with shape `[nx, ny, nz]`.
  */
-import { allocateVoxels, voxelTypeOf, type Vec3, type VoxelArray } from '../io/volume.js';
+import { allocateVoxels, voxelTypeOf, type Vec3, type VoxelArray } from '../image/volume.js';
 import { sampler, type Interpolation } from './interpolate.js';
 import type { Rng } from './random.js';
 

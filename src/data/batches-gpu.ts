@@ -4,10 +4,10 @@
  * seeded draws are batchIterator's (sampleDrawer), so a seed gives the same augmentation on both paths,
  * within the tolerances of augment-gpu.ts.
  */
-import { empty, tensor, type Tensor } from '../tensor.js';
+import { empty, tensor, type Tensor } from '../core/tensor.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu, type GpuHistogram } from './augment-gpu.js';
 import { batchIterator, commonShape, sampleDrawer, type BatchOptions, type PreparedCase } from './loader.js';
-import type { DeviceBatch, HostBatch } from '../nn/fit.js';
+import type { DeviceBatch, HostBatch } from './batch.js';
 import { Rng } from './random.js';
 
 /** A batch on the GPU, owned by the consumer (dispose both). */
@@ -35,12 +35,19 @@ export async function* gpuBatchIterator(cases: PreparedCase[], options: BatchOpt
   let zeroField: Tensor | null = null;
   try {
     for (let produced = 0; produced < batches; produced++) {
-      const batch = { image: empty([batchSize, 1, shape[2], shape[1], shape[0]]), labels: empty([batchSize, shape[2], shape[1], shape[0]]), ids: [] as string[] };
+      const batch = {
+        image: empty([batchSize, 1, shape[2], shape[1], shape[0]]),
+        labels: empty([batchSize, shape[2], shape[1], shape[0]]),
+        ids: [] as string[],
+      };
       for (let b = 0; b < batchSize; b++) {
         const { index, partner, grid, axes } = draw();
         const matched = partner !== null ? matchHistogramGpu(histograms[index]!, histograms[partner]!) : null;
         const field = grid ? bsplineFieldGpu(shape, grid) : (zeroField ??= tensor(new Float32Array(3 * voxels)));
-        warpGpu(matched ?? images[index]!, labels[index]!, field, shape, { into: { image: batch.image, label: batch.labels, offset: b * voxels }, mirror: axes });
+        warpGpu(matched ?? images[index]!, labels[index]!, field, shape, {
+          into: { image: batch.image, label: batch.labels, offset: b * voxels },
+          mirror: axes,
+        });
         matched?.dispose();
         if (field !== zeroField) field.dispose();
         batch.ids.push(cases[index].id);
@@ -56,7 +63,10 @@ export async function* gpuBatchIterator(cases: PreparedCase[], options: BatchOpt
  * fit()'s batches, augmented on the GPU (the default: no CPU work per step) or on the CPU (the float64
  * reference); the same seed draws the same cases and augmentation on both.
  */
-export async function* augmentedBatches(cases: PreparedCase[], options: BatchOptions & { augmentOn?: 'gpu' | 'cpu' } = {}): AsyncGenerator<HostBatch | DeviceBatch> {
+export async function* augmentedBatches(
+  cases: PreparedCase[],
+  options: BatchOptions & { augmentOn?: 'gpu' | 'cpu' } = {},
+): AsyncGenerator<HostBatch | DeviceBatch> {
   if (options.augmentOn === 'cpu') {
     for await (const b of batchIterator(cases, options)) yield { image: b.image, labels: b.label, shape: b.shape };
   } else {

@@ -19,7 +19,7 @@
  * integer may truncate one grey level apart. A negative scl_slope (NiiVue
  * takes the scaled raw minimum) is not reproduced: we take the minimum of the scaled values.
  */
-import { cloneGrid, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume } from '../io/volume.js';
+import { cloneGrid, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume } from '../image/volume.js';
 import { indexToIndex, resampleToGrid } from './resample.js';
 
 export interface ConformOptions {
@@ -31,14 +31,15 @@ export interface ConformOptions {
   interpolation?: 'linear' | 'nearest';
 }
 
-/** LIA in LPS (Volume's world, src/io/volume.ts): NIfTI's RAS columns with x and y negated. */
+/** LIA in LPS (Volume's world, src/image/volume.ts): NIfTI's RAS columns with x and y negated. */
 const LIA_DIRECTION: Mat3 = [1, 0, 0, 0, 0, -1, 0, -1, 0];
 
 function checkedOptions(options: ConformOptions): { size: number; spacing: number; interpolation: 'linear' | 'nearest' } {
   const { size = 256, spacing = 1, interpolation = 'linear' } = options;
   if (!(Number.isInteger(size) && size >= 1)) throw new Error(`conform: size must be a positive integer, got ${size}`);
   if (!(Number.isFinite(spacing) && spacing > 0)) throw new Error(`conform: spacing must be a positive number of mm, got ${spacing}`);
-  if (interpolation !== 'linear' && interpolation !== 'nearest') throw new Error(`conform: interpolation must be 'linear' or 'nearest', got '${interpolation}'`);
+  if (interpolation !== 'linear' && interpolation !== 'nearest')
+    throw new Error(`conform: interpolation must be 'linear' or 'nearest', got '${interpolation}'`);
   return { size, spacing, interpolation };
 }
 
@@ -47,7 +48,9 @@ export function conformedGrid(scan: Grid, options: Pick<ConformOptions, 'size' |
   const { size, spacing } = checkedOptions(options);
   // World (LPS) position of the scan's continuous index dims / 2, and of the conformed cube's size / 2.
   const half = scan.shape.map((n) => n / 2) as Vec3;
-  const centre = [0, 1, 2].map((r) => scan.origin[r]! + [0, 1, 2].reduce((s, c) => s + scan.direction[3 * r + c]! * scan.spacing[c]! * half[c]!, 0));
+  const centre = [0, 1, 2].map(
+    (r) => scan.origin[r]! + [0, 1, 2].reduce((s, c) => s + scan.direction[3 * r + c]! * scan.spacing[c]! * half[c]!, 0),
+  );
   const cubeHalf = [0, 1, 2].map((r) => [0, 1, 2].reduce((s, c) => s + LIA_DIRECTION[3 * r + c]! * spacing * (size / 2), 0));
   return {
     shape: [size, size, size],
@@ -119,7 +122,7 @@ export function conformSamples(scan: Volume, options: ConformOptions = {}): Volu
 }
 
 /** NiiVue's global_min and global_max: over the central half of each axis (calMinMax's 25 % borders), NaN skipped. */
-export function centralRange(scan: Volume): { min: number; max: number } {
+function centralRange(scan: Volume): { min: number; max: number } {
   const [nx, ny] = scan.shape;
   const lo = scan.shape.map((n) => Math.floor(0.25 * n));
   const hi = scan.shape.map((n, a) => n - lo[a]!);
@@ -180,8 +183,16 @@ export function conform(scan: Volume, options: ConformOptions = {}): Volume {
  */
 export function labelsToScanGrid(labels: Volume, scan: Grid): Volume {
   const expected = conformedGrid(scan, { size: labels.shape[0], spacing: labels.spacing[0] });
-  const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 * Math.max(1, Math.abs(b[i]!)));
-  if (!(same(labels.shape, expected.shape) && same(labels.spacing, expected.spacing) && same(labels.origin, expected.origin) && same(labels.direction, expected.direction))) {
+  const same = (a: readonly number[], b: readonly number[]) =>
+    a.every((v, i) => Math.abs(v - b[i]!) <= 1e-6 * Math.max(1, Math.abs(b[i]!)));
+  if (
+    !(
+      same(labels.shape, expected.shape) &&
+      same(labels.spacing, expected.spacing) &&
+      same(labels.origin, expected.origin) &&
+      same(labels.direction, expected.direction)
+    )
+  ) {
     throw new Error(
       `labelsToScanGrid: the labels' grid (shape [${labels.shape}], spacing [${labels.spacing}], origin [${labels.origin}], direction [${labels.direction}]) is not the conformed grid of the scan (shape [${expected.shape}], spacing [${expected.spacing}], origin [${expected.origin}], direction [${expected.direction}])`,
     );

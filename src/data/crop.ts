@@ -2,7 +2,7 @@
  * Centre crop / zero pad to the network's input size (the paper: 128 × 128 × 64), and the exact inverse to put
  * a prediction back. The origin moves with the crop, so a cropped volume still lies where it did in the world.
  */
-import { allocateVoxels, cloneGrid, indexToWorld, voxelTypeOf, type Vec3, type Volume } from '../io/volume.js';
+import { allocateVoxels, cloneGrid, indexToWorld, voxelTypeOf, type Vec3, type Volume } from '../image/volume.js';
 
 /** out[i, j, k] = volume[i + start[0], j + start[1], k + start[2]], or `fill` where that is outside. */
 export function cropOrPad(volume: Volume, shape: Vec3, start: Vec3, fill = 0): Volume {

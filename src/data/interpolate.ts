@@ -5,7 +5,7 @@
  * and takes the edge values; farther out it gets `outside`. So resampling to a finer grid that covers the same
  * extent never invents a dark rim, while a large deformation still pulls in background.
  */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 
 export type Interpolation = 'linear' | 'nearest';
 

@@ -28,7 +28,9 @@ export async function findCases(dir: string): Promise<Pairing> {
     pairing = { cases: found.cases.map(full), unpaired: found.unpaired };
   }
   if (pairing.cases.length === 0) {
-    throw new Error(`${dir}: no image/label pairs found (expected Case00.mhd + Case00_segmentation.mhd, x.nii.gz + x_seg.nii.gz, or images/ + labels/ folders)`);
+    throw new Error(
+      `${dir}: no image/label pairs found (expected Case00.mhd + Case00_segmentation.mhd, x.nii.gz + x_seg.nii.gz, or images/ + labels/ folders)`,
+    );
   }
   return pairing;
 }

@@ -10,7 +10,7 @@
  * a macrotask on the same thread, so CPU augmentation overlaps GPU compute. (Moving it to a worker would also
  * overlap the consumer's own CPU work; the interface would not change.)
  */
-import type { Vec3, Volume } from '../io/volume.js';
+import type { Vec3, Volume } from '../image/volume.js';
 import { bsplineField, matchHistogram, mirror, randomControlGrid, warp, type ControlGrid, type DeformationOptions } from './augment.js';
 import { centerCropOrPad } from './crop.js';
 import { rescaleIntensity, zscore } from './intensity.js';
@@ -102,7 +102,11 @@ export interface SampleDraw {
 }
 
 /** Draws samples from `rng`: epochs of every case once in a fresh random order, each with its augmentation. */
-export function sampleDrawer(caseCount: number, rng: Rng, options: Pick<BatchOptions, 'deformation' | 'histogramMatching' | 'mirror'>): () => SampleDraw {
+export function sampleDrawer(
+  caseCount: number,
+  rng: Rng,
+  options: Pick<BatchOptions, 'deformation' | 'histogramMatching' | 'mirror'>,
+): () => SampleDraw {
   const { deformation = {}, histogramMatching = true, mirror = false } = options;
   let order: number[] = [];
   return () => {

@@ -1,10 +1,20 @@
 /**
- * Resampling between voxel grids in world space (see src/io/volume.ts for the geometry convention): to the
+ * Resampling between voxel grids in world space (see src/image/volume.ts for the geometry convention): to the
  * network's spacing before training or inference (the paper: 1 × 1 × 1.5 mm), and back onto the scan's own
  * grid for a prediction. Images use trilinear interpolation, label maps nearest neighbour (labels stay labels
  * and keep their integer type).
  */
-import { allocateVoxels, cloneGrid, indexToWorld, voxelTypeOf, type Grid, type Mat3, type Vec3, type Volume, type VoxelArray } from '../io/volume.js';
+import {
+  allocateVoxels,
+  cloneGrid,
+  indexToWorld,
+  voxelTypeOf,
+  type Grid,
+  type Mat3,
+  type Vec3,
+  type Volume,
+  type VoxelArray,
+} from '../image/volume.js';
 import { sampler, type Interpolation } from './interpolate.js';
 
 /**
@@ -30,7 +40,8 @@ export function resampleToSpacing(volume: Volume, spacing: Vec3, interpolation: 
 /** `volume`'s values on `grid`'s voxels; points beyond the volume (see interpolate.ts) get `outside`. */
 export function resampleToGrid(volume: Volume, grid: Grid, interpolation: Interpolation, outside = 0): Volume {
   const [nx, ny, nz] = grid.shape;
-  const data: VoxelArray = interpolation === 'linear' ? new Float32Array(nx * ny * nz) : allocateVoxels(voxelTypeOf(volume.data), nx * ny * nz);
+  const data: VoxelArray =
+    interpolation === 'linear' ? new Float32Array(nx * ny * nz) : allocateVoxels(voxelTypeOf(volume.data), nx * ny * nz);
   const { matrix: m, offset: t } = indexToIndex(grid, volume);
   const sample = sampler(interpolation);
   for (let k = 0, n = 0; k < nz; k++) {
@@ -52,7 +63,9 @@ export function indexToIndex(from: Grid, to: Grid): { matrix: Mat3; offset: Vec3
   const fromMatrix = scaledDirection(from);
   const matrix = multiply(toInverse, fromMatrix).map(snap) as Mat3;
   const delta = from.origin.map((o, a) => o - to.origin[a]);
-  const offset = [0, 1, 2].map((r) => snap(toInverse[3 * r] * delta[0] + toInverse[3 * r + 1] * delta[1] + toInverse[3 * r + 2] * delta[2])) as Vec3;
+  const offset = [0, 1, 2].map((r) =>
+    snap(toInverse[3 * r] * delta[0] + toInverse[3 * r + 1] * delta[1] + toInverse[3 * r + 2] * delta[2]),
+  ) as Vec3;
   return { matrix, offset };
 }
 

@@ -93,7 +93,17 @@ function randomBlob(rng: Rng, dims: Vec, voxels: number, intensity: number): Blo
 function randomRotation(rng: Rng): number[] {
   const [a, b, c] = [rng.uniform(0, 2 * Math.PI), rng.uniform(-Math.PI / 2, Math.PI / 2), rng.uniform(0, 2 * Math.PI)];
   const [ca, sa, cb, sb, cc, sc] = [Math.cos(a), Math.sin(a), Math.cos(b), Math.sin(b), Math.cos(c), Math.sin(c)];
-  return [ca * cb, ca * sb * sc - sa * cc, ca * sb * cc + sa * sc, sa * cb, sa * sb * sc + ca * cc, sa * sb * cc - ca * sc, -sb, cb * sc, cb * cc];
+  return [
+    ca * cb,
+    ca * sb * sc - sa * cc,
+    ca * sb * cc + sa * sc,
+    sa * cb,
+    sa * sb * sc + ca * cc,
+    sa * sb * cc - ca * sc,
+    -sb,
+    cb * sc,
+    cb * cc,
+  ];
 }
 
 /**
@@ -116,7 +126,8 @@ function paintBlob(image: Float32Array, label: Uint8Array | undefined, dims: Vec
         const w = (R[2] * dx + R[5] * dy + R[8] * dz) / r[2];
         const rho = Math.sqrt(u * u + v * v + w * w);
         let wobble = 1;
-        if (rho > 0) for (const wave of waves) wobble += wave.amplitude * Math.sin((wave.k[0] * u + wave.k[1] * v + wave.k[2] * w) / rho + wave.phase);
+        if (rho > 0)
+          for (const wave of waves) wobble += wave.amplitude * Math.sin((wave.k[0] * u + wave.k[1] * v + wave.k[2] * w) / rho + wave.phase);
         const depth = 1 - rho / wobble; // > 0 inside
         if (depth < -3 * edge) continue;
         const i = x + nx * (y + ny * z);
@@ -133,13 +144,20 @@ function paintBackground(image: Float32Array, dims: Vec, rng: Rng): void {
   const [nx, ny, nz] = dims;
   const base = rng.uniform(0.3, 0.4);
   const [tx, ty, tz] = dims.map((n) => smoothProfile(n, rng, 0.04, 3));
-  for (let z = 0, i = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, i++) image[i] = base + tx[x] + ty[y] + tz[z];
+  for (let z = 0, i = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, i++) image[i] = base + tx[x] + ty[y] + tz[z];
 }
 
 /** A random sum of low-frequency sines along one axis: `cycles` at most over the axis, amplitude ≤ `amplitude`. */
 function smoothProfile(n: number, rng: Rng, amplitude: number, cycles: number): Float64Array {
-  const terms = Array.from({ length: 2 }, () => ({ f: rng.uniform(0.5, cycles), phase: rng.uniform(0, 2 * Math.PI), a: rng.uniform(0, amplitude) }));
-  return Float64Array.from({ length: n }, (_, t) => terms.reduce((s, { f, phase, a }) => s + a * Math.sin((2 * Math.PI * f * t) / n + phase), 0));
+  const terms = Array.from({ length: 2 }, () => ({
+    f: rng.uniform(0.5, cycles),
+    phase: rng.uniform(0, 2 * Math.PI),
+    a: rng.uniform(0, amplitude),
+  }));
+  return Float64Array.from({ length: n }, (_, t) =>
+    terms.reduce((s, { f, phase, a }) => s + a * Math.sin((2 * Math.PI * f * t) / n + phase), 0),
+  );
 }
 
 function applyBiasAndNoise(image: Float32Array, dims: Vec, rng: Rng, bias: number, noise: number): void {

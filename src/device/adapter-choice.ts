@@ -20,16 +20,25 @@ export function envValue(name: string): string | undefined {
 }
 
 /** An init() option, else its environment variable, else `fallback`; throws on a name not in `choices`. */
-export function resolveChoice<T extends string>(what: string, option: T | undefined, variable: string, choices: readonly T[], fallback: T): T {
+export function resolveChoice<T extends string>(
+  what: string,
+  option: T | undefined,
+  variable: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   const choice = option ?? (envValue(variable) as T | undefined) ?? fallback;
   if (!choices.includes(choice)) {
-    throw new Error(`init: unknown ${what} '${String(choice)}'${option ? '' : ` (from ${variable})`}; expected one of ${choices.join(', ')}`);
+    throw new Error(
+      `init: unknown ${what} '${String(choice)}'${option ? '' : ` (from ${variable})`}; expected one of ${choices.join(', ')}`,
+    );
   }
   return choice;
 }
 
 /** The adapter asked for: the option, else VOXGPU_ADAPTER, else 'auto'. */
-export const resolveAdapterChoice = (option?: AdapterChoice): AdapterChoice => resolveChoice('adapter', option, 'VOXGPU_ADAPTER', adapterChoices, 'auto');
+export const resolveAdapterChoice = (option?: AdapterChoice): AdapterChoice =>
+  resolveChoice('adapter', option, 'VOXGPU_ADAPTER', adapterChoices, 'auto');
 
 /** The adapter's name from its info, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) / ...". */
 export function adapterName(found: Pick<FoundAdapter, 'adapter'>): string {
@@ -43,7 +52,11 @@ const softwareNames = /llvmpipe|softpipe|lavapipe|swiftshader|software/i;
 /** Whether an adapter is a CPU implementation, from its info and the choice that found it. */
 export function isSoftwareAdapter(found: Pick<FoundAdapter, 'adapter' | 'kind'>): boolean {
   const i = found.adapter.info;
-  return found.kind === 'llvmpipe' || found.kind === 'swiftshader' || softwareNames.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`);
+  return (
+    found.kind === 'llvmpipe' ||
+    found.kind === 'swiftshader' ||
+    softwareNames.test(`${i.vendor} ${i.architecture} ${i.device} ${i.description}`)
+  );
 }
 
 /** One identity per adapter and backend (the same chip through Vulkan and GL tunes differently). */

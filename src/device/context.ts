@@ -120,7 +120,7 @@ export class Context {
   constructor(
     readonly device: GPUDevice,
     private readonly found: FoundAdapter,
-    /** The kernel variants measured fastest on this adapter (src/tuning/autotune.ts), built by init(). */
+    /** The kernel variants measured fastest on this adapter (src/autotune.ts), built by init(). */
     readonly tuner: Tuner,
     /** The conv kernel family: the GEMM kernels ('gpu') or the register kernels ('software'). */
     readonly kernels: 'gpu' | 'software',
@@ -207,7 +207,8 @@ export class Context {
     const info = this.entry(d);
     let groups: readonly (number | undefined)[];
     if (d.workgroups !== undefined) groups = typeof d.workgroups === 'number' ? [d.workgroups] : d.workgroups;
-    else if (d.invocations === undefined) throw new Error(`${d.op}: a dispatch of ${info.kernel}.${info.entry} needs invocations or workgroups`);
+    else if (d.invocations === undefined)
+      throw new Error(`${d.op}: a dispatch of ${info.kernel}.${info.entry} needs invocations or workgroups`);
     else {
       const size = invocationsPerWorkgroup(info.kernel, info.entry, d.constants);
       groups = d.planes === undefined ? this.grid(d.invocations, size) : this.planeGrid(Math.ceil(d.invocations / size), d.planes);
@@ -284,7 +285,10 @@ export class Context {
   async read(buffer: GPUBuffer, bytes: number, op = 'toArray'): Promise<ArrayBuffer> {
     this.checkAlive(op);
     const staging = this.staging.pop() ?? null;
-    const target = staging && staging.size >= bytes ? staging : this.device.createBuffer({ size: Math.max(bytes, 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const target =
+      staging && staging.size >= bytes
+        ? staging
+        : this.device.createBuffer({ size: Math.max(bytes, 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     if (staging && target !== staging) this.staging.push(staging);
     this.flush();
     const enc = this.device.createCommandEncoder();
@@ -353,13 +357,17 @@ export class Context {
     if (!p) {
       for (const k of Object.keys(constants)) {
         if (!info.overrides.has(k)) {
-          throw new Error(`${op}: kernel ${info.kernel} has no override constant '${k}' (has: ${[...info.overrides.keys()].join(', ') || 'none'})`);
+          throw new Error(
+            `${op}: kernel ${info.kernel} has no override constant '${k}' (has: ${[...info.overrides.keys()].join(', ') || 'none'})`,
+          );
         }
       }
       const wg = workgroupSize(info, constants);
       const invocations = wg[0] * wg[1] * wg[2];
       if (invocations > this.limits.maxComputeInvocationsPerWorkgroup) {
-        throw new Error(`${op}: workgroup of ${invocations} invocations exceeds maxComputeInvocationsPerWorkgroup (${this.limits.maxComputeInvocationsPerWorkgroup})`);
+        throw new Error(
+          `${op}: workgroup of ${invocations} invocations exceeds maxComputeInvocationsPerWorkgroup (${this.limits.maxComputeInvocationsPerWorkgroup})`,
+        );
       }
       const module = this.shaderModule(info.kernel);
       const pipeline = this.device.createComputePipeline({
@@ -413,7 +421,10 @@ export class Context {
       }
       // A vec4 view takes its scalar array's buffer.
       const viewOf = name.endsWith('4') && !(name in d.bindings) ? name.slice(0, -1) : name;
-      if (!(viewOf in d.bindings)) throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${Object.keys(d.bindings).join(', ')})`);
+      if (!(viewOf in d.bindings))
+        throw new Error(
+          `${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${Object.keys(d.bindings).join(', ')})`,
+        );
       given.delete(viewOf);
       const v = d.bindings[viewOf] ?? this.placeholder;
       if ((v as { disposed?: boolean }).disposed) {
@@ -422,12 +433,16 @@ export class Context {
       }
       const buffer = 'buffer' in v ? v.buffer : v;
       if (buffer.size > maxBinding) {
-        throw new Error(`${d.op}: binding '${name}' is ${buffer.size} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding} bytes); use a smaller batch or volume`);
+        throw new Error(
+          `${d.op}: binding '${name}' is ${buffer.size} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding} bytes); use a smaller batch or volume`,
+        );
       }
       entries.push({ binding: b.binding, resource: { buffer } });
     }
     if (given.size > 0) {
-      throw new Error(`${d.op}: kernel ${info.kernel}.${info.entry} has no binding ${[...given].map((g) => `'${g}'`).join(', ')} (has: ${[...info.bindings.keys()].join(', ')})`);
+      throw new Error(
+        `${d.op}: kernel ${info.kernel}.${info.entry} has no binding ${[...given].map((g) => `'${g}'`).join(', ')} (has: ${[...info.bindings.keys()].join(', ')})`,
+      );
     }
     return entries;
   }

@@ -49,7 +49,9 @@ function scalarOf(t: ReflectType, kernel: string, member: string): UniformMember
 /** A struct's members, those of a nested struct in its place (filled by their own names: a pass's struct can start with a shared one). */
 function flatMembers(t: ReflectType, offset: number, kernel: string): UniformMember[] {
   return (t.members ?? []).flatMap((m) =>
-    m.type.members ? flatMembers(m.type, offset + m.offset, kernel) : [{ name: m.name, offset: offset + m.offset, scalars: m.size / 4, scalar: scalarOf(m.type, kernel, m.name) }],
+    m.type.members
+      ? flatMembers(m.type, offset + m.offset, kernel)
+      : [{ name: m.name, offset: offset + m.offset, scalars: m.size / 4, scalar: scalarOf(m.type, kernel, m.name) }],
   );
 }
 
@@ -77,9 +79,20 @@ export function registerKernels(sources: Record<string, string>): void {
   }
 }
 
+/**
+ * The WGSL reflection reads for a kernel: its own, or its reflect source, which is WGSL or the name
+ * of a sibling kernel with the same interface (a generated variant without the WGSL extensions
+ * wgsl_reflect cannot parse).
+ */
+function reflectedSource(kernel: string): string | undefined {
+  const reflected = reflectSources[kernel];
+  return reflected === undefined ? kernelSources[kernel] : (kernelSources[reflected] ?? reflected);
+}
+
 function reflectKernel(kernel: string): Map<string, EntryInfo> {
-  if (kernelSources[kernel] === undefined) throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
-  const source = reflectSources[kernel] ?? kernelSources[kernel];
+  if (kernelSources[kernel] === undefined)
+    throw new Error(`kernel '${kernel}' not found in kernels/ (have: ${Object.keys(kernelSources).join(', ')})`);
+  const source = reflectedSource(kernel)!;
   const reflect = new WgslReflect(source);
   const overrides = new Map<string, number>();
   for (const o of reflect.overrides) overrides.set(o.name, parseOverrideDefault(source, o.name));
@@ -133,7 +146,7 @@ export function invocationsPerWorkgroup(kernel: string, entry: string, constants
 
 /** A number the WGSL states once: a module-scope `const`, or an override's default. */
 export function kernelConstant(kernel: string, name: string): number {
-  const source = reflectSources[kernel] ?? kernelSources[kernel] ?? '';
+  const source = reflectedSource(kernel) ?? '';
   const m = new RegExp(`^const\\s+${name}\\s*(?::\\s*\\w+)?\\s*=\\s*([-0-9.eE]+)`, 'm').exec(source);
   const v = m ? Number(m[1]) : parseOverrideDefault(source, name);
   if (Number.isNaN(v)) throw new Error(`kernel ${kernel} has no numeric const or override '${name}'`);
@@ -166,7 +179,8 @@ export function packUniform(info: EntryInfo, op: string, params: Record<string, 
   const views = { u32: new Uint32Array(buf), i32: new Int32Array(buf), f32: new Float32Array(buf) };
   const known = new Set(u.members.map((m) => m.name));
   for (const key of Object.keys(params)) {
-    if (!known.has(key)) throw new Error(`${op}: kernel ${info.kernel}.${info.entry} has no parameter '${key}' (has: ${[...known].join(', ')})`);
+    if (!known.has(key))
+      throw new Error(`${op}: kernel ${info.kernel}.${info.entry} has no parameter '${key}' (has: ${[...known].join(', ')})`);
   }
   for (const m of u.members) {
     const v = params[m.name];
@@ -193,5 +207,7 @@ const extensionFeatures: Record<string, GPUFeatureName> = {
 /** The device features a kernel's `enable` directives need. */
 export function requiredFeatures(kernel: string): GPUFeatureName[] {
   const source = kernelSources[kernel] ?? '';
-  return [...source.matchAll(/^enable\s+([\w\s,]+);/gm)].flatMap((m) => m[1]!.split(',').map((e) => extensionFeatures[e.trim()] ?? (e.trim() as GPUFeatureName)));
+  return [...source.matchAll(/^enable\s+([\w\s,]+);/gm)].flatMap((m) =>
+    m[1]!.split(',').map((e) => extensionFeatures[e.trim()] ?? (e.trim() as GPUFeatureName)),
+  );
 }

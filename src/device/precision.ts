@@ -37,9 +37,11 @@ export function matrixConfigs(adapter: GPUAdapter): string[] {
 export function tensorCoreProblem(adapter: GPUAdapter): string | null {
   const missing = tensorCoreFeatures.filter((f) => !adapter.features.has(f));
   if (missing.length) return `the adapter lacks ${missing.join(' and ')}`;
-  if (!matrixConfigs(adapter).includes('f16→f32 16×16×16')) return `the adapter offers no f16→f32 16×16×16 subgroup matrix (it offers: ${matrixConfigs(adapter).join(', ') || 'none'})`;
+  if (!matrixConfigs(adapter).includes('f16→f32 16×16×16'))
+    return `the adapter offers no f16→f32 16×16×16 subgroup matrix (it offers: ${matrixConfigs(adapter).join(', ') || 'none'})`;
   const { subgroupMinSize: min, subgroupMaxSize: max } = adapter.info as unknown as TensorCoreInfo;
-  if (min !== 32 || max !== 32) return `the kernels need subgroups of exactly 32 invocations (the adapter's: ${min ?? '?'} to ${max ?? '?'})`;
+  if (min !== 32 || max !== 32)
+    return `the kernels need subgroups of exactly 32 invocations (the adapter's: ${min ?? '?'} to ${max ?? '?'})`;
   if (adapter.limits.maxComputeWorkgroupStorageSize < mmaWorkgroupBytes) {
     return `the kernels need ${mmaWorkgroupBytes} bytes of workgroup memory (the adapter's: ${adapter.limits.maxComputeWorkgroupStorageSize})`;
   }

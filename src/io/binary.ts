@@ -1,5 +1,5 @@
 /** Raw voxel bytes ⇄ typed arrays, in either byte order. */
-import { allocateVoxels, bytesPerVoxel, voxelTypeOf, type VoxelArray, type VoxelType } from './volume.js';
+import { allocateVoxels, bytesPerVoxel, voxelTypeOf, type VoxelArray, type VoxelType } from '../image/volume.js';
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -2,7 +2,7 @@
 // the iteration and the model's configuration, in one safetensors file.
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.js';
 
 const optimizerPrefix = 'optimizer.';
@@ -31,7 +31,11 @@ async function host(tensors: ReadonlyMap<string, Tensor>, prefix = ''): Promise<
 /** Serialises model (+ optimizer) to safetensors bytes (works in the browser too). */
 export async function checkpointBytes(model: Module, options: SaveOptions = {}): Promise<Uint8Array> {
   const tensors = await host(model.stateDict());
-  const metadata: Record<string, string> = { format: 'voxgpu-checkpoint-1', iteration: String(options.iteration ?? 0), ...options.metadata };
+  const metadata: Record<string, string> = {
+    format: 'voxgpu-checkpoint-1',
+    iteration: String(options.iteration ?? 0),
+    ...options.metadata,
+  };
   if (options.config) metadata.config = JSON.stringify(options.config);
   if (options.optimizer) {
     const s = options.optimizer.stateDict();
@@ -63,7 +67,9 @@ export function loadCheckpointBytes(bytes: Uint8Array, model: Module, optimizer?
     if (!metadata.optimizer) throw new Error(`checkpoint ${source}: holds no optimizer state`);
     const o = JSON.parse(metadata.optimizer) as { type: string; stepCount: number; lr: number };
     if (o.type !== optimizer.kind) throw new Error(`checkpoint ${source}: optimizer state is for ${o.type}, not ${optimizer.kind}`);
-    const state = new Map([...tensors].filter(([k]) => k.startsWith(optimizerPrefix)).map(([k, v]) => [k.slice(optimizerPrefix.length), v]));
+    const state = new Map(
+      [...tensors].filter(([k]) => k.startsWith(optimizerPrefix)).map(([k, v]) => [k.slice(optimizerPrefix.length), v]),
+    );
     optimizer.loadStateDict({ tensors: state, stepCount: o.stepCount, lr: o.lr });
   }
   return checkpointInfo(bytes, source);

@@ -5,9 +5,9 @@
 import { decodeMetaImage, encodeMha, type MetaImageWriteOptions } from './metaimage.js';
 import { decodeNifti, encodeNifti } from './nifti.js';
 import { VolumeFormatError, BUFFER_NAME } from './errors.js';
-import type { Volume } from './volume.js';
+import type { Volume } from '../image/volume.js';
 
-export * from './volume.js';
+export * from '../image/volume.js';
 export * from './errors.js';
 export * from './nifti.js';
 export * from './metaimage.js';

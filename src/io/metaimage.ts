@@ -10,7 +10,17 @@
 import { unzlib, zlib } from './compression.js';
 import { decodeVoxels, encodeVoxels } from './binary.js';
 import { BUFFER_NAME, VolumeFormatError, withFileName } from './errors.js';
-import { assertValidGrid, bytesPerVoxel, voxelCount, voxelTypeOf, IDENTITY_DIRECTION, type Mat3, type Vec3, type Volume, type VoxelType } from './volume.js';
+import {
+  assertValidGrid,
+  bytesPerVoxel,
+  voxelCount,
+  voxelTypeOf,
+  IDENTITY_DIRECTION,
+  type Mat3,
+  type Vec3,
+  type Volume,
+  type VoxelType,
+} from '../image/volume.js';
 
 const TYPE_BY_NAME: Record<string, VoxelType> = {
   MET_UCHAR: 'uint8',

@@ -15,7 +15,17 @@ import { NIFTI1 } from 'nifti-reader-js';
 import { gunzip, gzip, isGzip } from './compression.js';
 import { decodeVoxels, encodeVoxels } from './binary.js';
 import { BUFFER_NAME, VolumeFormatError, withFileName } from './errors.js';
-import { assertValidGrid, bytesPerVoxel, voxelCount, voxelTypeOf, type Mat3, type Vec3, type Volume, type VoxelArray, type VoxelType } from './volume.js';
+import {
+  assertValidGrid,
+  bytesPerVoxel,
+  voxelCount,
+  voxelTypeOf,
+  type Mat3,
+  type Vec3,
+  type Volume,
+  type VoxelArray,
+  type VoxelType,
+} from '../image/volume.js';
 
 const HEADER_SIZE = 348;
 const VOX_OFFSET = 352;

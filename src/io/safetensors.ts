@@ -1,7 +1,7 @@
 // The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 // mapping names to {dtype, shape, data_offsets}, then raw little-endian data. Written by hand
 // because it is this small; files open with Python's `safetensors.numpy.load_file`.
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 export interface NamedArray {
   shape: readonly number[];
   data: Float32Array;
@@ -55,7 +55,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Safet
     const [begin, end] = e.data_offsets;
     const count = shapeSize(e.shape);
     if (end - begin !== count * 4 || dataStart + end > bytes.length || begin < 0) {
-      throw fail(`tensor '${name}' of shape [${e.shape.join(', ')}] has data range [${begin}, ${end}) that does not fit (expected ${count * 4} bytes within ${bytes.length - dataStart})`);
+      throw fail(
+        `tensor '${name}' of shape [${e.shape.join(', ')}] has data range [${begin}, ${end}) that does not fit (expected ${count * 4} bytes within ${bytes.length - dataStart})`,
+      );
     }
     // Copy: the data may not be 4-byte aligned inside the file buffer.
     const data = new Float32Array(count);

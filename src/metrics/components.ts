@@ -1,5 +1,5 @@
 /** Connected components, for the usual post-processing of a segmentation: drop every island but the largest. */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 import type { Mask } from './mask.js';
 
 export type Connectivity = 6 | 26;

@@ -4,7 +4,7 @@
  * parabolas, one pass per axis, O(n) each. Exact, unlike chamfer approximations, which matters for Hausdorff
  * distances reported in millimetres.
  */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 import type { Mask } from './mask.js';
 
 /**
@@ -16,7 +16,12 @@ export function distanceTransform(mask: Mask, shape: Vec3, spacing: Vec3): Float
   const squared = new Float64Array(nx * ny * nz);
   for (let i = 0; i < squared.length; i++) squared[i] = mask[i] !== 0 ? 0 : Infinity;
   const longest = Math.max(nx, ny, nz);
-  const scratch = { line: new Float64Array(longest), out: new Float64Array(longest), v: new Int32Array(longest), z: new Float64Array(longest + 1) };
+  const scratch = {
+    line: new Float64Array(longest),
+    out: new Float64Array(longest),
+    v: new Int32Array(longest),
+    z: new Float64Array(longest + 1),
+  };
   const strides = [1, nx, nx * ny];
   for (let axis = 0; axis < 3; axis++) {
     const n = shape[axis];

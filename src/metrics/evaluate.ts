@@ -1,5 +1,5 @@
 /** Every segmentation metric at once, as `voxgpu evaluate` reports them. */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 import { assertSameGrid, countForeground, type Mask } from './mask.js';
 import { dice, jaccard, relativeVolumeDifference } from './overlap.js';
 import { surfaceDistances, type SurfaceDistances } from './surface.js';

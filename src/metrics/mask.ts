@@ -1,8 +1,8 @@
 /**
- * Masks for the metrics are flat arrays in Volume order (x fastest; see src/io/volume.ts) with shape
+ * Masks for the metrics are flat arrays in Volume order (x fastest; see src/image/volume.ts) with shape
  * `[nx, ny, nz]`; any non-zero value is foreground, so label maps and probability thresholds both work.
  */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 
 export type Mask = ArrayLike<number>;
 

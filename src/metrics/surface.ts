@@ -5,7 +5,7 @@
  *
  * Empty masks: both empty → all distances 0; exactly one empty → all Infinity.
  */
-import type { Vec3 } from '../io/volume.js';
+import type { Vec3 } from '../image/volume.js';
 import { quantileOfSorted } from '../data/quantile.js';
 import { distanceTransform } from './edt.js';
 import { assertSameGrid, type Mask } from './mask.js';
@@ -19,7 +19,18 @@ export function surfaceVoxels(mask: Mask, shape: Vec3): Uint8Array {
       for (let x = 0; x < nx; x++, i++) {
         if (!inside(i)) continue;
         const interior =
-          x > 0 && x < nx - 1 && y > 0 && y < ny - 1 && z > 0 && z < nz - 1 && inside(i - 1) && inside(i + 1) && inside(i - nx) && inside(i + nx) && inside(i - nx * ny) && inside(i + nx * ny);
+          x > 0 &&
+          x < nx - 1 &&
+          y > 0 &&
+          y < ny - 1 &&
+          z > 0 &&
+          z < nz - 1 &&
+          inside(i - 1) &&
+          inside(i + 1) &&
+          inside(i - nx) &&
+          inside(i + nx) &&
+          inside(i - nx * ny) &&
+          inside(i + nx * ny);
         if (!interior) surface[i] = 1;
       }
     }

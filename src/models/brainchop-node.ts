@@ -2,16 +2,11 @@
 // defaults when absent), the pre-model it names, and its colormap (label names and colours) when it has one.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { parseBrainchopColormap, type BrainchopColormap } from './brainchop-colormap.js';
 import { parseBrainchopSettings, type BrainchopModel, type BrainchopSettings } from './brainchop-pipeline.js';
 import { loadTfjsModel } from './tfjs-node.js';
 
-/** brainchop's colormap JSON: one entry per class. */
-export interface BrainchopColormap {
-  R: number[];
-  G: number[];
-  B: number[];
-  labels: string[];
-}
+export type { BrainchopColormap } from './brainchop-colormap.js';
 
 export interface LoadedBrainchopModel extends BrainchopModel {
   preModel?: BrainchopModel;
@@ -32,12 +27,12 @@ async function settingsBeside(modelJson: string): Promise<BrainchopSettings> {
   return parseBrainchopSettings((await exists(path)) ? (JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>) : {}, path);
 }
 
-/** brainchop's colormap beside the model (colormap*.json, first by name) with one label, and one colour, per class. */
+/** brainchop's colormap beside the model: the first colormap*.json (by name) with one colour per class. */
 async function colormapBeside(modelJson: string, classes: number): Promise<BrainchopColormap | undefined> {
   const dir = dirname(modelJson);
   for (const f of (await readdir(dir)).filter((n) => /^colormap.*\.json$/.test(n)).sort()) {
-    const json = JSON.parse(await readFile(join(dir, f), 'utf8')) as Partial<BrainchopColormap>;
-    if ([json.labels, json.R, json.G, json.B].every((c) => Array.isArray(c) && c.length === classes)) return json as BrainchopColormap;
+    const colormap = parseBrainchopColormap(JSON.parse(await readFile(join(dir, f), 'utf8')), classes);
+    if (colormap) return colormap;
   }
   return undefined;
 }

@@ -8,7 +8,7 @@
  * fields are documented in docs/brainchop-models.md.
  */
 import { conform, labelsToScanGrid } from '../data/conform.js';
-import { cloneGrid, type Volume } from '../io/volume.js';
+import { cloneGrid, type Volume } from '../image/volume.js';
 import { brainchopSettings, segmentBrainchop, type BrainchopSegmentOptions } from './brainchop.js';
 import type { TfjsModel } from './tfjs-model.js';
 import type { VolumeInferenceOptions } from './tfjs-tiles.js';
@@ -32,9 +32,15 @@ export interface BrainchopSettings {
  */
 export function parseBrainchopSettings(entry: Record<string, unknown>, source: string): BrainchopSettings {
   const { type = 'Segmentation', preModel, ...rest } = entry;
-  if (!TYPES.includes(type as BrainchopModelType)) throw new Error(`${source}: type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(type)}`);
-  if (preModel !== undefined && (typeof preModel !== 'string' || preModel === '')) throw new Error(`${source}: preModel must be the path of a model.json, got ${JSON.stringify(preModel)}`);
-  return { options: brainchopSettings(rest, source), type: type as BrainchopModelType, ...(preModel ? { preModel: preModel as string } : {}) };
+  if (!TYPES.includes(type as BrainchopModelType))
+    throw new Error(`${source}: type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(type)}`);
+  if (preModel !== undefined && (typeof preModel !== 'string' || preModel === ''))
+    throw new Error(`${source}: preModel must be the path of a model.json, got ${JSON.stringify(preModel)}`);
+  return {
+    options: brainchopSettings(rest, source),
+    type: type as BrainchopModelType,
+    ...(preModel ? { preModel: preModel as string } : {}),
+  };
 }
 
 /** A model with its settings, as the pre-model of another. */
@@ -79,10 +85,16 @@ export function isConformed(scan: Volume, size = 256): boolean {
 }
 
 /** A T1 scan segmented by a brainchop model through brainchop's own pipeline (see the top of this file). */
-export async function segmentScan(model: TfjsModel, scan: Volume, settings: BrainchopSettings, options: ScanSegmentOptions = {}): Promise<ScanSegmentation> {
+export async function segmentScan(
+  model: TfjsModel,
+  scan: Volume,
+  settings: BrainchopSettings,
+  options: ScanSegmentOptions = {},
+): Promise<ScanSegmentation> {
   const { space = 'scan', preModel, conformSize, conformSpacing, onLayer, ...inference } = options;
   if (space !== 'scan' && space !== 'conformed') throw new Error(`segmentScan: space must be 'scan' or 'conformed', got '${space}'`);
-  if (settings.preModel && !preModel) throw new Error(`segmentScan: the settings name a pre-model (${settings.preModel}); load it and pass it as options.preModel`);
+  if (settings.preModel && !preModel)
+    throw new Error(`segmentScan: the settings name a pre-model (${settings.preModel}); load it and pass it as options.preModel`);
   const asIs = isConformed(scan, conformSize);
   const conformed = asIs ? scan : conform(scan, { size: conformSize, spacing: conformSpacing });
   const total = (preModel?.model.layers.length ?? 0) + model.layers.length;

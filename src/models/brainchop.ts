@@ -8,7 +8,7 @@
 // (segmentScan): here the scan is taken on its own grid, a pre-model's brain as `cropMask`.
 import { cropOrPad } from '../data/crop.js';
 import { rescaleIntensity } from '../data/intensity.js';
-import { cloneGrid, type Vec3, type Volume } from '../io/volume.js';
+import { cloneGrid, type Vec3, type Volume } from '../image/volume.js';
 import { largestConnectedComponent } from '../metrics/components.js';
 import type { TfjsModel } from './tfjs-model.js';
 import { predictVolume, type VolumeInferenceOptions } from './tfjs-tiles.js';
@@ -60,12 +60,16 @@ export function brainchopSettings(entry: Record<string, unknown>, source = 'brai
     return v;
   };
   if (entry.preModelId !== undefined && entry.preModelId !== null)
-    throw new Error(`${source}: preModelId ${JSON.stringify(entry.preModelId)}: name the pre-model's model.json as "preModel" (a path relative to this file) instead`);
+    throw new Error(
+      `${source}: preModelId ${JSON.stringify(entry.preModelId)}: name the pre-model's model.json as "preModel" (a path relative to this file) instead`,
+    );
   const threshold = number('autoThreshold', (v) => v >= 0 && v <= 1, 'in [0, 1]');
   return {
     transpose: bool('enableTranspose', true),
     quantileNorm: bool('enableQuantileNorm', false),
-    cropPadding: bool('enableCrop', false) ? (number('cropPadding', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer') ?? 0) : undefined,
+    cropPadding: bool('enableCrop', false)
+      ? (number('cropPadding', (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer') ?? 0)
+      : undefined,
     autoThreshold: threshold ? threshold : undefined,
     largestComponent: bool('isPostProcessEnable', true),
   };
@@ -88,7 +92,8 @@ export interface BrainchopSegmentation {
 /** data [a][b][c] (c fastest) → [c][b][a]: a 3-D tensor's transpose(), as brainchop calls it. */
 export function reverseAxes<T extends Float32Array | Uint16Array>(data: T, [a, b, c]: readonly number[]): T {
   const out = new (data.constructor as new (n: number) => T)(data.length);
-  for (let i = 0; i < a!; i++) for (let j = 0; j < b!; j++) for (let k = 0; k < c!; k++) out[(k * b! + j) * a! + i] = data[(i * b! + j) * c! + k]!;
+  for (let i = 0; i < a!; i++)
+    for (let j = 0; j < b!; j++) for (let k = 0; k < c!; k++) out[(k * b! + j) * a! + i] = data[(i * b! + j) * c! + k]!;
   return out;
 }
 
@@ -113,15 +118,26 @@ function paddedBox(data: ArrayLike<number>, [nx, ny, nz]: Vec3, padding: number,
 }
 
 /** Labels for a single-channel scan by brainchop's pipeline, on the scan's own grid. */
-export async function segmentBrainchop(model: TfjsModel, scan: Volume, options: BrainchopSegmentOptions = {}): Promise<BrainchopSegmentation> {
-  if (model.inChannels !== 1) throw new Error(`segmentBrainchop: the model takes ${model.inChannels} channels; brainchop's take one (a T1 scan)`);
+export async function segmentBrainchop(
+  model: TfjsModel,
+  scan: Volume,
+  options: BrainchopSegmentOptions = {},
+): Promise<BrainchopSegmentation> {
+  if (model.inChannels !== 1)
+    throw new Error(`segmentBrainchop: the model takes ${model.inChannels} channels; brainchop's take one (a T1 scan)`);
   const values = options.quantileNorm ? quantileNormalize(scan.data) : rescaleIntensity(scan.data);
   const normalized: Volume = { ...cloneGrid(scan), data: values };
   // brainchop's applyMriThreshold: above a fraction of the normalised maximum.
   const threshold = options.autoThreshold ? options.autoThreshold * values.reduce((m, v) => Math.max(m, v), -Infinity) : 0;
   const { cropMask } = options;
-  if (cropMask && cropMask.length !== values.length) throw new Error(`segmentBrainchop: cropMask has ${cropMask.length} voxels, the scan [${scan.shape.join(', ')}] has ${values.length}`);
-  const box = options.cropPadding === undefined ? null : cropMask ? paddedBox(cropMask, scan.shape, options.cropPadding, 0) : paddedBox(values, scan.shape, options.cropPadding, threshold);
+  if (cropMask && cropMask.length !== values.length)
+    throw new Error(`segmentBrainchop: cropMask has ${cropMask.length} voxels, the scan [${scan.shape.join(', ')}] has ${values.length}`);
+  const box =
+    options.cropPadding === undefined
+      ? null
+      : cropMask
+        ? paddedBox(cropMask, scan.shape, options.cropPadding, 0)
+        : paddedBox(values, scan.shape, options.cropPadding, threshold);
   const input = box ? cropOrPad(normalized, box.size, box.start) : normalized;
   // A volume's flat order is [z][y][x]; brainchop's transpose gives the model [x][y][z].
   const [nx, ny, nz] = input.shape;
@@ -129,7 +145,8 @@ export async function segmentBrainchop(model: TfjsModel, scan: Volume, options: 
   const zyx = [nz, ny, nx];
   const data = transpose ? reverseAxes(input.data as Float32Array, zyx) : (input.data as Float32Array);
   const { labels, shape } = await predictVolume(model, data, transpose ? [nx, ny, nz] : zyx, options);
-  if (shape.some((s, a) => s !== (transpose ? [nx, ny, nz] : zyx)[a])) throw new Error(`segmentBrainchop: the model's output [${shape.join(', ')}] is not the size of its input ('valid' convs)`);
+  if (shape.some((s, a) => s !== (transpose ? [nx, ny, nz] : zyx)[a]))
+    throw new Error(`segmentBrainchop: the model's output [${shape.join(', ')}] is not the size of its input ('valid' convs)`);
   const back = transpose ? reverseAxes(labels, [nx, ny, nz]) : labels;
   const classes = model.outChannels;
   const onGrid: Volume = { ...cloneGrid(input), data: classes <= 256 ? Uint8Array.from(back) : back };

@@ -46,7 +46,8 @@ export interface KerasWeight {
 
 export function modelConfigOf(json: TfjsModelJson): KerasModelConfig {
   const topology = json.modelTopology as Record<string, unknown> | undefined;
-  if (!topology || typeof topology !== 'object') throw new Error('importTfjsModel: model.json has no modelTopology (is it a layers-model?)');
+  if (!topology || typeof topology !== 'object')
+    throw new Error('importTfjsModel: model.json has no modelTopology (is it a layers-model?)');
   return (topology.model_config ?? topology) as KerasModelConfig;
 }
 
@@ -80,19 +81,25 @@ export function readWeights(json: TfjsModelJson, shards: Uint8Array | ArrayBuffe
     }
     const n = w.shape.reduce((a, b) => a * b, 1);
     if (offset + 4 * n > bytes.length) {
-      throw new Error(`importTfjsModel: the weight shards hold ${bytes.length} bytes, the manifest needs ${needed} (weight "${w.name}" ends past the data)`);
+      throw new Error(
+        `importTfjsModel: the weight shards hold ${bytes.length} bytes, the manifest needs ${needed} (weight "${w.name}" ends past the data)`,
+      );
     }
     const data = new Float32Array(n);
     new Uint8Array(data.buffer).set(bytes.subarray(offset, offset + 4 * n));
     weights.set(w.name, { shape: [...w.shape], data });
     offset += 4 * n;
   }
-  if (offset !== bytes.length) throw new Error(`importTfjsModel: the weight shards hold ${bytes.length} bytes, the manifest needs ${needed}`);
+  if (offset !== bytes.length)
+    throw new Error(`importTfjsModel: the weight shards hold ${bytes.length} bytes, the manifest needs ${needed}`);
   return weights;
 }
 
 /** One shard holding `weights` in order, and the manifest that describes it. */
-export function writeWeights(weights: ReadonlyArray<readonly [string, KerasWeight]>, shardName: string): { manifest: WeightsGroup[]; data: Uint8Array } {
+export function writeWeights(
+  weights: ReadonlyArray<readonly [string, KerasWeight]>,
+  shardName: string,
+): { manifest: WeightsGroup[]; data: Uint8Array } {
   const data = new Uint8Array(weights.reduce((n, [, w]) => n + 4 * w.data.length, 0));
   let at = 0;
   for (const [, w] of weights) {

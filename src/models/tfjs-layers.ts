@@ -8,7 +8,7 @@ import type { Triple } from '../ops/conv/shape.js';
 import { relu } from '../ops/map.js';
 import { batchNorm } from '../ops/norm.js';
 import { softmax } from '../ops/softmax.js';
-import { tensor, type Tensor } from '../tensor.js';
+import { tensor, type Tensor } from '../core/tensor.js';
 import { Module } from '../nn/module.js';
 import type { KerasLayerJson, KerasWeight } from './tfjs-format.js';
 
@@ -37,7 +37,8 @@ const activations: Record<string, Activation> = {
 function activationOf(layer: KerasLayerJson): { name: string; apply: Activation } {
   const name = layer.config.activation ?? 'linear';
   const apply = typeof name === 'string' ? activations[name] : undefined;
-  if (!apply) throw unsupported(layer, `activation ${JSON.stringify(name)} is not supported (supported: ${Object.keys(activations).join(', ')})`);
+  if (!apply)
+    throw unsupported(layer, `activation ${JSON.stringify(name)} is not supported (supported: ${Object.keys(activations).join(', ')})`);
   return { name: name as string, apply };
 }
 
@@ -103,7 +104,8 @@ export class WeightSource {
 function triple(layer: KerasLayerJson, key: string, fallback: number): Triple {
   const v = layer.config[key] ?? fallback;
   const t = typeof v === 'number' ? [v, v, v] : v;
-  if (!Array.isArray(t) || t.length !== 3 || t.some((x) => !Number.isInteger(x) || x < 1)) throw unsupported(layer, `${key} ${JSON.stringify(v)} is not three positive integers`);
+  if (!Array.isArray(t) || t.length !== 3 || t.some((x) => !Number.isInteger(x) || x < 1))
+    throw unsupported(layer, `${key} ${JSON.stringify(v)} is not three positive integers`);
   return [t[0], t[1], t[2]];
 }
 
@@ -156,9 +158,11 @@ export class KerasConv3D extends KerasModule {
     const strides = triple(keras, 'strides', 1);
     if (strides.some((s) => s !== 1)) throw unsupported(keras, `strides ${JSON.stringify(c.strides)} are not supported (only 1)`);
     if ((c.groups ?? 1) !== 1) throw unsupported(keras, `groups ${JSON.stringify(c.groups)} is not supported (only 1)`);
-    if (c.padding !== 'same' && c.padding !== 'valid') throw unsupported(keras, `padding ${JSON.stringify(c.padding)} is not supported (only "same" or "valid")`);
+    if (c.padding !== 'same' && c.padding !== 'valid')
+      throw unsupported(keras, `padding ${JSON.stringify(c.padding)} is not supported (only "same" or "valid")`);
     this.filters = c.filters as number;
-    if (!Number.isInteger(this.filters) || this.filters < 1) throw unsupported(keras, `filters ${JSON.stringify(c.filters)} is not a positive integer`);
+    if (!Number.isInteger(this.filters) || this.filters < 1)
+      throw unsupported(keras, `filters ${JSON.stringify(c.filters)} is not a positive integer`);
     this.activation = activationOf(keras);
     this.endsInSoftmax = this.activation.name === 'softmax';
     this.total = this.kernel.map((k, i) => (c.padding === 'same' ? (k - 1) * this.dilation[i]! : 0)) as unknown as Triple;
@@ -189,7 +193,9 @@ export class KerasConv3D extends KerasModule {
 
   async kerasWeights(): Promise<[string, KerasWeight][]> {
     const kernel = permuteKernel(await this.weight.toArray(), this.kernel, this.inChannels, this.filters, true);
-    const out: [string, KerasWeight][] = [[`${this.name}/kernel`, { shape: [...this.kernel, this.inChannels, this.filters], data: kernel }]];
+    const out: [string, KerasWeight][] = [
+      [`${this.name}/kernel`, { shape: [...this.kernel, this.inChannels, this.filters], data: kernel }],
+    ];
     if (this.bias) out.push([`${this.name}/bias`, { shape: [this.filters], data: await this.bias.toArray() }]);
     return out;
   }
@@ -249,11 +255,21 @@ export class KerasBatchNormalization extends KerasModule {
   }
 
   logits(x: Tensor): Tensor {
-    return batchNorm(x, { runningMean: this.runningMean, runningVar: this.runningVar, weight: this.weight, bias: this.bias, eps: this.eps, training: false });
+    return batchNorm(x, {
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      weight: this.weight,
+      bias: this.bias,
+      eps: this.eps,
+      training: false,
+    });
   }
 
   async kerasWeights(): Promise<[string, KerasWeight][]> {
-    const v = async (suffix: string, t: Tensor): Promise<[string, KerasWeight]> => [`${this.name}/${suffix}`, { shape: [this.channels], data: await t.toArray() }];
+    const v = async (suffix: string, t: Tensor): Promise<[string, KerasWeight]> => [
+      `${this.name}/${suffix}`,
+      { shape: [this.channels], data: await t.toArray() },
+    ];
     const out: [string, KerasWeight][] = [];
     if (this.weight) out.push(await v('gamma', this.weight));
     if (this.bias) out.push(await v('beta', this.bias));

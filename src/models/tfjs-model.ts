@@ -4,9 +4,17 @@
 // in the same order, and returns [N, classes, D, H, W] where TF.js returns [N, D, H, W, classes].
 // For one input channel the two layouts are the same bytes: a volume stored [D][H][W] feeds both.
 import { instanceNorm } from '../ops/norm.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { Module } from '../nn/module.js';
-import { KerasActivation, KerasBatchNormalization, KerasConv3D, type KerasModule, layerName, unsupported, WeightSource } from './tfjs-layers.js';
+import {
+  KerasActivation,
+  KerasBatchNormalization,
+  KerasConv3D,
+  type KerasModule,
+  layerName,
+  unsupported,
+  WeightSource,
+} from './tfjs-layers.js';
 import { type KerasLayerJson, modelConfigOf, readWeights, type TfjsModelJson, writeWeights } from './tfjs-format.js';
 
 /** The ε of brainchop's instance normalisation (tensor-utils.js, `LayerNormInPlace`). */
@@ -53,7 +61,9 @@ export class TfjsModel extends Module {
 
   private run(x: Tensor, logits: boolean): Tensor {
     if (x.rank !== 5 || x.shape[1] !== this.inChannels) {
-      throw new Error(`TfjsModel: expected input [N, ${this.inChannels}, D, H, W] (TF.js' [N, D, H, W, ${this.inChannels}] with the channels first), got ${formatShape(x.shape)}`);
+      throw new Error(
+        `TfjsModel: expected input [N, ${this.inChannels}, D, H, W] (TF.js' [N, D, H, W, ${this.inChannels}] with the channels first), got ${formatShape(x.shape)}`,
+      );
     }
     let h = x;
     this.layers.forEach((layer, i) => {
@@ -67,7 +77,8 @@ export class TfjsModel extends Module {
 function layersOf(json: TfjsModelJson): { kind: string; layers: KerasLayerJson[] } {
   const model = modelConfigOf(json);
   const kinds = ['Functional', 'Model', 'Sequential'];
-  if (!kinds.includes(model.class_name)) throw new Error(`importTfjsModel: model class ${JSON.stringify(model.class_name)} is not supported (only ${kinds.join(', ')})`);
+  if (!kinds.includes(model.class_name))
+    throw new Error(`importTfjsModel: model class ${JSON.stringify(model.class_name)} is not supported (only ${kinds.join(', ')})`);
   const layers = Array.isArray(model.config) ? model.config : model.config?.layers;
   if (!Array.isArray(layers) || layers.length === 0) throw new Error('importTfjsModel: the topology has no layers');
   return { kind: model.class_name, layers };
@@ -79,8 +90,18 @@ function checkChain(layers: readonly KerasLayerJson[]): void {
     const nodes = layer.inbound_nodes;
     if (i === 0) return;
     const previous = layerName(layers[i - 1]!);
-    const ok = Array.isArray(nodes) && nodes.length === 1 && Array.isArray(nodes[0]) && nodes[0].length === 1 && Array.isArray(nodes[0][0]) && nodes[0][0][0] === previous;
-    if (!ok) throw unsupported(layer, `inputs ${JSON.stringify(nodes)} are not the previous layer "${previous}" alone; only a chain of layers is supported`);
+    const ok =
+      Array.isArray(nodes) &&
+      nodes.length === 1 &&
+      Array.isArray(nodes[0]) &&
+      nodes[0].length === 1 &&
+      Array.isArray(nodes[0][0]) &&
+      nodes[0][0][0] === previous;
+    if (!ok)
+      throw unsupported(
+        layer,
+        `inputs ${JSON.stringify(nodes)} are not the previous layer "${previous}" alone; only a chain of layers is supported`,
+      );
   });
 }
 
@@ -99,7 +120,11 @@ function inputChannels(layer: KerasLayerJson): number {
  * Supported: InputLayer, Conv3D (stride 1, any kernel and dilation, same/valid, with or without bias,
  * channels_last), Activation, BatchNormalization (inference); anything else is refused by name.
  */
-export function importTfjsModel(json: TfjsModelJson, weights: Uint8Array | ArrayBuffer | readonly Uint8Array[], options: TfjsImportOptions = {}): TfjsModel {
+export function importTfjsModel(
+  json: TfjsModelJson,
+  weights: Uint8Array | ArrayBuffer | readonly Uint8Array[],
+  options: TfjsImportOptions = {},
+): TfjsModel {
   const { kind, layers: all } = layersOf(json);
   if (kind !== 'Sequential') checkChain(all);
   const source = new WeightSource(readWeights(json, weights));

@@ -9,12 +9,12 @@
 // span the whole output, so a tiled layer's are taken on the host (float64) once it is complete; the
 // last layer's argmax runs on the device, so the class scores never exist in full.
 import { getContext } from '../device/context.js';
-import { noGrad } from '../autograd.js';
-import { tidy } from '../memory.js';
+import { noGrad } from '../core/autograd.js';
+import { tidy } from '../core/memory.js';
 import { argmax } from '../ops/argmax.js';
 import { instanceNorm } from '../ops/norm.js';
-import { empty, Tensor, tensor } from '../tensor.js';
-import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
+import { empty, Tensor, tensor } from '../core/tensor.js';
+import { autotune, type AutotuneOptions } from '../autotune.js';
 import type { KerasModule } from './tfjs-layers.js';
 import { brainchopInstanceNormEps, type TfjsModel } from './tfjs-model.js';
 
@@ -55,13 +55,21 @@ interface Tile {
  * float32 rounding to `model.forward` on the whole volume at once, with no device buffer above
  * `maxTileBytes`.
  */
-export async function predictVolume(model: TfjsModel, data: Float32Array, shape: readonly number[], options: VolumeInferenceOptions = {}): Promise<VolumeInference> {
+export async function predictVolume(
+  model: TfjsModel,
+  data: Float32Array,
+  shape: readonly number[],
+  options: VolumeInferenceOptions = {},
+): Promise<VolumeInference> {
   const [d, h, w] = shape;
   if (shape.length !== 3 || !shape.every((s) => Number.isInteger(s) && s > 0) || data.length !== model.inChannels * d! * h! * w!) {
-    throw new Error(`predictVolume: expected data [${model.inChannels}, D, H, W] with shape [D, H, W], got shape [${shape.join(', ')}] and ${data.length} values`);
+    throw new Error(
+      `predictVolume: expected data [${model.inChannels}, D, H, W] with shape [D, H, W], got shape [${shape.join(', ')}] and ${data.length} values`,
+    );
   }
   const last = model.layers.length - 1;
-  if (model.instanceNormAfter.has(last)) throw new Error('predictVolume: the last layer is followed by an instance normalisation; its argmax cannot run per tile');
+  if (model.instanceNormAfter.has(last))
+    throw new Error('predictVolume: the last layer is followed by an instance normalisation; its argmax cannot run per tile');
   const limits = getContext().limits;
   const maxBytes = options.maxTileBytes ?? Math.min(limits.maxStorageBufferBindingSize / 4, 64 * 2 ** 20);
   const steps = schedule(model, [d!, h!, w!], maxBytes, options.scores ?? false);
@@ -105,7 +113,8 @@ function schedule(model: TfjsModel, shape: Dims, maxBytes: number, scores: boole
     const outChannels = layer.outChannels(channels);
     const { span, pad } = layer.reach();
     const outDims = dims.map((n, a) => n + pad[a]! - span[a]!) as Dims;
-    if (outDims.some((n) => n < 1)) throw new Error(`predictVolume: layer "${layer.name}" leaves no output from a volume of [${dims.join(', ')}]`);
+    if (outDims.some((n) => n < 1))
+      throw new Error(`predictVolume: layer "${layer.name}" leaves no output from a volume of [${dims.join(', ')}]`);
     const plan = tiles(layer, channels, dims, outChannels, outDims, maxBytes);
     const step = { layer, channels, dims, outChannels, outDims, plan, normalize: model.instanceNormAfter.has(i), last: i === last, scores };
     dims = outDims;
@@ -181,7 +190,10 @@ async function tiledLayer(act: Float32Array, s: Step, reuse: boolean): Promise<{
   for (const tile of s.plan) {
     if (inPlace && tile.y0 === 0) {
       flush(tile.z0 - before);
-      queue.push({ slab: new Float32Array(outChannels * tile.tz * outDims[1] * outDims[2]), tile: { z0: tile.z0, y0: 0, tz: tile.tz, ty: outDims[1] } });
+      queue.push({
+        slab: new Float32Array(outChannels * tile.tz * outDims[1] * outDims[2]),
+        tile: { z0: tile.z0, y0: 0, tz: tile.tz, ty: outDims[1] },
+      });
     }
     const input = gather(act, s.channels, s.dims, s.layer, tile);
     const { y, best } = noGrad(() =>
@@ -211,12 +223,15 @@ async function read(t: Tensor): Promise<Float32Array> {
 /** Tiles covering the output: whole H·W planes when they fit the budget, else fewer rows of H. */
 function tiles(layer: KerasModule, channels: number, dims: Dims, outChannels: number, outDims: Dims, maxBytes: number): Tile[] {
   const { span } = layer.reach();
-  const fits = (tz: number, ty: number) => channels * (tz + span[0]) * (ty + span[1]) * dims[2] * 4 <= maxBytes && outChannels * tz * ty * outDims[2] * 4 <= maxBytes;
+  const fits = (tz: number, ty: number) =>
+    channels * (tz + span[0]) * (ty + span[1]) * dims[2] * 4 <= maxBytes && outChannels * tz * ty * outDims[2] * 4 <= maxBytes;
   let ty = outDims[1];
   while (ty > 1 && !fits(1, ty)) ty = Math.ceil(ty / 2);
   if (!fits(1, ty)) {
     const need = Math.max(channels * (1 + span[0]) * (1 + span[1]) * dims[2], outChannels * outDims[2]) * 4;
-    throw new Error(`predictVolume: layer "${layer.name}" needs ${need} bytes for a one-voxel-high tile, more than maxTileBytes (${maxBytes})`);
+    throw new Error(
+      `predictVolume: layer "${layer.name}" needs ${need} bytes for a one-voxel-high tile, more than maxTileBytes (${maxBytes})`,
+    );
   }
   let tz = 1;
   while (tz < outDims[0] && fits(tz + 1, ty)) tz++;

@@ -1,26 +1,12 @@
 // The training loop shared by the example and `voxgpu train`: batches in, one trainStep each, the
 // learning-rate schedule, periodic checkpoints, and a clean stop when the loss stops being finite.
 import { concat } from '../ops/concat.js';
-import { Tensor, tensor } from '../tensor.js';
+import type { DeviceBatch, HostBatch } from '../data/batch.js';
+import { Tensor, tensor } from '../core/tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/scheduler.js';
-import { autotune, type AutotuneOptions } from '../tuning/autotune.js';
+import { autotune, type AutotuneOptions } from '../autotune.js';
 import { batchLoss, trainStep, type LogitsModel, type LossKind } from './train-step.js';
-
-/** A batch on the host: image [N, Cin, D, H, W] and labels [N, D, H, W] (class indices). */
-export interface HostBatch {
-  image: Float32Array;
-  labels: ArrayLike<number>;
-  shape: readonly [number, number, number, number, number];
-}
-
-/** A batch already on the GPU (e.g. augmented there: gpuBatchIterator); fit disposes it after its step. */
-export interface DeviceBatch {
-  /** [N, Cin, D, H, W]. */
-  image: Tensor;
-  /** [N, D, H, W] class indices. */
-  labels: Tensor;
-}
 
 export interface FitOptions {
   iterations: number;
@@ -100,7 +86,12 @@ class PendingLosses {
   }
 }
 
-export async function fit(model: LogitsModel, optimizer: Optimizer, batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>, o: FitOptions): Promise<number[]> {
+export async function fit(
+  model: LogitsModel,
+  optimizer: Optimizer,
+  batches: AsyncIterable<HostBatch | DeviceBatch> | Iterable<HostBatch | DeviceBatch>,
+  o: FitOptions,
+): Promise<number[]> {
   const lossEvery = o.lossEvery ?? 10;
   if (!Number.isInteger(lossEvery) || lossEvery < 1) throw new Error(`fit: lossEvery must be a positive integer, got ${lossEvery}`);
   const losses: number[] = [];
@@ -130,7 +121,10 @@ export async function fit(model: LogitsModel, optimizer: Optimizer, batches: Asy
       if (!started) {
         started = true;
         if (o.tune !== false) {
-          await autotune(() => batchLoss(model, image, labels, { loss: o.loss, classWeights: weights }).backward(), typeof o.tune === 'object' ? o.tune : {});
+          await autotune(
+            () => batchLoss(model, image, labels, { loss: o.loss, classWeights: weights }).backward(),
+            typeof o.tune === 'object' ? o.tune : {},
+          );
           // The dry run's gradients hold garbage.
           optimizer.zeroGrad();
         }

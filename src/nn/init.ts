@@ -1,8 +1,8 @@
 // Weight initialisation as in the original V-Net (Caffe's "msra" filler with
 // variance_norm: AVERAGE): normal with std = sqrt(2 / ((fanIn + fanOut) / 2)).
 import { randn } from '../ops/creation.js';
-import type { Shape, Tensor } from '../tensor.js';
-import { shapeSize } from '../shape.js';
+import type { Shape, Tensor } from '../core/tensor.js';
+import { shapeSize } from '../core/shape.js';
 
 /**
  * For conv weights [out, in, k...] fanIn = in·k³ and fanOut = out·k³ (Caffe: count/num and

@@ -5,7 +5,7 @@ import { convTranspose3d } from '../ops/conv/conv-transpose3d.js';
 import type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from '../ops/conv/shape.js';
 import { prelu } from '../ops/prelu.js';
 import { full, zeros } from '../ops/creation.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { msraAverage } from './init.js';
 import { Module } from './module.js';
 

@@ -1,8 +1,8 @@
 // A small PyTorch-like Module: parameters, buffers (state that is saved but not trained, such as
 // batch norm's running statistics) and sub-modules registered by name, so that namedParameters(),
 // namedBuffers(), stateDict() and loadStateDict() walk the same tree with dotted names.
-import { keep } from '../memory.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { keep } from '../core/memory.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 
 export type StateDict = Map<string, Tensor>;
 

@@ -3,7 +3,7 @@
 import { full, zeros } from '../ops/creation.js';
 import { batchNorm, groupNorm, instanceNorm } from '../ops/norm.js';
 import { addScalarInPlace } from '../ops/raw.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { Module } from './module.js';
 
 function checkInput(layer: string, x: Tensor, channels: number): void {
@@ -62,7 +62,8 @@ export class GroupNorm extends Module {
     this.bias = affine ? this.addParameter('bias', zeros([numChannels])) : null;
   }
   forward(x: Tensor): Tensor {
-    if (x.rank < 2 || x.shape[1] !== this.numChannels) throw new Error(`GroupNorm: expected input [N, ${this.numChannels}, ...], got shape ${formatShape(x.shape)}`);
+    if (x.rank < 2 || x.shape[1] !== this.numChannels)
+      throw new Error(`GroupNorm: expected input [N, ${this.numChannels}, ...], got shape ${formatShape(x.shape)}`);
     return groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
   }
 }
@@ -106,7 +107,15 @@ export class BatchNorm3d extends Module {
     checkInput('BatchNorm3d', x, this.numFeatures);
     // Without running statistics, PyTorch uses the batch's in eval mode too.
     const training = this.training || !this.runningMean;
-    const out = batchNorm(x, { weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, training, momentum: this.momentum, eps: this.eps });
+    const out = batchNorm(x, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      training,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
     if (this.training && this.numBatchesTracked) addScalarInPlace('BatchNorm3d', this.numBatchesTracked, 1);
     return out;
   }

@@ -1,12 +1,11 @@
 // A scan in, a mask on the scan's own grid out: resample to the spacing the model was trained at,
 // z-score the intensities, segment with sliding windows, and map the labels back (nearest). Shared
 // by `voxgpu segment` and the browser demo; no file access.
-import type { Vec3, Volume } from '../io/volume.js';
+import type { Vec3, Volume } from '../image/volume.js';
 import { zscore } from '../data/intensity.js';
 import { resampleToGrid, resampleToSpacing } from '../data/resample.js';
 import { largestConnectedComponent } from '../metrics/components.js';
-import { segment, type SegmentOptions } from './segment.js';
-import type { VNet } from './vnet.js';
+import { type Segmenter, segment, type SegmentOptions } from './segment.js';
 
 export interface VolumeSegmentOptions extends Omit<SegmentOptions, 'window'> {
   /** Spacing (mm, [x, y, z]) the model was trained at; default the paper's [1, 1, 1.5]. */
@@ -25,7 +24,7 @@ export interface VolumeSegmentation {
   foregroundMl: number;
 }
 
-export async function segmentVolume(model: VNet, scan: Volume, options: VolumeSegmentOptions = {}): Promise<VolumeSegmentation> {
+export async function segmentVolume(model: Segmenter, scan: Volume, options: VolumeSegmentOptions = {}): Promise<VolumeSegmentation> {
   const { spacing = [1, 1, 1.5], window, largestComponent, ...rest } = options;
   const resampled = resampleToSpacing(scan, spacing, 'linear');
   const [x, y, z] = resampled.shape;

@@ -4,12 +4,22 @@
 // every window's tensors at once. With `mirror`, each window's probabilities are the mean over its 8
 // mirror images (nnU-Net's test-time mirroring): the network is not mirror-equivariant, so the mean
 // of its 8 answers is steadier than any one of them.
-import { noGrad } from '../autograd.js';
+import { noGrad } from '../core/autograd.js';
 import { mirror } from '../data/augment.js';
-import { tidy } from '../memory.js';
-import { tensor } from '../tensor.js';
-import type { Vec3 } from '../io/volume.js';
-import type { VNet } from './vnet.js';
+import { tidy } from '../core/memory.js';
+import { tensor } from '../core/tensor.js';
+import type { Vec3 } from '../image/volume.js';
+import type { Module } from './module.js';
+
+/**
+ * What segment() runs: a Module whose forward() gives class probabilities [N, numClasses, D, H, W]
+ * for inputs whose spatial sizes are multiples of sizeMultiple (VNet; an imported graph through
+ * onnxSegmenter).
+ */
+export interface Segmenter extends Module {
+  readonly config: { readonly inChannels: number; readonly numClasses: number };
+  readonly sizeMultiple: number;
+}
 
 export interface SegmentOptions {
   /** Window size [D, H, W]; default: the volume rounded up to the network's size multiple. */
@@ -77,11 +87,23 @@ function cutWindow(data: Float32Array, shape: readonly number[], origin: number[
  * Segments a volume `data` of shape [C_in, D, H, W] (or [D, H, W] for one channel) with sliding
  * windows. Returns host arrays; no GPU memory stays allocated.
  */
-export async function segment(model: VNet, data: Float32Array, shape: readonly number[], options: SegmentOptions = {}): Promise<Segmentation> {
+export async function segment(
+  model: Segmenter,
+  data: Float32Array,
+  shape: readonly number[],
+  options: SegmentOptions = {},
+): Promise<Segmentation> {
   const spatial = shape.slice(-3) as [number, number, number];
   const inCh = shape.length === 4 ? shape[0]! : 1;
-  if (shape.length < 3 || shape.length > 4 || inCh !== model.config.inChannels || data.length !== inCh * spatial[0] * spatial[1] * spatial[2]) {
-    throw new Error(`segment: expected data of shape [${model.config.inChannels}, D, H, W] matching its length, got shape [${shape.join(', ')}] with ${data.length} values`);
+  if (
+    shape.length < 3 ||
+    shape.length > 4 ||
+    inCh !== model.config.inChannels ||
+    data.length !== inCh * spatial[0] * spatial[1] * spatial[2]
+  ) {
+    throw new Error(
+      `segment: expected data of shape [${model.config.inChannels}, D, H, W] matching its length, got shape [${shape.join(', ')}] with ${data.length} values`,
+    );
   }
   const overlap = options.overlap ?? 0.5;
   if (!(overlap >= 0 && overlap < 1)) throw new Error(`segment: overlap must be in [0, 1), got ${overlap}`);
@@ -95,7 +117,9 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
   const tents = win.map(tent);
   const wasTraining = model.training;
   model.eval();
-  const origins = starts(D, win[0], overlap).flatMap((z0) => starts(H, win[1], overlap).flatMap((y0) => starts(W, win[2], overlap).map((x0) => [z0, y0, x0] as const)));
+  const origins = starts(D, win[0], overlap).flatMap((z0) =>
+    starts(H, win[1], overlap).flatMap((y0) => starts(W, win[2], overlap).map((x0) => [z0, y0, x0] as const)),
+  );
   try {
     for (const [done, [z0, y0, x0]] of origins.entries()) {
       const input = cutWindow(data, [D, H, W], [z0, y0, x0], win, inCh);
@@ -115,7 +139,13 @@ export async function segment(model: VNet, data: Float32Array, shape: readonly n
  * One image per forward pass rather than a batch of 8: a batch would hold 8× the activations, and at the
  * paper's 128 × 128 × 64 two samples already pass llvmpipe's 128 MiB storage-binding limit.
  */
-async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: readonly number[], mirrors: boolean): Promise<Float32Array> {
+async function windowProbs(
+  model: Segmenter,
+  input: Float32Array,
+  inCh: number,
+  win: readonly number[],
+  mirrors: boolean,
+): Promise<Float32Array> {
   const C = model.config.numClasses;
   const volume: Vec3 = [win[2]!, win[1]!, win[0]!];
   let sum: Float32Array | undefined;
@@ -131,7 +161,16 @@ async function windowProbs(model: VNet, input: Float32Array, inCh: number, win: 
   return sum!;
 }
 
-function blend(acc: Float32Array, weight: Float32Array, probs: Float32Array, shape: number[], origin: number[], win: number[], tents: Float32Array[], C: number): void {
+function blend(
+  acc: Float32Array,
+  weight: Float32Array,
+  probs: Float32Array,
+  shape: number[],
+  origin: number[],
+  win: number[],
+  tents: Float32Array[],
+  C: number,
+): void {
   const [D, H, W] = shape as [number, number, number];
   const [wd, wh, ww] = win as [number, number, number];
   for (let z = 0; z < wd && origin[0]! + z < D; z++)

@@ -2,14 +2,14 @@
 // backward, update. The loss comes back as a one-element GPU tensor, so the caller decides when
 // to read it (reading forces the step to finish).
 import { getContext } from '../device/context.js';
-import { tidy } from '../memory.js';
+import { tidy } from '../core/memory.js';
 import { mul } from '../ops/binary.js';
 import { full } from '../ops/creation.js';
-import { keep } from '../scope.js';
+import { keep } from '../core/scope.js';
 import { crossEntropy } from '../ops/cross-entropy.js';
 import { diceLoss } from '../ops/dice-loss.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export type LossKind = 'dice' | 'crossEntropy';
 

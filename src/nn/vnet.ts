@@ -4,7 +4,7 @@ import { addPrelu } from '../ops/add-prelu.js';
 import { concat } from '../ops/concat.js';
 import { expand } from '../ops/expand.js';
 import { softmax } from '../ops/softmax.js';
-import { formatShape, type Tensor } from '../tensor.js';
+import { formatShape, type Tensor } from '../core/tensor.js';
 import { Conv3d, ConvTranspose3d, PReLU } from './layers.js';
 import { Module } from './module.js';
 
@@ -44,7 +44,9 @@ class ResidualStage extends Module {
   constructor(inChannels: number, channels: number, n: number, k: number, seed: () => number) {
     super();
     for (let i = 0; i < n; i++) {
-      this.convs.push(this.addModule(`conv${i}`, new Conv3d(i === 0 ? inChannels : channels, channels, k, { padding: (k - 1) / 2, seed: seed() })));
+      this.convs.push(
+        this.addModule(`conv${i}`, new Conv3d(i === 0 ? inChannels : channels, channels, k, { padding: (k - 1) / 2, seed: seed() })),
+      );
       if (i < n - 1) this.acts.push(this.addModule(`prelu${i}`, new PReLU(channels)));
     }
     this.out = this.addModule('prelu', new PReLU(channels));
@@ -105,7 +107,8 @@ export class VNet extends Module {
     c.encoderConvs.forEach((n, level) => {
       const inCh = level === 0 ? c.inChannels : width(level);
       this.encoder.push(this.addModule(`enc${level + 1}`, new ResidualStage(inCh, width(level), n, c.kernelSize, seed)));
-      if (level < levels - 1) this.down.push(this.addModule(`down${level + 1}`, new Resample('down', width(level), width(level + 1), seed())));
+      if (level < levels - 1)
+        this.down.push(this.addModule(`down${level + 1}`, new Resample('down', width(level), width(level + 1), seed())));
     });
     // Decoder stage at level l works at 2·width(l) (half from the up-conv, half from the skip).
     c.decoderConvs.forEach((n, i) => {
@@ -116,7 +119,10 @@ export class VNet extends Module {
     });
     const top = 2 * width(0);
     if (c.head === 'conv5') {
-      this.headConv = this.addModule('head', new Conv3d(top, c.numClasses, c.kernelSize, { padding: (c.kernelSize - 1) / 2, seed: seed() }));
+      this.headConv = this.addModule(
+        'head',
+        new Conv3d(top, c.numClasses, c.kernelSize, { padding: (c.kernelSize - 1) / 2, seed: seed() }),
+      );
       this.headAct = this.addModule('headPrelu', new PReLU(c.numClasses));
     }
     this.classifier = this.addModule('classifier', new Conv3d(c.head === 'conv5' ? c.numClasses : top, c.numClasses, 1, { seed: seed() }));
@@ -163,7 +169,9 @@ export class VNet extends Module {
     const spatial = x.shape.slice(2);
     if (spatial.some((d) => d % m !== 0)) {
       const nearest = spatial.map((d) => Math.max(m, Math.round(d / m) * m));
-      throw new Error(`VNet: spatial size ${spatial.join('×')} must be divisible by ${m} (${c.encoderConvs.length - 1} halvings); nearest valid size: ${nearest.join('×')}`);
+      throw new Error(
+        `VNet: spatial size ${spatial.join('×')} must be divisible by ${m} (${c.encoderConvs.length - 1} halvings); nearest valid size: ${nearest.join('×')}`,
+      );
     }
   }
 }

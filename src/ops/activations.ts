@@ -1,9 +1,9 @@
 // The pointwise activations imported models use (TF.js layers-models, ONNX), with PyTorch's names
 // and semantics: elu, gelu (exact or tanh), sigmoid, leakyRelu, and erf (ONNX's Erf, the pieces
 // PyTorch exports an exact GELU as). kernels/activation.wgsl; backward recomputes f'(x) from x.
-import { record } from '../autograd.js';
-import type { Tensor } from '../tensor.js';
-import { empty } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import type { Tensor } from '../core/tensor.js';
+import { empty } from '../core/tensor.js';
 import { runElementwise } from './util.js';
 
 const FN = { elu: 0, leakyRelu: 1, sigmoid: 2, gelu: 3, geluTanh: 4, erf: 5 } as const;

@@ -1,6 +1,6 @@
 // argmax along an axis, like torch.argmax: hard masks from class probabilities. kernels/argmax.wgsl.
 // Indices come back as a float tensor (the only dtype here) and carry no gradient.
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { lineParams } from './softmax.js';
 import { normalizeDim, runElementwise } from './util.js';
 

@@ -1,9 +1,9 @@
 // add, sub, mul, div with NumPy/PyTorch broadcasting: shapes are aligned from the right and each
 // dimension must match or be 1. A number operand uses the scalar map kernel instead.
 // kernels/binary.wgsl; backward reduces each gradient back to its operand's shape (sumTo).
-import { record } from '../autograd.js';
-import { tidy } from '../memory.js';
-import type { Shape, Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { tidy } from '../core/memory.js';
+import type { Shape, Tensor } from '../core/tensor.js';
 import { addScalar, mulScalar } from './map.js';
 import { binaryRaw, type BinaryOp } from './raw.js';
 import { sumTo } from './reduce.js';
@@ -42,7 +42,10 @@ export function sub(a: Tensor, b: Tensor | number): Tensor {
 
 export function mul(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return mulScalar(a, b);
-  return record('mul', [a, b], binaryRaw('mul', 'mul', a, b), (g) => [a.requiresGrad ? reducedProduct(g, b, 'mul', a.shape) : null, b.requiresGrad ? reducedProduct(g, a, 'mul', b.shape) : null]);
+  return record('mul', [a, b], binaryRaw('mul', 'mul', a, b), (g) => [
+    a.requiresGrad ? reducedProduct(g, b, 'mul', a.shape) : null,
+    b.requiresGrad ? reducedProduct(g, a, 'mul', b.shape) : null,
+  ]);
 }
 
 export function div(a: Tensor, b: Tensor | number): Tensor {

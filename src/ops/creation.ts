@@ -1,6 +1,6 @@
 // Tensors made on the GPU: constants and seeded random numbers (kernels/map.wgsl `fill`,
 // kernels/random.wgsl). Random streams depend only on (seed, element index).
-import { empty, type Shape, type Tensor, type TensorOptions } from '../tensor.js';
+import { empty, type Shape, type Tensor, type TensorOptions } from '../core/tensor.js';
 import { runElementwise } from './util.js';
 
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
@@ -40,13 +40,27 @@ export interface RandomOptions extends TensorOptions {
 /** Normal samples with the given mean and standard deviation. */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const out = empty(shape, options);
-  runElementwise('randn', 'random', 'randn', out.size, { out }, { n: out.size, seed: nextSeed(options.seed), a: options.mean ?? 0, b: options.std ?? 1 });
+  runElementwise(
+    'randn',
+    'random',
+    'randn',
+    out.size,
+    { out },
+    { n: out.size, seed: nextSeed(options.seed), a: options.mean ?? 0, b: options.std ?? 1 },
+  );
   return out;
 }
 
 /** Uniform samples in [low, high). */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const out = empty(shape, options);
-  runElementwise('rand', 'random', 'rand', out.size, { out }, { n: out.size, seed: nextSeed(options.seed), a: options.low ?? 0, b: options.high ?? 1 });
+  runElementwise(
+    'rand',
+    'random',
+    'rand',
+    out.size,
+    { out },
+    { n: out.size, seed: nextSeed(options.seed), a: options.low ?? 0, b: options.high ?? 1 },
+  );
   return out;
 }

@@ -3,8 +3,8 @@
 // dimension 1 of logits [N, C, ...spatial] and labels [N, ...spatial]; the weighted mean divides
 // by Σ weight[label] (not by the voxel count), as PyTorch does. Labels that are not integers in
 // [0, C) count as background (see checkLabels). kernels/cross_entropy.wgsl.
-import { record } from '../autograd.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { binaryRaw } from './raw.js';
 import { full } from './creation.js';
 import { checkTarget } from './labels.js';
@@ -22,17 +22,28 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   checkTarget('crossEntropy', 'logits', logits, target, false);
   const channels = logits.shape[1]!;
   if (options.weight && (options.weight.rank !== 1 || options.weight.size !== channels)) {
-    throw new Error(`crossEntropy: weight must have shape [${channels}] (one per class of logits ${formatShape(logits.shape)}), got ${formatShape(options.weight.shape)}`);
+    throw new Error(
+      `crossEntropy: weight must have shape [${channels}] (one per class of logits ${formatShape(logits.shape)}), got ${formatShape(options.weight.shape)}`,
+    );
   }
   const reduction = options.reduction ?? 'mean';
-  if (!['mean', 'sum', 'none'].includes(reduction)) throw new Error(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
+  if (!['mean', 'sum', 'none'].includes(reduction))
+    throw new Error(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
 
   const weight = options.weight ?? full([channels], 1);
   const voxels = target.size / logits.shape[0]!;
   const losses = empty(target.shape);
   const weights = empty([target.size]);
-  const lse = empty([target.size]);
-  runElementwise('crossEntropy', 'cross_entropy', 'forward', target.size, { logits, labels: target, weight, losses, weights, lse }, { n: target.size, channels, voxels, perVoxel: 0 });
+  // Per voxel its max and log Σ exp(x − max), kept apart (see the kernel).
+  const lse = empty([2 * target.size]);
+  runElementwise(
+    'crossEntropy',
+    'cross_entropy',
+    'forward',
+    target.size,
+    { logits, labels: target, weight, losses, weights, lse },
+    { n: target.size, channels, voxels, perVoxel: 0 },
+  );
 
   let out = losses;
   // The mean's denominator Σ weight[label], kept for backward.

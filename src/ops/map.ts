@@ -1,7 +1,7 @@
 // Elementwise maps of one tensor with a scalar: scalar add/multiply, exp, log, sqrt, abs, relu.
 // kernels/map.wgsl; each backward is a product with the local derivative.
-import { record } from '../autograd.js';
-import type { Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import type { Tensor } from '../core/tensor.js';
 import { binaryRaw, mapRaw } from './raw.js';
 
 export function addScalar(x: Tensor, s: number): Tensor {

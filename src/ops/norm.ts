@@ -5,13 +5,12 @@
 // mean, then Σ (x − mean)², which does not cancel when the mean is large) added into statistics
 // rows, and the backward needs one more (Σ g and Σ g·x̂ per plane) whose small results give the
 // weight, bias and row gradients.
-import { record } from '../autograd.js';
+import { record } from '../core/autograd.js';
 import { getContext, type Bindable } from '../device/context.js';
 import { invocationsPerWorkgroup } from '../device/kernel-info.js';
-import { shapeSize } from '../shape.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { shapeSize } from '../core/shape.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { narrow } from './concat.js';
-import { full, zeros } from './creation.js';
 import { mapRaw, binaryRaw } from './raw.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
@@ -95,7 +94,15 @@ function planeSums(
   extra: { params?: Record<string, number>; constants?: Record<string, number> } = {},
 ): Tensor {
   const planes = l.n * l.channels;
-  const sums = rowSums(op, l.kernel, entry, bindings, { ...l.params, ...extra.params }, { rows: planes, rowLength: l.params.inner!, stats }, extra.constants);
+  const sums = rowSums(
+    op,
+    l.kernel,
+    entry,
+    bindings,
+    { ...l.params, ...extra.params },
+    { rows: planes, rowLength: l.params.inner!, stats },
+    extra.constants,
+  );
   const shaped = sums.withShape([stats, l.n, l.channels]);
   sums.dispose();
   return shaped;
@@ -117,7 +124,10 @@ function rowStats(op: string, x: Tensor, l: Layout): { mean: Tensor; variance: T
 
 /** A pass over every (sample, channel) plane: at most maxPlaneWorkgroups workgroups along each plane. */
 function planeWork(l: Layout, entry: string): { invocations: number; planes: number } {
-  return { invocations: Math.min(maxPlaneWorkgroups * invocationsPerWorkgroup(l.kernel, entry), l.params.inner!), planes: l.n * l.channels };
+  return {
+    invocations: Math.min(maxPlaneWorkgroups * invocationsPerWorkgroup(l.kernel, entry), l.params.inner!),
+    planes: l.n * l.channels,
+  };
 }
 
 /** Row i of a [2, ...] tensor as its own tensor of shape `shape` (in a backward, whose scope frees the copy). */
@@ -141,35 +151,44 @@ interface Normalization {
 function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Normalization): Tensor {
   const l = layout(x, groups);
   const ctx = getContext();
-  const w = weight ?? full([l.channels], 1);
-  const b = bias ?? zeros([l.channels]);
-  // The stand-ins for an absent weight or bias are the op's own, freed with its graph.
-  const made = [w, b].filter((t) => t !== weight && t !== bias);
   const stats = running ?? rowStats(op, x, l);
   if (!running) onStats?.(stats.mean, stats.variance, l);
   const { mean, variance } = stats;
   const params = { ...l.params, eps };
+  // An absent weight (1) or bias (0) is a constant of the kernel, not a tensor made per call.
+  const affine = { WEIGHT: weight ? 1 : 0, BIAS: bias ? 1 : 0 };
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: l.kernel, entry: 'normalize', bindings: { x, mean, variance, weight: w, bias: b, out }, params, ...planeWork(l, 'normalize') });
-  const internals = running ? made : [...made, mean, variance];
+  ctx.dispatch({
+    op,
+    kernel: l.kernel,
+    entry: 'normalize',
+    bindings: { x, mean, variance, weight, bias, out },
+    params,
+    constants: affine,
+    ...planeWork(l, 'normalize'),
+  });
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(
     op,
-    [x, w, b],
+    inputs,
     out,
     (g) => {
-      const wantAffine = w.requiresGrad || b.requiresGrad;
-      const sums = wantAffine || (x.requiresGrad && !running) ? planeSums(op, 'gradientSums', { x, g, mean, variance }, l, 2, { params: { eps } }) : null;
+      const wantAffine = !!weight?.requiresGrad || !!bias?.requiresGrad;
+      const sums =
+        wantAffine || (x.requiresGrad && !running)
+          ? planeSums(op, 'gradientSums', { x, g, mean, variance }, l, 2, { params: { eps } })
+          : null;
       let gx: Tensor | null = null;
       if (x.requiresGrad) {
         gx = empty(x.shape);
-        const rowGrads = running ? null : rowGradients(op, sums!, w, l);
+        const rowGrads = running ? null : rowGradients(op, sums!, weight, l);
         ctx.dispatch({
           op,
           kernel: l.kernel,
           entry: 'backward',
-          bindings: { x, g, mean, variance, weight: w, rowGrads, out: gx },
+          bindings: { x, g, mean, variance, weight, rowGrads, out: gx },
           params: { ...params, rows: l.rows },
-          constants: { BATCH_STATS: running ? 0 : 1 },
+          constants: { BATCH_STATS: running ? 0 : 1, WEIGHT: affine.WEIGHT },
           ...planeWork(l, 'backward'),
         });
       }
@@ -177,19 +196,19 @@ function normalize({ op, x, groups, weight, bias, eps, running, onStats }: Norma
       let gb: Tensor | null = null;
       if (sums && wantAffine) {
         const perChannel = sum(sums, 1);
-        gb = b.requiresGrad ? rowOf(perChannel, 0, [l.channels]) : null;
-        gw = w.requiresGrad ? rowOf(perChannel, 1, [l.channels]) : null;
+        gb = bias?.requiresGrad ? rowOf(perChannel, 0, [l.channels]) : null;
+        gw = weight?.requiresGrad ? rowOf(perChannel, 1, [l.channels]) : null;
       }
       // The backward's scope frees the sums (autograd.ts).
-      return [gx, gw, gb];
+      return [gx, ...(weight ? [gw] : []), ...(bias ? [gb] : [])];
     },
-    internals,
+    running ? [] : [mean, variance],
   );
 }
 
 /** [2, rows]: Σ g·w and Σ g·w·x̂ over each statistics row, from the per-plane sums [2, N, C] (in a backward). */
-function rowGradients(op: string, sums: Tensor, w: Tensor, l: Layout): Tensor {
-  return planesToRows(binaryRaw(op, 'mul', sums, w), l);
+function rowGradients(op: string, sums: Tensor, w: Tensor | null, l: Layout): Tensor {
+  return planesToRows(w ? binaryRaw(op, 'mul', sums, w) : sums, l);
 }
 
 function checkAtLeast(op: string, x: Tensor, rank: number, layoutText: string): void {
@@ -199,7 +218,9 @@ function checkAtLeast(op: string, x: Tensor, rank: number, layoutText: string): 
 function checkChannelVector(op: string, name: string, t: Tensor | null | undefined, x: Tensor): void {
   const c = x.shape[1]!;
   if (t && (t.rank !== 1 || t.shape[0] !== c)) {
-    throw new Error(`${op}: ${name} must have shape [${c}] (one value per channel of x ${formatShape(x.shape)}), got ${formatShape(t.shape)}`);
+    throw new Error(
+      `${op}: ${name} must have shape [${c}] (one value per channel of x ${formatShape(x.shape)}), got ${formatShape(t.shape)}`,
+    );
   }
 }
 
@@ -250,7 +271,9 @@ export function groupNorm(x: Tensor, groups: number, options: NormOptions = {}):
   checkAtLeast('groupNorm', x, 2, 'N, C, ...');
   const channels = x.shape[1]!;
   if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
-    throw new Error(`groupNorm: groups must be a positive integer dividing the ${channels} channels of x ${formatShape(x.shape)}, got ${groups}`);
+    throw new Error(
+      `groupNorm: groups must be a positive integer dividing the ${channels} channels of x ${formatShape(x.shape)}, got ${groups}`,
+    );
   }
   const eps = checkAffine('groupNorm', x, options);
   return normalize({ op: 'groupNorm', x, groups, weight: options.weight ?? null, bias: options.bias ?? null, eps });

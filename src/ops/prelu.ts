@@ -1,16 +1,19 @@
 // PReLU (He et al.), V-Net's activation: out = x for x > 0, alpha·x otherwise, with a learned slope
 // per channel (dimension 1) or one shared slope, like torch.nn.functional.prelu. kernels/prelu.wgsl;
 // preluKernels also serves addPrelu (add-prelu.ts), which activates x + residual in the same kernels.
-import { record } from '../autograd.js';
+import { record } from '../core/autograd.js';
 import { getContext } from '../device/context.js';
 import { invocationsPerWorkgroup, kernelConstant } from '../device/kernel-info.js';
-import { empty, formatShape, type Tensor } from '../tensor.js';
+import { empty, formatShape, type Tensor } from '../core/tensor.js';
 import { sum } from './reduce.js';
 import { rowSums } from './row-sums.js';
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 
 /** vec4s per invocation of the backward kernels, and their invocations per workgroup. */
-const backwardTile = (): { vec4s: number; WG: number } => ({ vec4s: kernelConstant('prelu', 'VPI'), WG: invocationsPerWorkgroup('prelu', 'backward') });
+const backwardTile = (): { vec4s: number; WG: number } => ({
+  vec4s: kernelConstant('prelu', 'VPI'),
+  WG: invocationsPerWorkgroup('prelu', 'backward'),
+});
 
 interface Layout {
   /** Planes of `inner` elements with one slope each, each starting on a vec4 (see the kernel). */
@@ -53,16 +56,32 @@ export interface PreluGradients {
  * gradients asked for. The planar backward computes both in one pass, reading x and g once. The
  * backward is called inside a node's backward, whose scope frees what it made but does not return.
  */
-export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alpha: Tensor): { out: Tensor; backward: (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients } {
+export function preluKernels(
+  op: string,
+  x: Tensor,
+  residual: Tensor | null,
+  alpha: Tensor,
+): { out: Tensor; backward: (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients } {
   const { planar, params } = layout(x, alpha);
   const ctx = getContext();
   const constants = { RESIDUAL: residual ? 1 : 0 };
   const inputs = { x, residual, alpha };
   const vec4s = Math.ceil(params.n / 4);
   /** The work of `perInvocation` vec4s each: per plane (planar) or over the whole array. */
-  const work = (perInvocation: number) => (planar ? { invocations: Math.ceil(params.inner / (4 * perInvocation)), planes: params.planes } : { invocations: Math.ceil(vec4s / perInvocation) });
+  const work = (perInvocation: number) =>
+    planar
+      ? { invocations: Math.ceil(params.inner / (4 * perInvocation)), planes: params.planes }
+      : { invocations: Math.ceil(vec4s / perInvocation) };
   const out = empty(x.shape);
-  ctx.dispatch({ op, kernel: 'prelu', entry: planar ? 'forward' : 'forwardFlat', bindings: { ...inputs, out }, params, constants, ...work(1) });
+  ctx.dispatch({
+    op,
+    kernel: 'prelu',
+    entry: planar ? 'forward' : 'forwardFlat',
+    bindings: { ...inputs, out },
+    params,
+    constants,
+    ...work(1),
+  });
 
   const backward = (g: Tensor, wantS: boolean, wantAlpha: boolean): PreluGradients => {
     const gs = wantS || planar ? empty(x.shape) : null;
@@ -75,10 +94,27 @@ export function preluKernels(op: string, x: Tensor, residual: Tensor | null, alp
       ctx.dispatch({ op, kernel: 'prelu', entry: 'backward', bindings: { ...inputs, g, out: gs!, partials }, params, constants, ...w });
       if (wantAlpha) gAlpha = sum(partials, [0, 2]);
     } else {
-      if (gs) ctx.dispatch({ op, kernel: 'prelu', entry: 'backwardFlat', bindings: { ...inputs, g, out: gs }, params, constants, ...work(perInvocation) });
+      if (gs)
+        ctx.dispatch({
+          op,
+          kernel: 'prelu',
+          entry: 'backwardFlat',
+          bindings: { ...inputs, g, out: gs },
+          params,
+          constants,
+          ...work(perInvocation),
+        });
       if (wantAlpha) {
         const { channels, inner } = params;
-        gAlpha = rowSums(op, 'prelu', 'backwardAlpha', { x, residual, g }, { channels, inner }, { rows: channels, rowLength: params.n / channels, stats: 1 }, constants);
+        gAlpha = rowSums(
+          op,
+          'prelu',
+          'backwardAlpha',
+          { x, residual, g },
+          { channels, inner },
+          { rows: channels, rowLength: params.n / channels, stats: 1 },
+          constants,
+        );
       }
     }
     return { gs: wantS ? gs : null, gAlpha: gAlpha?.withShape(alpha.shape) ?? null };

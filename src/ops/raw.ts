@@ -1,7 +1,7 @@
 // The elementwise kernels without autograd, which the differentiable ops (map.ts, binary.ts,
 // expand.ts, reduce.ts) and their backward passes share: scalar maps (kernels/map.wgsl), broadcast
 // binary ops and broadcast copies (kernels/binary.wgsl).
-import { empty, formatShape, type Shape, type Tensor } from '../tensor.js';
+import { empty, formatShape, type Shape, type Tensor } from '../core/tensor.js';
 import { checkMaxRank, contiguousStrides, packDims, runElementwise, sameShape } from './util.js';
 
 const FN = { add: 0, mul: 1, exp: 2, log: 3, sqrt: 4, abs: 5, max: 6, step: 7 } as const;
@@ -28,7 +28,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(`${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast (dimension ${i} of the result: ${da} vs ${db})`);
+      throw new Error(
+        `${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast (dimension ${i} of the result: ${da} vs ${db})`,
+      );
     }
     out.push(da === 1 ? db : da);
   }
@@ -72,13 +74,22 @@ export function binaryRaw(op: string, fn: BinaryOp, a: Tensor, b: Tensor): Tenso
 function checkExpand(op: string, x: Tensor, shape: Shape): void {
   const lead = shape.length - x.rank;
   const ok = lead >= 0 && x.shape.every((d, i) => d === 1 || d === shape[lead + i]);
-  if (!ok) throw new Error(`${op}: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)} (each dimension must match or be 1)`);
+  if (!ok)
+    throw new Error(`${op}: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)} (each dimension must match or be 1)`);
 }
 
 /** Broadcast copy of x to `shape`, without autograd. */
 export function expandRaw(op: string, x: Tensor, shape: Shape): Tensor {
   checkMaxRank(op, x);
   checkExpand(op, x, shape);
+  return gatherRaw(op, x, shape, broadcastStrides(x.shape, shape));
+}
+
+/**
+ * out[c] = x[Σ c_d · strides_d] over the coordinates c of `shape`, without autograd: a broadcast
+ * (stride 0) or a permutation of x's dimensions (its strides reordered). Kernel: binary.wgsl `expand`.
+ */
+export function gatherRaw(op: string, x: Tensor, shape: Shape, strides: readonly number[]): Tensor {
   const copy = empty(shape);
   runElementwise(
     op,
@@ -86,7 +97,7 @@ export function expandRaw(op: string, x: Tensor, shape: Shape): Tensor {
     'expand',
     Math.ceil(copy.size / 4),
     { a: x, out: copy },
-    { n: copy.size, rank: shape.length, outShape: packDims(shape), aStrides: packDims(broadcastStrides(x.shape, shape)), bStrides: packDims([]) },
+    { n: copy.size, rank: shape.length, outShape: packDims(shape), aStrides: packDims(strides), bStrides: packDims([]) },
   );
   return copy;
 }

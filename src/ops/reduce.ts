@@ -1,8 +1,8 @@
 // sum and mean over any axes (PyTorch's `dim` / `keepDim`), and sumTo, which undoes broadcasting
 // for backward passes. kernels/reduce.wgsl; backward broadcasts the gradient back (expand).
-import { record } from '../autograd.js';
-import { tidy } from '../memory.js';
-import { empty, formatShape, type Tensor, type Shape } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { tidy } from '../core/memory.js';
+import { empty, formatShape, type Tensor, type Shape } from '../core/tensor.js';
 import { expandRaw, mapRaw } from './raw.js';
 import { checkMaxRank, contiguousStrides, normalizeDim, packDims } from './util.js';
 import { getContext } from '../device/context.js';

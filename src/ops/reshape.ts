@@ -1,6 +1,6 @@
 // reshape/view: a new shape over the same buffer (no copy); -1 infers one dimension.
-import { record } from '../autograd.js';
-import { formatShape, type Shape, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { formatShape, type Shape, type Tensor } from '../core/tensor.js';
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const holes = shape.filter((d) => d === -1).length;

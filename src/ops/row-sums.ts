@@ -4,7 +4,7 @@
 // is split into chunks; the op's kernel writes one partial sum per (stat, row, chunk) and `sum`
 // (reduce.ts) adds the chunks.
 import { getContext, type Bindable } from '../device/context.js';
-import { empty, type Tensor } from '../tensor.js';
+import { empty, type Tensor } from '../core/tensor.js';
 import { sum } from './reduce.js';
 
 /** The workgroup size these reductions run with, whatever the kernel's default: small groups keep every core busy on few invocations. */

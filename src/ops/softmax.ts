@@ -1,10 +1,10 @@
 // softmax and logSoftmax along any axis, like torch.nn.functional (V-Net's last layer: over the
 // channels of NCDHW). kernels/softmax.wgsl; backward uses only the output, which it keeps.
-import { record } from '../autograd.js';
-import { empty, type Tensor } from '../tensor.js';
+import { record } from '../core/autograd.js';
+import { empty, type Tensor } from '../core/tensor.js';
 import { getContext, type Bindable } from '../device/context.js';
 import { normalizeDim, runElementwise } from './util.js';
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 
 /** x seen as [outer, length, inner] around axis `dim`: the params of kernels that walk one line each. */
 export function lineParams(op: string, x: Tensor, dim: number): { lines: number; length: number; inner: number } {
@@ -18,14 +18,30 @@ export function lineParams(op: string, x: Tensor, dim: number): { lines: number;
  * Runs `entry` over the lines of x: 4 neighbouring lines per invocation in vec4s (entry4, bindings
  * named with a 4) when inner is a multiple of 4, else one line per invocation.
  */
-function runLines(op: string, entry: 'forward' | 'backward', x: Tensor, dim: number, bindings: Record<string, Bindable | null>, log: boolean): void {
+function runLines(
+  op: string,
+  entry: 'forward' | 'backward',
+  x: Tensor,
+  dim: number,
+  bindings: Record<string, Bindable | null>,
+  log: boolean,
+): void {
   const params = lineParams(op, x, dim);
   const constants = { LOG: log ? 1 : 0 };
   if (params.inner % 4 === 0) {
     const ctx = getContext();
     const rows = params.lines / params.inner;
     const inner = params.inner / 4;
-    ctx.dispatch({ op, kernel: 'softmax', entry: `${entry}4`, bindings, params: { ...params, lines: rows, inner }, constants, invocations: inner, planes: rows });
+    ctx.dispatch({
+      op,
+      kernel: 'softmax',
+      entry: `${entry}4`,
+      bindings,
+      params: { ...params, lines: rows, inner },
+      constants,
+      invocations: inner,
+      planes: rows,
+    });
     return;
   }
   runElementwise(op, 'softmax', entry, params.lines, bindings, params, constants);

@@ -1,7 +1,7 @@
 // Helpers every op shares: dispatching 1-D elementwise work and packing shapes for kernels.
 import { getContext, type Bindable } from '../device/context.js';
 import { uniformCapacity } from '../device/kernel-info.js';
-import { formatShape, type Tensor, type Shape } from '../tensor.js';
+import { formatShape, type Tensor, type Shape } from '../core/tensor.js';
 
 /** The largest rank: shapes and strides fill a uniform array (binary.wgsl's and reduce.wgsl's array<vec4<u32>, 2>). */
 export const maxRank = (): number => uniformCapacity('binary', 'expand', 'outShape');
@@ -49,7 +49,8 @@ export function checkRank(op: string, name: string, t: Tensor, rank: number, lay
 }
 
 export function checkMaxRank(op: string, t: Tensor): void {
-  if (t.rank > maxRank()) throw new Error(`${op}: tensors of rank ${t.rank} are not supported (at most ${maxRank()}), got shape ${formatShape(t.shape)}`);
+  if (t.rank > maxRank())
+    throw new Error(`${op}: tensors of rank ${t.rank} are not supported (at most ${maxRank()}), got shape ${formatShape(t.shape)}`);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

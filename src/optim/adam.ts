@@ -1,7 +1,7 @@
 // Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8) and bias correction.
 // kernels/adam.wgsl updates parameters and both moments in place.
 import { runElementwise } from '../ops/util.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { Optimizer } from './optimizer.js';
 
 export interface AdamOptions {

@@ -1,8 +1,8 @@
 // What every optimizer shares: the parameter list, the learning rate a scheduler adjusts, the step
 // count, and named state tensors (momentum buffers, moments) that checkpoints save and restore.
-import { keep } from '../memory.js';
+import { keep } from '../core/memory.js';
 import { zeros } from '../ops/creation.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export abstract class Optimizer {
   readonly params: Tensor[];
@@ -60,12 +60,18 @@ export abstract class Optimizer {
     return { tensors: new Map(this.state), stepCount: this.stepCount, lr: this.lr };
   }
 
-  loadStateDict(s: { tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>; stepCount: number; lr: number }): void {
+  loadStateDict(s: {
+    tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
+    stepCount: number;
+    lr: number;
+  }): void {
     for (const [key, t] of s.tensors) {
       const index = Number(key.split('.')[0]);
       const p = this.params[index];
       if (!p || p.size !== t.data.length) {
-        throw new Error(`${this.kind}.loadStateDict: state '${key}' (${t.data.length} values) does not fit parameter ${index}${p ? ` of ${p.size} values` : ' (no such parameter)'}`);
+        throw new Error(
+          `${this.kind}.loadStateDict: state '${key}' (${t.data.length} values) does not fit parameter ${index}${p ? ` of ${p.size} values` : ' (no such parameter)'}`,
+        );
       }
       const buf = this.buffer(index, key.slice(key.indexOf('.') + 1));
       buf.ctx.upload(buf.buffer, t.data);

@@ -1,7 +1,7 @@
 // Stochastic gradient descent with momentum (the paper: lr 1e-4, momentum 0.99), PyTorch semantics.
 // kernels/sgd.wgsl updates parameters and momentum buffers in place.
 import { runElementwise } from '../ops/util.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { Optimizer } from './optimizer.js';
 
 export interface SGDOptions {
@@ -32,7 +32,14 @@ export class SGD extends Optimizer {
   protected update(param: Tensor, grad: Tensor, index: number): void {
     const base = { n: param.size, lr: this.lr, weightDecay: this.weightDecay };
     if (this.momentum === 0) {
-      runElementwise('SGD.step', 'sgd', 'plain', param.size, { param, grad }, { ...base, momentum: 0, dampening: 0, nesterov: 0, first: 0 });
+      runElementwise(
+        'SGD.step',
+        'sgd',
+        'plain',
+        param.size,
+        { param, grad },
+        { ...base, momentum: 0, dampening: 0, nesterov: 0, first: 0 },
+      );
       return;
     }
     const first = !this.state.has(`${index}.momentum`);

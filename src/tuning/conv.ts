@@ -1,7 +1,7 @@
 // What the tuner needs from a conv pass (src/ops/conv/path.ts): its keys, and the cut-down copy of it
 // that autotune times. Plain shapes only, so this stays below the ops.
 import type { Context } from '../device/context.js';
-import { shapeSize } from '../shape.js';
+import { shapeSize } from '../core/shape.js';
 import { shapeClass, type TuneKey } from './tuner.js';
 
 /** The geometry of a conv pass as keys and labels see it (src/ops/conv/shape.ts's ConvGeometry). */
@@ -20,15 +20,27 @@ function geometryClass(g: KeyGeometry): Record<string, string> {
  * The candidate sets' version, part of every conv key: a cache measured over other candidates is
  * measured again.
  */
-const candidateSet = 2;
+const candidateSet = 3;
 
 /**
  * convolve's key: the family, channels, output voxels (batch included: the work is linear in them)
  * and row width bucketed; geometry and direction exact.
  */
-export function convolveKey(adapter: string, family: string, src: readonly number[], outChannels: number, outSpatial: readonly number[], g: KeyGeometry, transposed: boolean): TuneKey {
+export function convolveKey(
+  adapter: string,
+  family: string,
+  src: readonly number[],
+  outChannels: number,
+  outSpatial: readonly number[],
+  g: KeyGeometry,
+  transposed: boolean,
+): TuneKey {
   const sizes = { cin: src[1]!, cout: outChannels, voxels: src[0]! * shapeSize(outSpatial), w: outSpatial[2]! };
-  return { adapter, op: `conv.convolve.${family}.v${candidateSet}`, shapeClass: shapeClass(sizes, { ...geometryClass(g), t: transposed ? 1 : 0 }) };
+  return {
+    adapter,
+    op: `conv.convolve.${family}.v${candidateSet}`,
+    shapeClass: shapeClass(sizes, { ...geometryClass(g), t: transposed ? 1 : 0 }),
+  };
 }
 
 /** weightGrad's key: the family, both channel counts, the rows summed over (lhs voxels) and width, geometry exact. */
@@ -71,7 +83,15 @@ const geometryLabel = (g: KeyGeometry): string => `kernel ${g.kernel.join('×')}
 export function convolveTrial(
   ctx: Context,
   op: string,
-  p: { src: readonly number[]; weight: readonly number[]; bias: readonly number[] | null; outChannels: number; outSpatial: readonly number[]; geometry: KeyGeometry; transposed: boolean },
+  p: {
+    src: readonly number[];
+    weight: readonly number[];
+    bias: readonly number[] | null;
+    outChannels: number;
+    outSpatial: readonly number[];
+    geometry: KeyGeometry;
+    transposed: boolean;
+  },
 ): { label: string; inputs: (readonly number[])[]; outSpatial: number[] } {
   const [N, C, SD] = p.src as [number, number, number];
   const c = crop(N, p.outSpatial[0]!, p.outSpatial[1]! * p.outSpatial[2]!, SD, trialVoxels(ctx));
@@ -86,7 +106,13 @@ export function convolveTrial(
 }
 
 /** A weight-gradient pass's timed copy: the log's label and the input shapes (lhs, src). */
-export function gradTrial(ctx: Context, op: string, lhs: readonly number[], src: readonly number[], g: KeyGeometry): { label: string; inputs: (readonly number[])[] } {
+export function gradTrial(
+  ctx: Context,
+  op: string,
+  lhs: readonly number[],
+  src: readonly number[],
+  g: KeyGeometry,
+): { label: string; inputs: (readonly number[])[] } {
   const [N, A, GD, GH, GW] = lhs as [number, number, number, number, number];
   const c = crop(N, GD, GH * GW, src[2]!, trialVoxels(ctx));
   const l = [c.batch, A, c.depth, GH, GW];

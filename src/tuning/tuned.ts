@@ -2,7 +2,7 @@
 // winner for their key, else their default. Below the ops (they import it); autotune.ts, above them,
 // fills the cache, using collectTunables() to learn what a function's ops would ask for.
 import type { Context } from '../device/context.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { keyString, type TuneKey, type Variant } from './tuner.js';
 
 /** What an op hands `tuned()`: its key, its variants (default first), and how to time them. */

@@ -78,7 +78,8 @@ const cacheVersion = 1;
 
 export function keyString(k: TuneKey): string {
   for (const [field, v] of Object.entries(k)) {
-    if (typeof v !== 'string' || v === '' || v.includes('|')) throw new Error(`tuner: key field '${field}' must be a non-empty string without '|', got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || v === '' || v.includes('|'))
+      throw new Error(`tuner: key field '${field}' must be a non-empty string without '|', got ${JSON.stringify(v)}`);
   }
   return `${k.adapter}|${k.op}|${k.shapeClass}`;
 }
@@ -150,8 +151,10 @@ export class Tuner {
     this.minGain = options.minGain ?? 0;
     this.autoSave = options.autoSave ?? this.storage !== null;
     this.now = options.now ?? (() => new Date());
-    if (!Number.isInteger(this.samples) || this.samples < 1) throw new Error(`tuner: samples must be a positive integer, got ${options.samples}`);
-    if (!Number.isInteger(this.warmup) || this.warmup < 0) throw new Error(`tuner: warmup must be a non-negative integer, got ${options.warmup}`);
+    if (!Number.isInteger(this.samples) || this.samples < 1)
+      throw new Error(`tuner: samples must be a positive integer, got ${options.samples}`);
+    if (!Number.isInteger(this.warmup) || this.warmup < 0)
+      throw new Error(`tuner: warmup must be a non-negative integer, got ${options.warmup}`);
     if (!(this.minGain >= 0 && this.minGain < 1)) throw new Error(`tuner: minGain must be a fraction in [0, 1), got ${options.minGain}`);
   }
 

@@ -33,7 +33,8 @@ export function findChromium(): { path: string | null; reason: string } {
   if (!path) {
     const r = spawnSync('bash', [join(repoRoot, 'scripts/setup-browser.sh')], { stdio: 'inherit', timeout: hangLimitMs });
     path = installedChromium();
-    if (!path) reason = `browser tests skipped: no Chromium (set CHROMIUM_PATH) and scripts/setup-browser.sh could not install one (exit ${r.status ?? r.signal})`;
+    if (!path)
+      reason = `browser tests skipped: no Chromium (set CHROMIUM_PATH) and scripts/setup-browser.sh could not install one (exit ${r.status ?? r.signal})`;
   }
   found = { path, reason };
   if (reason) console.warn(reason);
@@ -45,7 +46,14 @@ export function findChromium(): { path: string | null; reason: string } {
  * flags pin it so that results and timings do not depend on the machine. `webgpu: false` leaves
  * WebGPU off (navigator.gpu exists but returns no adapter), for the "no WebGPU" message.
  */
-export const webgpuArgs = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-vulkan-surface'];
+export const webgpuArgs = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-vulkan-surface',
+];
 
 export async function launchChromium(options: { webgpu?: boolean } = {}): Promise<Browser> {
   const { path } = findChromium();
@@ -54,7 +62,14 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
     executablePath: path,
     headless: true,
     // Playwright gives every launch a fresh temporary profile; --no-sandbox because CI runs as root.
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...(options.webgpu === false ? [] : webgpuArgs)],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      ...(options.webgpu === false ? [] : webgpuArgs),
+    ],
   });
 }
 
@@ -109,7 +124,11 @@ export async function buildAndServe(config: InlineConfig): Promise<Served & { ou
 export const demoConfig: InlineConfig = { configFile: join(repoRoot, 'vite.config.ts') };
 
 /** A new tab on the demo, once it has a WebGPU context and its first scan ('ready'), or its no-WebGPU message. */
-export async function openDemo(browser: Browser, url: string, state: 'ready' | 'no-webgpu' = 'ready'): Promise<{ page: Page; log: string[] }> {
+export async function openDemo(
+  browser: Browser,
+  url: string,
+  state: 'ready' | 'no-webgpu' = 'ready',
+): Promise<{ page: Page; log: string[] }> {
   const { page, log } = await newPage(browser);
   await page.goto(url);
   await page.waitForSelector(`#app[data-state="${state}"]`, { state: 'attached' });

@@ -39,7 +39,9 @@ describe.skipIf(!chromiumPath)('demo page memory in Chromium', () => {
       });
     }
     const seconds = (performance.now() - t0) / 1000;
-    console.log(`memory: ${runs} segmentations in ${seconds.toFixed(1)} s; bytes in use ${counters[0]!.inUse}, pooled ${counters[0]!.pooled} after the first`);
+    console.log(
+      `memory: ${runs} segmentations in ${seconds.toFixed(1)} s; bytes in use ${counters[0]!.inUse}, pooled ${counters[0]!.pooled} after the first`,
+    );
     // Only the model's parameters stay in use between segmentations.
     expect(counters[0]!.inUse).toBeGreaterThan(0);
     expect(counters.map((c) => c.inUse)).toEqual(counters.map(() => counters[0]!.inUse));

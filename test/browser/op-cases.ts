@@ -5,7 +5,7 @@
 import type { Tensor } from '../../src/index.js';
 import { randomArray } from '../helpers.js';
 import type { Lib } from './lib.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 /** Named results of one case, each a flat array of numbers. */
 export type Outputs = Record<string, number[]>;
@@ -25,7 +25,9 @@ let seed = 1000;
 /** Uniform seeded input; seeds follow the call order, identical in both runtimes. */
 function input(lib: Lib, shape: number[], options: { lo?: number; hi?: number; grad?: boolean } = {}): Tensor {
   const n = shapeSize(shape);
-  return lib.tensor(Float32Array.from(randomArray(n, seed++, options.lo ?? -1, options.hi ?? 1)), shape, { requiresGrad: options.grad ?? false });
+  return lib.tensor(Float32Array.from(randomArray(n, seed++, options.lo ?? -1, options.hi ?? 1)), shape, {
+    requiresGrad: options.grad ?? false,
+  });
 }
 
 /** A 0/1 label volume from a seed (about a third foreground). */

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { copyFileSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeVolume } from '../../src/io/node.js';
-import type { Vec3, Volume } from '../../src/io/volume.js';
+import type { Vec3, Volume } from '../../src/image/volume.js';
 import { tempDir } from '../helpers/volumes.js';
 import { ROOT, voxgpu } from '../helpers/cli.js';
 
@@ -33,7 +33,10 @@ describe('voxgpu CLI', () => {
     const dir = tempDir();
     await writeVolume(join(dir, 'pred.nii.gz'), cube([8, 8, 8], 2, 6));
     await writeVolume(join(dir, 'gt.mha'), cube([8, 8, 8], 3, 7));
-    const [table, json] = await Promise.all([voxgpu('evaluate', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha')), voxgpu('evaluate', '--json', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha'))]);
+    const [table, json] = await Promise.all([
+      voxgpu('evaluate', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha')),
+      voxgpu('evaluate', '--json', join(dir, 'pred.nii.gz'), join(dir, 'gt.mha')),
+    ]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^Dice\s+0\.4219$/m); // 2·27 / (64 + 64)
     expect(table.stdout).toMatch(/Hausdorff distance\s+\S+ mm/);

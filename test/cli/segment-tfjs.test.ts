@@ -26,10 +26,24 @@ describe('voxgpu segment with a brainchop model', () => {
       data,
     };
     await writeVolume(join(dir, 'scan.nii.gz'), scan);
-    const run = await voxgpu('segment', '--model', modelFolder, join(dir, 'scan.nii.gz'), '-o', join(dir, 'labels.nii.gz'), '--crop-padding', '2', '--max-tile-mib', '4', '--no-tune');
+    const run = await voxgpu(
+      'segment',
+      '--model',
+      modelFolder,
+      join(dir, 'scan.nii.gz'),
+      '-o',
+      join(dir, 'labels.nii.gz'),
+      '--crop-padding',
+      '2',
+      '--max-tile-mib',
+      '4',
+      '--no-tune',
+    );
     expect(run.stderr).not.toContain('error');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^wrote .*labels\.nii\.gz: voxels per class 0 background #000000: \d+, 1 White Matter #ffffff: \d+, 2 Grey Matter #cd3e4e: \d+\n$/);
+    expect(run.stdout).toMatch(
+      /^wrote .*labels\.nii\.gz: voxels per class 0 background #000000: \d+, 1 White Matter #ffffff: \d+, 2 Grey Matter #cd3e4e: \d+\n$/,
+    );
     const labels = await readVolume(join(dir, 'labels.nii.gz'));
     const written = await readVolume(join(dir, 'scan.nii.gz'));
     await gpu();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readVolume, writeVolume } from '../../src/io/node.js';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { decodeSafetensors, type NamedArray } from '../../src/io/safetensors.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import type { Vec3 } from '../../src/image/volume.js';
 import { expectGeometryClose, obliqueDirection, tempDir } from '../helpers/volumes.js';
 import { voxgpu } from '../helpers/cli.js';
 import { maxAbsDiff } from '../helpers.js';
@@ -15,7 +15,12 @@ async function dataset(): Promise<string> {
   const shape: Vec3 = [18, 17, 16];
   for (const id of [0, 1]) {
     const c = syntheticCase(id, [16, 17, 18]);
-    const grid = { shape, spacing: [1, 1, 1.5] as Vec3, origin: [0, 0, 0] as Vec3, direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number] };
+    const grid = {
+      shape,
+      spacing: [1, 1, 1.5] as Vec3,
+      origin: [0, 0, 0] as Vec3,
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [number, number, number, number, number, number, number, number, number],
+    };
     await writeVolume(join(dir, `case${id}.nii.gz`), { ...grid, data: c.image });
     await writeVolume(join(dir, `case${id}_seg.nii.gz`), { ...grid, data: c.label });
   }
@@ -60,7 +65,18 @@ describe('voxgpu train and segment', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`${ckpt} already exists (use --force to replace it)`);
     // Augmented on the GPU by default above; resumed here on the CPU reference path, with mirroring.
-    const resumed = await voxgpu('train', ...common, '--iterations', '2', '--optimizer', 'adam', '--resume', '--augment', 'cpu', '--mirror');
+    const resumed = await voxgpu(
+      'train',
+      ...common,
+      '--iterations',
+      '2',
+      '--optimizer',
+      'adam',
+      '--resume',
+      '--augment',
+      'cpu',
+      '--mirror',
+    );
     expect(resumed.code).toBe(0);
     // The winners were saved (in the test's cache file): nothing is measured again, only what the
     // budget left (on a host too slow to measure every shape in 30 s) is measured now, or left again.
@@ -77,7 +93,11 @@ describe('voxgpu train and segment', () => {
 
     // A scan placed in the world (an origin, an oblique direction): the mask must lie where it does.
     const scan = join(tempDir(), 'oblique.nii.gz');
-    await writeVolume(scan, { ...(await readVolume(join(data, 'case0.nii.gz'))), origin: [-20.5, 13, 7.25], direction: obliqueDirection() });
+    await writeVolume(scan, {
+      ...(await readVolume(join(data, 'case0.nii.gz'))),
+      origin: [-20.5, 13, 7.25],
+      direction: obliqueDirection(),
+    });
     const mask = join(tempDir(), 'mask.nii.gz');
     const seg = await voxgpu('segment', '--model', ckpt, scan, '-o', mask);
     expect(seg.code).toBe(0);

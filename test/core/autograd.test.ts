@@ -113,7 +113,9 @@ describe('noGrad', () => {
     expect(isGradEnabled()).toBe(true);
     expect(y.requiresGrad).toBe(false);
     expect(y.node).toBeNull();
-    expect(() => y.backward()).toThrow('backward: tensor [] does not require grad (no input had requiresGrad, or it was made under noGrad)');
+    expect(() => y.backward()).toThrow(
+      'backward: tensor [] does not require grad (no input had requiresGrad, or it was made under noGrad)',
+    );
     expect(x.grad).toBeNull();
   });
 
@@ -137,7 +139,9 @@ describe('noGrad', () => {
 describe('backward() errors', () => {
   it('a non-scalar output needs an explicit gradient', () => {
     const x = tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
-    expect(() => mul(x, 2).backward()).toThrow('backward: a gradient can only be implied for a one-element output, got shape [2, 3]; pass one');
+    expect(() => mul(x, 2).backward()).toThrow(
+      'backward: a gradient can only be implied for a one-element output, got shape [2, 3]; pass one',
+    );
   });
 
   it('a gradient of the wrong shape is refused', () => {
@@ -146,7 +150,9 @@ describe('backward() errors', () => {
     // Same size, other shape: refused up front (as PyTorch does), not deep inside an op's backward.
     const y = tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
     const w = tensor([1, 2, 3, 4, 5, 6], [2, 3]);
-    expect(() => mul(y, w).backward(tensor([1, 1, 1, 1, 1, 1], [3, 2]))).toThrow('backward: gradient shape [3, 2] does not match output [2, 3]');
+    expect(() => mul(y, w).backward(tensor([1, 1, 1, 1, 1, 1], [3, 2]))).toThrow(
+      'backward: gradient shape [3, 2] does not match output [2, 3]',
+    );
     expect(() => mul(y, w).backward(tensor([1, 1, 1, 1, 1, 1], [6]))).toThrow('backward: gradient shape [6] does not match output [2, 3]');
   });
 
@@ -154,7 +160,9 @@ describe('backward() errors', () => {
     const x = tensor([1, 2, 3], [3], { requiresGrad: true });
     const loss = sum(exp(x));
     loss.backward();
-    expect(() => loss.backward()).toThrow('backward: the graph through sum was already used by a backward(); build it again to differentiate twice');
+    expect(() => loss.backward()).toThrow(
+      'backward: the graph through sum was already used by a backward(); build it again to differentiate twice',
+    );
     // The gradient of the first backward is intact.
     close(await values(x.grad), [1, 2, 3].map(Math.exp), 1e-4);
   });

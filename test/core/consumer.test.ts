@@ -25,13 +25,24 @@ function run(args: string[], cwd: string): { code: number; out: string } {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'voxgpu-consumer-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { voxgpu: `file:${repo}` } }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { voxgpu: `file:${repo}` } }, null, 2),
+  );
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(repo, join(dir, 'node_modules', 'voxgpu'), 'dir');
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: [],
+      },
       files: ['main.ts'],
     }),
   );
@@ -76,7 +87,10 @@ console.log(d.adapter, g.length);
     expect(ok.out).toBe('');
     expect(ok.code).toBe(0);
 
-    writeFileSync(join(dir, 'main.ts'), `import { tensor, add } from 'voxgpu';\nconst n: number = add(tensor([1]), 'two');\nconsole.log(n);\n`);
+    writeFileSync(
+      join(dir, 'main.ts'),
+      `import { tensor, add } from 'voxgpu';\nconst n: number = add(tensor([1]), 'two');\nconsole.log(n);\n`,
+    );
     const bad = run([tsc, '-p', 'tsconfig.json'], dir);
     expect(bad.code).not.toBe(0);
     expect(bad.out).toMatch(/main\.ts\(2,7\): error TS2322/);
@@ -109,7 +123,10 @@ console.log(JSON.stringify({ adapter: ctx.describe().adapter, y: Array.from(awai
   // src/index.ts points file helpers to 'voxgpu/node' (src/node.ts): package.json must export it as
   // "./node": { "types": "./dist/node.d.ts", "import": "./dist/node.js" }.
   it("'voxgpu/node' resolves to the Node entry with the file helpers", () => {
-    writeFileSync(join(dir, 'node-entry.mjs'), `const m = await import('voxgpu/node');\nconsole.log(JSON.stringify([typeof m.readVolume, typeof m.saveCheckpoint, typeof m.add]));\n`);
+    writeFileSync(
+      join(dir, 'node-entry.mjs'),
+      `const m = await import('voxgpu/node');\nconsole.log(JSON.stringify([typeof m.readVolume, typeof m.saveCheckpoint, typeof m.add]));\n`,
+    );
     const r = run(['node-entry.mjs'], dir);
     expect(r.out.trim(), r.out).toBe('["function","function","function"]');
     expect(r.code).toBe(0);

@@ -13,7 +13,9 @@ describe('before init()', () => {
 
 describe('init()', () => {
   it('refuses an unknown adapter by name, listing the choices', async () => {
-    await expect(init({ adapter: 'nonsense' as never })).rejects.toThrow("init: unknown adapter 'nonsense'; expected one of auto, gpu, llvmpipe, swiftshader, browser");
+    await expect(init({ adapter: 'nonsense' as never })).rejects.toThrow(
+      "init: unknown adapter 'nonsense'; expected one of auto, gpu, llvmpipe, swiftshader, browser",
+    );
     expect(adapterChoices).toEqual(['auto', 'gpu', 'llvmpipe', 'swiftshader', 'browser']);
   });
 
@@ -21,7 +23,9 @@ describe('init()', () => {
     const prev = process.env.VOXGPU_ADAPTER;
     process.env.VOXGPU_ADAPTER = 'quantum';
     try {
-      await expect(init()).rejects.toThrow("init: unknown adapter 'quantum' (from VOXGPU_ADAPTER); expected one of auto, gpu, llvmpipe, swiftshader, browser");
+      await expect(init()).rejects.toThrow(
+        "init: unknown adapter 'quantum' (from VOXGPU_ADAPTER); expected one of auto, gpu, llvmpipe, swiftshader, browser",
+      );
     } finally {
       if (prev === undefined) delete process.env.VOXGPU_ADAPTER;
       else process.env.VOXGPU_ADAPTER = prev;
@@ -29,7 +33,9 @@ describe('init()', () => {
   });
 
   it('in a browser-less Node, asking for the browser adapter says why it cannot', async () => {
-    await expect(init({ adapter: 'browser' })).rejects.toThrow('init: adapter "browser" asked for, but navigator.gpu is not available here');
+    await expect(init({ adapter: 'browser' })).rejects.toThrow(
+      'init: adapter "browser" asked for, but navigator.gpu is not available here',
+    );
   });
 
   it('makes the default context; describe() reports the adapter, its kernels, features and limits', async () => {
@@ -71,11 +77,14 @@ describe('init()', () => {
   });
 
   // Mesa's EGL registers itself with glvnd here (Debian's libegl-mesa0); a GPU machine may have none.
-  it.skipIf(!existsSync('/usr/share/glvnd/egl_vendor.d/50_mesa.json'))('a forced llvmpipe adapter gives an llvmpipe context (needs Mesa)', async () => {
-    const ctx = await init({ adapter: 'llvmpipe' });
-    expect(ctx.describe().kind).toBe('llvmpipe');
-    expect(ctx.describe().adapter).toMatch(/llvmpipe/);
-  });
+  it.skipIf(!existsSync('/usr/share/glvnd/egl_vendor.d/50_mesa.json'))(
+    'a forced llvmpipe adapter gives an llvmpipe context (needs Mesa)',
+    async () => {
+      const ctx = await init({ adapter: 'llvmpipe' });
+      expect(ctx.describe().kind).toBe('llvmpipe');
+      expect(ctx.describe().adapter).toMatch(/llvmpipe/);
+    },
+  );
 });
 
 describe('device loss', () => {

@@ -1,11 +1,21 @@
 // Every kernel in kernels/ (bundled into src/generated/kernels.ts), and the bench's own in
-// bench/kernels/ (registered as the bench does), parses with wgsl_reflect and compiles, entry point by entry point, into a pipeline on this adapter, with the layout the
+// bench/kernels/ (registered as the bench does), parses with wgsl_reflect and compiles, entry point by entry point, into a pipeline on this
+// adapter, with the layout the
 // context relies on: group 0 only, at most one uniform, a workgroup size within the limits.
 // Kernels that need features this device lacks (tensor cores) are skipped, saying which.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/index.js';
 import { kernelSources } from '../../src/generated/kernels.js';
-import { entryInfo, entryNames, invocationsPerWorkgroup, kernelConstant, registerKernels, requiredFeatures, workgroupArrays, workgroupSize } from '../../src/device/kernel-info.js';
+import {
+  entryInfo,
+  entryNames,
+  invocationsPerWorkgroup,
+  kernelConstant,
+  registerKernels,
+  requiredFeatures,
+  workgroupArrays,
+  workgroupSize,
+} from '../../src/device/kernel-info.js';
 import { benchKernelSources } from '../../bench/generated/kernels.js';
 import { gpu } from '../helpers.js';
 
@@ -21,7 +31,7 @@ const kernels = Object.keys(kernelSources).sort();
 it("kernels/ holds the core kernels, and not the bench's", () => {
   expect(libraryKernels).toEqual(expect.arrayContaining(['binary', 'map', 'random', 'reduce', 'slab']));
   expect(libraryKernels.filter((k) => k.startsWith('bench_'))).toEqual([]);
-  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_naive_conv']);
+  expect(Object.keys(benchKernelSources).sort()).toEqual(['bench_copy', 'bench_fma', 'bench_fragment_loads', 'bench_naive_conv']);
   expect(() => registerKernels({ map: '// another map' })).toThrow("registerKernels: a kernel named 'map' exists already");
 });
 
@@ -32,12 +42,28 @@ it('reads the facts a kernel states once: workgroup sizes, constants, workgroup 
   expect(kernelConstant('prelu', 'VPI')).toBe(4);
   expect(kernelConstant('reduce', 'WG')).toBe(64);
   expect(() => kernelConstant('prelu', 'NOPE')).toThrow("kernel prelu has no numeric const or override 'NOPE'");
+  // A generated variant reflected as its sibling (mma.wgsl's native kernels as the emulated ones).
+  expect(kernelConstant('conv/mma-native-4-2-staged', 'ROW')).toBe(40);
+  expect(kernelConstant('conv/mma-emulated-2-1-staged', 'BK')).toBe(32);
   // vec4 arrays count 4 scalars an element.
   expect(workgroupArrays('conv/gemm')).toEqual({ As: 2112, Bs: 1984 });
   expect(workgroupArrays('conv/gemm-mma')).toEqual({ As: 2048, Bs: 2048, Cs: 4096 });
   // A struct nested in a uniform is filled by its members' own names (the GEMM passes share one).
   const scatter = entryInfo('conv/gemm', 'scatter').uniform!.members.map((m) => `${m.name}@${m.offset}`);
-  expect(scatter).toEqual(['M@0', 'N@4', 'K@8', 'kChunk@12', 'mTilesX@16', 'nTiles@20', 'chunkSize@24', '_pad0@28', 'channels@32', 'outChannels@36', 'srcSize@48', 'outSize@64']);
+  expect(scatter).toEqual([
+    'M@0',
+    'N@4',
+    'K@8',
+    'kChunk@12',
+    'mTilesX@16',
+    'nTiles@20',
+    'chunkSize@24',
+    '_pad0@28',
+    'channels@32',
+    'outChannels@36',
+    'srcSize@48',
+    'outSize@64',
+  ]);
 });
 
 /** The features a kernel needs that this device lacks. */

@@ -2,8 +2,29 @@
 // loudly, backward() leaves nothing but gradients behind, and the pool makes a training loop
 // allocate nothing after its first step.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { add, concat, div, exp, expand, keep, log, mean, mul, narrow, relu, reshape, sqrt, sub, sum, tensor, tidy, zeros, type Context, type Tensor } from '../../src/index.js';
-import { record } from '../../src/autograd.js';
+import {
+  add,
+  concat,
+  div,
+  exp,
+  expand,
+  keep,
+  log,
+  mean,
+  mul,
+  narrow,
+  relu,
+  reshape,
+  sqrt,
+  sub,
+  sum,
+  tensor,
+  tidy,
+  zeros,
+  type Context,
+  type Tensor,
+} from '../../src/index.js';
+import { record } from '../../src/core/autograd.js';
 import { sizeClass } from '../../src/device/buffer-pool.js';
 import { mapRaw } from '../../src/ops/raw.js';
 import { gpu, randomArray } from '../helpers.js';

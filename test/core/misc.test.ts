@@ -1,7 +1,24 @@
 // Creation ops, greater, sumTo, empty tensors, and the ordering guarantees of the context: a buffer
 // reused from the pool, concurrent readbacks, and the uniform cache rolling over.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { add, concat, exp, full, greater, mean, mul, mulScalar, ones, sum, sumTo, tensor, tidy, zeros, type Context, type Tensor } from '../../src/index.js';
+import {
+  add,
+  concat,
+  exp,
+  full,
+  greater,
+  mean,
+  mul,
+  mulScalar,
+  ones,
+  sum,
+  sumTo,
+  tensor,
+  tidy,
+  zeros,
+  type Context,
+  type Tensor,
+} from '../../src/index.js';
 import { gpu, maxRelError, randomArray } from '../helpers.js';
 import * as ref from './reference.js';
 

@@ -1,6 +1,6 @@
 // Float64 CPU references for the glue ops: plain loops over row-major index tuples, written without
 // any of the library's stride tricks (merged axes, chunked sums) so they check those independently.
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 export interface Ref {
   data: Float64Array;
@@ -45,7 +45,13 @@ function broadcastRead(x: Float64Array, shape: readonly number[], idx: readonly 
   return x[i]!;
 }
 
-export function binary(a: Float64Array, as: readonly number[], b: Float64Array, bs: readonly number[], f: (x: number, y: number) => number): Ref {
+export function binary(
+  a: Float64Array,
+  as: readonly number[],
+  b: Float64Array,
+  bs: readonly number[],
+  f: (x: number, y: number) => number,
+): Ref {
   const shape = broadcastShape(as, bs);
   const data = new Float64Array(size(shape));
   for (let i = 0; i < data.length; i++) {
@@ -66,7 +72,13 @@ export function expand(x: Float64Array, shape: readonly number[], to: readonly n
 }
 
 /** Sum (or mean) over `dims` (normalised, any order), like torch.sum(x, dims, keepdim). */
-export function reduce(x: Float64Array, shape: readonly number[], dims: readonly number[] | undefined, keepDim: boolean, mean: boolean): Ref {
+export function reduce(
+  x: Float64Array,
+  shape: readonly number[],
+  dims: readonly number[] | undefined,
+  keepDim: boolean,
+  mean: boolean,
+): Ref {
   const all = dims === undefined;
   const flags = shape.map((_, d) => all || dims.includes(d));
   const keptShape = shape.map((s, d) => (flags[d] ? 1 : s));

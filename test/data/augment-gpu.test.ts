@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bsplineField, matchHistogram, mirror, randomControlGrid, warp, type ControlGrid } from '../../src/data/augment.js';
 import { bsplineFieldGpu, histogramGpu, matchHistogramGpu, warpGpu } from '../../src/data/augment-gpu.js';
 import { Rng } from '../../src/data/random.js';
-import { tensor, type Tensor } from '../../src/tensor.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import { tensor, type Tensor } from '../../src/core/tensor.js';
+import type { Vec3 } from '../../src/image/volume.js';
 import { gpu, maxAbsDiff } from '../helpers.js';
 
 const shape: Vec3 = [13, 11, 9];
@@ -56,7 +56,9 @@ describe('bsplineFieldGpu', () => {
     const got = await read(bsplineFieldGpu(shape, randomControlGrid(new Rng(0), { sigma: 0 })));
     expect(got.every((v) => v === 0)).toBe(true);
     const bad = { controlPoints: 5, x: new Float64Array(125), y: new Float64Array(124), z: new Float64Array(125) };
-    expect(() => bsplineFieldGpu(shape, bad)).toThrow('bsplineFieldGpu: a control grid of 5³ points needs 125 values per axis (m ≥ 4), got 125, 124, 125');
+    expect(() => bsplineFieldGpu(shape, bad)).toThrow(
+      'bsplineFieldGpu: a control grid of 5³ points needs 125 values per axis (m ≥ 4), got 125, 124, 125',
+    );
   });
 });
 
@@ -101,7 +103,9 @@ describe('warpGpu', () => {
       expect(Array.from(await read(out.image)), `axes ${axes}`).toEqual(Array.from(mirror(plainImage, shape, axes)));
       expect(Array.from(await read(out.label)), `axes ${axes}`).toEqual(Array.from(mirror(plainLabel, shape, axes)));
     }
-    expect(() => warpGpu(tensor(image), tensor(label), tensor(flat), shape, { mirror: 8 })).toThrow('warpGpu: mirror must be a set of axes from 0 to 7 (bit 0 x, 1 y, 2 z), got 8');
+    expect(() => warpGpu(tensor(image), tensor(label), tensor(flat), shape, { mirror: 8 })).toThrow(
+      'warpGpu: mirror must be a set of axes from 0 to 7 (bit 0 x, 1 y, 2 z), got 8',
+    );
   });
 
   it('writes into a batch at an offset, and names the op and shapes for bad input', async () => {
@@ -115,7 +119,9 @@ describe('warpGpu', () => {
     expect(() => warpGpu(tensor(image), tensor(label), tensor(new Float32Array(voxels)), shape)).toThrow(
       `warpGpu: field [${voxels}] does not fit a volume of [13,11,9] voxels: expected [3, 9, 11, 13]`,
     );
-    expect(() => warpGpu(tensor([1, 2]), tensor(label), zero, shape)).toThrow(`warpGpu: image [2] has 2 values, expected ${voxels} for a volume of [13,11,9] voxels`);
+    expect(() => warpGpu(tensor([1, 2]), tensor(label), zero, shape)).toThrow(
+      `warpGpu: image [2] has 2 values, expected ${voxels} for a volume of [13,11,9] voxels`,
+    );
     const small = tensor(new Float32Array(voxels));
     expect(() => warpGpu(tensor(image), tensor(label), zero, shape, { into: { image: small, label: small, offset: 2 } })).toThrow(
       `warpGpu: target image [${voxels}] has no room for ${voxels} values at offset 2`,
@@ -172,7 +178,11 @@ describe('matchHistogramGpu', () => {
   it('names the op for bad input', () => {
     expect(() => histogramGpu(tensor([1, 2]), 0)).toThrow('histogramGpu: bins must be a positive integer, got 0');
     const h = histogramGpu(tensor([1, 2, 3]), 8);
-    expect(() => matchHistogramGpu(h, tensor([1, 2]), { bins: 16 })).toThrow('matchHistogramGpu: source and reference histograms have 8 and 16 bins');
-    expect(() => matchHistogramGpu(h, h, { into: tensor([0, 0, 0]), offset: 1 })).toThrow('matchHistogramGpu: target [3] has no room for 3 values at offset 1');
+    expect(() => matchHistogramGpu(h, tensor([1, 2]), { bins: 16 })).toThrow(
+      'matchHistogramGpu: source and reference histograms have 8 and 16 bins',
+    );
+    expect(() => matchHistogramGpu(h, h, { into: tensor([0, 0, 0]), offset: 1 })).toThrow(
+      'matchHistogramGpu: target [3] has no room for 3 values at offset 1',
+    );
   });
 });

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { bsplineField, matchHistogram, mirror, randomBSplineField, randomControlGrid, warp } from '../../src/data/augment.js';
 import { Rng } from '../../src/data/random.js';
 import { quantileOfSorted, sortedCopy } from '../../src/data/quantile.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import type { Vec3 } from '../../src/image/volume.js';
 import { rampVolume } from '../helpers/volumes.js';
 
 const shape: Vec3 = [12, 10, 8];
@@ -21,7 +21,12 @@ describe('B-spline deformation', () => {
 
   it('equal control displacements give that displacement everywhere (the basis sums to one)', () => {
     const m = 6;
-    const grid = { controlPoints: m, x: new Float64Array(m ** 3).fill(1), y: new Float64Array(m ** 3), z: new Float64Array(m ** 3).fill(-2.5) };
+    const grid = {
+      controlPoints: m,
+      x: new Float64Array(m ** 3).fill(1),
+      y: new Float64Array(m ** 3),
+      z: new Float64Array(m ** 3).fill(-2.5),
+    };
     const field = bsplineField(shape, grid);
     field.x.forEach((v) => expect(v).toBeCloseTo(1, 6));
     field.z.forEach((v) => expect(v).toBeCloseTo(-2.5, 6));

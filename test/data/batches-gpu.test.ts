@@ -38,30 +38,33 @@ async function gpuBatches(options: BatchOptions): Promise<{ ids: string[]; image
 }
 
 describe('gpuBatchIterator', () => {
-  it.each([false, true])('gives the CPU path’s batches for a seed (mirror: %s): same cases, images within float32 rounding, labels nearly all equal', async (mirror) => {
-    const options: BatchOptions = { batchSize: 2, batches: 3, seed: 4, deformation: { sigma: 2 }, mirror };
-    const [want, got] = [await cpuBatches(options), await gpuBatches(options)];
-    for (let i = 0; i < want.length; i++) {
-      expect(got[i]!.ids).toEqual(want[i]!.ids);
-      // augment-gpu.ts's warp tolerance: 1e-4 of the image's largest magnitude (about 3e-4 here;
-      // measured at most 1.15e-4 on llvmpipe).
-      let scale = 0;
-      for (const v of want[i]!.image) scale = Math.max(scale, Math.abs(v));
-      let worst = 0;
-      let beyondRounding = 0;
-      let differentLabels = 0;
-      for (let v = 0; v < want[i]!.image.length; v++) {
-        const error = Math.abs(got[i]!.image[v]! - want[i]!.image[v]!);
-        worst = Math.max(worst, error);
-        if (error > 1e-4 * scale) beyondRounding++;
-        if (got[i]!.labels[v] !== want[i]!.label[v]) differentLabels++;
+  it.each([false, true])(
+    'gives the CPU path’s batches for a seed (mirror: %s): same cases, images within float32 rounding, labels nearly all equal',
+    async (mirror) => {
+      const options: BatchOptions = { batchSize: 2, batches: 3, seed: 4, deformation: { sigma: 2 }, mirror };
+      const [want, got] = [await cpuBatches(options), await gpuBatches(options)];
+      for (let i = 0; i < want.length; i++) {
+        expect(got[i]!.ids).toEqual(want[i]!.ids);
+        // augment-gpu.ts's warp tolerance: 1e-4 of the image's largest magnitude (about 3e-4 here;
+        // measured at most 1.15e-4 on llvmpipe).
+        let scale = 0;
+        for (const v of want[i]!.image) scale = Math.max(scale, Math.abs(v));
+        let worst = 0;
+        let beyondRounding = 0;
+        let differentLabels = 0;
+        for (let v = 0; v < want[i]!.image.length; v++) {
+          const error = Math.abs(got[i]!.image[v]! - want[i]!.image[v]!);
+          worst = Math.max(worst, error);
+          if (error > 1e-4 * scale) beyondRounding++;
+          if (got[i]!.labels[v] !== want[i]!.label[v]) differentLabels++;
+        }
+        // A voxel whose source value sits at a histogram bin edge may take the neighbouring bin's value.
+        expect(beyondRounding, `voxels beyond 1e-4 × ${scale} (largest error ${worst})`).toBeLessThanOrEqual(2);
+        expect(worst).toBeLessThan(1e-3 * 8);
+        expect(differentLabels).toBeLessThanOrEqual(2);
       }
-      // A voxel whose source value sits at a histogram bin edge may take the neighbouring bin's value.
-      expect(beyondRounding, `voxels beyond 1e-4 × ${scale} (largest error ${worst})`).toBeLessThanOrEqual(2);
-      expect(worst).toBeLessThan(1e-3 * 8);
-      expect(differentLabels).toBeLessThanOrEqual(2);
-    }
-  });
+    },
+  );
 
   it('is bit-identical run to run, and without augmentation passes cases through', async () => {
     const [a, b] = [await gpuBatches({ batches: 2, seed: 9 }), await gpuBatches({ batches: 2, seed: 9 })];

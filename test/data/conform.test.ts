@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conform, conformedGrid, conformIntensityScale, conformSamples, labelsToScanGrid } from '../../src/data/conform.js';
-import type { Mat3, Vec3, Volume } from '../../src/io/volume.js';
+import type { Mat3, Vec3, Volume } from '../../src/image/volume.js';
 import { rng } from '../helpers.js';
 import { obliqueDirection } from '../helpers/volumes.js';
 import { conformedAffine, conformReference, rasAffine } from '../reference/conform.js';
@@ -143,7 +143,9 @@ describe('conform (NiiVue 0.62.0 for brainchop)', () => {
     expect(() => conform(scan, { size: 0 })).toThrow('conform: size must be a positive integer, got 0');
     expect(() => conform(scan, { size: 2.5 })).toThrow('conform: size must be a positive integer, got 2.5');
     expect(() => conform(scan, { spacing: -1 })).toThrow('conform: spacing must be a positive number of mm, got -1');
-    expect(() => conform(scan, { interpolation: 'cubic' as 'linear' })).toThrow("conform: interpolation must be 'linear' or 'nearest', got 'cubic'");
+    expect(() => conform(scan, { interpolation: 'cubic' as 'linear' })).toThrow(
+      "conform: interpolation must be 'linear' or 'nearest', got 'cubic'",
+    );
     const nan = { ...flippedScan(), data: new Float32Array(count([17, 21, 12])).fill(Number.NaN) };
     expect(() => conform(nan, { size: 8 })).toThrow('conform: the central part of the scan holds no finite value');
     const labels = conform(scan, { size: 8 });

@@ -6,7 +6,7 @@ import { batchIterator, prepareCase, type PreparedCase } from '../../src/data/lo
 import { findCases, loadCases } from '../../src/data/loader-node.js';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { writeVolume } from '../../src/io/node.js';
-import type { Vec3, Volume } from '../../src/io/volume.js';
+import type { Vec3, Volume } from '../../src/image/volume.js';
 import { tempDir } from '../helpers/volumes.js';
 
 function syntheticVolumes(seed: number, shape: Vec3, spacing: Vec3 = [0.8, 0.8, 2]): { image: Volume; label: Volume } {
@@ -152,7 +152,9 @@ describe('loading a dataset folder', () => {
     await writeVolume(join(nested, 'images', 'p.nii.gz'), image);
     await writeVolume(join(nested, 'labels', 'p.nii.gz'), label);
     writeFileSync(join(nested, 'images', 'README'), 'not a volume');
-    expect((await findCases(nested)).cases).toEqual([{ id: 'p', image: join(nested, 'images', 'p.nii.gz'), label: join(nested, 'labels', 'p.nii.gz') }]);
+    expect((await findCases(nested)).cases).toEqual([
+      { id: 'p', image: join(nested, 'images', 'p.nii.gz'), label: join(nested, 'labels', 'p.nii.gz') },
+    ]);
     await expect(findCases(join(nested, 'images'))).rejects.toThrow(/no image\/label pairs found/);
   });
 });

@@ -2,13 +2,15 @@ import { describe, it, expect } from 'vitest';
 import { resampleToGrid, resampleToSpacing, gridWithSpacing } from '../../src/data/resample.js';
 import { centerCropOrPad, cropOrPad, undoCenterCropOrPad } from '../../src/data/crop.js';
 import { rescaleIntensity, zscore } from '../../src/data/intensity.js';
-import { indexToWorld, type Vec3, type Volume } from '../../src/io/volume.js';
+import { indexToWorld, type Vec3, type Volume } from '../../src/image/volume.js';
 import { obliqueDirection, rampVolume } from '../helpers/volumes.js';
 
 /** v = 2x + 3y − z + 1 in world millimetres along the voxel axes: trilinear interpolation reproduces it exactly. */
 function linearRamp(shape: Vec3, spacing: Vec3): Volume {
   const data = new Float32Array(shape[0] * shape[1] * shape[2]);
-  for (let k = 0, n = 0; k < shape[2]; k++) for (let j = 0; j < shape[1]; j++) for (let i = 0; i < shape[0]; i++, n++) data[n] = 2 * i * spacing[0] + 3 * j * spacing[1] - k * spacing[2] + 1;
+  for (let k = 0, n = 0; k < shape[2]; k++)
+    for (let j = 0; j < shape[1]; j++)
+      for (let i = 0; i < shape[0]; i++, n++) data[n] = 2 * i * spacing[0] + 3 * j * spacing[1] - k * spacing[2] + 1;
   return { data, shape, spacing, origin: [3, -4, 5], direction: obliqueDirection() };
 }
 

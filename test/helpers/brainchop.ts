@@ -9,7 +9,9 @@ import { applyAsBrainchop, saveToMemory, seedWeights, tf } from './tfjs.js';
  */
 export async function seededMeshNet(seed: number, classes = 3, background = 0): Promise<{ reference: tf.LayersModel; model: TfjsModel }> {
   const input = tf.input({ shape: [null, null, null, 1] as unknown as number[] });
-  const hidden = tf.layers.conv3d({ name: 'c_gn', filters: 4, kernelSize: 3, dilationRate: 2, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+  const hidden = tf.layers
+    .conv3d({ name: 'c_gn', filters: 4, kernelSize: 3, dilationRate: 2, padding: 'same' })
+    .apply(input) as tf.SymbolicTensor;
   const act = tf.layers.activation({ name: 'a', activation: 'elu' }).apply(hidden) as tf.SymbolicTensor;
   const output = tf.layers.conv3d({ name: 'output', filters: classes, kernelSize: 1, padding: 'same' }).apply(act) as tf.SymbolicTensor;
   const reference = tf.model({ inputs: input, outputs: output });
@@ -38,7 +40,12 @@ export interface BrainchopReferenceOptions {
  * applyMriThreshold, cropAndGetCorner's adjustCorner clipped to this volume instead of 256), then
  * transpose, the layers, argmax, transpose back, pad back. Returns labels in the scan's flat order.
  */
-export function brainchopInTfjs(model: tf.LayersModel, scan: Float32Array, [nx, ny, nz]: readonly number[], options: BrainchopReferenceOptions): Int32Array {
+export function brainchopInTfjs(
+  model: tf.LayersModel,
+  scan: Float32Array,
+  [nx, ny, nz]: readonly number[],
+  options: BrainchopReferenceOptions,
+): Int32Array {
   const { pad, quantile = false, threshold = 0, mask: preMask } = options;
   return tf.tidy(() => {
     const slices = tf.tensor(scan, [nz, ny, nx]);
@@ -70,7 +77,9 @@ export function brainchopInTfjs(model: tf.LayersModel, scan: Float32Array, [nx, 
     const sizes = [nz, ny, nx];
     const start = lo.map((l) => Math.max(0, l - Math.min(l, pad)));
     const end = hi.map((h, a) => Math.min(sizes[a]! - 1, h + Math.min(sizes[a]! - 1 - h, pad)));
-    const cropped = normalized.slice(start as [number, number, number], end.map((e, a) => e - start[a]! + 1) as [number, number, number]).transpose();
+    const cropped = normalized
+      .slice(start as [number, number, number], end.map((e, a) => e - start[a]! + 1) as [number, number, number])
+      .transpose();
     const h = applyAsBrainchop(model, cropped.reshape([1, ...cropped.shape, 1]));
     const labels = (tf.squeeze(tf.argMax(h, -1)) as tf.Tensor3D).transpose();
     const paddings = start.map((s, a) => [s, sizes[a]! - labels.shape[a]! - s]) as [number, number][];

@@ -8,9 +8,19 @@ import { afterAll, expect } from 'vitest';
 import { tensor, tidy, type Tensor } from '../../src/index.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
 import { convTranspose3d } from '../../src/ops/conv/conv-transpose3d.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 import { dot, finiteDifference, maxRelError, randomArray, rng } from '../helpers.js';
-import { conv3dGradRef, conv3dOutShape, conv3dRef, convTranspose3dGradRef, convTranspose3dOutShape, convTranspose3dRef, type ConvCase, type Grads, type Shape5 } from '../reference/conv.js';
+import {
+  conv3dGradRef,
+  conv3dOutShape,
+  conv3dRef,
+  convTranspose3dGradRef,
+  convTranspose3dOutShape,
+  convTranspose3dRef,
+  type ConvCase,
+  type Grads,
+  type Shape5,
+} from '../reference/conv.js';
 
 /** Float32 rounding, so the reference sees exactly the values the GPU got. */
 export function f32(x: ArrayLike<number>): Float64Array {
@@ -68,7 +78,11 @@ export interface GpuRun {
  * Runs `forward` on the inputs, then backward with `upstream` (a gradient of the output's shape,
  * made by the function from that shape), and reads everything back; every tensor is freed.
  */
-export async function runForwardBackward(forward: (...xs: Tensor[]) => Tensor, ins: readonly GpuInput[], upstream: (shape: number[]) => ArrayLike<number>): Promise<GpuRun> {
+export async function runForwardBackward(
+  forward: (...xs: Tensor[]) => Tensor,
+  ins: readonly GpuInput[],
+  upstream: (shape: number[]) => ArrayLike<number>,
+): Promise<GpuRun> {
   const xs = ins.map((s) => tensor(s.data, s.shape, { requiresGrad: s.grad ?? true }));
   try {
     const y = tidy(() => {
@@ -119,7 +133,12 @@ export interface OpErrors {
   grads: number[];
 }
 
-function sampledFiniteDifference(f: (x: Float64Array) => number, x: Float64Array, samples: number, seed: number): { indices: number[]; values: Float64Array } {
+function sampledFiniteDifference(
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  samples: number,
+  seed: number,
+): { indices: number[]; values: Float64Array } {
   const r = rng(seed);
   const indices = [0, x.length - 1];
   while (indices.length < samples) indices.push(Math.floor(r() * x.length));
@@ -198,7 +217,11 @@ export const convTranspose3dUnderTest: ConvUnderTest = {
 };
 
 function convData(op: ConvUnderTest, c: ConvCase, seed: number): { x: Float64Array; w: Float64Array; b: Float64Array } {
-  return { x: randomArray(shapeSize(c.xShape), seed), w: randomArray(shapeSize(c.wShape), seed + 1), b: randomArray(op.outChannels(c), seed + 2) };
+  return {
+    x: randomArray(shapeSize(c.xShape), seed),
+    w: randomArray(shapeSize(c.wShape), seed + 1),
+    b: randomArray(op.outChannels(c), seed + 2),
+  };
 }
 
 /** The forward's error against the reference (no backward). */

@@ -85,7 +85,11 @@ export function applyAsBrainchop(model: tf.LayersModel, x: tf.Tensor): tf.Tensor
 }
 
 /** TF.js' output (applyAsBrainchop) for a channels-first volume, returned channels first: [N, C, D, H, W] in and out. */
-export function predictChannelsFirst(model: tf.LayersModel, data: Float32Array, shape: readonly [number, number, number, number, number]): Float32Array {
+export function predictChannelsFirst(
+  model: tf.LayersModel,
+  data: Float32Array,
+  shape: readonly [number, number, number, number, number],
+): Float32Array {
   return tf.tidy(() => {
     const [n, c, d, h, w] = shape;
     const x = tf.transpose(tf.tensor(data, [n, c, d, h, w]), [0, 2, 3, 4, 1]);

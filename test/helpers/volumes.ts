@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
-import { allocateVoxels, type Mat3, type Vec3, type Volume, type VoxelType } from '../../src/io/volume.js';
+import { allocateVoxels, type Mat3, type Vec3, type Volume, type VoxelType } from '../../src/image/volume.js';
 
 /** A rotation about z by `degrees` then about x by `tilt`: an oblique but orthonormal direction. */
 export function obliqueDirection(degrees = 25, tilt = -10): Mat3 {
@@ -20,7 +20,8 @@ export function rampVolume(type: VoxelType, shape: Vec3 = [5, 4, 3], geometry: P
   const signed = !type.startsWith('uint');
   for (let k = 0, n = 0; k < shape[2]; k++) {
     for (let j = 0; j < shape[1]; j++) {
-      for (let i = 0; i < shape[0]; i++, n++) data[n] = ((i + 3 * j + 7 * k) % 100) - (signed ? 50 : 0) + (type.startsWith('float') ? 0.25 : 0);
+      for (let i = 0; i < shape[0]; i++, n++)
+        data[n] = ((i + 3 * j + 7 * k) % 100) - (signed ? 50 : 0) + (type.startsWith('float') ? 0.25 : 0);
     }
   }
   return { data, shape, spacing: [0.7, 0.8, 2.5], origin: [-12.5, 30.25, 4], direction: obliqueDirection(), ...geometry };

@@ -35,8 +35,20 @@ const formats: { name: string; bytes: Uint8Array; decode: (b: Uint8Array, name: 
   // header: bytes where flips go; checked: from where on every flip must be detected (payload checksums).
   { name: 'f.nii', bytes: encodeNifti(volume), decode: decodeNifti, header: 352, checked: Infinity },
   { name: 'f.nii.gz', bytes: encodeNifti(volume, { gzip: true }), decode: decodeNifti, header: Infinity, checked: 10 },
-  { name: 'f.mha', bytes: encodeMha(volume), decode: (b, n) => decodeMetaImage(b, n), header: encodeMhd(volume, 'LOCAL').header.length, checked: Infinity },
-  { name: 'z.mha', bytes: encodeMha(volume, { compress: true }), decode: (b, n) => decodeMetaImage(b, n), header: Infinity, checked: encodeMhd(volume, 'LOCAL', { compress: true }).header.length },
+  {
+    name: 'f.mha',
+    bytes: encodeMha(volume),
+    decode: (b, n) => decodeMetaImage(b, n),
+    header: encodeMhd(volume, 'LOCAL').header.length,
+    checked: Infinity,
+  },
+  {
+    name: 'z.mha',
+    bytes: encodeMha(volume, { compress: true }),
+    decode: (b, n) => decodeMetaImage(b, n),
+    header: Infinity,
+    checked: encodeMhd(volume, 'LOCAL', { compress: true }).header.length,
+  },
 ];
 
 describe('fuzzed readers', () => {

@@ -67,7 +67,8 @@ describe('MetaImage round trip', () => {
 
   it('reads 2-D images, key aliases, HeaderSize and big-endian data', () => {
     const header = text(
-      'NDims = 2\nDimSize = 2 2\nElementSize = 9 9\nPosition = 1 2\nOrientation = 0 1 -1 0\n' + 'ElementByteOrderMSB = True\nElementType = MET_USHORT\nHeaderSize = 3\nElementDataFile = d.raw\n',
+      'NDims = 2\nDimSize = 2 2\nElementSize = 9 9\nPosition = 1 2\nOrientation = 0 1 -1 0\n' +
+        'ElementByteOrderMSB = True\nElementType = MET_USHORT\nHeaderSize = 3\nElementDataFile = d.raw\n',
     );
     const data = new Uint8Array([9, 9, 9, 0, 1, 0, 2, 1, 0, 0xff, 0xff]);
     const volume = decodeMetaImage(header, 'h.mhd', { 'd.raw': data });
@@ -100,8 +101,16 @@ describe('MetaImage errors name the file and the problem', () => {
     ['4-D', text('NDims = 4\nElementDataFile = LOCAL\n'), /4-D images are not supported/],
     ['file list', headerWith('ElementType = MET_UCHAR\nElementDataFile = LIST'), /file lists and patterns/],
     ['not an image', text('ObjectType = Tube\nElementDataFile = LOCAL\n'), /ObjectType "Tube" is not an Image/],
-    ['compressed size', new Uint8Array([...headerWith('ElementType = MET_UCHAR\nCompressedData = True\nCompressedDataSize = 99'), 1]), /expected 99 compressed bytes got 1/],
-    ['corrupt zlib', new Uint8Array([...headerWith('ElementType = MET_UCHAR\nCompressedData = True'), 0x78, 0x9c, 1, 2, 3, 4, 5]), /^s\.mha: (corrupt deflate|zlib)/],
+    [
+      'compressed size',
+      new Uint8Array([...headerWith('ElementType = MET_UCHAR\nCompressedData = True\nCompressedDataSize = 99'), 1]),
+      /expected 99 compressed bytes got 1/,
+    ],
+    [
+      'corrupt zlib',
+      new Uint8Array([...headerWith('ElementType = MET_UCHAR\nCompressedData = True'), 0x78, 0x9c, 1, 2, 3, 4, 5]),
+      /^s\.mha: (corrupt deflate|zlib)/,
+    ],
   ];
   for (const [what, bytes, message] of cases) {
     it(what, () => expect(() => decodeMetaImage(bytes, 's.mha')).toThrow(message));

@@ -20,7 +20,13 @@ describe('volume ⇄ tensor data', () => {
     expect(data).toBeInstanceOf(Float32Array);
     const back = tensorDataToVolume(data, shape, volume);
     expect(Array.from(back.data)).toEqual(Array.from(volume.data));
-    expect([back.shape, back.spacing, back.origin, back.direction, back.niftiCodes]).toEqual([volume.shape, volume.spacing, volume.origin, volume.direction, volume.niftiCodes]);
+    expect([back.shape, back.spacing, back.origin, back.direction, back.niftiCodes]).toEqual([
+      volume.shape,
+      volume.spacing,
+      volume.origin,
+      volume.direction,
+      volume.niftiCodes,
+    ]);
     expect(() => tensorDataToVolume(data, [1, 1, 3, 5, 4], volume)).toThrow(/does not match volume grid/);
   });
 

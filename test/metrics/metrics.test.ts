@@ -1,14 +1,24 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dice, distanceTransform, evaluateSegmentation, jaccard, largestConnectedComponent, relativeVolumeDifference, surfaceDistances, surfaceVoxels } from '../../src/metrics/index.js';
+import {
+  dice,
+  distanceTransform,
+  evaluateSegmentation,
+  jaccard,
+  largestConnectedComponent,
+  relativeVolumeDifference,
+  surfaceDistances,
+  surfaceVoxels,
+} from '../../src/metrics/index.js';
 import { Rng } from '../../src/data/random.js';
-import type { Vec3 } from '../../src/io/volume.js';
+import type { Vec3 } from '../../src/image/volume.js';
 
 /** A mask of `shape` with the box [lo, hi) set. */
 function box(shape: Vec3, lo: Vec3, hi: Vec3): Uint8Array {
   const mask = new Uint8Array(shape[0] * shape[1] * shape[2]);
-  for (let z = lo[2]; z < hi[2]; z++) for (let y = lo[1]; y < hi[1]; y++) for (let x = lo[0]; x < hi[0]; x++) mask[x + shape[0] * (y + shape[1] * z)] = 1;
+  for (let z = lo[2]; z < hi[2]; z++)
+    for (let y = lo[1]; y < hi[1]; y++) for (let x = lo[0]; x < hi[0]; x++) mask[x + shape[0] * (y + shape[1] * z)] = 1;
   return mask;
 }
 

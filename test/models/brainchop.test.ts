@@ -3,7 +3,17 @@
 // within 1e-4 of TF.js' and the labels (brainchop's argmax over the classes) equal.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { argmax, brainchopSettings, IDENTITY_DIRECTION, importTfjsModel, noGrad, segmentBrainchop, tensor, tidy, type Vec3 } from '../../src/index.js';
+import {
+  argmax,
+  brainchopSettings,
+  IDENTITY_DIRECTION,
+  importTfjsModel,
+  noGrad,
+  segmentBrainchop,
+  tensor,
+  tidy,
+  type Vec3,
+} from '../../src/index.js';
 import { loadTfjsModel } from '../../src/node.js';
 import { gpu, maxRelError, rng } from '../helpers.js';
 import { brainchopInTfjs, seededMeshNet } from '../helpers/brainchop.js';
@@ -74,8 +84,16 @@ describe("brainchop's pipeline (segmentBrainchop)", () => {
     const r = rng(3);
     // A head off-centre in a zero background, uint8 intensities as a conformed scan has them.
     for (let k = 0, v = 0; k < shape[2]; k++)
-      for (let j = 0; j < shape[1]; j++) for (let i = 0; i < shape[0]; i++, v++) scan[v] = Math.hypot((i - 8) / 5, (j - 6) / 4, (k - 5) / 4) < 1 ? Math.round(40 + 200 * r()) : 0;
-    const volume = { shape: [...shape] as Vec3, spacing: [1, 1, 1] as Vec3, origin: [0, 0, 0] as Vec3, direction: IDENTITY_DIRECTION, data: scan };
+      for (let j = 0; j < shape[1]; j++)
+        for (let i = 0; i < shape[0]; i++, v++)
+          scan[v] = Math.hypot((i - 8) / 5, (j - 6) / 4, (k - 5) / 4) < 1 ? Math.round(40 + 200 * r()) : 0;
+    const volume = {
+      shape: [...shape] as Vec3,
+      spacing: [1, 1, 1] as Vec3,
+      origin: [0, 0, 0] as Vec3,
+      direction: IDENTITY_DIRECTION,
+      data: scan,
+    };
     const ours = await segmentBrainchop(model, volume, { cropPadding: 2, maxTileBytes: 4000 });
     const theirs = brainchopInTfjs(reference, scan, shape, { pad: 2 });
     expect(ours.classes).toBe(3);
@@ -83,10 +101,18 @@ describe("brainchop's pipeline (segmentBrainchop)", () => {
     expect(Array.from(ours.labels.data)).toEqual(Array.from(theirs));
     expect(new Set(ours.labels.data)).toEqual(new Set([0, 1, 2]));
     // Quantile normalisation and an intensity auto-threshold for the crop, from brainchop's settings fields.
-    const settings = brainchopSettings({ enableTranspose: true, enableCrop: true, cropPadding: 1, autoThreshold: 0.5, enableQuantileNorm: true });
+    const settings = brainchopSettings({
+      enableTranspose: true,
+      enableCrop: true,
+      cropPadding: 1,
+      autoThreshold: 0.5,
+      enableQuantileNorm: true,
+    });
     expect(settings).toEqual({ transpose: true, quantileNorm: true, cropPadding: 1, autoThreshold: 0.5, largestComponent: true });
     const quantile = await segmentBrainchop(model, volume, { ...settings, largestComponent: false });
-    expect(Array.from(quantile.labels.data)).toEqual(Array.from(brainchopInTfjs(reference, scan, shape, { pad: 1, quantile: true, threshold: 0.5 })));
+    expect(Array.from(quantile.labels.data)).toEqual(
+      Array.from(brainchopInTfjs(reference, scan, shape, { pad: 1, quantile: true, threshold: 0.5 })),
+    );
     expect(quantile.labels.data).not.toEqual(ours.labels.data);
     model.dispose();
   });
@@ -123,15 +149,31 @@ describe("brainchop's pipeline (segmentBrainchop)", () => {
   });
 
   it('reads brainchop settings by its field names and refuses what it does not do', () => {
-    expect(brainchopSettings({ id: 1, modelName: 'x', enableTranspose: false, enableCrop: false, cropPadding: 18, preModelId: null, isPostProcessEnable: false })).toEqual({
+    expect(
+      brainchopSettings({
+        id: 1,
+        modelName: 'x',
+        enableTranspose: false,
+        enableCrop: false,
+        cropPadding: 18,
+        preModelId: null,
+        isPostProcessEnable: false,
+      }),
+    ).toEqual({
       transpose: false,
       quantileNorm: false,
       cropPadding: undefined,
       autoThreshold: undefined,
       largestComponent: false,
     });
-    expect(() => brainchopSettings({ preModelId: 1 }, 'brainchop.json')).toThrow('brainchop.json: preModelId 1: name the pre-model\'s model.json as "preModel" (a path relative to this file) instead');
-    expect(() => brainchopSettings({ enableCrop: true, cropPadding: -2 }, 'brainchop.json')).toThrow('brainchop.json: cropPadding must be a non-negative integer, got -2');
-    expect(() => brainchopSettings({ autoThreshold: 2 }, 'brainchop.json')).toThrow('brainchop.json: autoThreshold must be in [0, 1], got 2');
+    expect(() => brainchopSettings({ preModelId: 1 }, 'brainchop.json')).toThrow(
+      'brainchop.json: preModelId 1: name the pre-model\'s model.json as "preModel" (a path relative to this file) instead',
+    );
+    expect(() => brainchopSettings({ enableCrop: true, cropPadding: -2 }, 'brainchop.json')).toThrow(
+      'brainchop.json: cropPadding must be a non-negative integer, got -2',
+    );
+    expect(() => brainchopSettings({ autoThreshold: 2 }, 'brainchop.json')).toThrow(
+      'brainchop.json: autoThreshold must be in [0, 1], got 2',
+    );
   });
 });

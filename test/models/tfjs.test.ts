@@ -84,7 +84,10 @@ describe('importTfjsModel against TF.js', () => {
   });
 
   it("matches BatchNormalization as Keras defines it (TF.js cannot run it on volumes: the preceding layers' output through its formula in float64)", async () => {
-    const layers = [conv({ name: 'c', filters: 3, kernelSize: 3, padding: 'same' }), tf.layers.batchNormalization({ name: 'bn', epsilon: 0.01 })];
+    const layers = [
+      conv({ name: 'c', filters: 3, kernelSize: 3, padding: 'same' }),
+      tf.layers.batchNormalization({ name: 'bn', epsilon: 0.01 }),
+    ];
     const withBn = chain([5, 4, 3], 2, layers, 10);
     const beforeBn = tf.model({ inputs: withBn.inputs, outputs: withBn.layers[1]!.output as tf.SymbolicTensor });
     const [gamma, beta, mean, variance] = await Promise.all(layers[1]!.getWeights().map((w) => w.data()));
@@ -151,7 +154,15 @@ describe('importTfjsModel against TF.js', () => {
   it('matches a Sequential model whose first layer carries the input shape', async () => {
     const reference = tf.sequential({
       layers: [
-        conv({ name: 'a', inputShape: [5, 4, 6, 1], filters: 3, kernelSize: 3, dilationRate: [1, 2, 1], padding: 'same', activation: 'relu' }),
+        conv({
+          name: 'a',
+          inputShape: [5, 4, 6, 1],
+          filters: 3,
+          kernelSize: 3,
+          dilationRate: [1, 2, 1],
+          padding: 'same',
+          activation: 'relu',
+        }),
         conv({ name: 'b', filters: 2, kernelSize: 1, padding: 'same' }),
       ],
     });
@@ -178,11 +189,15 @@ describe('importTfjsModel refuses what it does not run', () => {
     expect(await refusal([tf.layers.maxPooling3d({ name: 'pool', poolSize: 2 })])).toBe(
       'importTfjsModel: layer "pool" (MaxPooling3D): this layer class is not supported (only InputLayer, Conv3D, Activation, BatchNormalization)',
     );
-    expect(await refusal([conv({ name: 'down', filters: 2, kernelSize: 2, strides: 2 })])).toBe('importTfjsModel: layer "down" (Conv3D): strides [2,2,2] are not supported (only 1)');
+    expect(await refusal([conv({ name: 'down', filters: 2, kernelSize: 2, strides: 2 })])).toBe(
+      'importTfjsModel: layer "down" (Conv3D): strides [2,2,2] are not supported (only 1)',
+    );
     expect(await refusal([conv({ name: 'c', filters: 2, kernelSize: 3, padding: 'same', activation: 'tanh' })])).toBe(
       'importTfjsModel: layer "c" (Conv3D): activation "tanh" is not supported (supported: linear, relu, elu, gelu, gelu_new, sigmoid, softmax)',
     );
-    expect(await refusal([tf.layers.batchNormalization({ name: 'bn', axis: 2 })])).toBe('importTfjsModel: layer "bn" (BatchNormalization): axis 2 is not supported (only the channels, -1 or 4)');
+    expect(await refusal([tf.layers.batchNormalization({ name: 'bn', axis: 2 })])).toBe(
+      'importTfjsModel: layer "bn" (BatchNormalization): axis 2 is not supported (only the channels, -1 or 4)',
+    );
   });
 
   it('refuses a graph that is not a chain, weights that do not fit, and an input of the wrong channels', async () => {
@@ -223,11 +238,16 @@ describe('fine-tuning and export', () => {
     const shape: Shape5 = [1, 1, 6, 5, 4];
     const image = Float32Array.from(randomArray(120, 8));
     const labels = Array.from(image, (v) => (v > 0.2 ? 1 : 0));
-    const loss = async () => noGrad(() => tidy(() => batchLoss(model, tensor(image, shape), tensor(labels, [1, 6, 5, 4]), { loss: 'crossEntropy' }))).item();
+    const loss = async () =>
+      noGrad(() => tidy(() => batchLoss(model, tensor(image, shape), tensor(labels, [1, 6, 5, 4]), { loss: 'crossEntropy' }))).item();
     const before = await loss();
     const kernelBefore = await model.stateDict().get('c1.weight')!.toArray();
     // biome-ignore lint/suspicious/noFocusedTests: voxgpu's training loop, not Jasmine's focused test
-    await fit(model, new SGD(model.parameters(), { lr: 0.05 }), [{ image, labels, shape }], { iterations: 1, loss: 'crossEntropy', tune: false });
+    await fit(model, new SGD(model.parameters(), { lr: 0.05 }), [{ image, labels, shape }], {
+      iterations: 1,
+      loss: 'crossEntropy',
+      tune: false,
+    });
     const after = await loss();
     expect(after).toBeLessThan(before);
     expect(maxRelError(await model.stateDict().get('c1.weight')!.toArray(), kernelBefore)).toBeGreaterThan(1e-4);

@@ -13,7 +13,11 @@ beforeAll(async () => {
   await cpuBackend();
 });
 
-async function onePass(model: TfjsModel, data: Float32Array, shape: readonly number[]): Promise<{ scores: Float32Array; labels: Float32Array }> {
+async function onePass(
+  model: TfjsModel,
+  data: Float32Array,
+  shape: readonly number[],
+): Promise<{ scores: Float32Array; labels: Float32Array }> {
   const { y, best } = noGrad(() =>
     tidy(() => {
       const y = model.forward(tensor(data, [1, model.inChannels, ...shape]));
@@ -89,7 +93,11 @@ describe('predictVolume', () => {
     );
     const whole = await onePass(model, data, shape);
     const lines: string[] = [];
-    const tuned = await predictVolume(model, data, shape, { maxTileBytes: 300_000, scores: true, tune: { budgetSeconds: Infinity, log: (line) => lines.push(line) } });
+    const tuned = await predictVolume(model, data, shape, {
+      maxTileBytes: 300_000,
+      scores: true,
+      tune: { budgetSeconds: Infinity, log: (line) => lines.push(line) },
+    });
     expect(lines.length).toBeGreaterThan(0);
     expect(maxRelError(tuned.scores!, whole.scores)).toBeLessThan(1e-5);
     model.dispose();

@@ -4,7 +4,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticCase } from '../../src/data/synthetic.js';
 import { zscore } from '../../src/data/intensity.js';
-import { DivergedError, fit, type FitOptions, type HostBatch } from '../../src/nn/fit.js';
+import type { HostBatch } from '../../src/data/batch.js';
+import { DivergedError, fit, type FitOptions } from '../../src/nn/fit.js';
 import { VNet } from '../../src/nn/vnet.js';
 import { Adam } from '../../src/optim/adam.js';
 import { gpu } from '../helpers.js';
@@ -26,7 +27,10 @@ function batches(count: number, poisoned?: number): HostBatch[] {
 }
 
 /** fit() on a fresh small V-Net; the losses it returns and those onIteration saw, by iteration. */
-async function run(data: HostBatch[], options: Partial<FitOptions>): Promise<{ losses: number[]; seen: Map<number, number>; saved: number[] }> {
+async function run(
+  data: HostBatch[],
+  options: Partial<FitOptions>,
+): Promise<{ losses: number[]; seen: Map<number, number>; saved: number[] }> {
   const model = new VNet({ baseChannels: 2, kernelSize: 3, encoderConvs: [1, 1], decoderConvs: [1], seed: 1 });
   const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
   const seen = new Map<number, number>();
@@ -76,7 +80,9 @@ describe('fit reads the loss back', () => {
     // exp(x − max) still carries it), which propagates NaN on llvmpipe, SwiftShader and GPUs alike.
     const result = run(batches(7, 5), { lossEvery: 6, checkpointEvery: 4 });
     await expect(result).rejects.toThrow(DivergedError);
-    await expect(result).rejects.toThrow('training diverged at iteration 5 (loss NaN); the checkpoint of iteration 4 is kept. Try a lower learning rate.');
+    await expect(result).rejects.toThrow(
+      'training diverged at iteration 5 (loss NaN); the checkpoint of iteration 4 is kept. Try a lower learning rate.',
+    );
   });
 
   it('rejects a lossEvery that is not a positive integer', async () => {

@@ -2,8 +2,17 @@
 // running statistics and num_batches_tracked over training steps, then eval mode on them; buffers
 // through loadStateDict and a checkpoint; InstanceNorm3d and GroupNorm as their ops; bad inputs.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchNorm3d, checkpointBytes, GroupNorm, InstanceNorm3d, loadCheckpointBytes, Module, tensor, type Tensor } from '../../src/index.js';
-import { shapeSize } from '../../src/shape.js';
+import {
+  BatchNorm3d,
+  checkpointBytes,
+  GroupNorm,
+  InstanceNorm3d,
+  loadCheckpointBytes,
+  Module,
+  tensor,
+  type Tensor,
+} from '../../src/index.js';
+import { shapeSize } from '../../src/core/shape.js';
 import { gpu } from '../helpers.js';
 import { expectClose, inputs, reportErrors } from '../helpers/gradcheck.js';
 import * as ref from '../reference/norm.js';
@@ -31,8 +40,18 @@ describe('BatchNorm3d', () => {
   it("has PyTorch's parameters, buffers and state-dict names", async () => {
     const block = new Block();
     expect([...block.namedParameters()].map(([n]) => n)).toEqual(['norm.weight', 'norm.bias']);
-    expect([...block.namedBuffers()].map(([n, t]) => `${n} [${t.shape}]`)).toEqual(['norm.running_mean [3]', 'norm.running_var [3]', 'norm.num_batches_tracked []']);
-    expect([...block.stateDict().keys()]).toEqual(['norm.weight', 'norm.bias', 'norm.running_mean', 'norm.running_var', 'norm.num_batches_tracked']);
+    expect([...block.namedBuffers()].map(([n, t]) => `${n} [${t.shape}]`)).toEqual([
+      'norm.running_mean [3]',
+      'norm.running_var [3]',
+      'norm.num_batches_tracked []',
+    ]);
+    expect([...block.stateDict().keys()]).toEqual([
+      'norm.weight',
+      'norm.bias',
+      'norm.running_mean',
+      'norm.running_var',
+      'norm.num_batches_tracked',
+    ]);
     expect(Array.from(await host(block.norm.runningVar))).toEqual([1, 1, 1]);
     expect(new BatchNorm3d(3, { affine: false, trackRunningStats: false }).stateDict().size).toBe(0);
     block.dispose();
@@ -75,8 +94,11 @@ describe('BatchNorm3d', () => {
     a.forward(tensor(inputs(shapeSize(shape), 4), shape)).dispose();
     const b = new BatchNorm3d(3);
     loadCheckpointBytes(await checkpointBytes(a), b);
-    for (const [name, t] of a.stateDict()) expect(Array.from(await b.stateDict().get(name)!.toArray()), name).toEqual(Array.from(await t.toArray()));
-    expect(() => b.loadStateDict(new Map([...a.stateDict()].filter(([k]) => k !== 'running_var')))).toThrow('loadStateDict: state does not match the model (missing: running_var)');
+    for (const [name, t] of a.stateDict())
+      expect(Array.from(await b.stateDict().get(name)!.toArray()), name).toEqual(Array.from(await t.toArray()));
+    expect(() => b.loadStateDict(new Map([...a.stateDict()].filter(([k]) => k !== 'running_var')))).toThrow(
+      'loadStateDict: state does not match the model (missing: running_var)',
+    );
     a.dispose();
     b.dispose();
   });
@@ -106,7 +128,9 @@ describe('InstanceNorm3d and GroupNorm', () => {
   it('reject inputs of the wrong rank or channel count, and groups that do not divide', () => {
     const x = tensor(new Float32Array(24), [2, 4, 3]);
     expect(() => new InstanceNorm3d(4).forward(x)).toThrow('InstanceNorm3d: expected 5D input (N, C, D, H, W), got shape [2, 4, 3]');
-    expect(() => new BatchNorm3d(3).forward(tensor(new Float32Array(16), [1, 2, 2, 2, 2]))).toThrow('BatchNorm3d: expected 3 channels (numFeatures), got x [1, 2, 2, 2, 2]');
+    expect(() => new BatchNorm3d(3).forward(tensor(new Float32Array(16), [1, 2, 2, 2, 2]))).toThrow(
+      'BatchNorm3d: expected 3 channels (numFeatures), got x [1, 2, 2, 2, 2]',
+    );
     expect(() => new GroupNorm(3, 4)).toThrow('GroupNorm: numChannels 4 must be divisible by numGroups, got 3');
     expect(() => new GroupNorm(2, 6).forward(x)).toThrow('GroupNorm: expected input [N, 6, ...], got shape [2, 4, 3]');
   });

@@ -35,7 +35,8 @@ it('V-Net gradients match finite differences of the whole network', async () => 
     let k = 0;
     for (let i = 1; i < g.length; i++) if (Math.abs(g[i]!) > Math.abs(g[k]!)) k = i;
     const own = params.get(name)!;
-    const lossWith = (data: Float64Array) => vnetDiceLossRef(model.config, new Map(params).set(name, { shape: own.shape, data }), input, c.label);
+    const lossWith = (data: Float64Array) =>
+      vnetDiceLossRef(model.config, new Map(params).set(name, { shape: own.shape, data }), input, c.label);
     const [fd] = finiteDifference(lossWith, own.data, 1e-6, [k]);
     const error = Math.abs(g[k]! - fd!) / Math.abs(fd!);
     report.push(`${name}[${k}]: ${g[k]} vs ${fd} (relative error ${error.toExponential(1)})`);

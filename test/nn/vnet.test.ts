@@ -3,7 +3,19 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gpu, randomArray, maxRelError, maxAbsDiff, rng } from '../helpers.js';
-import { tensor, VNet, receptiveField, vnetPresets, SGD, Adam, trainStep, segment, syntheticCase, mirror, type Optimizer } from '../../src/index.js';
+import {
+  tensor,
+  VNet,
+  receptiveField,
+  vnetPresets,
+  SGD,
+  Adam,
+  trainStep,
+  segment,
+  syntheticCase,
+  mirror,
+  type Optimizer,
+} from '../../src/index.js';
 import { saveCheckpoint, loadCheckpoint } from '../../src/node.js';
 import { paramsOf, vnetForwardRef, vnetLogitsRef } from '../reference/vnet.js';
 
@@ -60,7 +72,9 @@ describe('VNet structure', () => {
   it('rejects spatial sizes not divisible by 16 and suggests the nearest valid one', () => {
     const model = new VNet(small);
     const x = tensor(new Float32Array(20 * 16 * 30), [1, 1, 20, 16, 30]);
-    expect(() => model.forward(x)).toThrow('VNet: spatial size 20×16×30 must be divisible by 16 (4 halvings); nearest valid size: 16×16×32');
+    expect(() => model.forward(x)).toThrow(
+      'VNet: spatial size 20×16×30 must be divisible by 16 (4 halvings); nearest valid size: 16×16×32',
+    );
     expect(() => model.forward(tensor(new Float32Array(8), [8]))).toThrow('VNet: input must be [N, 1, D, H, W], got [8]');
   });
 
@@ -112,13 +126,17 @@ describe('state and checkpoints', () => {
   it('stateDict round trip restores every parameter, and mismatches name the tensors', async () => {
     const a = new VNet({ ...small, seed: 1 });
     const b = new VNet({ ...small, seed: 2 });
-    const host = new Map(await Promise.all([...a.stateDict()].map(async ([k, t]) => [k, { shape: t.shape, data: await t.toArray() }] as const)));
+    const host = new Map(
+      await Promise.all([...a.stateDict()].map(async ([k, t]) => [k, { shape: t.shape, data: await t.toArray() }] as const)),
+    );
     b.loadStateDict(host);
     const [wa, wb] = [await weights(a), await weights(b)];
     wa.forEach((w, i) => expect(maxRelError(wb[i]!, w)).toBe(0));
     host.delete('enc1.conv0.bias');
     host.set('dec1.conv0.weight', { shape: [1, 2, 3], data: new Float32Array(6) });
-    expect(() => b.loadStateDict(host)).toThrow('loadStateDict: state does not match the model (missing: enc1.conv0.bias; dec1.conv0.weight: expected shape [8, 8, 3, 3, 3], got [1, 2, 3])');
+    expect(() => b.loadStateDict(host)).toThrow(
+      'loadStateDict: state does not match the model (missing: enc1.conv0.bias; dec1.conv0.weight: expected shape [8, 8, 3, 3, 3], got [1, 2, 3])',
+    );
   });
 
   function data(seed: number) {
@@ -194,7 +212,9 @@ describe('state and checkpoints', () => {
     await saveCheckpoint(path, model, { iteration: 1 });
     const bytes = readFileSync(path);
     writeFileSync(join(dir, 'cut.safetensors'), bytes.subarray(0, bytes.length - 100));
-    await expect(loadCheckpoint(join(dir, 'cut.safetensors'), model)).rejects.toThrow(/safetensors: .*cut\.safetensors: tensor '.*' of shape .* does not fit/);
+    await expect(loadCheckpoint(join(dir, 'cut.safetensors'), model)).rejects.toThrow(
+      /safetensors: .*cut\.safetensors: tensor '.*' of shape .* does not fit/,
+    );
     await expect(loadCheckpoint(path, new VNet({ ...small, baseChannels: 8 }))).rejects.toThrow(
       /checkpoint .*model\.safetensors: loadStateDict: state does not match the model \(enc1\.conv0\.weight: expected shape \[8, 1, 3, 3, 3\], got \[4, 1, 3, 3, 3\]/,
     );
@@ -215,7 +235,11 @@ describe('segment', () => {
     const whole = await segment(local, c.image, [16, 16, 32]);
     const before = ctx.memory().bytesInUse;
     let windowCount = 0;
-    const windows = await segment(local, c.image, [16, 16, 32], { window: [16, 16, 16], overlap: 0.5, onWindow: (_, total) => (windowCount = total) });
+    const windows = await segment(local, c.image, [16, 16, 32], {
+      window: [16, 16, 16],
+      overlap: 0.5,
+      onWindow: (_, total) => (windowCount = total),
+    });
     // ≤ rather than =: the garbage collector may free tensors of earlier tests meanwhile.
     expect(ctx.memory().bytesInUse).toBeLessThanOrEqual(before);
     expect(windowCount).toBe(3);

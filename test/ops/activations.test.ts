@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { elu, erf, gelu, leakyRelu, sigmoid } from '../../src/ops/activations.js';
-import type { Tensor } from '../../src/tensor.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { gpu } from '../helpers.js';
 import { activations as ref } from '../reference/activations.js';
 import { checkOp, expectClose, f32, recordError, reportErrors } from '../helpers/gradcheck.js';
@@ -98,7 +98,9 @@ describe('activations', () => {
     it(`equals TF.js layers' '${name}' activation`, async () => {
       await tf.setBackend('cpu');
       const xs = f32(Array.from({ length: 4001 }, (_, i) => -8 + i / 250));
-      const want = tf.tidy(() => (tf.layers.activation({ activation: name as 'gelu' }).apply(tf.tensor(Float32Array.from(xs))) as tf.Tensor).dataSync());
+      const want = tf.tidy(() =>
+        (tf.layers.activation({ activation: name as 'gelu' }).apply(tf.tensor(Float32Array.from(xs))) as tf.Tensor).dataSync(),
+      );
       const got = op(tensor(xs, [xs.length]));
       expectClose(`TF.js ${name}`, await got.toArray(), want, 1e-6);
       got.dispose();

@@ -8,7 +8,7 @@ import { prelu } from '../../src/ops/prelu.js';
 import { dot, gpu } from '../helpers.js';
 import * as ref from '../reference/activations.js';
 import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -86,8 +86,12 @@ describe('addPrelu', () => {
 
   it('rejects a residual of another shape, and bad slopes', () => {
     const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
-    expect(() => addPrelu(x, tensor(new Float32Array(12), [1, 3, 4]), tensor([1], [1]))).toThrow('addPrelu: residual must have the shape of x [2, 3, 4] (no broadcasting), got [1, 3, 4]');
-    expect(() => addPrelu(x, x, tensor([1, 2], [2]))).toThrow('addPrelu: alpha has 2 values but x [2, 3, 4] has 3 channels (dimension 1); expected 3 or 1');
+    expect(() => addPrelu(x, tensor(new Float32Array(12), [1, 3, 4]), tensor([1], [1]))).toThrow(
+      'addPrelu: residual must have the shape of x [2, 3, 4] (no broadcasting), got [1, 3, 4]',
+    );
+    expect(() => addPrelu(x, x, tensor([1, 2], [2]))).toThrow(
+      'addPrelu: alpha has 2 values but x [2, 3, 4] has 3 channels (dimension 1); expected 3 or 1',
+    );
     expect(() => addPrelu(x, x, tensor([1, 2, 3], [1, 3]))).toThrow('addPrelu: alpha must have rank 1 ([C] or [1]), got shape [1, 3]');
   });
 });

@@ -5,7 +5,7 @@ import { argmax } from '../../src/ops/argmax.js';
 import { gpu } from '../helpers.js';
 import * as ref from '../reference/activations.js';
 import { inputs } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();

@@ -10,7 +10,14 @@ import { blockTiles } from '../../src/ops/conv/block.js';
 import { conv3d } from '../../src/ops/conv/conv3d.js';
 import { randomArray } from '../helpers.js';
 import type { ConvCase, Triple } from '../reference/conv.js';
-import { conv3dUnderTest, convTranspose3dUnderTest, describeFamilies, forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';
+import {
+  conv3dUnderTest,
+  convTranspose3dUnderTest,
+  describeFamilies,
+  forwardError,
+  gradErrors,
+  type ConvUnderTest,
+} from './conv-harness.js';
 
 const zero: Triple = [0, 0, 0];
 const one: Triple = [1, 1, 1];

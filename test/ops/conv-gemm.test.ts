@@ -17,8 +17,20 @@ const tolerance = 1e-5;
 // A padded 3³ conv with 20 output channels (partial column tiles), a strided one whose transposed
 // pass skips the taps that miss, and a 2³/2 one whose transposed pass scatters.
 const cases: Record<string, ConvCase> = {
-  '3×3×3 padding 1, 5→20 channels': { xShape: [2, 5, 5, 6, 7], wShape: [20, 5, 3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1], dilation: [1, 1, 1] },
-  '3×3×3 stride 2, dilation (1, 2, 1)': { xShape: [1, 3, 7, 8, 6], wShape: [6, 3, 3, 3, 3], stride: [2, 2, 2], padding: [1, 2, 1], dilation: [1, 2, 1] },
+  '3×3×3 padding 1, 5→20 channels': {
+    xShape: [2, 5, 5, 6, 7],
+    wShape: [20, 5, 3, 3, 3],
+    stride: [1, 1, 1],
+    padding: [1, 1, 1],
+    dilation: [1, 1, 1],
+  },
+  '3×3×3 stride 2, dilation (1, 2, 1)': {
+    xShape: [1, 3, 7, 8, 6],
+    wShape: [6, 3, 3, 3, 3],
+    stride: [2, 2, 2],
+    padding: [1, 2, 1],
+    dilation: [1, 2, 1],
+  },
   '2×2×2 stride 2': { xShape: [2, 6, 4, 6, 8], wShape: [17, 6, 2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], dilation: [1, 1, 1] },
 };
 
@@ -86,12 +98,24 @@ describe('the GEMM family', () => {
   });
 
   it('rejects tiles its kernel cannot hold, by name', () => {
-    expect(() => checkGemmTile('conv3d', gemmTile(2, 4, 16, 16, 16), false)).toThrow('conv3d: GEMM tile gemm32x64.t2x4.k16 must have TM and TN of 4 or 8');
-    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 8, 6, 16), false)).toThrow('conv3d: GEMM tile gemm32x24.t4x4.k16 must have BM and BN dividing the invocations, or up to 4 times as many');
-    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 4, 4, 16, true), false)).toThrow('conv3d: GEMM tile mma16x16.t4x4.k16 must have a multiple of 32 invocations (whole subgroups)');
-    expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 8, 4, 24, true), false)).toThrow('conv3d: GEMM tile mma64x32.t8x8.k24 must have BM, BN and BK multiples of 16 (the subgroup matrices)');
-    expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 16, 16, 16), true)).toThrow('conv3d: GEMM tile gemm128x128.t8x8.k16 must fit the workgroup arrays (weight gradient)');
-    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 32, 16, 16), false)).toThrow('conv3d: GEMM tile gemm128x64.t4x4.k16 must have at most 256 invocations');
+    expect(() => checkGemmTile('conv3d', gemmTile(2, 4, 16, 16, 16), false)).toThrow(
+      'conv3d: GEMM tile gemm32x64.t2x4.k16 must have TM and TN of 4 or 8',
+    );
+    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 8, 6, 16), false)).toThrow(
+      'conv3d: GEMM tile gemm32x24.t4x4.k16 must have BM and BN dividing the invocations, or up to 4 times as many',
+    );
+    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 4, 4, 16, true), false)).toThrow(
+      'conv3d: GEMM tile mma16x16.t4x4.k16 must have a multiple of 32 invocations (whole subgroups)',
+    );
+    expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 8, 4, 24, true), false)).toThrow(
+      'conv3d: GEMM tile mma64x32.t8x8.k24 must have BM, BN and BK multiples of 16 (the subgroup matrices)',
+    );
+    expect(() => checkGemmTile('conv3d', gemmTile(8, 8, 16, 16, 16), true)).toThrow(
+      'conv3d: GEMM tile gemm128x128.t8x8.k16 must fit the workgroup arrays (weight gradient)',
+    );
+    expect(() => checkGemmTile('conv3d', gemmTile(4, 4, 32, 16, 16), false)).toThrow(
+      'conv3d: GEMM tile gemm128x64.t4x4.k16 must have at most 256 invocations',
+    );
   });
 });
 
@@ -144,15 +168,21 @@ describe('the mixed precision', () => {
     const ctx = await init({ precision: 'mixed-if-available' });
     if (ctx.precision === 'mixed') skip('this adapter has tensor cores: the tests below check them');
     expect(ctx.describe().precision).toBe('fp32');
-    await expect(init({ precision: 'mixed' })).rejects.toThrow(/^init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but .+; use 'fp32' or 'mixed-if-available'$/);
-    await expect(init({ precision: 'mixed', kernels: 'software' })).rejects.toThrow("but the software kernels run in f32 only (kernels: 'software')");
+    await expect(init({ precision: 'mixed' })).rejects.toThrow(
+      /^init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but .+; use 'fp32' or 'mixed-if-available'$/,
+    );
+    await expect(init({ precision: 'mixed', kernels: 'software' })).rejects.toThrow(
+      "but the software kernels run in f32 only (kernels: 'software')",
+    );
   });
 
   it('reads VOXGPU_PRECISION, and rejects unknown names', async () => {
     process.env.VOXGPU_PRECISION = 'fp32';
     expect((await init()).precision).toBe('fp32');
     process.env.VOXGPU_PRECISION = 'half';
-    await expect(init()).rejects.toThrow("init: unknown precision 'half' (from VOXGPU_PRECISION); expected one of fp32, mixed, mixed-if-available");
+    await expect(init()).rejects.toThrow(
+      "init: unknown precision 'half' (from VOXGPU_PRECISION); expected one of fp32, mixed, mixed-if-available",
+    );
   });
 });
 

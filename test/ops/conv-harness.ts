@@ -1,13 +1,20 @@
 // The conv tests' names for the one gradient-check harness (test/helpers/gradcheck.ts), and their
 // run of a suite under each conv kernel family.
 import { beforeAll, describe } from 'vitest';
-import { record } from '../../src/autograd.js';
+import { record } from '../../src/core/autograd.js';
 import { init } from '../../src/index.js';
 import { biasGrad, convolve, weightGrad, type ConvVariant } from '../../src/ops/conv/path.js';
 import { conv3dShape } from '../../src/ops/conv/shape.js';
 import { conv3dUnderTest, type ConvUnderTest } from '../helpers/gradcheck.js';
 
-export { conv3dUnderTest, convTranspose3dUnderTest, forwardError, gradErrors, referenceGradErrors, type ConvUnderTest } from '../helpers/gradcheck.js';
+export {
+  conv3dUnderTest,
+  convTranspose3dUnderTest,
+  forwardError,
+  gradErrors,
+  referenceGradErrors,
+  type ConvUnderTest,
+} from '../helpers/gradcheck.js';
 
 /** conv3d, wired as conv3d() is but with each pass's variant fixed: `path` forward and transposed, `grad` for the weights. */
 export function conv3dOnPaths(path: ConvVariant, grad: ConvVariant): ConvUnderTest {

@@ -19,8 +19,22 @@ const cases: Record<string, ConvCase> = {
     outputPadding: [1, 0, 1],
     dilation: one,
   },
-  'stride 2, dilation 2, outputPadding 1': { xShape: [1, 2, 3, 4, 4], wShape: [2, 3, 3, 3, 3], stride: [2, 2, 2], padding: one, outputPadding: one, dilation: [2, 2, 2] },
-  'stride 3 with a 2-wide kernel': { xShape: [1, 2, 3, 3, 4], wShape: [2, 3, 2, 2, 2], stride: [3, 3, 3], padding: zero, outputPadding: [2, 1, 0], dilation: one },
+  'stride 2, dilation 2, outputPadding 1': {
+    xShape: [1, 2, 3, 4, 4],
+    wShape: [2, 3, 3, 3, 3],
+    stride: [2, 2, 2],
+    padding: one,
+    outputPadding: one,
+    dilation: [2, 2, 2],
+  },
+  'stride 3 with a 2-wide kernel': {
+    xShape: [1, 2, 3, 3, 4],
+    wShape: [2, 3, 2, 2, 2],
+    stride: [3, 3, 3],
+    padding: zero,
+    outputPadding: [2, 1, 0],
+    dilation: one,
+  },
   '2×2×2 stride 2 (V-Net up)': { xShape: [2, 8, 3, 2, 4], wShape: [8, 5, 2, 2, 2], stride: [2, 2, 2], padding: zero, dilation: one },
   '5×5×5 padding 2': { xShape: [1, 3, 5, 4, 8], wShape: [3, 6, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
   '1×1×1, 10 output channels': { xShape: [2, 6, 3, 3, 4], wShape: [6, 10, 1, 1, 1], stride: one, padding: zero, dilation: one },
@@ -55,7 +69,14 @@ describeFamilies('convTranspose3d backward', () => {
   }
 
   it('the reference gradients match finite differences', () => {
-    const c: ConvCase = { xShape: [2, 2, 3, 2, 3], wShape: [2, 3, 3, 2, 2], stride: [2, 1, 2], padding: [1, 0, 1], outputPadding: [1, 0, 0], dilation: [1, 1, 2] };
+    const c: ConvCase = {
+      xShape: [2, 2, 3, 2, 3],
+      wShape: [2, 3, 3, 2, 2],
+      stride: [2, 1, 2],
+      padding: [1, 0, 1],
+      outputPadding: [1, 0, 0],
+      dilation: [1, 1, 2],
+    };
     const e = referenceGradErrors(op, c, 71);
     expect(e.x).toBeLessThan(1e-8);
     expect(e.weight).toBeLessThan(1e-8);
@@ -68,16 +89,24 @@ describe('convTranspose3d rejects bad input before any GPU work', () => {
   const w = () => zeros([2, 4, 2, 2, 2]);
 
   it('wrong ranks', () => {
-    expect(() => convTranspose3d(zeros([2, 3, 3, 3]), w())).toThrow('convTranspose3d: x must have rank 5 (N, C, D, H, W), got shape [2, 3, 3, 3]');
-    expect(() => convTranspose3d(x(), zeros([2, 4, 2]))).toThrow('convTranspose3d: weight must have rank 5 (Cin, Cout, kD, kH, kW), got shape [2, 4, 2]');
+    expect(() => convTranspose3d(zeros([2, 3, 3, 3]), w())).toThrow(
+      'convTranspose3d: x must have rank 5 (N, C, D, H, W), got shape [2, 3, 3, 3]',
+    );
+    expect(() => convTranspose3d(x(), zeros([2, 4, 2]))).toThrow(
+      'convTranspose3d: weight must have rank 5 (Cin, Cout, kD, kH, kW), got shape [2, 4, 2]',
+    );
   });
 
   it('channel mismatch', () => {
-    expect(() => convTranspose3d(x(), zeros([3, 4, 2, 2, 2]))).toThrow('convTranspose3d: x has 2 channels (shape [1, 2, 3, 3, 3]) but weight [3, 4, 2, 2, 2] expects 3 input channels');
+    expect(() => convTranspose3d(x(), zeros([3, 4, 2, 2, 2]))).toThrow(
+      'convTranspose3d: x has 2 channels (shape [1, 2, 3, 3, 3]) but weight [3, 4, 2, 2, 2] expects 3 input channels',
+    );
   });
 
   it('bias size', () => {
-    expect(() => convTranspose3d(x(), w(), zeros([2]))).toThrow('convTranspose3d: bias must have shape [4] (one value per output channel), got [2]');
+    expect(() => convTranspose3d(x(), w(), zeros([2]))).toThrow(
+      'convTranspose3d: bias must have shape [4] (one value per output channel), got [2]',
+    );
   });
 
   it('outputPadding not smaller than stride or dilation', () => {
@@ -93,6 +122,8 @@ describe('convTranspose3d rejects bad input before any GPU work', () => {
   });
 
   it('non-positive stride', () => {
-    expect(() => convTranspose3d(x(), w(), null, { stride: 0 })).toThrow('convTranspose3d: stride must be positive integers (a number or [d, h, w]), got 0');
+    expect(() => convTranspose3d(x(), w(), null, { stride: 0 })).toThrow(
+      'convTranspose3d: stride must be positive integers (a number or [d, h, w]), got 0',
+    );
   });
 });

@@ -16,16 +16,34 @@ const zero: Triple = [0, 0, 0];
 // multiple of the channel tile checks the remainder; widths 12 and 16 take 12- and 16-wide
 // position tiles, width 4 tiles of 4 rows; a 7-tall kernel spans two weight-gradient tap tiles.
 const cases: Record<string, ConvCase> = {
-  'odd sizes, non-cubic kernel, mixed stride and padding': { xShape: [2, 3, 7, 5, 6], wShape: [5, 3, 3, 2, 4], stride: [2, 1, 2], padding: [1, 0, 2], dilation: one },
+  'odd sizes, non-cubic kernel, mixed stride and padding': {
+    xShape: [2, 3, 7, 5, 6],
+    wShape: [5, 3, 3, 2, 4],
+    stride: [2, 1, 2],
+    padding: [1, 0, 2],
+    dilation: one,
+  },
   'dilation 2': { xShape: [2, 3, 7, 5, 6], wShape: [5, 3, 3, 3, 2], stride: one, padding: [2, 1, 1], dilation: [2, 2, 2] },
-  'stride 2 with dilation 2, aligned rows': { xShape: [1, 2, 9, 6, 8], wShape: [3, 2, 3, 3, 3], stride: [2, 2, 2], padding: one, dilation: [2, 2, 2] },
+  'stride 2 with dilation 2, aligned rows': {
+    xShape: [1, 2, 9, 6, 8],
+    wShape: [3, 2, 3, 3, 3],
+    stride: [2, 2, 2],
+    padding: one,
+    dilation: [2, 2, 2],
+  },
   '1×1×1, 19 output channels': { xShape: [2, 5, 3, 4, 8], wShape: [19, 5, 1, 1, 1], stride: one, padding: zero, dilation: one },
   '2×2×2 stride 2 (V-Net down)': { xShape: [2, 4, 6, 4, 8], wShape: [9, 4, 2, 2, 2], stride: [2, 2, 2], padding: zero, dilation: one },
   '5×5×5 padding 2, aligned rows': { xShape: [1, 3, 6, 5, 8], wShape: [6, 3, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
   '5×5×5 padding 2, odd width': { xShape: [2, 2, 5, 6, 7], wShape: [3, 2, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
   '3×3×3, width 16, 10 output channels': { xShape: [1, 3, 4, 3, 16], wShape: [10, 3, 3, 3, 3], stride: one, padding: one, dilation: one },
   'width 12, 3×1×5 kernel': { xShape: [1, 2, 3, 4, 12], wShape: [5, 2, 3, 1, 5], stride: one, padding: [1, 0, 2], dilation: one },
-  '5×5×5 on width 4: tiles of 4 rows, 12 output channels': { xShape: [1, 4, 4, 6, 4], wShape: [12, 4, 5, 5, 5], stride: one, padding: [2, 2, 2], dilation: one },
+  '5×5×5 on width 4: tiles of 4 rows, 12 output channels': {
+    xShape: [1, 4, 4, 6, 4],
+    wShape: [12, 4, 5, 5, 5],
+    stride: one,
+    padding: [2, 2, 2],
+    dilation: one,
+  },
   '1×7×3 kernel': { xShape: [1, 2, 3, 9, 8], wShape: [3, 2, 1, 7, 3], stride: one, padding: [0, 3, 1], dilation: one },
 };
 
@@ -120,7 +138,9 @@ describe('conv3d rejects bad input before any GPU work', () => {
 
   it('wrong ranks', () => {
     expect(() => conv3d(zeros([2, 4, 4, 4]), w())).toThrow('conv3d: x must have rank 5 (N, C, D, H, W), got shape [2, 4, 4, 4]');
-    expect(() => conv3d(x(), zeros([3, 2, 3, 3]))).toThrow('conv3d: weight must have rank 5 (Cout, Cin, kD, kH, kW), got shape [3, 2, 3, 3]');
+    expect(() => conv3d(x(), zeros([3, 2, 3, 3]))).toThrow(
+      'conv3d: weight must have rank 5 (Cout, Cin, kD, kH, kW), got shape [3, 2, 3, 3]',
+    );
   });
 
   it('an empty kernel', () => {
@@ -128,7 +148,9 @@ describe('conv3d rejects bad input before any GPU work', () => {
   });
 
   it('channel mismatch', () => {
-    expect(() => conv3d(x(), zeros([3, 5, 3, 3, 3]))).toThrow('conv3d: x has 2 channels (shape [1, 2, 4, 4, 4]) but weight [3, 5, 3, 3, 3] expects 5 input channels');
+    expect(() => conv3d(x(), zeros([3, 5, 3, 3, 3]))).toThrow(
+      'conv3d: x has 2 channels (shape [1, 2, 4, 4, 4]) but weight [3, 5, 3, 3, 3] expects 5 input channels',
+    );
   });
 
   it('bias size', () => {
@@ -142,17 +164,23 @@ describe('conv3d rejects bad input before any GPU work', () => {
   });
 
   it('non-positive stride, negative padding, malformed triples', () => {
-    expect(() => conv3d(x(), w(), null, { stride: [1, 0, 1] })).toThrow('conv3d: stride must be positive integers (a number or [d, h, w]), got [1,0,1]');
-    expect(() => conv3d(x(), w(), null, { padding: -1 })).toThrow('conv3d: padding must be non-negative integers (a number or [d, h, w]), got -1');
-    expect(() => conv3d(x(), w(), null, { dilation: [1, 1] as unknown as Triple })).toThrow('conv3d: dilation must be positive integers (a number or [d, h, w]), got [1,1]');
+    expect(() => conv3d(x(), w(), null, { stride: [1, 0, 1] })).toThrow(
+      'conv3d: stride must be positive integers (a number or [d, h, w]), got [1,0,1]',
+    );
+    expect(() => conv3d(x(), w(), null, { padding: -1 })).toThrow(
+      'conv3d: padding must be non-negative integers (a number or [d, h, w]), got -1',
+    );
+    expect(() => conv3d(x(), w(), null, { dilation: [1, 1] as unknown as Triple })).toThrow(
+      'conv3d: dilation must be positive integers (a number or [d, h, w]), got [1,1]',
+    );
   });
 
   it('a register tile beyond the kernel arrays', () => {
     const { geometry, outShape } = conv3dShape(x(), w(), null, {});
     const tile = { ...convolveTiles[0]!, COT: 20 };
-    expect(() => convolve({ op: 'conv3d', src: x(), weight: w(), bias: null, outSpatial: outShape.slice(2), geometry, transposed: false }, tile)).toThrow(
-      'conv3d: tile COT must be a multiple of 4 from 4 to 16, got 20',
-    );
+    expect(() =>
+      convolve({ op: 'conv3d', src: x(), weight: w(), bias: null, outSpatial: outShape.slice(2), geometry, transposed: false }, tile),
+    ).toThrow('conv3d: tile COT must be a multiple of 4 from 4 to 16, got 20');
   });
 
   it('an output too large for one storage binding', () => {

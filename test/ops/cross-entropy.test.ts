@@ -1,13 +1,13 @@
 // Weighted cross-entropy: forward and gradient against the float64 reference for every reduction,
 // with and without class weights, NCDHW and plain [N, C] logits; the reference against finite
-// differences; bad labels read as background; exact errors for bad input.
+// differences; ±1e4 logits, each output against its own size; bad labels read as background; exact errors for bad input.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { crossEntropy, type CrossEntropyOptions } from '../../src/ops/cross-entropy.js';
-import { dot, gpu, rng } from '../helpers.js';
+import { dot, gpu, maxElementRelError, rng } from '../helpers.js';
 import * as ref from '../reference/losses.js';
-import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { expectClose, expectFiniteDifference, inputs, recordError, reportErrors } from '../helpers/gradcheck.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -50,7 +50,8 @@ describe('crossEntropy', () => {
 
       const upstream = reduction === 'none' ? inputs(losses.length, 43) : [0.7];
       loss.backward(tensor(upstream, loss.shape));
-      const perVoxel = reduction === 'none' ? upstream : new Array<number>(losses.length).fill(reduction === 'mean' ? 0.7 / totalWeight : 0.7);
+      const perVoxel =
+        reduction === 'none' ? upstream : new Array<number>(losses.length).fill(reduction === 'mean' ? 0.7 / totalWeight : 0.7);
       expectClose('gradient', await x.grad!.toArray(), ref.crossEntropyBackward(xs, labels, lossShape, w, perVoxel));
     });
   }
@@ -65,20 +66,56 @@ describe('crossEntropy', () => {
     expectFiniteDifference((x) => dot(ref.crossEntropy(x, labels, lossShape, w).losses, upstream), xs, analytic);
   });
 
+  it('stays accurate on logits of ±1e4: each loss and gradient against its own size', async () => {
+    // Pairs of logits [N=4, C=2], labelled so that losses (0.31, 1e-4·…) and softmax − onehot (−0.27)
+    // are small beside the logits: max + log Σ alone rounds to the max's ulp, 5e-4 at 1e4, which is
+    // 1.6e-3 of a 0.31 loss. WGSL's exp and log err by ~2⁻²¹ near 1; 1e-5 allowed.
+    const xs = Float64Array.from([1e4, 1e4 - 1, -1e4, 0, 3e4, 3e4, 0, -1e4 + 1]);
+    const labels = [0, 1, 1, 0];
+    const lossShape = { batch: 4, channels: 2, voxels: 1 };
+    const x = tensor(xs, [4, 2], { requiresGrad: true });
+    const loss = crossEntropy(x, tensor(labels, [4]), { reduction: 'none' });
+    const ones = [1, 1, 1, 1];
+    const want = ref.crossEntropy(xs, labels, lossShape, [1, 1]).losses;
+    const out = await loss.toArray();
+    const forwardError = maxElementRelError(out, want);
+    recordError('forward, large logits, per element', forwardError);
+    expect(forwardError, `${Array.from(out)} vs ${Array.from(want)}`).toBeLessThan(1e-5);
+
+    loss.backward(tensor(ones, [4]));
+    const grad = await x.grad!.toArray();
+    const wantGrad = ref.crossEntropyBackward(xs, labels, lossShape, [1, 1], ones);
+    const gradError = maxElementRelError(grad, wantGrad);
+    recordError('gradient, large logits, per element', gradError);
+    expect(gradError, `${Array.from(grad)} vs ${Array.from(wantGrad)}`).toBeLessThan(1e-5);
+  });
+
   it('reads labels that are not class indices as background', async () => {
     const xs = inputs(12, 48);
     const bad = [5, -1, 0.5, 2];
     const loss = crossEntropy(tensor(xs, [1, 3, 4]), tensor(bad, [1, 4]), { reduction: 'none' });
-    expectClose('forward', await loss.toArray(), ref.crossEntropy(xs, [0, 0, 0, 2], { batch: 1, channels: 3, voxels: 4 }, [1, 1, 1]).losses);
+    expectClose(
+      'forward',
+      await loss.toArray(),
+      ref.crossEntropy(xs, [0, 0, 0, 2], { batch: 1, channels: 3, voxels: 4 }, [1, 1, 1]).losses,
+    );
   });
 
   it('rejects bad input before any GPU work, naming the op and the shapes', () => {
     const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
     const labels = tensor(new Float32Array(8), [2, 4]);
-    expect(() => crossEntropy(tensor([1, 2, 3], [3]), labels)).toThrow('crossEntropy: logits must have rank 2 or more (N, C, ...spatial), got shape [3]');
-    expect(() => crossEntropy(x, tensor(new Float32Array(6), [2, 3]))).toThrow('crossEntropy: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4]');
+    expect(() => crossEntropy(tensor([1, 2, 3], [3]), labels)).toThrow(
+      'crossEntropy: logits must have rank 2 or more (N, C, ...spatial), got shape [3]',
+    );
+    expect(() => crossEntropy(x, tensor(new Float32Array(6), [2, 3]))).toThrow(
+      'crossEntropy: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4]',
+    );
     expect(() => crossEntropy(x, x)).toThrow('crossEntropy: target [2, 3, 4] does not fit logits [2, 3, 4]: expected class labels [2, 4]');
-    expect(() => crossEntropy(x, labels, { weight: tensor([1, 2], [2]) })).toThrow('crossEntropy: weight must have shape [3] (one per class of logits [2, 3, 4]), got [2]');
-    expect(() => crossEntropy(x, labels, { reduction: 'max' as 'sum' })).toThrow("crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'max'");
+    expect(() => crossEntropy(x, labels, { weight: tensor([1, 2], [2]) })).toThrow(
+      'crossEntropy: weight must have shape [3] (one per class of logits [2, 3, 4]), got [2]',
+    );
+    expect(() => crossEntropy(x, labels, { reduction: 'max' as 'sum' })).toThrow(
+      "crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'max'",
+    );
   });
 });

@@ -13,7 +13,7 @@ import { softmax as softmaxOp } from '../../src/ops/softmax.js';
 import { softmax, softmaxBackward } from '../reference/activations.js';
 import * as ref from '../reference/losses.js';
 import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -36,7 +36,14 @@ const cases: { name: string; batch: number; channels: number; spatial: number[];
   { name: 'C = 3, per sample', batch: 2, channels: 3, spatial: [7, 5, 6], options: { reduction: 'none' } },
   { name: 'C = 4, classes [0, 2], eps 0.1', batch: 2, channels: 4, spatial: [3, 5, 2], options: { classes: [0, 2], eps: 0.1 } },
   { name: 'C = 3, one-hot target', batch: 2, channels: 3, spatial: [7, 5, 6], options: {}, oneHot: true },
-  { name: 'C = 3, one-hot, per sample, classes [2, 1]', batch: 2, channels: 3, spatial: [4, 3, 5], options: { reduction: 'none', classes: [2, 1] }, oneHot: true },
+  {
+    name: 'C = 3, one-hot, per sample, classes [2, 1]',
+    batch: 2,
+    channels: 3,
+    spatial: [4, 3, 5],
+    options: { reduction: 'none', classes: [2, 1] },
+    oneHot: true,
+  },
   { name: '40³ volume (many chunks per row)', batch: 2, channels: 2, spatial: [40, 40, 40], options: {} },
 ];
 
@@ -109,9 +116,13 @@ describe('diceLoss', () => {
     const asBackground = bad.map((l) => (Number.isInteger(l) && l >= 0 && l < 3 ? l : 0));
     const loss = diceLoss(tensor(probs, probsShape), tensor(bad, [1, 2, 2, 2]));
     expectClose('forward', [await loss.item()], ref.diceLoss(probs, ref.oneHot(asBackground, shape), shape, [1, 2], 1e-6));
-    await expect(checkLabels(tensor(bad, [1, 2, 2, 2]), 3)).rejects.toThrow('checkLabels: 4 of 8 labels in target [1, 2, 2, 2] are not integers in [0, 3)');
+    await expect(checkLabels(tensor(bad, [1, 2, 2, 2]), 3)).rejects.toThrow(
+      'checkLabels: 4 of 8 labels in target [1, 2, 2, 2] are not integers in [0, 3)',
+    );
     await expect(checkLabels(tensor(asBackground, [1, 2, 2, 2]), 3)).resolves.toBeUndefined();
-    await expect(checkLabels(tensor(asBackground, [1, 2, 2, 2]), 2)).rejects.toThrow('checkLabels: 2 of 8 labels in target [1, 2, 2, 2] are not integers in [0, 2)');
+    await expect(checkLabels(tensor(asBackground, [1, 2, 2, 2]), 2)).rejects.toThrow(
+      'checkLabels: 2 of 8 labels in target [1, 2, 2, 2] are not integers in [0, 2)',
+    );
   });
 
   it('gives the target no gradient', async () => {
@@ -125,7 +136,13 @@ describe('diceLoss', () => {
   // Voxel counts that are multiples of 4 take the vec4 backward; 105 and 30 the scalar one.
   const logitCases: { name: string; batch: number; channels: number; spatial: number[]; options: DiceLossOptions; oneHot?: boolean }[] = [
     { name: 'binary, odd volume', batch: 2, channels: 2, spatial: [7, 5, 3], options: {} },
-    { name: 'C = 4, classes [0, 2], per sample', batch: 3, channels: 4, spatial: [3, 5, 2], options: { classes: [0, 2], reduction: 'none' } },
+    {
+      name: 'C = 4, classes [0, 2], per sample',
+      batch: 3,
+      channels: 4,
+      spatial: [3, 5, 2],
+      options: { classes: [0, 2], reduction: 'none' },
+    },
     { name: 'C = 3, one-hot target', batch: 2, channels: 3, spatial: [6, 5, 6], options: {}, oneHot: true },
     { name: '40³ volume', batch: 1, channels: 2, spatial: [40, 40, 40], options: {} },
   ];
@@ -179,9 +196,15 @@ describe('diceLoss', () => {
   it('rejects bad input before any GPU work, naming the op and the shapes', () => {
     const p = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
     const labels = tensor(new Float32Array(8), [2, 4]);
-    expect(() => diceLoss(tensor([1, 2], [2]), labels)).toThrow('diceLoss: probs must have rank 2 or more (N, C, ...spatial), got shape [2]');
-    expect(() => diceLoss(p, tensor(new Float32Array(6), [2, 3]))).toThrow('diceLoss: target [2, 3] does not fit probs [2, 3, 4]: expected class labels [2, 4] or one-hot [2, 3, 4]');
-    expect(() => diceLoss(p, labels, { classes: [3] })).toThrow('diceLoss: class 3 is out of range for probs with 3 channels (expected 0 to 2)');
+    expect(() => diceLoss(tensor([1, 2], [2]), labels)).toThrow(
+      'diceLoss: probs must have rank 2 or more (N, C, ...spatial), got shape [2]',
+    );
+    expect(() => diceLoss(p, tensor(new Float32Array(6), [2, 3]))).toThrow(
+      'diceLoss: target [2, 3] does not fit probs [2, 3, 4]: expected class labels [2, 4] or one-hot [2, 3, 4]',
+    );
+    expect(() => diceLoss(p, labels, { classes: [3] })).toThrow(
+      'diceLoss: class 3 is out of range for probs with 3 channels (expected 0 to 2)',
+    );
     expect(() => diceLoss(p, labels, { classes: [1, 1] })).toThrow('diceLoss: classes [1, 1] repeats a class');
     expect(() => diceLoss(p, labels, { classes: [] })).toThrow('diceLoss: classes is empty; list at least one class to count');
     expect(() => diceLoss(tensor(new Float32Array(4), [2, 1, 2]), tensor(new Float32Array(4), [2, 2]))).toThrow(
@@ -192,6 +215,8 @@ describe('diceLoss', () => {
     expect(() => diceLoss(p, tensor(new Float32Array(6), [2, 3]), { softmax: true })).toThrow(
       'diceLoss: target [2, 3] does not fit logits [2, 3, 4]: expected class labels [2, 4] or one-hot [2, 3, 4]',
     );
-    expect(() => diceLoss(p, labels, { classes: [3], softmax: true })).toThrow('diceLoss: class 3 is out of range for logits with 3 channels (expected 0 to 2)');
+    expect(() => diceLoss(p, labels, { classes: [3], softmax: true })).toThrow(
+      'diceLoss: class 3 is out of range for logits with 3 channels (expected 0 to 2)',
+    );
   });
 });

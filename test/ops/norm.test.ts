@@ -11,7 +11,7 @@ import { narrow } from '../../src/ops/concat.js';
 import { gpu } from '../helpers.js';
 import * as ref from '../reference/norm.js';
 import { checkOp, expectClose, inputs, reportErrors, type InputSpec } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -116,7 +116,9 @@ describe('instanceNormStatistics', () => {
     );
     const total = counts[0]! + counts[1]!;
     const mean = [0, 1].map((c) => stats.reduce((a, s, k) => a + (s.mean[c]! * counts[k]!) / total, 0));
-    const variance = [0, 1].map((c) => stats.reduce((a, s, k) => a + (counts[k]! * (s.variance[c]! + (s.mean[c]! - mean[c]!) ** 2)) / total, 0));
+    const variance = [0, 1].map((c) =>
+      stats.reduce((a, s, k) => a + (counts[k]! * (s.variance[c]! + (s.mean[c]! - mean[c]!) ** 2)) / total, 0),
+    );
     const runningMean = tensor(mean, [2]);
     const runningVar = tensor(variance, [2]);
     const parts = await Promise.all(slabs.map((s) => batchNorm(s, { runningMean, runningVar, training: false }).toArray()));
@@ -152,6 +154,28 @@ describe('groupNorm', () => {
   }
 });
 
+describe('a weight or a bias alone (the other the kernel constant 1 or 0)', () => {
+  const shape = [2, 4, 3, 5];
+  it('groupNorm with a weight only: forward and gradients', async () => {
+    await checkOp('groupNorm weight only', {
+      inputs: [{ shape }, affineInputs(4)[0]!],
+      forward: (x, weight) => groupNorm(x!, 2, { weight }),
+      reference: (x, weight) => ({ data: ref.normalize(x!, shape, 2, { weight }), shape }),
+      fdSamples: 48,
+      gradTol: 2e-4,
+    });
+  });
+  it('batchNorm (training) with a bias only: forward and gradients', async () => {
+    await checkOp('batchNorm bias only', {
+      inputs: [{ shape }, affineInputs(4)[1]!],
+      forward: (x, bias) => batchNorm(x!, { bias, training: true }),
+      reference: (x, bias) => ({ data: ref.normalize(x!, shape, 'batch', { bias }), shape }),
+      fdSamples: 48,
+      gradTol: 2e-4,
+    });
+  });
+});
+
 describe('batchNorm', () => {
   const shapes = [
     [4, 3, 2, 3, 2],
@@ -174,7 +198,10 @@ describe('batchNorm', () => {
       await checkOp(`batchNorm eval ${shape}`, {
         inputs: [{ shape }, ...affineInputs(c), { shape: [c], grad: false }, { shape: [c], range: [0.5, 2], grad: false }],
         forward: (x, weight, bias, runningMean, runningVar) => batchNorm(x!, { weight, bias, runningMean, runningVar, training: false }),
-        reference: (x, weight, bias, mean, variance) => ({ data: ref.normalize(x!, shape, 'batch', { weight, bias }, { mean: mean!, variance: variance!, count: 0 }), shape }),
+        reference: (x, weight, bias, mean, variance) => ({
+          data: ref.normalize(x!, shape, 'batch', { weight, bias }, { mean: mean!, variance: variance!, count: 0 }),
+          shape,
+        }),
         fdSamples: 48,
       });
     });
@@ -197,7 +224,7 @@ describe('batchNorm', () => {
 });
 
 describe('memory', () => {
-  it('frees its statistics and stand-ins after the forward (no grad) and after backward', async () => {
+  it('frees its statistics after the forward (no grad) and after backward', async () => {
     const ctx = await gpu();
     const shape = [2, 4, 3, 3, 3];
     const x = tensor(inputs(shapeSize(shape), 11), shape, { requiresGrad: true });
@@ -220,16 +247,26 @@ describe('memory', () => {
 describe('bad arguments', () => {
   it('name the op and the shapes', () => {
     const x = tensor(new Float32Array(2 * 6 * 4), [2, 6, 4]);
-    expect(() => instanceNorm(tensor([1, 2, 3, 4], [2, 2]))).toThrow('instanceNorm: x must have rank 3 or more (N, C, spatial...), got shape [2, 2]');
-    expect(() => instanceNorm(x, { weight: tensor([1, 2], [2]) })).toThrow('instanceNorm: weight must have shape [6] (one value per channel of x [2, 6, 4]), got [2]');
+    expect(() => instanceNorm(tensor([1, 2, 3, 4], [2, 2]))).toThrow(
+      'instanceNorm: x must have rank 3 or more (N, C, spatial...), got shape [2, 2]',
+    );
+    expect(() => instanceNorm(x, { weight: tensor([1, 2], [2]) })).toThrow(
+      'instanceNorm: weight must have shape [6] (one value per channel of x [2, 6, 4]), got [2]',
+    );
     expect(() => groupNorm(x, 4)).toThrow('groupNorm: groups must be a positive integer dividing the 6 channels of x [2, 6, 4], got 4');
-    expect(() => groupNorm(x, 2, { bias: tensor([1, 2, 3, 4, 5, 6], [1, 6]) })).toThrow('groupNorm: bias must have shape [6] (one value per channel of x [2, 6, 4]), got [1, 6]');
+    expect(() => groupNorm(x, 2, { bias: tensor([1, 2, 3, 4, 5, 6], [1, 6]) })).toThrow(
+      'groupNorm: bias must have shape [6] (one value per channel of x [2, 6, 4]), got [1, 6]',
+    );
     expect(() => groupNorm(x, 2, { eps: -1 })).toThrow('groupNorm: eps must be a finite number ≥ 0, got -1');
     expect(() => batchNorm(x, { training: false })).toThrow('batchNorm: inference (training: false) needs runningMean and runningVar');
     expect(() => batchNorm(x, { training: true, runningMean: tensor([0, 0, 0], [3]), runningVar: tensor([1, 1, 1], [3]) })).toThrow(
       'batchNorm: runningMean must have shape [6] (one value per channel of x [2, 6, 4]), got [3]',
     );
-    expect(() => batchNorm(x, { training: true, runningMean: tensor(new Float32Array(6), [6]) })).toThrow('batchNorm: runningMean and runningVar must be given together');
-    expect(() => batchNorm(tensor([1, 2, 3], [1, 3]), { training: true })).toThrow('batchNorm: expected more than 1 value per channel when training, got x [1, 3]');
+    expect(() => batchNorm(x, { training: true, runningMean: tensor(new Float32Array(6), [6]) })).toThrow(
+      'batchNorm: runningMean and runningVar must be given together',
+    );
+    expect(() => batchNorm(tensor([1, 2, 3], [1, 3]), { training: true })).toThrow(
+      'batchNorm: expected more than 1 value per channel when training, got x [1, 3]',
+    );
   });
 });

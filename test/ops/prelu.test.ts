@@ -8,7 +8,7 @@ import { prelu } from '../../src/ops/prelu.js';
 import { dot, gpu } from '../helpers.js';
 import * as ref from '../reference/activations.js';
 import { expectClose, expectFiniteDifference, inputs, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();
@@ -70,8 +70,12 @@ describe('prelu', () => {
 
   it('rejects a slope count that is neither C nor 1, and bad ranks', () => {
     const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
-    expect(() => prelu(x, tensor([1, 2], [2]))).toThrow('prelu: alpha has 2 values but x [2, 3, 4] has 3 channels (dimension 1); expected 3 or 1');
-    expect(() => prelu(tensor([1, 2, 3], [3]), tensor([1, 2, 3], [3]))).toThrow('prelu: alpha has 3 values but x [3] has 1 channel (dimension 1); expected 1');
+    expect(() => prelu(x, tensor([1, 2], [2]))).toThrow(
+      'prelu: alpha has 2 values but x [2, 3, 4] has 3 channels (dimension 1); expected 3 or 1',
+    );
+    expect(() => prelu(tensor([1, 2, 3], [3]), tensor([1, 2, 3], [3]))).toThrow(
+      'prelu: alpha has 3 values but x [3] has 1 channel (dimension 1); expected 1',
+    );
     expect(() => prelu(x, tensor([1, 2, 3], [1, 3]))).toThrow('prelu: alpha must have rank 1 ([C] or [1]), got shape [1, 3]');
   });
 });

@@ -8,7 +8,7 @@ import { logSoftmax, softmax } from '../../src/ops/softmax.js';
 import { dot, gpu, maxElementRelError } from '../helpers.js';
 import * as ref from '../reference/activations.js';
 import { expectClose, expectFiniteDifference, inputs, recordError, reportErrors } from '../helpers/gradcheck.js';
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 beforeAll(async () => {
   await gpu();

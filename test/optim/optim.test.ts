@@ -19,7 +19,11 @@ async function runGpu(make: (p: Tensor[]) => SGD | Adam, p0: Float64Array, grads
 }
 
 /** PyTorch's SGD in float64. */
-function sgdReference(p0: Float64Array, grads: Float64Array[], o: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }): Float64Array {
+function sgdReference(
+  p0: Float64Array,
+  grads: Float64Array[],
+  o: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean },
+): Float64Array {
   const p = Float64Array.from(p0);
   let buf: Float64Array | null = null;
   for (const g of grads) {
@@ -36,7 +40,11 @@ function sgdReference(p0: Float64Array, grads: Float64Array[], o: { lr: number; 
 }
 
 /** PyTorch's Adam in float64. */
-function adamReference(p0: Float64Array, grads: Float64Array[], o: { lr: number; b1: number; b2: number; eps: number; wd: number }): Float64Array {
+function adamReference(
+  p0: Float64Array,
+  grads: Float64Array[],
+  o: { lr: number; b1: number; b2: number; eps: number; wd: number },
+): Float64Array {
   const p = Float64Array.from(p0);
   const m = new Float64Array(p.length);
   const v = new Float64Array(p.length);
@@ -125,6 +133,8 @@ describe('CosineAnnealingLR', () => {
     expect(seen.get(600)).toBeCloseTo(1e-5, 15);
     expect(seen.get(900)).toBeCloseTo(at(0), 15);
     expect(() => new CosineAnnealingLR(opt, { tMax: 0 })).toThrow('CosineAnnealingLR: tMax must be at least 1, got 0');
-    expect(() => new CosineAnnealingLR(opt, { tMax: 10, etaMin: -1 })).toThrow('CosineAnnealingLR: etaMin must be a non-negative number, got -1');
+    expect(() => new CosineAnnealingLR(opt, { tMax: 10, etaMin: -1 })).toThrow(
+      'CosineAnnealingLR: etaMin must be a non-negative number, got -1',
+    );
   });
 });

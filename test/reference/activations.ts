@@ -1,6 +1,6 @@
 // Float64 references for PReLU, softmax, logSoftmax and argmax, with their analytic gradients
 // (which the tests in turn check against finite differences).
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 /** Calls fn with the flat indices of every line along `dim` of a row-major `shape`. */
 export function forEachLine(shape: readonly number[], dim: number, fn: (indices: number[]) => void): void {
@@ -23,7 +23,12 @@ export function prelu(x: Float64Array, alpha: Float64Array, shape: readonly numb
   return x.map((v, i) => (v > 0 ? v : alpha[slopeIndex(shape, alpha.length, i)]! * v));
 }
 
-export function preluBackward(x: Float64Array, alpha: Float64Array, g: Float64Array, shape: readonly number[]): { gx: Float64Array; gAlpha: Float64Array } {
+export function preluBackward(
+  x: Float64Array,
+  alpha: Float64Array,
+  g: Float64Array,
+  shape: readonly number[],
+): { gx: Float64Array; gAlpha: Float64Array } {
   const gx = new Float64Array(x.length);
   const gAlpha = new Float64Array(alpha.length);
   x.forEach((v, i) => {

@@ -2,7 +2,7 @@
 // getScale, scalecropUint8; nvimage calMinMax's central minimum), written the way NiiVue writes it: the scan's
 // NIfTI (RAS) 4×4 affine, FreeSurfer's output affine, vox2vox = out⁻¹·A by a general 4×4 inverse, NiiVue's
 // loops, but every matrix and sample in float64 (NiiVue: float32 matrices, a float32 sample image).
-import type { Volume } from '../../src/io/volume.js';
+import type { Volume } from '../../src/image/volume.js';
 
 type Mat4 = number[]; // row-major 4×4
 

@@ -1,6 +1,6 @@
 // Float64 references for conv3d and convTranspose3d, forward and analytic gradients, written as
 // plain loops over every (input voxel, output voxel, tap) triple the geometry connects.
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 export type Triple = [number, number, number];
 export type Shape5 = [number, number, number, number, number];
@@ -25,13 +25,17 @@ export interface Grads {
 }
 
 export function conv3dOutShape(c: ConvCase): Shape5 {
-  const sp = [0, 1, 2].map((i) => Math.floor((c.xShape[2 + i]! + 2 * c.padding[i]! - c.dilation[i]! * (c.wShape[2 + i]! - 1) - 1) / c.stride[i]!) + 1);
+  const sp = [0, 1, 2].map(
+    (i) => Math.floor((c.xShape[2 + i]! + 2 * c.padding[i]! - c.dilation[i]! * (c.wShape[2 + i]! - 1) - 1) / c.stride[i]!) + 1,
+  );
   return [c.xShape[0], c.wShape[0], sp[0]!, sp[1]!, sp[2]!];
 }
 
 export function convTranspose3dOutShape(c: ConvCase): Shape5 {
   const op = c.outputPadding ?? [0, 0, 0];
-  const sp = [0, 1, 2].map((i) => (c.xShape[2 + i]! - 1) * c.stride[i]! - 2 * c.padding[i]! + c.dilation[i]! * (c.wShape[2 + i]! - 1) + op[i]! + 1);
+  const sp = [0, 1, 2].map(
+    (i) => (c.xShape[2 + i]! - 1) * c.stride[i]! - 2 * c.padding[i]! + c.dilation[i]! * (c.wShape[2 + i]! - 1) + op[i]! + 1,
+  );
   return [c.xShape[0], c.wShape[1], sp[0]!, sp[1]!, sp[2]!];
 }
 
@@ -40,7 +44,13 @@ export function convTranspose3dOutShape(c: ConvCase): Shape5 {
  * big = small·stride − padding + k·dilation inside both tensors. In both ops the weight is
  * [small channels, big channels, k...] (conv3d: [Cout, Cin, k], convTranspose3d: [Cin, Cout, k]).
  */
-function visitPairs(g: Geometry, bigShape: Shape5, smallShape: Shape5, kernel: Triple, visit: (big: number, small: number, w: number) => void): void {
+function visitPairs(
+  g: Geometry,
+  bigShape: Shape5,
+  smallShape: Shape5,
+  kernel: Triple,
+  visit: (big: number, small: number, w: number) => void,
+): void {
   const [N, Cb] = bigShape;
   const Cs = smallShape[1];
   const K = shapeSize(kernel);

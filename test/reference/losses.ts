@@ -56,7 +56,14 @@ export function diceLoss(p: Float64Array, g: Float64Array, shape: LossShape, cla
 }
 
 /** Gradient in p of Σ_n upstream[n]·loss_n, from ∂D/∂p_j = 2·(g_j·U − 2·p_j·I) / U². */
-export function diceLossBackward(p: Float64Array, g: Float64Array, shape: LossShape, classes: readonly number[], eps: number, upstream: ArrayLike<number>): Float64Array {
+export function diceLossBackward(
+  p: Float64Array,
+  g: Float64Array,
+  shape: LossShape,
+  classes: readonly number[],
+  eps: number,
+  upstream: ArrayLike<number>,
+): Float64Array {
   const grad = new Float64Array(p.length);
   for (let n = 0; n < shape.batch; n++) {
     for (const c of classes) {
@@ -79,7 +86,12 @@ function classesAndLogProbs(x: Float64Array, labels: ArrayLike<number>, shape: L
 }
 
 /** Per-voxel −weight[t]·log softmax(x)_t, and the weights weight[t] (PyTorch's weighted mean divides by their sum). */
-export function crossEntropy(x: Float64Array, labels: ArrayLike<number>, shape: LossShape, weight: ArrayLike<number>): { losses: Float64Array; weights: Float64Array } {
+export function crossEntropy(
+  x: Float64Array,
+  labels: ArrayLike<number>,
+  shape: LossShape,
+  weight: ArrayLike<number>,
+): { losses: Float64Array; weights: Float64Array } {
   const { target, logp } = classesAndLogProbs(x, labels, shape);
   const weights = Float64Array.from(target, (t) => weight[t]!);
   const losses = weights.map((w, v) => {
@@ -90,7 +102,13 @@ export function crossEntropy(x: Float64Array, labels: ArrayLike<number>, shape: 
 }
 
 /** Gradient in x of Σ_v upstream[v]·losses[v]: upstream·weight[t]·(softmax − onehot). */
-export function crossEntropyBackward(x: Float64Array, labels: ArrayLike<number>, shape: LossShape, weight: ArrayLike<number>, upstream: ArrayLike<number>): Float64Array {
+export function crossEntropyBackward(
+  x: Float64Array,
+  labels: ArrayLike<number>,
+  shape: LossShape,
+  weight: ArrayLike<number>,
+  upstream: ArrayLike<number>,
+): Float64Array {
   const { target, logp } = classesAndLogProbs(x, labels, shape);
   const { channels, voxels } = shape;
   return logp.map((lp, i) => {

@@ -1,6 +1,6 @@
 // Float64 references for instanceNorm, groupNorm and batchNorm over x [N, C, ...] (two-pass
 // statistics; the tests check gradients against finite differences of these).
-import { shapeSize } from '../../src/shape.js';
+import { shapeSize } from '../../src/core/shape.js';
 
 export interface Affine {
   weight?: Float64Array;
@@ -39,7 +39,13 @@ export function rowStats(x: Float64Array, shape: readonly number[], groups: numb
 }
 
 /** (x − mean) / √(var + eps) · weight + bias, with the given statistics or the rows' own. */
-export function normalize(x: Float64Array, shape: readonly number[], groups: number | 'batch', a: Affine = {}, stats = rowStats(x, shape, groups)): Float64Array {
+export function normalize(
+  x: Float64Array,
+  shape: readonly number[],
+  groups: number | 'batch',
+  a: Affine = {},
+  stats = rowStats(x, shape, groups),
+): Float64Array {
   const row = rowIndex(shape, groups);
   const channels = shape[1]!;
   const inner = shapeSize(shape.slice(2));
@@ -52,7 +58,11 @@ export function normalize(x: Float64Array, shape: readonly number[], groups: num
 }
 
 /** PyTorch's running-statistics update after a training batch (the variance unbiased). */
-export function updatedRunning(running: { mean: Float64Array; variance: Float64Array }, batch: RowStats, momentum: number): { mean: Float64Array; variance: Float64Array } {
+export function updatedRunning(
+  running: { mean: Float64Array; variance: Float64Array },
+  batch: RowStats,
+  momentum: number,
+): { mean: Float64Array; variance: Float64Array } {
   return {
     mean: running.mean.map((m, c) => (1 - momentum) * m + momentum * batch.mean[c]!),
     variance: running.variance.map((v, c) => (1 - momentum) * v + momentum * batch.variance[c]! * (batch.count / (batch.count - 1))),

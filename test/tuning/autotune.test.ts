@@ -47,7 +47,13 @@ describe('conv ops and the tuner', () => {
   });
 
   it('dispatch the cached winner of their shape class, loaded from the cache file', async () => {
-    const c: ConvCase = { xShape: [1, 16, 8, 8, 16], wShape: [16, 16, 3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1], dilation: [1, 1, 1] };
+    const c: ConvCase = {
+      xShape: [1, 16, 8, 8, 16],
+      wShape: [16, 16, 3, 3, 3],
+      stride: [1, 1, 1],
+      padding: [1, 1, 1],
+      dilation: [1, 1, 1],
+    };
     const path = tempCache();
     const adapter = (await init({ tuningCache: false })).adapterId;
     const geometry = { kernel: [3, 3, 3], stride: [1, 1, 1], padding: [1, 1, 1], dilation: [1, 1, 1] } as const;
@@ -77,9 +83,27 @@ describe('conv ops and the tuner', () => {
 describe('every candidate tile matches the float64 reference', () => {
   // Aligned and odd rows, Cout above 16 and not a multiple of 8, stride with dilation, a 7-tall kernel.
   const cases: Record<string, ConvCase> = {
-    '5×5×5 padding 2, aligned rows, 19 output channels': { xShape: [1, 3, 5, 6, 8], wShape: [19, 3, 5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] },
-    'odd sizes, stride 2 and dilation 2': { xShape: [2, 3, 7, 5, 9], wShape: [6, 3, 3, 2, 3], stride: [2, 1, 2], padding: [1, 0, 2], dilation: [2, 1, 1] },
-    '1×7×3 kernel, width 16': { xShape: [1, 2, 3, 9, 16], wShape: [5, 2, 1, 7, 3], stride: [1, 1, 1], padding: [0, 3, 1], dilation: [1, 1, 1] },
+    '5×5×5 padding 2, aligned rows, 19 output channels': {
+      xShape: [1, 3, 5, 6, 8],
+      wShape: [19, 3, 5, 5, 5],
+      stride: [1, 1, 1],
+      padding: [2, 2, 2],
+      dilation: [1, 1, 1],
+    },
+    'odd sizes, stride 2 and dilation 2': {
+      xShape: [2, 3, 7, 5, 9],
+      wShape: [6, 3, 3, 2, 3],
+      stride: [2, 1, 2],
+      padding: [1, 0, 2],
+      dilation: [2, 1, 1],
+    },
+    '1×7×3 kernel, width 16': {
+      xShape: [1, 2, 3, 9, 16],
+      wShape: [5, 2, 1, 7, 3],
+      stride: [1, 1, 1],
+      padding: [0, 3, 1],
+      dilation: [1, 1, 1],
+    },
   };
   convolveTiles.forEach((tile, i) => {
     const grad = gradTiles[i % gradTiles.length]!;
@@ -116,7 +140,11 @@ describe('autotune', () => {
     const lines: string[] = [];
     const first = await autotune(() => convStep(x, w), { ...unlimited, log: (l) => lines.push(l) });
     expect(first.measured).toBe(3);
-    expect(first.ops.map((o) => o.key.split('|')[1]!.replace(/\.v\d+$/, '')).sort()).toEqual(['conv.convolve.software', 'conv.convolve.software', 'conv.weightGrad.software']);
+    expect(first.ops.map((o) => o.key.split('|')[1]!.replace(/\.v\d+$/, '')).sort()).toEqual([
+      'conv.convolve.software',
+      'conv.convolve.software',
+      'conv.weightGrad.software',
+    ]);
     for (const op of first.ops) {
       expect(op.error).toBeUndefined();
       expect(op.cached).toBe(false);

@@ -1,12 +1,13 @@
 // The conv tile lists, keys, candidates, timing crops and the family table with plain numbers (no GPU).
 import { describe, expect, it } from 'vitest';
+import type { Context } from '../../src/device/context.js';
 import { gemmCandidates, gemmDefault, gemmRuns, gemmTiles, mmaTiles } from '../../src/ops/conv/gemm.js';
 import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize } from '../../src/ops/conv/register-tiles.js';
-import type { Context } from '../../src/device/context.js';
 import type { ConvPass } from '../../src/ops/conv/family.js';
 import { choose } from '../../src/ops/conv/path.js';
 import type { ConvGeometry } from '../../src/ops/conv/shape.js';
-import type { Tensor } from '../../src/tensor.js';
+import { tensorCoreBytes, tensorCoreTile, tensorCoreTiles, tileProblem } from '../../src/ops/conv/tensor-core.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import { collectTunables } from '../../src/tuning/tuned.js';
 import { Tuner } from '../../src/tuning/tuner.js';
 import { convolveKey, crop, gradKey } from '../../src/tuning/conv.js';
@@ -21,7 +22,9 @@ describe('register tiles', () => {
     }
     for (const t of convolveTiles) checkConvolveTile('conv3d', t);
     for (const t of gradTiles) checkGradTile('conv3d', t);
-    expect(() => checkGradTile('convTranspose3d', { ...gradTiles[0]!, KHT: 9 })).toThrow('convTranspose3d: tile KHT must be an integer from 1 to 8, got 9');
+    expect(() => checkGradTile('convTranspose3d', { ...gradTiles[0]!, KHT: 9 })).toThrow(
+      'convTranspose3d: tile KHT must be an integer from 1 to 8, got 9',
+    );
   });
 
   it('halves the workgroup while a volume gives fewer than two workgroups', () => {
@@ -33,7 +36,9 @@ describe('register tiles', () => {
 });
 
 describe('GEMM tiles', () => {
-  const shapes = [1, 16, 100, 4096, 1 << 20].flatMap((M) => [2, 16, 32, 64, 256, 2000].flatMap((N) => [8, 128, 2000, 32000].map((K) => ({ M, N, K }))));
+  const shapes = [1, 16, 100, 4096, 1 << 20].flatMap((M) =>
+    [2, 16, 32, 64, 256, 2000].flatMap((N) => [8, 128, 2000, 32000].map((K) => ({ M, N, K }))),
+  );
 
   it('defaults the kernel runs, as wide as N needs up to 128 columns', () => {
     for (const s of shapes) {
@@ -96,9 +101,43 @@ describe('timing crops', () => {
   });
 });
 
+describe('tensor-core tiles', () => {
+  const limits = (bytes: number): Context => ({ limits: { maxComputeWorkgroupStorageSize: bytes } }) as unknown as Context;
+
+  it('fit 48 KiB of workgroup memory, each within the generated kernels', () => {
+    expect(tensorCoreTiles.map((t) => [t.name, tensorCoreBytes(t)])).toEqual([
+      ['tc128x128.f4x2', 49152],
+      ['tc128x128.f4x4', 49152],
+      ['tc128x64.f4x2', 34816],
+      ['tc128x32.f4x1', 29696],
+      ['tc128x16.f4x1', 25088],
+      ['tc64x64.f2x2', 24576],
+      ['tc64x32.f2x2', 17408],
+      ['tc64x16.f4x1', 13824],
+      ['tc32x16.f2x1', 8704],
+      ['tc128x128.f4x4.bdirect', 28672],
+      ['tc128x64.f4x2.bdirect', 24576],
+      ['tc128x32.f4x1.bdirect', 24576],
+      ['tc64x16.f4x1.bdirect', 11264],
+    ]);
+    for (const t of tensorCoreTiles) expect(tileProblem(t, limits(49152))).toBeNull();
+    expect(tileProblem(tensorCoreTiles[0]!, limits(32768))).toBe("needs 49152 bytes of workgroup memory (the adapter's: 32768)");
+    expect(tileProblem(tensorCoreTile(2, 1, 4, 2), limits(49152))).toBe(
+      'must give each invocation 1 to 8 whole 16-byte loads of each operand a step',
+    );
+  });
+});
+
 describe('the family table', () => {
   // choose() reads only these of a context, and only the shapes of a pass's tensors.
-  const context = (kernels: 'gpu' | 'software', precision: 'fp32' | 'mixed' = 'fp32') => ({ kernels, precision, adapterId: 'test', tuner: new Tuner() }) as unknown as Context;
+  const context = (kernels: 'gpu' | 'software', precision: 'fp32' | 'mixed' = 'fp32', workgroupBytes = 49152) =>
+    ({
+      kernels,
+      precision,
+      adapterId: 'test',
+      tuner: new Tuner(),
+      limits: { maxComputeWorkgroupStorageSize: workgroupBytes },
+    }) as unknown as Context;
   const t = (...shape: number[]) => ({ shape }) as unknown as Tensor;
   const down: ConvGeometry = { kernel: [2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], dilation: [1, 1, 1] };
   const forward = (g: ConvGeometry, transposed = false): ConvPass => ({
@@ -111,7 +150,13 @@ describe('the family table', () => {
     geometry: g,
     transposed,
   });
-  const grad = (g: ConvGeometry): ConvPass => ({ kind: 'weightGrad', op: 'conv3d', lhs: t(1, 8, 4, 4, 4), src: t(1, 4, 8, 8, 8), geometry: g });
+  const grad = (g: ConvGeometry): ConvPass => ({
+    kind: 'weightGrad',
+    op: 'conv3d',
+    lhs: t(1, 8, 4, 4, 4),
+    src: t(1, 4, 8, 8, 8),
+    geometry: g,
+  });
 
   it('runs the first family of the context’s row that applies, untuned its default', () => {
     const software = context('software');
@@ -124,18 +169,28 @@ describe('the family table', () => {
     const gpu = context('gpu');
     expect(choose(forward(k5), gpu)).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false));
     expect(choose(grad(down), gpu)).toEqual(gemmDefault({ M: 8, N: 32, K: 64 }, true));
+    // Mixed precision: the tensor-core family takes forward passes, stride-1 transposed ones and
+    // weight gradients; the older GEMM core on tensor cores the strided transposed passes, and every
+    // pass where the tensor-core tiles do not fit the adapter's workgroup memory.
     const mixed = context('gpu', 'mixed');
-    expect(choose(forward(k5), mixed)).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false, true));
-    expect(choose(forward(k5), mixed).family).toBe('mma');
+    expect(choose(forward(k5), mixed).name).toBe('tc32x16.f2x1');
+    expect(choose(forward(k5, true), mixed).name).toBe('tc32x16.f2x1');
+    expect(choose(grad(down), mixed).name).toBe('tc32x16.f2x1');
+    expect(choose(forward(down, true), mixed)).toEqual(gemmDefault({ M: 512, N: 32, K: 4 }, false, true));
+    expect(choose(forward(down, true), mixed).family).toBe('mma');
+    expect(choose(forward(k5), context('gpu', 'mixed', 8192))).toEqual(gemmDefault({ M: 512, N: 8, K: 500 }, false, true));
   });
 
   it('times the first family’s candidates, plus the register default on gpu kernels where the stride is not the kernel', () => {
-    const requested = (pass: ConvPass, ctx: Context): string[][] => collectTunables(() => choose(pass, ctx)).map((r) => r.candidates.map((c) => c.name));
+    const requested = (pass: ConvPass, ctx: Context): string[][] =>
+      collectTunables(() => choose(pass, ctx)).map((r) => r.candidates.map((c) => c.name));
     const gpu = context('gpu');
     const names = (tiles: readonly { name: string }[]) => tiles.map((c) => c.name);
     expect(requested(forward(k5), gpu)).toEqual([[...names(gemmCandidates({ M: 512, N: 8, K: 500 }, false)), convolveTiles[0]!.name]]);
     expect(requested(forward(down, true), gpu)).toEqual([names(gemmCandidates({ M: 512, N: 32, K: 4 }, false))]);
     expect(requested(forward(k5), context('software'))).toEqual([names(convolveTiles)]);
+    // Tensor-core tiles at most twice as wide as the 8 output channels (rounded up to 16).
+    expect(requested(forward(k5), context('gpu', 'mixed'))).toEqual([['tc32x16.f2x1', 'tc128x32.f4x1', 'tc128x16.f4x1', 'tc64x32.f2x2']]);
     // The block path has one variant: nothing to tune.
     expect(requested(forward(down), context('software'))).toEqual([]);
   });
@@ -143,7 +198,9 @@ describe('the family table', () => {
   it('takes the tuned winner', async () => {
     const gpu = context('gpu');
     const candidates = [...gemmCandidates({ M: 512, N: 8, K: 500 }, false), convolveTiles[0]!];
-    await gpu.tuner.tune(convolveKey('test', 'gpu', [1, 4, 8, 8, 8], 8, [8, 8, 8], k5, false), candidates, (v) => (v === convolveTiles[0] ? 1 : 2));
+    await gpu.tuner.tune(convolveKey('test', 'gpu', [1, 4, 8, 8, 8], 8, [8, 8, 8], k5, false), candidates, (v) =>
+      v === convolveTiles[0] ? 1 : 2,
+    );
     expect(choose(forward(k5), gpu)).toBe(convolveTiles[0]);
   });
 });

@@ -190,7 +190,10 @@ describe('Tuner persistence', () => {
     const b = new Tuner({ storage, samples: 1, warmup: 0 });
     await a.tune(key, tiles, fake({ tm4: 1, tm8: 2, tm16: 3 }).measure);
     await b.tune({ ...key, op: 'conv3d.backwardWeight' }, tiles, fake({ tm4: 3, tm8: 2, tm16: 1 }).measure);
-    expect(Object.keys(JSON.parse(storage.text!).entries).sort()).toEqual([keyString({ ...key, op: 'conv3d.backwardWeight' }), keyString(key)]);
+    expect(Object.keys(JSON.parse(storage.text!).entries).sort()).toEqual([
+      keyString({ ...key, op: 'conv3d.backwardWeight' }),
+      keyString(key),
+    ]);
   });
 
   it('keeps winners in memory over saved ones on load', async () => {

@@ -33,6 +33,9 @@ struct Params {
 override CENTERED: bool = false;
 // backward: statistics of the batch (their gradient included) or fixed running statistics.
 override BATCH_STATS: bool = true;
+// normalize, backward: whether a per-channel weight (else 1) and bias (else 0) are bound.
+override WEIGHT: bool = true;
+override BIAS: bool = true;
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<storage, read> x: array<V>;
@@ -108,8 +111,10 @@ fn normalize(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) w
   let r = statRow(plane);
   let c = plane % p.channels;
   let m = mean[r];
-  let scale = invStd(r) * weight[c];
-  let shift = bias[c];
+  var scale = invStd(r);
+  if (WEIGHT) { scale *= weight[c]; }
+  var shift = 0.0;
+  if (BIAS) { shift = bias[c]; }
   for (var j = wid.x * WG + lid; j < p.inner; j += nwg.x * WG) {
     let i = plane * p.inner + j;
     out[i] = (x[i] - m) * scale + shift;
@@ -123,7 +128,8 @@ fn backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
   let plane = planeOf(wid, nwg);
   if (plane >= p.planes) { return; }
   let r = statRow(plane);
-  let w = weight[plane % p.channels];
+  var w = 1.0;
+  if (WEIGHT) { w = weight[plane % p.channels]; }
   let m = mean[r];
   let s = invStd(r);
   var meanG = 0.0;

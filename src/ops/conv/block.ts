@@ -5,13 +5,21 @@
 // phase); path.ts runs this family for such passes on software adapters.
 import { getContext } from '../../device/context.js';
 import { kernelConstant } from '../../device/kernel-info.js';
-import { empty, type Tensor } from '../../tensor.js';
+import { empty, type Tensor } from '../../core/tensor.js';
 import { zeros } from '../creation.js';
-import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
+import {
+  outChannels,
+  outShape,
+  type ConvFamily,
+  type ConvolvePass,
+  type ConvPass,
+  type ConvVariant,
+  type WeightGradPass,
+} from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { groupSize } from './register-tiles.js';
 import { checkBindable, isBlockGeometry, type ConvGeometry, type Triple } from './shape.js';
-import { shapeSize } from '../../shape.js';
+import { shapeSize } from '../../core/shape.js';
 
 /**
  * Register tiles of kernels/conv/block.wgsl: `rows` tile rows (gather: output channels; scatter:
@@ -22,7 +30,14 @@ import { shapeSize } from '../../shape.js';
 export const blockTiles = { rows: 16, maxXV: 4, maxVec4s: 8, gradA: 8, gradInvocations: 256, WG: 64 };
 /** Sizes of the kernel's fixed register arrays, read from its WGSL. */
 const limit = (name: string): number => kernelConstant('conv/block', name);
-const kernelLimits = { rows: limit('MAXM'), XV: limit('MAXXV'), HT: limit('MAXHT'), KW: limit('MAXKW'), span: limit('MAXSPAN'), A: limit('MAXA') };
+const kernelLimits = {
+  rows: limit('MAXM'),
+  XV: limit('MAXXV'),
+  HT: limit('MAXHT'),
+  KW: limit('MAXKW'),
+  span: limit('MAXSPAN'),
+  A: limit('MAXA'),
+};
 
 /** The block when g is one the kernel takes (all taps of a block fit a tile), else null. */
 function blockOf(g: ConvGeometry): Triple | null {
@@ -33,7 +48,11 @@ function blockOf(g: ConvGeometry): Triple | null {
 /** Whether the kernel takes this pass (a transposed convolve with bias must cover the whole output). */
 function applies(p: ConvPass): boolean {
   if (!blockOf(p.geometry)) return false;
-  return p.kind === 'weightGrad' || !(p.transposed && p.bias) || p.src.shape.slice(2).every((s, i) => s * p.geometry.kernel[i]! === p.outSpatial[i]);
+  return (
+    p.kind === 'weightGrad' ||
+    !(p.transposed && p.bias) ||
+    p.src.shape.slice(2).every((s, i) => s * p.geometry.kernel[i]! === p.outSpatial[i])
+  );
 }
 
 /** XV (quads along W) and HT (rows) for a small tensor of rows `height` × `width`. */
@@ -138,7 +157,9 @@ export const blockFamily: ConvFamily<BlockVariant> = {
   run(p) {
     const g = p.geometry;
     if (!applies(p))
-      throw new Error(`${p.op}: the block path does not take kernel [${g.kernel.join(', ')}], stride [${g.stride.join(', ')}], padding [${g.padding.join(', ')}], dilation [${g.dilation.join(', ')}]`);
+      throw new Error(
+        `${p.op}: the block path does not take kernel [${g.kernel.join(', ')}], stride [${g.stride.join(', ')}], padding [${g.padding.join(', ')}], dilation [${g.dilation.join(', ')}]`,
+      );
     return p.kind === 'convolve' ? blockConvolve(p) : blockWeightGrad(p);
   },
 };

@@ -1,8 +1,8 @@
 // convTranspose3d: conv3d's adjoint, so it reuses conv3d's passes with the roles swapped — its
 // forward is conv3d's input gradient, its input gradient is conv3d's forward, and its weight
 // gradient is the same correlation with x and the output gradient exchanged.
-import { record } from '../../autograd.js';
-import type { Tensor } from '../../tensor.js';
+import { record } from '../../core/autograd.js';
+import type { Tensor } from '../../core/tensor.js';
 import { biasGrad, convolve, weightGrad } from './path.js';
 import { convTranspose3dShape, type ConvTranspose3dOptions } from './shape.js';
 

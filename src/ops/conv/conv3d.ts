@@ -1,7 +1,7 @@
 // conv3d: its forward is convolve(), its input gradient the transposed convolve(), its weight
 // gradient weightGrad() (path.ts, which chooses the kernels).
-import { record } from '../../autograd.js';
-import type { Tensor } from '../../tensor.js';
+import { record } from '../../core/autograd.js';
+import type { Tensor } from '../../core/tensor.js';
 import { biasGrad, convolve, weightGrad } from './path.js';
 import { conv3dShape, type Conv3dOptions } from './shape.js';
 

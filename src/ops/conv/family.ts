@@ -4,7 +4,7 @@
 // convTranspose3d forward), and a weight-gradient pass. path.ts holds the table of families and
 // chooses which one runs a pass; a family is one file here (and its WGSL in kernels/conv/).
 import type { Context } from '../../device/context.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import type { Variant } from '../../tuning/tuner.js';
 import type { ConvGeometry } from './shape.js';
 

@@ -9,12 +9,20 @@
 // takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
 import { getContext, type Context } from '../../device/context.js';
 import { kernelConstant, workgroupArrays } from '../../device/kernel-info.js';
-import { empty, type Tensor } from '../../tensor.js';
+import { empty, type Tensor } from '../../core/tensor.js';
 import { zeros } from '../creation.js';
-import { outChannels, outShape, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
+import {
+  outChannels,
+  outShape,
+  type ConvFamily,
+  type ConvolvePass,
+  type ConvPass,
+  type ConvVariant,
+  type WeightGradPass,
+} from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkBindable, isBlockGeometry, type ConvGeometry } from './shape.js';
-import { shapeSize } from '../../shape.js';
+import { checkBindable, gemmConstants, isBlockGeometry, offsets4, size4, type ConvGeometry } from './shape.js';
+import { shapeSize } from '../../core/shape.js';
 
 /**
  * A tile of the GEMM kernels: WM × WN invocations, each accumulating TM × TN outputs (on tensor
@@ -44,7 +52,8 @@ export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: num
 const onTensorCores = (t: GemmTile): boolean => t.family === 'mma';
 const kernelOf = (t: GemmTile): string => (onTensorCores(t) ? 'conv/gemm-mma' : 'conv/gemm');
 
-/** Scalars of the kernel's workgroup arrays As, Bs (and Cs on tensor cores): f32 tiles padded by 4 floats a row; f16 tiles and f32 results unpadded. */
+/** Scalars of the kernel's workgroup arrays As, Bs (and Cs on tensor cores): f32 tiles padded by 4 floats a row; f16 tiles and f32 results
+ * unpadded. */
 const shared = (t: GemmTile): Record<string, number> => workgroupArrays(kernelOf(t));
 
 /** Why the kernel cannot run tile t for a weight gradient (operands staged along k) or another pass (along m and n), or null. */
@@ -58,7 +67,8 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
     const matrices = (BM / 16) * (BN / 16);
     if (!Number.isInteger(subgroups)) return 'must have a multiple of 32 invocations (whole subgroups)';
     if (BM % 16 || BN % 16 || BK % 16) return 'must have BM, BN and BK multiples of 16 (the subgroup matrices)';
-    if (matrices % subgroups || matrices / subgroups > 8) return 'must give each subgroup the same number of 16×16 result matrices, at most 8';
+    if (matrices % subgroups || matrices / subgroups > 8)
+      return 'must give each subgroup the same number of 16×16 result matrices, at most 8';
     const s = shared(t);
     if (BM * BK > s.As! || BN * BK > s.Bs! || BM * BN > s.Cs!) return 'must fit the workgroup arrays';
   }
@@ -156,7 +166,8 @@ const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
  */
 export function gemmCandidates(s: GemmShape, weightGrad: boolean, mma = false): GemmTile[] {
   const first = gemmDefault(s, weightGrad, mma);
-  const fits = (t: GemmTile): boolean => t !== first && gemmRuns(t, weightGrad) && t.WM * t.TM <= 2 * pow2(s.M) && t.WN * t.TN <= 2 * pow2(s.N);
+  const fits = (t: GemmTile): boolean =>
+    t !== first && gemmRuns(t, weightGrad) && t.WM * t.TM <= 2 * pow2(s.M) && t.WN * t.TN <= 2 * pow2(s.N);
   return [first, ...(mma ? mmaTiles : gemmTiles).filter(fits).slice(0, 3)];
 }
 
@@ -173,7 +184,8 @@ export interface GemmShape {
 /** The GEMM of a pass (see the file header). */
 export function gemmShape(p: ConvPass): GemmShape {
   const taps = shapeSize(p.geometry.kernel);
-  if (p.kind === 'weightGrad') return { M: p.lhs.shape[1]!, N: p.src.shape[1]! * taps, K: p.lhs.shape[0]! * shapeSize(p.lhs.shape.slice(2)) };
+  if (p.kind === 'weightGrad')
+    return { M: p.lhs.shape[1]!, N: p.src.shape[1]! * taps, K: p.lhs.shape[0]! * shapeSize(p.lhs.shape.slice(2)) };
   const [N, C] = [p.src.shape[0]!, p.src.shape[1]!];
   if (scatters(p)) return { M: N * shapeSize(p.src.shape.slice(2)), N: outChannels(p) * taps, K: C };
   return { M: N * shapeSize(p.outSpatial), N: outChannels(p), K: C * taps };
@@ -198,12 +210,8 @@ function grid(ctx: Context, s: GemmShape, t: GemmTile, outSize: number): Grid {
   return { mTiles, nTiles, chunks, kChunk: chunkRows * t.BK };
 }
 
-const vec4 = (v: readonly number[], last = 0): number[] => [v[0]!, v[1]!, v[2]!, last];
-
-/** A spatial size as the kernel's vec4<u32>: D, H, W, D·H·W. */
-const size4 = (spatial: readonly number[]): number[] => vec4(spatial, shapeSize(spatial));
-
-/** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl, after the Gemm sizes this fills). */
+/** One dispatch of the GEMM kernel: a pass's entry point, tile, GEMM, tensors and its own parameters (its struct in gemm-core.wgsl, after
+ * the Gemm sizes this fills). */
 interface GemmDispatch {
   op: string;
   entry: 'forward' | 'transposed' | 'scatter' | 'weightGrad';
@@ -234,12 +242,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
       WN: t.WN,
       WGS: t.WM * t.WN,
       BK: t.BK,
-      KD: g.kernel[0],
-      KH: g.kernel[1],
-      KW: g.kernel[2],
-      SD: g.stride[0],
-      SH: g.stride[1],
-      SW: g.stride[2],
+      ...gemmConstants(g),
       BIAS: d.bias ? 1 : 0,
     },
     workgroups: [x, y, gr.nTiles * gr.chunks],
@@ -285,8 +288,14 @@ function gemmConvolve(p: ConvolvePass, t: GemmTile): Tensor {
   const gr = grid(ctx, s, t, size);
   const packed = repack(ctx, op, weight, C, J, shapeSize(g.kernel), transposed);
   const out = empty(gr.chunks > 1 ? [gr.chunks, size] : shape);
-  const params = { chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), padding: vec4(g.padding), dilation: vec4(g.dilation) };
-  dispatchGemm(ctx, { ...common, entry: transposed ? 'transposed' : 'forward', grid: gr, bindings: { src, packed, weight, bias, out }, params });
+  const params = { chunkSize: size, channels: C, srcSize: size4(srcSpatial), outSize: size4(outSpatial), ...offsets4(g) };
+  dispatchGemm(ctx, {
+    ...common,
+    entry: transposed ? 'transposed' : 'forward',
+    grid: gr,
+    bindings: { src, packed, weight, bias, out },
+    params,
+  });
   packed.dispose();
   return gr.chunks > 1 ? sumChunks(out, shape) : out;
 }
@@ -301,8 +310,24 @@ function gemmWeightGrad(p: WeightGradPass, t: GemmTile): Tensor {
   const size = s.M * s.N;
   const gr = grid(ctx, s, t, size);
   const partial = empty([gr.chunks, size]);
-  const params = { chunkSize: size, srcChannels: B, srcSize: size4(src.shape.slice(2)), lhsSize: size4(lhs.shape.slice(2)), padding: vec4(g.padding), dilation: vec4(g.dilation) };
-  dispatchGemm(ctx, { op, entry: 'weightGrad', tile: t, shape: s, grid: gr, geometry: g, bindings: { lhs, src, out: partial }, params, bias: false });
+  const params = {
+    chunkSize: size,
+    srcChannels: B,
+    srcSize: size4(src.shape.slice(2)),
+    lhsSize: size4(lhs.shape.slice(2)),
+    ...offsets4(g),
+  };
+  dispatchGemm(ctx, {
+    op,
+    entry: 'weightGrad',
+    tile: t,
+    shape: s,
+    grid: gr,
+    geometry: g,
+    bindings: { lhs, src, out: partial },
+    params,
+    bias: false,
+  });
   return sumChunks(partial, [A, B, ...g.kernel]);
 }
 

@@ -3,7 +3,7 @@
 // are summed afterwards; the GEMM kernels split K the same way. One chunking rule and one final sum
 // for all.
 import type { Context } from '../../device/context.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import { sum } from '../reduce.js';
 
 /**
@@ -11,7 +11,13 @@ import { sum } from '../reduce.js';
  * `invocations` invocations (enough to keep every core busy; more only adds partial sums), within a
  * quarter of one storage binding for the partials.
  */
-export function chunking(ctx: Context, rows: number, size: number, tiles: number, invocations: number): { chunkRows: number; chunks: number } {
+export function chunking(
+  ctx: Context,
+  rows: number,
+  size: number,
+  tiles: number,
+  invocations: number,
+): { chunkRows: number; chunks: number } {
   const maxChunks = Math.max(1, Math.floor(ctx.limits.maxStorageBufferBindingSize / 4 / (4 * size)));
   const chunkRows = Math.max(1, Math.ceil(rows / Math.min(maxChunks, Math.ceil(invocations / tiles))));
   return { chunkRows, chunks: Math.max(1, Math.ceil(rows / chunkRows)) };

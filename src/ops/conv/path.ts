@@ -5,7 +5,7 @@
 // the candidates). Every conv op is made of three passes (conv3d.ts, conv-transpose3d.ts):
 // convolve(), weightGrad() and biasGrad().
 import { getContext, type Context } from '../../device/context.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import { convolveKey, convolveTrial, gradKey, gradTrial } from '../../tuning/conv.js';
 import { tuned, type Trial } from '../../tuning/tuned.js';
 import { sum } from '../reduce.js';
@@ -13,12 +13,13 @@ import { blockFamily } from './block.js';
 import { outChannels, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
 import { gemmFamily, mmaFamily } from './gemm.js';
 import { registerFamily } from './register.js';
+import { tensorCoreFamily } from './tensor-core.js';
 import { isBlockGeometry } from './shape.js';
 
 export type { ConvVariant } from './family.js';
 
 /** Every family, found by the `family` its variants carry when a caller (a test) fixes the variant. */
-const families: readonly ConvFamily[] = [blockFamily, registerFamily, gemmFamily, mmaFamily];
+const families: readonly ConvFamily[] = [blockFamily, registerFamily, gemmFamily, tensorCoreFamily, mmaFamily];
 
 interface Row {
   /** The families that may run a pass, first choice first: the first that applies runs it. */
@@ -38,8 +39,9 @@ const table: Record<ContextKind, Row> = {
   // Hardware adapters: the implicit GEMM in workgroup memory, timed against the register family's
   // default where the stride is not the kernel.
   gpu: { runs: [gemmFamily], offers: [{ family: registerFamily, where: (p) => !isBlockGeometry(p.geometry) }] },
-  // The mixed precision: the GEMM on tensor cores.
-  mma: { runs: [mmaFamily], offers: [] },
+  // The mixed precision: the tensor-core family where it takes the pass (forward, stride-1
+  // transposed), else the older GEMM core on tensor cores (strided transposed passes, weight gradients).
+  mma: { runs: [tensorCoreFamily, mmaFamily], offers: [] },
 };
 
 const kindOf = (ctx: Context): ContextKind => (ctx.kernels === 'gpu' && ctx.precision === 'mixed' ? 'mma' : ctx.kernels);
@@ -68,12 +70,17 @@ function trialOf(pass: ConvPass, ctx: Context): Trial<ConvVariant> {
   }
   const shapes = { src: pass.src.shape, weight: pass.weight.shape, bias: pass.bias?.shape ?? null, outChannels: outChannels(pass) };
   const t = convolveTrial(ctx, pass.op, { ...pass, ...shapes });
-  return { label: t.label, inputs: t.inputs, run: ([src, weight, bias], v) => run({ ...pass, src: src!, weight: weight!, bias: bias ?? null, outSpatial: t.outSpatial }, v) };
+  return {
+    label: t.label,
+    inputs: t.inputs,
+    run: ([src, weight, bias], v) => run({ ...pass, src: src!, weight: weight!, bias: bias ?? null, outSpatial: t.outSpatial }, v),
+  };
 }
 
 function run(pass: ConvPass, variant: ConvVariant): Tensor {
   const family = families.find((f) => f.name === variant.family);
-  if (!family) throw new Error(`${pass.op}: unknown conv kernel family '${variant.family}' (have: ${families.map((f) => f.name).join(', ')})`);
+  if (!family)
+    throw new Error(`${pass.op}: unknown conv kernel family '${variant.family}' (have: ${families.map((f) => f.name).join(', ')})`);
   return family.run(pass, variant);
 }
 

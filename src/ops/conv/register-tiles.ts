@@ -9,7 +9,14 @@ import type { ConvVariant } from './family.js';
  * fast paths apply only where the row segment and taps fit.
  */
 const limit = (name: string): number => kernelConstant('conv/register', name);
-export const kernelLimits = { COT: limit('MAXCO'), XV: limit('MAXXV'), HT: limit('MAXHT'), KHT: limit('MAXKHT'), rowVec4s: limit('MAXV'), gradTaps: limit('MAXTW') };
+export const kernelLimits = {
+  COT: limit('MAXCO'),
+  XV: limit('MAXXV'),
+  HT: limit('MAXHT'),
+  KHT: limit('MAXKHT'),
+  rowVec4s: limit('MAXV'),
+  gradTaps: limit('MAXTW'),
+};
 
 /**
  * `convolve`: COT output channels × HT rows × 4·XV positions along W per invocation (XV fit to the
@@ -31,8 +38,21 @@ export interface GradTile extends ConvVariant {
   WG: number;
 }
 
-const convolveTile = (COT: number, maxXV: number, WG: number): ConvolveTile => ({ name: `COT${COT}.XV${maxXV}.WG${WG}`, family: 'register', COT, maxXV, maxVec4s: 8, WG });
-const gradTile = (COT: number, KHT: number, WG: number): GradTile => ({ name: `COT${COT}.KHT${KHT}.WG${WG}`, family: 'register', COT, KHT, WG });
+const convolveTile = (COT: number, maxXV: number, WG: number): ConvolveTile => ({
+  name: `COT${COT}.XV${maxXV}.WG${WG}`,
+  family: 'register',
+  COT,
+  maxXV,
+  maxVec4s: 8,
+  WG,
+});
+const gradTile = (COT: number, KHT: number, WG: number): GradTile => ({
+  name: `COT${COT}.KHT${KHT}.WG${WG}`,
+  family: 'register',
+  COT,
+  KHT,
+  WG,
+});
 
 /**
  * Three candidates, because autotune times each on the machine (seconds per shape on llvmpipe).
@@ -69,10 +89,17 @@ function check(op: string, name: string, v: number, ok: boolean, want: string): 
   if (!ok) throw new Error(`${op}: tile ${name} must be ${want}, got ${v}`);
 }
 
-const upTo = (op: string, name: string, v: number, max: number): void => check(op, name, v, Number.isInteger(v) && v >= 1 && v <= max, `an integer from 1 to ${max}`);
+const upTo = (op: string, name: string, v: number, max: number): void =>
+  check(op, name, v, Number.isInteger(v) && v >= 1 && v <= max, `an integer from 1 to ${max}`);
 
 function checkCot(op: string, cot: number): void {
-  check(op, 'COT', cot, Number.isInteger(cot) && cot % 4 === 0 && cot >= 4 && cot <= kernelLimits.COT, `a multiple of 4 from 4 to ${kernelLimits.COT}`);
+  check(
+    op,
+    'COT',
+    cot,
+    Number.isInteger(cot) && cot % 4 === 0 && cot >= 4 && cot <= kernelLimits.COT,
+    `a multiple of 4 from 4 to ${kernelLimits.COT}`,
+  );
 }
 
 /** The kernel's register arrays have fixed sizes: a tile beyond them would be silently wrong. */

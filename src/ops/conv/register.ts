@@ -5,10 +5,19 @@
 // - weightGrad: the correlation of the small tensor with the big one, split over chunks of rows and
 //   summed in a second pass.
 import { getContext } from '../../device/context.js';
-import { empty, type Tensor } from '../../tensor.js';
+import { empty, type Tensor } from '../../core/tensor.js';
 import { outChannels, outShape, type ConvFamily, type ConvolvePass, type WeightGradPass } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkConvolveTile, checkGradTile, convolveTiles, gradTiles, groupSize, kernelLimits, type ConvolveTile, type GradTile } from './register-tiles.js';
+import {
+  checkConvolveTile,
+  checkGradTile,
+  convolveTiles,
+  gradTiles,
+  groupSize,
+  kernelLimits,
+  type ConvolveTile,
+  type GradTile,
+} from './register-tiles.js';
 import { checkBindable, type ConvGeometry } from './shape.js';
 
 /** Enough weightGrad invocations to keep every core busy; more only adds partial sums. */
@@ -31,7 +40,19 @@ interface DimPlan {
 }
 
 function forwardPlan(outSize: number, g: ConvGeometry, i: number): DimPlan[] {
-  return [{ count: outSize, outStride: 1, outPhase: 0, srcStride: g.stride[i]!, srcOffset: -g.padding[i]!, srcDil: g.dilation[i]!, taps: g.kernel[i]!, tapBase: 0, tapStep: 1 }];
+  return [
+    {
+      count: outSize,
+      outStride: 1,
+      outPhase: 0,
+      srcStride: g.stride[i]!,
+      srcOffset: -g.padding[i]!,
+      srcDil: g.dilation[i]!,
+      taps: g.kernel[i]!,
+      tapBase: 0,
+      tapStep: 1,
+    },
+  ];
 }
 
 function gcd(a: number, b: number): number {
@@ -55,7 +76,17 @@ function transposedPlan(outSize: number, g: ConvGeometry, i: number): DimPlan[] 
     const taps = k0 < K ? Math.ceil((K - k0) / step) : 0;
     const dil = d / gcd(s, d);
     const e0 = (r + p - k0 * d) / s;
-    plans.push({ count, outStride: s, outPhase: r, srcStride: 1, srcOffset: e0 - (taps - 1) * dil, srcDil: dil, taps, tapBase: k0 + (taps - 1) * step, tapStep: -step });
+    plans.push({
+      count,
+      outStride: s,
+      outPhase: r,
+      srcStride: 1,
+      srcOffset: e0 - (taps - 1) * dil,
+      srcDil: dil,
+      taps,
+      tapBase: k0 + (taps - 1) * step,
+      tapStep: -step,
+    });
   }
   return plans;
 }

@@ -2,8 +2,9 @@
 // sizes and rules, checked before any GPU work so a bad call names the op and the shapes.
 import { sizeClass } from '../../device/buffer-pool.js';
 import { getContext } from '../../device/context.js';
-import { formatShape, type Tensor } from '../../tensor.js';
+import { formatShape, type Tensor } from '../../core/tensor.js';
 import { checkRank } from '../util.js';
+import { shapeSize } from '../../core/shape.js';
 
 export type Triple = readonly [number, number, number];
 /** One value for all three spatial dimensions, or [d, h, w]. */
@@ -29,6 +30,38 @@ export interface ConvGeometry {
   padding: Triple;
   dilation: Triple;
   kernel: Triple;
+}
+
+/** A spatial size as the GEMM kernels' vec4<u32> uniform member: D, H, W and its voxels D·H·W. */
+export const size4 = (spatial: readonly number[]): number[] => [spatial[0]!, spatial[1]!, spatial[2]!, shapeSize(spatial)];
+
+/** Padding and dilation as the GEMM kernels' vec4<i32> uniform members. */
+export const offsets4 = (g: ConvGeometry): { padding: number[]; dilation: number[] } => ({
+  padding: [...g.padding, 0],
+  dilation: [...g.dilation, 0],
+});
+
+/** The taps and the stride per dimension as the GEMM kernels' override constants. */
+export const gemmConstants = (g: ConvGeometry): Record<string, number> => ({
+  KD: g.kernel[0],
+  KH: g.kernel[1],
+  KW: g.kernel[2],
+  SD: g.stride[0],
+  SH: g.stride[1],
+  SW: g.stride[2],
+});
+
+/**
+ * What kernels/conv/mma.wgsl takes of a pass's geometry: source and output sizes, padding and
+ * dilation as uniform members, the taps and stride as override constants. (kernels/conv/gemm.wgsl
+ * takes the same facts in one parameter struct per pass, from the helpers above.)
+ */
+export function gemmGeometry(
+  g: ConvGeometry,
+  src: readonly number[],
+  out: readonly number[],
+): { params: Record<string, number[]>; constants: Record<string, number> } {
+  return { params: { srcSize: size4(src), outSize: size4(out), ...offsets4(g) }, constants: gemmConstants(g) };
 }
 
 /** Stride equal to the kernel, no padding or dilation: kernel blocks tile the volume without overlap. */
@@ -65,7 +98,9 @@ export function checkBindable(op: string, what: string, shape: readonly number[]
   const limit = getContext().limits.maxStorageBufferBindingSize;
   const bytes = shape.reduce((a, b) => a * b, 4);
   if (sizeClass(bytes) > limit) {
-    throw new Error(`${op}: ${what} ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or volume`);
+    throw new Error(
+      `${op}: ${what} ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or volume`,
+    );
   }
 }
 
@@ -82,11 +117,18 @@ function commonChecks(op: string, x: Tensor, weight: Tensor, weightLayout: strin
 }
 
 /** Checks conv3d's arguments; returns its geometry and output shape. */
-export function conv3dShape(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv3dOptions): { geometry: ConvGeometry; outShape: number[] } {
+export function conv3dShape(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: Conv3dOptions,
+): { geometry: ConvGeometry; outShape: number[] } {
   const op = 'conv3d';
   const g = commonChecks(op, x, weight, 'Cout, Cin, kD, kH, kW', options);
   if (x.shape[1] !== weight.shape[1]) {
-    throw new Error(`${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${weight.shape[1]} input channels`);
+    throw new Error(
+      `${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${weight.shape[1]} input channels`,
+    );
   }
   checkBias(op, bias, weight.shape[0]!);
   const size = spatial(x);
@@ -106,19 +148,30 @@ export function conv3dShape(x: Tensor, weight: Tensor, bias: Tensor | null, opti
 }
 
 /** Checks convTranspose3d's arguments; returns its geometry and output shape. */
-export function convTranspose3dShape(x: Tensor, weight: Tensor, bias: Tensor | null, options: ConvTranspose3dOptions): { geometry: ConvGeometry; outShape: number[] } {
+export function convTranspose3dShape(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: ConvTranspose3dOptions,
+): { geometry: ConvGeometry; outShape: number[] } {
   const op = 'convTranspose3d';
   const g = commonChecks(op, x, weight, 'Cin, Cout, kD, kH, kW', options);
   const outputPadding = triple(op, 'outputPadding', options.outputPadding, 0, 0);
   // PyTorch's rule: the extra size must be smaller than either the stride or the dilation.
   if (outputPadding.some((o, i) => o >= g.stride[i]! && o >= g.dilation[i]!)) {
-    throw new Error(`${op}: outputPadding ${fmt(outputPadding)} must be smaller than either stride ${fmt(g.stride)} or dilation ${fmt(g.dilation)}`);
+    throw new Error(
+      `${op}: outputPadding ${fmt(outputPadding)} must be smaller than either stride ${fmt(g.stride)} or dilation ${fmt(g.dilation)}`,
+    );
   }
   if (x.shape[1] !== weight.shape[0]) {
-    throw new Error(`${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${weight.shape[0]} input channels`);
+    throw new Error(
+      `${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${weight.shape[0]} input channels`,
+    );
   }
   checkBias(op, bias, weight.shape[1]!);
-  const out = spatial(x).map((s, i) => (s - 1) * g.stride[i]! - 2 * g.padding[i]! + g.dilation[i]! * (g.kernel[i]! - 1) + outputPadding[i]! + 1);
+  const out = spatial(x).map(
+    (s, i) => (s - 1) * g.stride[i]! - 2 * g.padding[i]! + g.dilation[i]! * (g.kernel[i]! - 1) + outputPadding[i]! + 1,
+  );
   if (out.some((o) => o < 1)) {
     throw new Error(
       `${op}: output size ${formatShape(out)} is not positive (x ${formatShape(x.shape)}, kernel ${fmt(g.kernel)}, stride ${fmt(g.stride)}, padding ${fmt(g.padding)}, dilation ${fmt(g.dilation)})`,

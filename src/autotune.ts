@@ -2,14 +2,14 @@
 // (no GPU work) collects what its ops would ask for, then every key not cached yet is timed on the
 // GPU, one candidate after another, on random inputs of the request's shape (or a cut-down copy of
 // it). Above the ops: it runs them.
-import { getContext, type Context } from '../device/context.js';
-import { tidy } from '../memory.js';
-import { randn } from '../ops/creation.js';
-import type { Tensor } from '../tensor.js';
-import { collectTunables, type Trial, type Tunable } from './tuned.js';
-import { keyString, type Measurement, type Variant } from './tuner.js';
+import { getContext, type Context } from './device/context.js';
+import { tidy } from './core/memory.js';
+import { randn } from './ops/creation.js';
+import type { Tensor } from './core/tensor.js';
+import { collectTunables, type Trial, type Tunable } from './tuning/tuned.js';
+import { keyString, type Measurement, type Variant } from './tuning/tuner.js';
 
-export type { Trial, Tunable } from './tuned.js';
+export type { Trial, Tunable } from './tuning/tuned.js';
 
 export interface AutotuneOptions {
   /** Receives one line per op shape measured, and a summary. */
@@ -76,7 +76,9 @@ export async function autotune(fn: () => unknown, options: AutotuneOptions = {})
   const measured = ops.filter((o) => !o.cached && !o.skipped).length;
   const seconds = (performance.now() - started) / 1000;
   const left = skipped ? `, ${skipped} left at their defaults (the ${budget} s budget was spent; a later call measures them)` : '';
-  log(`autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured - skipped} cached${left}`);
+  log(
+    `autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured - skipped} cached${left}`,
+  );
   if (ctx.tuner.lastSaveError) log(`autotune: could not save the winners: ${ctx.tuner.lastSaveError.message}`);
   return { ops, measured, skipped, seconds };
 }
@@ -93,7 +95,15 @@ function collect(ctx: Context, fn: () => unknown): Tunable<Variant>[] {
 
 function skip<V extends Variant>(t: Tunable<V>): TunedOp {
   const name = t.candidates[0]!.name;
-  return { key: keyString(t.key), label: t.trial().label, winner: name, defaultVariant: name, cached: false, measurements: [], skipped: true };
+  return {
+    key: keyString(t.key),
+    label: t.trial().label,
+    winner: name,
+    defaultVariant: name,
+    cached: false,
+    measurements: [],
+    skipped: true,
+  };
 }
 
 async function tuneOne<V extends Variant>(ctx: Context, t: Tunable<V>): Promise<TunedOp> {

@@ -1,4 +1,4 @@
-// The scopes of tidy() (src/memory.ts) and of each backward step (src/autograd.ts): every tensor made
+// The scopes of tidy() (src/core/memory.ts) and of each backward step (src/core/autograd.ts): every tensor made
 // while one is open is noted in the innermost, so that closing it can dispose of all but what it
 // keeps. Kept apart from tidy() so that tensors can register without importing it.
 

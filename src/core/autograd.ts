@@ -93,7 +93,12 @@ export function runBackward(root: Tensor, gradient: Tensor, accumulate: (into: T
   }
 }
 
-function backwardInOrder(order: Tensor[], grads: Map<Tensor, Tensor>, gradient: Tensor, accumulate: (into: Tensor, g: Tensor) => Tensor): void {
+function backwardInOrder(
+  order: Tensor[],
+  grads: Map<Tensor, Tensor>,
+  gradient: Tensor,
+  accumulate: (into: Tensor, g: Tensor) => Tensor,
+): void {
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k]!;
     const g = grads.get(t);

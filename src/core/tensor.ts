@@ -1,7 +1,7 @@
 // GPU tensors: float32, row-major (NCDHW for volumes), backed by a pooled GPU buffer that views
 // (reshape) share. Memory is returned to the pool by dispose(), by the enclosing tidy(), or, as a
 // safety net, when the JS object is garbage-collected.
-import { getContext, type Context } from './device/context.js';
+import { getContext, type Context } from '../device/context.js';
 import { noGrad, runBackward, type GradNode } from './autograd.js';
 import { trackInScope } from './scope.js';
 import { checkShape, formatShape, type Shape, shapeSize } from './shape.js';
@@ -112,7 +112,9 @@ export class Tensor {
   withShape(shape: Shape, op = 'reshape'): Tensor {
     checkShape(shape, op);
     if (shapeSize(shape) !== this.size) {
-      throw new Error(`${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} (${shapeSize(shape)} elements)`);
+      throw new Error(
+        `${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} (${shapeSize(shape)} elements)`,
+      );
     }
     const s = this.live(op);
     s.retain();
@@ -140,7 +142,9 @@ export function empty(shape: Shape, options: TensorOptions = {}): Tensor {
   const ctx = options.ctx ?? getContext();
   const bytes = shapeSize(shape) * 4;
   if (bytes > ctx.limits.maxBufferSize) {
-    throw new Error(`empty: shape ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxBufferSize (${ctx.limits.maxBufferSize})`);
+    throw new Error(
+      `empty: shape ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxBufferSize (${ctx.limits.maxBufferSize})`,
+    );
   }
   return new Tensor(shape, new Storage(ctx, ctx.pool.acquire(bytes)), options.requiresGrad ?? false);
 }
@@ -163,14 +167,28 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, options: TensorOp
 /** out += s · x over `out.size` elements, in place (kernels/map.wgsl `accumulate`). */
 function accumulate(out: Tensor, x: Tensor, s = 1): void {
   const ctx = out.ctx;
-  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'accumulate', bindings: { x, out }, params: { n: out.size, s }, invocations: out.size });
+  ctx.dispatch({
+    op: 'backward',
+    kernel: 'map',
+    entry: 'accumulate',
+    bindings: { x, out },
+    params: { n: out.size, s },
+    invocations: out.size,
+  });
 }
 
 /** A tensor of `shape` filled with `value` (kernels/map.wgsl `fill`). */
 function filled(shape: Shape, value: number): Tensor {
   const out = empty(shape);
   const ctx = out.ctx;
-  ctx.dispatch({ op: 'backward', kernel: 'map', entry: 'fill', bindings: { out }, params: { n: out.size, s: value }, invocations: out.size });
+  ctx.dispatch({
+    op: 'backward',
+    kernel: 'map',
+    entry: 'fill',
+    bindings: { out },
+    params: { n: out.size, s: value },
+    invocations: out.size,
+  });
   return out;
 }
 
@@ -191,12 +209,14 @@ function accumulateGrad(into: Tensor, g: Tensor): Tensor {
 
 /**
  * Back-propagates from `root` (Tensor.backward()): seeds the gradient (ones for a one-element loss)
- * and runs the graph (src/autograd.ts), accumulating with the in-place kernel. It lives here, with
+ * and runs the graph (src/core/autograd.ts), accumulating with the in-place kernel. It lives here, with
  * the two small kernels it needs, so that tensors do not depend on the ops built on top of them.
  */
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
-    throw new Error(`backward: tensor ${formatShape(root.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+    throw new Error(
+      `backward: tensor ${formatShape(root.shape)} does not require grad (no input had requiresGrad, or it was made under noGrad)`,
+    );
   }
   if (!gradient && root.size !== 1) {
     throw new Error(`backward: a gradient can only be implied for a one-element output, got shape ${formatShape(root.shape)}; pass one`);

@@ -1,0 +1,356 @@
+// ONNX's network ops on voxgpu's ops: convolutions, normalisations, activations, softmax, dropout.
+import { elu, erf, leakyRelu, sigmoid } from '../../ops/activations.js';
+import { greater, mul } from '../../ops/binary.js';
+import { conv3d } from '../../ops/conv/conv3d.js';
+import { convTranspose3d } from '../../ops/conv/conv-transpose3d.js';
+import type { Triple } from '../../ops/conv/shape.js';
+import { concat, narrow } from '../../ops/concat.js';
+import { full, rand, zeros } from '../../ops/creation.js';
+import { expand } from '../../ops/expand.js';
+import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
+import { maxPool3d } from '../../ops/max-pool3d.js';
+import { mean } from '../../ops/reduce.js';
+import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
+import { prelu } from '../../ops/prelu.js';
+import { reshape } from '../../ops/reshape.js';
+import { logSoftmax, softmax } from '../../ops/softmax.js';
+import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
+import type { NodeContext, OpImpl } from './node-context.js';
+
+function triple(c: NodeContext, name: string, fallback: number): Triple {
+  const v = c.attrs.ints(name, [fallback, fallback, fallback]);
+  if (v.length !== 3) throw c.fail(`attribute '${name}' must have 3 values (3D), got [${v.join(', ')}]`);
+  return [v[0]!, v[1]!, v[2]!];
+}
+
+/** Padding per spatial axis, from `pads` or `auto_pad`: before and after may differ. */
+interface Pads {
+  begin: number[];
+  end: number[];
+}
+
+function convPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: Triple, dilation: Triple, transposed: boolean): Pads {
+  const autoPad = c.attrs.string('auto_pad', 'NOTSET');
+  let begin: number[];
+  let end: number[];
+  if (autoPad === 'NOTSET') {
+    const pads = c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]);
+    if (pads.length !== 6) throw c.fail(`attribute 'pads' must have 6 values (3D), got [${pads.join(', ')}]`);
+    [begin, end] = [pads.slice(0, 3), pads.slice(3)];
+  } else if (autoPad === 'VALID') {
+    [begin, end] = [
+      [0, 0, 0],
+      [0, 0, 0],
+    ];
+  } else if ((autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') && !transposed) {
+    const total = [0, 1, 2].map((i) => {
+      const size = x.shape[2 + i]!;
+      return Math.max(0, (Math.ceil(size / stride[i]!) - 1) * stride[i]! + (kernel[i]! - 1) * dilation[i]! + 1 - size);
+    });
+    const small = total.map((t) => Math.floor(t / 2));
+    const large = total.map((t, i) => t - small[i]!);
+    [begin, end] = autoPad === 'SAME_UPPER' ? [small, large] : [large, small];
+  } else {
+    throw c.fail(`auto_pad '${autoPad}' is not supported`);
+  }
+  return { begin, end };
+}
+
+/** The padding both sides share (what voxgpu's convolutions take); the rest is `extra`. */
+function sharedPadding(p: Pads): { padding: Triple; extra: Pads } {
+  const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!));
+  return {
+    padding: [shared[0]!, shared[1]!, shared[2]!],
+    extra: { begin: p.begin.map((b, i) => b - shared[i]!), end: p.end.map((e, i) => e - shared[i]!) },
+  };
+}
+
+/** x with zero planes added before and after along each spatial axis (autograd through concat). */
+function padZeros(x: Tensor, extra: Pads): Tensor {
+  let h = x;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    if (!before && !after) return;
+    const plane = (n: number) => zeros(h.shape.map((d, k) => (k === 2 + i ? n : d)));
+    h = concat([...(before ? [plane(before)] : []), h, ...(after ? [plane(after)] : [])], 2 + i);
+  });
+  return h;
+}
+
+/** x with its first and last planes repeated before and after along each spatial axis. */
+function padEdges(x: Tensor, extra: Pads): Tensor {
+  let h = x;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    const axis = 2 + i;
+    const size = h.shape[axis]!;
+    const copies = (start: number, count: number) => new Array<Tensor>(count).fill(narrow(h, axis, start, 1));
+    if (before || after) h = concat([...copies(0, before), h, ...copies(size - 1, after)], axis);
+  });
+  return h;
+}
+
+/** y without `extra` planes at the start and end of each spatial axis. */
+function crop(y: Tensor, extra: Pads): Tensor {
+  let h = y;
+  extra.begin.forEach((before, i) => {
+    const after = extra.end[i]!;
+    if (before || after) h = narrow(h, 2 + i, before, h.shape[2 + i]! - before - after);
+  });
+  return h;
+}
+
+function convGeometry(c: NodeContext, x: Tensor, w: Tensor, transposed: boolean) {
+  if (w.rank !== 5) throw c.fail(`weight must be 5-D (3D kernels), got ${formatShape(w.shape)}`);
+  const kernel = w.shape.slice(2);
+  if (c.attrs.has('kernel_shape') && c.attrs.ints('kernel_shape').some((k, i) => k !== kernel[i])) {
+    throw c.fail(`kernel_shape [${c.attrs.ints('kernel_shape').join(', ')}] disagrees with the weight ${formatShape(w.shape)}`);
+  }
+  const stride = triple(c, 'strides', 1);
+  const dilation = triple(c, 'dilations', 1);
+  return { stride, dilation, ...sharedPadding(convPads(c, x, kernel, stride, dilation, transposed)) };
+}
+
+/**
+ * A grouped convolution as `group` convolutions on slices of the channels, concatenated: group i
+ * takes input channels, weight rows and output channels of its own slice (autograd through narrow
+ * and concat). One group is the plain op.
+ */
+function grouped(
+  c: NodeContext,
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  transposed: boolean,
+  run: (x: Tensor, w: Tensor, b: Tensor | null) => Tensor,
+): Tensor {
+  const groups = c.attrs.int('group', 1);
+  if (groups === 1) return run(x, w, bias);
+  const inChannels = x.shape[1]!;
+  const outChannels = transposed ? w.shape[1]! * groups : w.shape[0]!;
+  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
+    throw c.fail(`group ${groups} must divide the ${inChannels} input and ${outChannels} output channels`);
+  }
+  const [inPer, outPer] = [inChannels / groups, outChannels / groups];
+  const parts = Array.from({ length: groups }, (_, i) =>
+    run(
+      narrow(x, 1, i * inPer, inPer),
+      transposed ? narrow(w, 0, i * inPer, inPer) : narrow(w, 0, i * outPer, outPer),
+      bias && narrow(bias, 0, i * outPer, outPer),
+    ),
+  );
+  return concat(parts, 1);
+}
+
+const conv: OpImpl = (c) => {
+  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
+  const [x, w] = [c.volume(0), c.tensor(1)];
+  const { extra, ...geometry } = convGeometry(c, x, w, false);
+  // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
+  return grouped(c, padZeros(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
+};
+
+const convTranspose: OpImpl = (c) => {
+  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides');
+  const [x, w] = [c.volume(0), c.tensor(1)];
+  const { extra, ...geometry } = convGeometry(c, x, w, true);
+  // A transposed convolution's padding removes output planes: the asymmetric rest is cropped after.
+  const outputPadding = triple(c, 'output_padding', 0);
+  return crop(
+    grouped(c, x, w, c.optionalTensor(2), true, (xi, wi, bi) => convTranspose3d(xi, wi, bi, { ...geometry, outputPadding })),
+    extra,
+  );
+};
+
+const batchNormalization: OpImpl = (c) => {
+  c.attrs.allow('epsilon', 'momentum', 'training_mode', 'spatial');
+  if (c.node.output.slice(1).some(Boolean))
+    throw c.fail('the running-statistics outputs (a graph exported in training mode) are not supported; export in eval mode');
+  if (c.attrs.int('spatial', 1) !== 1) throw c.fail('spatial=0 is not supported');
+  // ONNX's momentum weighs the running value (PyTorch's momentum = 1 − ONNX's).
+  return batchNorm(c.tensor(0), {
+    weight: c.tensor(1),
+    bias: c.tensor(2),
+    runningMean: c.tensor(3),
+    runningVar: c.tensor(4),
+    eps: c.attrs.float('epsilon', 1e-5),
+    momentum: 1 - c.attrs.float('momentum', 0.9),
+    training: c.training,
+  });
+};
+
+const instanceNormalization: OpImpl = (c) => {
+  c.attrs.allow('epsilon');
+  return instanceNorm(c.tensor(0), { weight: c.tensor(1), bias: c.tensor(2), eps: c.attrs.float('epsilon', 1e-5) });
+};
+
+/** Opset 18's GroupNormalization: scale and bias per group, spread here to the group's channels. */
+const groupNormalization: OpImpl = (c) => {
+  c.attrs.allow('epsilon', 'num_groups', 'stash_type');
+  const x = c.tensor(0);
+  const groups = c.attrs.int('num_groups');
+  const perChannel = (t: Tensor) => reshape(expand(reshape(t, [groups, 1]), [groups, x.shape[1]! / groups]), [x.shape[1]!]);
+  return groupNorm(x, groups, { weight: perChannel(c.tensor(1)), bias: perChannel(c.tensor(2)), eps: c.attrs.float('epsilon', 1e-5) });
+};
+
+/** PRelu's slope broadcasts: one value, or one per channel ([C] or PyTorch's [C, 1, 1, 1]). */
+const preluOp: OpImpl = (c) => {
+  c.attrs.allow();
+  const [x, slope] = [c.tensor(0), c.tensor(1)];
+  const channels = x.shape[1] ?? 1;
+  const perChannel =
+    slope.size === channels &&
+    slope.rank <= x.rank - 1 &&
+    slope.shape.slice(1).every((d) => d === 1) &&
+    (slope.rank === 1 || slope.shape[0] === channels);
+  if (slope.size !== 1 && !perChannel)
+    throw c.fail(`slope ${formatShape(slope.shape)} must be one value or one per channel of x ${formatShape(x.shape)}`);
+  return prelu(x, slope.rank === 1 ? slope : reshape(slope, [slope.size]));
+};
+
+function unary(f: (x: Tensor) => Tensor): OpImpl {
+  return (c) => {
+    c.attrs.allow();
+    return f(c.tensor(0));
+  };
+}
+
+/** Softmax and LogSoftmax; before opset 13 they act on the input flattened to 2-D at `axis`. */
+function softmaxLike(f: (x: Tensor, dim: number) => Tensor): OpImpl {
+  return (c) => {
+    c.attrs.allow('axis');
+    const x = c.tensor(0);
+    const axis = c.axis(c.attrs.int('axis', c.opset < 13 ? 1 : -1), x.rank);
+    if (c.opset >= 13 || axis === x.rank - 1) return f(x, axis);
+    const outer = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
+    return reshape(f(reshape(x, [outer, x.size / outer]), 1), x.shape);
+  };
+}
+
+/** Identity at inference; in training, elements are zeroed with probability `ratio` and the rest scaled by 1/(1 − ratio). */
+const dropout: OpImpl = (c) => {
+  c.attrs.allow('ratio', 'seed');
+  if (c.node.output[1]) throw c.fail('the mask output is not supported');
+  const x = c.tensor(0);
+  const ratio = c.opset < 12 ? c.attrs.float('ratio', 0.5) : c.has(1) ? c.host(1, 'ratio').data[0]! : 0.5;
+  const training = c.opset >= 12 && c.has(2) ? c.host(2, 'training_mode').data[0] !== 0 : c.training;
+  if (!training || ratio === 0) return x;
+  const keepMask = greater(rand(x.shape), full(x.shape, ratio));
+  return mul(mul(x, keepMask), 1 / (1 - ratio));
+};
+
+/** Integer factors per spatial axis of a volume op, from Resize's scales or sizes. */
+function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: string): [number, number, number] {
+  const ok = factors.length === 5 && factors[0] === 1 && factors[1] === 1 && factors.slice(2).every((f) => Number.isInteger(f) && f >= 1);
+  if (!ok)
+    throw c.fail(
+      `only whole-number ${what} of D, H and W are supported (N and C kept), got [${factors.join(', ')}] for x ${formatShape(x.shape)}`,
+    );
+  return [factors[2]!, factors[3]!, factors[4]!];
+}
+
+/**
+ * Resize by whole factors. Nearest neighbour (what nn.Upsample(mode='nearest') exports): every voxel
+ * repeated, a broadcast of [N·C, D, 1, H, 1, W, 1]. Linear by 2 with half-pixel centres (trilinear,
+ * align_corners=False): out[2m] = ¾x[m] + ¼x[m−1], out[2m+1] = ¾x[m] + ¼x[m+1], edges repeated, which
+ * is a transposed convolution of the edge-padded volume (kernel ¼ ¾ ¾ ¼, stride 2, padding 3) with
+ * the channels moved into the batch. Autograd runs through both.
+ */
+const resize: OpImpl = (c) => {
+  c.attrs.allow('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value');
+  const x = c.volume(0);
+  const mode = c.attrs.string('mode', 'nearest');
+  const transform = c.attrs.string('coordinate_transformation_mode', 'half_pixel');
+  const rounding = c.attrs.string('nearest_mode', 'round_prefer_floor');
+  const halfPixel = ['half_pixel', 'pytorch_half_pixel'].includes(transform);
+  const scales = c.has(2) ? Array.from(c.host(2, 'scales').data) : [];
+  const factors = scales.length ? scales : c.ints(3, 'sizes').map((size, i) => size / x.shape[i]!);
+  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
+  // With whole factors these pick source voxel ⌊out / factor⌋, a repeat; other combinations shift it.
+  if (mode === 'nearest' && (transform === 'asymmetric' ? rounding === 'floor' : halfPixel && rounding.startsWith('round'))) {
+    const [fd, fh, fw] = spatialFactors(c, x, factors, 'scales');
+    const spread = expand(reshape(x, [n * ch, d, 1, h, 1, w, 1]), [n * ch, d, fd, h, fh, w, fw]);
+    return reshape(spread, [n, ch, d * fd, h * fh, w * fw]);
+  }
+  if (mode === 'linear' && halfPixel) {
+    const by = spatialFactors(c, x, factors, 'scales');
+    if (by.some((f) => f > 2)) throw c.fail(`linear resizing supports factors 1 and 2, got [${factors.join(', ')}]`);
+    const taps = by.map((f) => (f === 2 ? [0.25, 0.75, 0.75, 0.25] : [1]));
+    const kernel = taps[0]!.flatMap((a) => taps[1]!.flatMap((b) => taps[2]!.map((e) => a * b * e)));
+    const weight = tensor(kernel, [1, 1, ...taps.map((t) => t.length)]);
+    const edges = { begin: by.map((f) => f - 1), end: by.map((f) => f - 1) };
+    const padded = padEdges(reshape(x, [n * ch, 1, d, h, w]), edges);
+    const padding: Triple = [by[0] === 2 ? 3 : 0, by[1] === 2 ? 3 : 0, by[2] === 2 ? 3 : 0];
+    const up = convTranspose3d(padded, weight, null, { stride: by, padding });
+    return reshape(up, [n, ch, d * by[0], h * by[1], w * by[2]]);
+  }
+  throw c.fail(
+    `only nearest-neighbour resizing by whole factors and trilinear (half-pixel) by 2 are supported, got mode '${mode}', coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`,
+  );
+};
+
+/** AveragePool with the kernel equal to the stride and no padding: the mean of each block. */
+const averagePool: OpImpl = (c) => {
+  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad');
+  const x = c.volume(0);
+  const kernel = c.attrs.ints('kernel_shape');
+  const [kd, kh, kw] = spatialFactors(c, x, [1, 1, ...kernel], 'kernel sizes');
+  const strides = c.attrs.ints('strides', [1, 1, 1]);
+  const padded =
+    c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]).some((p) => p !== 0) || !['NOTSET', 'VALID'].includes(c.attrs.string('auto_pad', 'NOTSET'));
+  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
+  if (padded || strides.some((s, i) => s !== kernel[i]) || d % kd || h % kh || w % kw) {
+    throw c.fail(
+      `only pooling by non-overlapping blocks is supported (strides equal to kernel_shape, no padding, sizes divisible): kernel [${kernel.join(', ')}], strides [${strides.join(', ')}], x ${formatShape(x.shape)}`,
+    );
+  }
+  const blocks = reshape(x, [n * ch, d / kd, kd, h / kh, kh, w / kw, kw]);
+  return reshape(mean(blocks, [2, 4, 6]), [n, ch, d / kd, h / kh, w / kw]);
+};
+
+const maxPool: OpImpl = (c) => {
+  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order');
+  if (c.node.output[1]) throw c.fail('the Indices output is not supported');
+  if (c.attrs.int('ceil_mode', 0) !== 0) throw c.fail('ceil_mode=1 is not supported');
+  if (c.attrs.ints('dilations', [1, 1, 1]).some((d) => d !== 1)) throw c.fail('dilated pooling is not supported');
+  const x = c.volume(0);
+  const kernel = triple(c, 'kernel_shape', 1);
+  const stride = triple(c, 'strides', 1);
+  const { padding, extra } = sharedPadding(convPads(c, x, kernel, stride, [1, 1, 1], false));
+  if ([...extra.begin, ...extra.end].some(Boolean))
+    throw c.fail(
+      `asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`,
+    );
+  return maxPool3d(x, kernel, { stride, padding });
+};
+
+export const nnOps: Record<string, OpImpl> = {
+  MaxPool: maxPool,
+  Resize: resize,
+  AveragePool: averagePool,
+  Conv: conv,
+  ConvTranspose: convTranspose,
+  BatchNormalization: batchNormalization,
+  InstanceNormalization: instanceNormalization,
+  GroupNormalization: groupNormalization,
+  PRelu: preluOp,
+  Relu: unary(relu),
+  Sigmoid: unary(sigmoid),
+  Erf: unary(erf),
+  Exp: unary(exp),
+  Log: unary(log),
+  Sqrt: unary(sqrt),
+  Abs: unary(abs),
+  Neg: unary(neg),
+  LeakyRelu: (c) => {
+    c.attrs.allow('alpha');
+    return leakyRelu(c.tensor(0), c.attrs.float('alpha', 0.01));
+  },
+  Elu: (c) => {
+    c.attrs.allow('alpha');
+    return elu(c.tensor(0), c.attrs.float('alpha', 1));
+  },
+  Softmax: softmaxLike(softmax),
+  LogSoftmax: softmaxLike(logSoftmax),
+  Dropout: dropout,
+};

@@ -1,0 +1,333 @@
+// The tensor-core family (kernels/conv/mma.wgsl): the mixed precision's convolution as an implicit
+// GEMM laid out for tensor cores. Before the GEMM, a memory-bound pass copies the source to f16
+// channels-last (channels padded to 8) and another repacks the weights to f16 [N][K], K ordered
+// (kd, kh, kw, c); the GEMM then gathers 16-byte vectors, stages them twice-buffered in padded
+// workgroup rows (B, in `direct` tiles, is read as fragments straight from storage instead) and
+// multiplies 16×16×16 fragments, each subgroup reusing its FM A and FN B fragments across an
+// FM × FN block of results. It runs the forward pass (any stride), the
+// transposed pass of stride-1 convs (conv3d's input gradient: the forward with flipped,
+// in↔out-swapped weights and padding dilation·(k − 1) − padding) and every weight gradient (lhs
+// copied to f16 [channel][sample, voxel] as B, the taps and source channels as M); the strided
+// transposed passes (conv3d's stride-2 input gradient, convTranspose3d's forward) stay on the older
+// tensor-core GEMM (gemm.ts's mmaFamily).
+// On a device without subgroup matrices the same kernel runs emulated (parts/mma-emulated.wgsl):
+// for tests only, never chosen (the family applies only in the mixed precision).
+import { getContext, type Context } from '../../device/context.js';
+import { kernelConstant } from '../../device/kernel-info.js';
+import { shapeSize } from '../../core/shape.js';
+import { empty, type Tensor } from '../../core/tensor.js';
+import {
+  outChannels,
+  outShape,
+  type ConvFamily,
+  type ConvPass,
+  type ConvVariant,
+  type ConvolvePass,
+  type WeightGradPass,
+} from './family.js';
+import { chunking, sumChunks } from './grad-chunks.js';
+import { checkBindable, gemmGeometry, isBlockGeometry, type ConvGeometry } from './shape.js';
+
+/**
+ * A tile: SG_M × SG_N subgroups of 32 invocations, each owning FM × FN fragments of 16 × 16 results;
+ * B staged in workgroup memory, or (direct) its fragments loaded straight from storage.
+ */
+export interface TensorCoreTile extends ConvVariant {
+  family: 'tensor-core';
+  FM: number;
+  FN: number;
+  SG_M: number;
+  SG_N: number;
+  direct: boolean;
+}
+
+export const tensorCoreTile = (FM: number, FN: number, SG_M: number, SG_N: number, direct = false): TensorCoreTile => ({
+  name: `tc${16 * FM * SG_M}x${16 * FN * SG_N}.f${FM}x${FN}${direct ? '.bdirect' : ''}`,
+  family: 'tensor-core',
+  FM,
+  FN,
+  SG_M,
+  SG_N,
+  direct,
+});
+
+/** K per step and the padded row of a staged operand, in halfs, as kernels/conv/mma.wgsl states them (alike in every variant). */
+const BK = kernelConstant('conv/mma-emulated-4-1-staged', 'BK');
+const ROW = kernelConstant('conv/mma-emulated-4-1-staged', 'ROW');
+
+/**
+ * Bytes of workgroup memory tile t takes on tensor cores: two stages of the operand tiles (A, and B
+ * unless direct), and f32 scratch (1 KiB per subgroup, at least 16 bias rows). Emulated, a direct
+ * tile also keeps each subgroup's B fragments (512 bytes each).
+ */
+export function tensorCoreBytes(t: TensorCoreTile, emulated = false): number {
+  const stages = 2 * 16 * (t.FM * t.SG_M + (t.direct ? 0 : t.FN * t.SG_N)) * ROW * 2;
+  const slots = emulated && t.direct ? t.SG_M * t.SG_N * t.FN * 512 : 0;
+  return stages + slots + Math.max(t.SG_M * t.SG_N * 1024, 16 * 16 * t.FN * t.SG_N * 4);
+}
+
+/** Why the kernel cannot run tile t on this context, or null. */
+export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
+  const WGS = 32 * t.SG_M * t.SG_N;
+  const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
+  // The generated kernels (kernels/conv/mma.wgsl's @variants less its @skips).
+  const generated = t.FM === 4 ? [1, 2, 4].includes(t.FN) : t.FM === 2 && [1, 2].includes(t.FN) && !t.direct;
+  if (!generated) return 'must have 4 × 1, 4 × 2 or 4 × 4 fragments, or 2 × 1 or 2 × 2 with B staged (the generated kernels)';
+  if (!Number.isInteger(t.SG_M) || !Number.isInteger(t.SG_N) || t.SG_M < 1 || t.SG_N < 1 || WGS > 256)
+    return 'must have at most 8 subgroups';
+  const loads = [(BM * 4) / WGS, (BN * 4) / WGS];
+  if (loads.some((l) => !Number.isInteger(l) || l < 1 || l > 8))
+    return 'must give each invocation 1 to 8 whole 16-byte loads of each operand a step';
+  const bytes = tensorCoreBytes(t, ctx.precision !== 'mixed');
+  const limit = ctx.limits.maxComputeWorkgroupStorageSize;
+  if (bytes > limit) return `needs ${bytes} bytes of workgroup memory (the adapter's: ${limit})`;
+  return null;
+}
+
+function checkTile(op: string, t: TensorCoreTile, ctx: Context): void {
+  const problem = tileProblem(t, ctx);
+  if (problem) throw new Error(`${op}: tensor-core tile ${t.name} ${problem}`);
+}
+
+/** The tiles, by size (BM × BN). */
+const tiles = {
+  t128x128: tensorCoreTile(4, 2, 2, 4), // 8 subgroups, 48 KiB
+  t128x128f4: tensorCoreTile(4, 4, 2, 2), // 4 subgroups of 64 × 64 (ONNX Runtime's shape), 48 KiB
+  t128x64: tensorCoreTile(4, 2, 2, 2), // 4 subgroups
+  t128x32: tensorCoreTile(4, 1, 2, 2), // 4 subgroups
+  t128x16: tensorCoreTile(4, 1, 2, 1), // 2 subgroups
+  t64x64: tensorCoreTile(2, 2, 2, 2), // 4 subgroups
+  t64x32: tensorCoreTile(2, 2, 2, 1), // 2 subgroups
+  t64x16: tensorCoreTile(4, 1, 1, 1), // 1 subgroup
+  t32x16: tensorCoreTile(2, 1, 1, 1), // 1 subgroup
+  // B fragments straight from storage (ONNX Runtime's matmul reads A so): half the staging, and room for more workgroups.
+  t128x128direct: tensorCoreTile(4, 4, 2, 2, true), // 4 subgroups
+  t128x64direct: tensorCoreTile(4, 2, 2, 2, true), // 4 subgroups
+  t128x32direct: tensorCoreTile(4, 1, 2, 2, true), // 4 subgroups
+  t64x16direct: tensorCoreTile(4, 1, 1, 1, true), // 1 subgroup
+} as const;
+
+/**
+ * The tiles autotune tries, widest reuse first: 128 rows, as many columns as N needs, 4 × 2 or
+ * 4 × 1 fragments a subgroup (an A fragment reused over 2 columns, a B fragment over 4 rows), and
+ * 64 × 64 with 2 × 2 where workgroup memory is short.
+ */
+export const tensorCoreTiles: readonly TensorCoreTile[] = Object.values(tiles);
+
+/** Whether tile t runs here and suits N columns (a tile over twice as wide mostly computes padding). */
+export const tensorCoreFits = (t: TensorCoreTile, N: number, ctx: Context): boolean =>
+  tileProblem(t, ctx) === null && 16 * t.FN * t.SG_N <= 2 * Math.max(16, N);
+
+/** Whether the family runs this pass: weight gradients, and convolve passes forward or of stride 1 (see the file header). */
+const takes = (p: ConvPass): boolean =>
+  p.kind === 'weightGrad' || !p.transposed || (p.geometry.stride.every((s) => s === 1) && !isBlockGeometry(p.geometry));
+
+/** N of the pass's GEMM: output channels, or the weight gradient's lhs channels. */
+const gemmColumns = (p: ConvPass): number => (p.kind === 'convolve' ? outChannels(p) : p.lhs.shape[1]!);
+
+/**
+ * The untuned tile, from the 5³ stages on an H200 (BENCHMARKS.md): as many columns as N needs (16 to
+ * 128) and 128 rows, but 32 × 16 for 16 columns (a 1-subgroup workgroup: 1.7× the 128-row one, the
+ * many small workgroups hide the gathers' latency better); 64 × 64 where workgroup memory is short.
+ */
+function defaultTile(p: ConvPass, ctx: Context): TensorCoreTile {
+  const N = gemmColumns(p);
+  const wanted = N <= 16 ? tiles.t32x16 : N <= 32 ? tiles.t128x32 : N <= 64 ? tiles.t128x64 : tiles.t128x128;
+  return tileProblem(wanted, ctx) ? tiles.t64x64 : wanted;
+}
+
+/** Invocations that keep a large GPU busy (512 workgroups of 256); fewer output tiles than that take split K. */
+const targetInvocations = 512 * 256;
+
+/** The pass as a forward conv: the transposed pass of stride 1 reads flipped, swapped weights with the complementary padding. */
+function asForward(g: ConvGeometry, transposed: boolean): ConvGeometry {
+  if (!transposed) return g;
+  return { ...g, padding: g.padding.map((p, i) => g.dilation[i]! * (g.kernel[i]! - 1) - p) as unknown as ConvGeometry['padding'] };
+}
+
+/** An f16 copy of x in one of conv/mma-layout's layouts, `halfs` long (a multiple of 8). */
+function layout(
+  ctx: Context,
+  op: string,
+  entry: 'channelsLast' | 'packWeights' | 'planar',
+  x: Tensor,
+  halfs: number,
+  params: Record<string, number>,
+): Tensor {
+  const packed = empty([halfs / 2]);
+  const total = halfs / 8;
+  const all = { total, C: 0, cp: 0, spatial: 0, K: 0, strideC: 0, strideN: 0, flip: 0, rows: 0, ...params };
+  ctx.dispatch({ op, kernel: 'conv/mma-layout', entry, bindings: { x, packed }, params: all, invocations: total });
+  return packed;
+}
+
+/** Rows of B to allocate for N columns: N, or for a direct tile every row its last column tile loads. */
+const rowsOf = (t: TensorCoreTile, N: number): number => (t.direct ? Math.ceil(N / (16 * t.FN * t.SG_N)) * 16 * t.FN * t.SG_N : N);
+
+/** The source as f16 channels-last, channels padded to cp. */
+function channelsLast(ctx: Context, op: string, src: Tensor, cp: number): Tensor {
+  const voxels = shapeSize(src.shape.slice(2));
+  checkBindable(op, 'f16 channels-last source', [(src.shape[0]! * voxels * cp) / 2]);
+  return layout(ctx, op, 'channelsLast', src, src.shape[0]! * voxels * cp, { C: src.shape[1]!, cp, spatial: voxels });
+}
+
+/** One GEMM of kernels/conv/mma.wgsl: its sizes, operands and output (one [chunks, ...] buffer where K is split). */
+interface MmaGemm {
+  op: string;
+  entry: 'forward' | 'weightGrad';
+  M: number;
+  N: number;
+  K: number;
+  /** Output elements per K chunk. */
+  size: number;
+  cp: number;
+  /** Output rows per group (forward: voxels per sample; weightGrad: M). */
+  outRows: number;
+  kValid: number;
+  geometry: ConvGeometry;
+  srcSpatial: readonly number[];
+  outSpatial: readonly number[];
+  bindings: { src: Tensor; wt: Tensor; bias: Tensor | null };
+}
+
+/** Dispatches the GEMM; returns its [chunks, size] output and the chunk count. */
+function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tensor; chunks: number } {
+  const geometry = gemmGeometry(d.geometry, d.srcSpatial, d.outSpatial);
+  const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
+  const mTiles = Math.ceil(d.M / BM);
+  const nTiles = Math.ceil(d.N / BN);
+  const { chunkRows, chunks } = chunking(ctx, d.K / BK, d.size, mTiles * nTiles, targetInvocations / (32 * t.SG_M * t.SG_N));
+  const out = empty([chunks, d.size]);
+  const y = Math.ceil(mTiles / ctx.limits.maxComputeWorkgroupsPerDimension);
+  const x = Math.ceil(mTiles / y);
+  const native = ctx.precision === 'mixed';
+  ctx.dispatch({
+    op: d.op,
+    kernel: `conv/mma-${native ? 'native' : 'emulated'}-${t.FM}-${t.FN}-${t.direct ? 'direct' : 'staged'}`,
+    entry: d.entry,
+    bindings: { ...d.bindings, out, ...(t.direct ? { wt16: d.bindings.wt } : {}) },
+    params: {
+      M: d.M,
+      N: d.N,
+      K: d.K,
+      kChunk: chunkRows * BK,
+      cp: d.cp,
+      mTilesX: x,
+      nTiles,
+      chunkSize: d.size,
+      wholeRows: d.outRows % 16 === 0 ? 1 : 0,
+      outRows: d.outRows,
+      kValid: d.kValid,
+      ...geometry.params,
+    },
+    constants: {
+      SG_M: t.SG_M,
+      SG_N: t.SG_N,
+      WGS: 32 * t.SG_M * t.SG_N,
+      ...geometry.constants,
+      BIAS: d.bindings.bias ? 1 : 0,
+    },
+    workgroups: [x, y, nTiles * chunks],
+  });
+  return { out, chunks };
+}
+
+function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
+  const { op, src, weight, bias, outSpatial, transposed } = p;
+  const ctx = getContext();
+  checkTile(op, t, ctx);
+  if (!takes(p))
+    throw new Error(
+      `${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ${p.geometry.stride.join('×')}`,
+    );
+  const geometry = asForward(p.geometry, transposed);
+  const C = src.shape[1]!;
+  const J = outChannels(p);
+  const shape = outShape(p);
+  checkBindable(op, 'output', shape);
+  const taps = shapeSize(geometry.kernel);
+  const cp = Math.ceil(C / 8) * 8;
+  const K = Math.ceil((taps * cp) / BK) * BK;
+  const V = shapeSize(outSpatial);
+  const xh = channelsLast(ctx, op, src, cp);
+  const strides = transposed ? { strideC: J * taps, strideN: taps, flip: 1 } : { strideC: taps, strideN: C * taps, flip: 0 };
+  const wh = layout(ctx, op, 'packWeights', weight, rowsOf(t, J) * K, { C, cp, spatial: taps, K, rows: J, ...strides });
+  const M = src.shape[0]! * V;
+  const size = shapeSize(shape);
+  const srcSpatial = src.shape.slice(2);
+  const { out } = dispatchGemm(ctx, t, {
+    op,
+    entry: 'forward',
+    M,
+    N: J,
+    K,
+    size,
+    cp,
+    outRows: V,
+    kValid: 0,
+    geometry,
+    srcSpatial,
+    outSpatial,
+    bindings: { src: xh, wt: wh, bias },
+  });
+  xh.dispose();
+  wh.dispose();
+  return sumChunks(out, shape);
+}
+
+/**
+ * The weight gradient grad[a, b, tap] = Σ_k lhs[a, k] · src[b, at k and tap] as a GEMM with m =
+ * (tap, b) (padded to 16), n = a and k = (sample, lhs voxel), then reordered and summed over K chunks.
+ */
+function tensorCoreWeightGrad(p: WeightGradPass, t: TensorCoreTile): Tensor {
+  const { op, lhs, src, geometry } = p;
+  const ctx = getContext();
+  checkTile(op, t, ctx);
+  const [A, C] = [lhs.shape[1]!, src.shape[1]!];
+  const taps = shapeSize(geometry.kernel);
+  const cp = Math.ceil(C / 8) * 8;
+  const M = Math.ceil((taps * cp) / 16) * 16;
+  const outSpatial = lhs.shape.slice(2);
+  const kValid = lhs.shape[0]! * shapeSize(outSpatial);
+  const K = Math.ceil(kValid / BK) * BK;
+  const xh = channelsLast(ctx, op, src, cp);
+  checkBindable(op, 'f16 planar lhs', [(rowsOf(t, A) * K) / 2]);
+  const lh = layout(ctx, op, 'planar', lhs, rowsOf(t, A) * K, { C: A, spatial: shapeSize(outSpatial), K, rows: kValid });
+  const size = A * M;
+  const gemm = {
+    op,
+    entry: 'weightGrad' as const,
+    M,
+    N: A,
+    K,
+    size,
+    cp,
+    outRows: M,
+    kValid,
+    geometry,
+    srcSpatial: src.shape.slice(2),
+    outSpatial,
+  };
+  const { out, chunks } = dispatchGemm(ctx, t, { ...gemm, bindings: { src: xh, wt: lh, bias: null } });
+  xh.dispose();
+  lh.dispose();
+  const grad = empty([A, C, ...geometry.kernel]);
+  const total = A * C * taps;
+  const params = { total, C, cp, taps, M, chunks, chunkSize: size };
+  ctx.dispatch({ op, kernel: 'conv/mma-layout', entry: 'weightGradOut', bindings: { x: out, grad }, params, invocations: total });
+  out.dispose();
+  return grad;
+}
+
+/** The mixed precision's tensor-core convolutions for the passes it takes (see the file header). */
+export const tensorCoreFamily: ConvFamily<TensorCoreTile> = {
+  name: 'tensor-core',
+  applies: (p, ctx) => ctx.precision === 'mixed' && takes(p) && tileProblem(defaultTile(p, ctx), ctx) === null,
+  default: defaultTile,
+  candidates: (p, ctx) => {
+    const first = defaultTile(p, ctx);
+    const N = gemmColumns(p);
+    return [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx)).slice(0, 3)];
+  },
+  run: (p, t) => (p.kind === 'convolve' ? tensorCoreConvolve(p, t) : tensorCoreWeightGrad(p, t)),
+};
