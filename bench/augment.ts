@@ -96,7 +96,9 @@ async function perSample(ctx: Context, o: AugmentBenchOptions): Promise<Row[]> {
   }
   const cpuTotals = stage.match.map((m, i) => m + stage.field[i]! + stage.warp[i]!);
   const cpu = timed(row('augmentation per sample, CPU', ''), summarize(cpuTotals, 1, NaN), foreignLoad(m0));
-  cpu.note = `histogram matching ${median(stage.match).toFixed(0)} ms + B-spline field ${median(stage.field).toFixed(0)} ms + warp image and label ${median(stage.warp).toFixed(0)} ms (one thread)`;
+  cpu.note =
+    `histogram matching ${median(stage.match).toFixed(0)} ms + B-spline field ${median(stage.field).toFixed(0)} ms + ` +
+    `warp image and label ${median(stage.warp).toFixed(0)} ms (one thread)`;
   rows.push(cpu);
   o.log(`  CPU per sample: ${cpu.medianMs!.toFixed(1)} ms (${cpu.note})`);
 

@@ -141,7 +141,12 @@ async function voxgpuRow(
     };
     row.medianMs = totalMs;
     row.samples = 1;
-    row.note = `conform ${asIs ? 'none (already conformed)' : `${seconds(conformMs)} s`} + inference ${seconds(inferenceMs)} s + labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB${maxTileBytes === undefined ? '' : ` (tiles ≤ ${mib(maxTileBytes).toFixed(0)} MiB)`}, host RSS ${mib(maxRss()).toFixed(0)} MiB; ${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run'}`;
+    const tiles = maxTileBytes === undefined ? '' : ` (tiles ≤ ${mib(maxTileBytes).toFixed(0)} MiB)`;
+    const warmup = c.warmupSize > 0 ? `; after a warm-up at ${c.warmupSize}³` : '; pipelines compiled in this run';
+    row.note =
+      `conform ${asIs ? 'none (already conformed)' : `${seconds(conformMs)} s`} + inference ${seconds(inferenceMs)} s ` +
+      `+ labels ${seconds(labelsMs)} s; peak device ${mib(peak).toFixed(0)} MiB${tiles}, host RSS ${mib(maxRss()).toFixed(0)} MiB; ` +
+      `${model.layers.length} layers, ${model.parameterCount()} weights, ${model.outChannels} classes (${classes} found)${warmup}`;
     log(`  ${row.name} @ ${shape}: ${seconds(totalMs)} s = ${row.note}`);
   } catch (e) {
     row.status = 'failed';
@@ -174,7 +179,9 @@ async function tfjsRow(
     const widestBytes = 4 * widest * size ** 3;
     if (backend === 'webgpu' && widestBytes > ctx.limits.maxStorageBufferBindingSize) {
       row.status = 'skipped';
-      row.note = `its widest layer (${widest} channels) is ${mib(widestBytes).toFixed(0)} MiB at ${size}³, over the adapter's maxStorageBufferBindingSize (${mib(ctx.limits.maxStorageBufferBindingSize).toFixed(0)} MiB), and TF.js binds whole tensors`;
+      row.note =
+        `its widest layer (${widest} channels) is ${mib(widestBytes).toFixed(0)} MiB at ${size}³, over the adapter's ` +
+        `maxStorageBufferBindingSize (${mib(ctx.limits.maxStorageBufferBindingSize).toFixed(0)} MiB), and TF.js binds whole tensors`;
       log(`  ${row.name} @ ${row.shape}: skipped, ${row.note}`);
       return row;
     }
@@ -194,7 +201,9 @@ async function tfjsRow(
       row.medianMs = ms;
       row.samples = 1;
       row.extra = { agreement: agree, voxgpuMs: oursMs };
-      row.note = `${backend === 'webgpu' ? 'warm run; ' : ''}voxgpu on the same input ${seconds(oursMs)} s (${(ms / oursMs).toFixed(1)}× faster); labels equal to voxgpu's: ${(100 * agree).toFixed(3)} %`;
+      row.note =
+        `${backend === 'webgpu' ? 'warm run; ' : ''}voxgpu on the same input ${seconds(oursMs)} s ` +
+        `(${(ms / oursMs).toFixed(1)}× faster); labels equal to voxgpu's: ${(100 * agree).toFixed(3)} %`;
     } finally {
       theirs.dispose();
     }

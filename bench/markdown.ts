@@ -29,8 +29,10 @@ function table(head: string[], rows: string[][]): string {
 
 const out: string[] = [];
 out.push(
-  `Adapter: ${r.adapter.adapter} (${r.adapter.backend}); host ${r.host.cores} × ${r.host.cpu}, Node ${r.host.node}; code ${r.revision ?? '?'}, run ${r.started}, ` +
-    `${r.configuration.full ? 'full' : 'small'} configuration; load average at start ${r.host.loadavg.join(' ')}, at end ${r.host.loadavgAtEnd.join(' ')}.`,
+  `Adapter: ${r.adapter.adapter} (${r.adapter.backend}); host ${r.host.cores} × ${r.host.cpu}, Node ${r.host.node}; code ` +
+    `${r.revision ?? '?'}, run ${r.started}, ` +
+    `${r.configuration.full ? 'full' : 'small'} configuration; load average at start ${r.host.loadavg.join(' ')}, at end ` +
+    `${r.host.loadavgAtEnd.join(' ')}.`,
 );
 if (r.ceiling) {
   out.push('', '**Ceiling**', '');

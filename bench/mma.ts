@@ -33,7 +33,8 @@ const opts = new Command()
 const ctx = await init({ precision: opts.emulated ? 'fp32' : 'mixed', kernels: 'gpu', tuningCache: false });
 const d = ctx.describe();
 console.log(
-  `adapter: ${d.adapter} (${d.backend}), precision ${d.precision}, features ${d.features.join(', ')}, tensor cores ${d.tensorCores.join(', ')}`,
+  `adapter: ${d.adapter} (${d.backend}), precision ${d.precision}, features ${d.features.join(', ')}, tensor cores ` +
+    `${d.tensorCores.join(', ')}`,
 );
 console.log(
   `limits: ${Object.entries(d.limits)
@@ -194,7 +195,8 @@ async function fragmentLoads(): Promise<void> {
     const ms = (performance.now() - t0) / reps;
     const products = groups * 4 * iters * 4;
     console.log(
-      `  ${entry} rows of ${stride} halfs: ${((2 * products) / ms / 1e6).toFixed(0)} G fragment loads/s, ${((products * 2 * 4096) / ms / 1e9).toFixed(1)} TFLOP/s (${ms.toFixed(3)} ms a dispatch)`,
+      `  ${entry} rows of ${stride} halfs: ${((2 * products) / ms / 1e6).toFixed(0)} G fragment loads/s, ` +
+        `${((products * 2 * 4096) / ms / 1e9).toFixed(1)} TFLOP/s (${ms.toFixed(3)} ms a dispatch)`,
     );
   }
   const error = await device.popErrorScope();

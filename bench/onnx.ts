@@ -152,7 +152,9 @@ export async function onnxCases(
       const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, info.input) };
       const first = (await session.run(feeds))[session.outputNames[0]!]!.data as Float32Array;
       if (output)
-        ortRow.note = `max |voxgpu − ORT| / max |ORT| = ${(maxAbsDiff(output, first) / first.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toExponential(1)}`;
+        ortRow.note =
+          `max |voxgpu − ORT| / max |ORT| = ` +
+          `${(maxAbsDiff(output, first) / first.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toExponential(1)}`;
       const samples: number[] = [];
       const { minSamples = 3, maxSamples = 7, budgetMs = 10_000 } = timing;
       const start = performance.now();

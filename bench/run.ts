@@ -188,7 +188,9 @@ async function main(): Promise<void> {
   const desc = ctx.describe();
   const host = machine();
   log(
-    `adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel}); ${desc.kernels} kernels, ${desc.precision}; features: ${desc.features.join(', ') || 'none'}${desc.tensorCores.length ? `; subgroup matrices: ${desc.tensorCores.join(', ')}` : ''}`,
+    `adapter: ${desc.adapter} (${desc.kind}, ${desc.backend}, ${desc.featureLevel}); ${desc.kernels} kernels, ` +
+      `${desc.precision}; features: ` +
+      `${desc.features.join(', ') || 'none'}${desc.tensorCores.length ? `; subgroup matrices: ${desc.tensorCores.join(', ')}` : ''}`,
   );
   log(`host: ${host.cores} × ${host.cpu}, load average ${host.loadavg.join(' ')}`);
   const rev = revision();
@@ -207,7 +209,8 @@ async function main(): Promise<void> {
     ceiling = r.ceiling;
     rows.push(...r.rows);
     log(
-      `  => FMA ceiling ${ceiling.fmaGflops.toFixed(1)} GFLOP/s (${ceiling.fmaVariant}); copy ceiling ${ceiling.copyGbps.toFixed(2)} GB/s (${ceiling.copyVariant}); copyBufferToBuffer ${ceiling.memcpyGbps.toFixed(2)} GB/s`,
+      `  => FMA ceiling ${ceiling.fmaGflops.toFixed(1)} GFLOP/s (${ceiling.fmaVariant}); copy ceiling ` +
+        `${ceiling.copyGbps.toFixed(2)} GB/s (${ceiling.copyVariant}); copyBufferToBuffer ${ceiling.memcpyGbps.toFixed(2)} GB/s`,
     );
   }
   if (sections.has('dispatch')) {

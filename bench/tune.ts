@@ -36,7 +36,10 @@ export async function tuneConv(
           const candidates = report.ops
             .map((o) => o.measurements.map((m) => `${m.name} ${m.ms === null ? `✗ (${m.error})` : m.ms.toFixed(2)}`).join(', '))
             .join('; ');
-          row.note = `winner ${winners}: ${before.medianMs!.toFixed(2)} → ${row.medianMs!.toFixed(2)} ms (${speedup.toFixed(2)}× the default)`;
+          row.note =
+            `winner ${winners}: ${before.medianMs!.toFixed(2)} → ${row.medianMs!.toFixed(2)} ` +
+            `ms ` +
+            `(${speedup.toFixed(2)}× the default)`;
           row.extra = {
             winner: winners,
             defaultMs: before.medianMs!,

@@ -69,7 +69,9 @@ export async function vnetCases(
         voxels: vox(size),
         msPerMvoxel: t.medianMs / (vox(size) / 1e6),
       };
-      row.note = `peak ${mib(peak).toFixed(0)} MiB = ${mib(before).toFixed(0)} held + ${mib(peak - before).toFixed(0)} step, ${seen.dispatches} dispatches`;
+      row.note =
+        `peak ${mib(peak).toFixed(0)} MiB = ${mib(before).toFixed(0)} held + ${mib(peak - before).toFixed(0)} step, ` +
+        `${seen.dispatches} dispatches`;
       rates(row, ceiling);
       log(`  ${name} ${row.shape}: ${t.medianMs.toFixed(1)} ms, ${row.note}`);
     } catch (e) {

@@ -256,11 +256,15 @@ const ctx = await init();
 const d = ctx.describe();
 console.log(`adapter: ${d.adapter} (${d.kind}, ${d.backend}, ${d.featureLevel}); ${d.kernels} kernels, ${d.precision}`);
 console.log(
-  `V-Net: input ${shape.join('×')}, base channels ${opts.baseChannels}, kernel ${opts.kernelSize}, ${opts.optimizer}, ${opts.iterations} iterations`,
+  `V-Net: input ${shape.join('×')}, base channels ${opts.baseChannels}, kernel ${opts.kernelSize}, ${opts.optimizer}, ` +
+    `${opts.iterations} iterations`,
 );
-console.log(
-  `data: ${opts.trainCases} synthetic volumes, augmentation: ${opts.augment === 'none' ? 'none' : `${opts.augment.toUpperCase()} (B-spline σ ${sigma.toFixed(2)} voxels, histogram matching${opts.mirrorTraining ? ', mirroring' : ''})`}`,
-);
+const augmentation =
+  opts.augment === 'none'
+    ? 'none'
+    : `${opts.augment.toUpperCase()} (B-spline σ ${sigma.toFixed(2)} voxels, ` +
+      `histogram matching${opts.mirrorTraining ? ', mirroring' : ''})`;
+console.log(`data: ${opts.trainCases} synthetic volumes, augmentation: ${augmentation}`);
 mkdirSync(opts.out, { recursive: true });
 const losses: LossKind[] = opts.compare ? ['dice', 'crossEntropy'] : [opts.loss === 'ce' ? 'crossEntropy' : 'dice'];
 const results: { loss: LossKind; dice: number; seconds: number }[] = [];

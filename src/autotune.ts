@@ -77,7 +77,8 @@ export async function autotune(fn: () => unknown, options: AutotuneOptions = {})
   const seconds = (performance.now() - started) / 1000;
   const left = skipped ? `, ${skipped} left at their defaults (the ${budget} s budget was spent; a later call measures them)` : '';
   log(
-    `autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ${ops.length - measured - skipped} cached${left}`,
+    `autotune: ${measured} op shape${measured === 1 ? '' : 's'} measured in ${seconds.toFixed(1)} s, ` +
+      `${ops.length - measured - skipped} cached${left}`,
   );
   if (ctx.tuner.lastSaveError) log(`autotune: could not save the winners: ${ctx.tuner.lastSaveError.message}`);
   return { ops, measured, skipped, seconds };

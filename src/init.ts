@@ -49,7 +49,8 @@ function resolvePrecision(choice: PrecisionChoice, found: FoundAdapter, kernels:
   if (!problem) return 'mixed';
   if (choice === 'mixed')
     throw new Error(
-      `init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but ${problem} (${adapterName(found)}); use 'fp32' or 'mixed-if-available'`,
+      `init: precision 'mixed' needs tensor cores through WGSL subgroup matrices, but ${problem} (${adapterName(found)}); use ` +
+        `'fp32' or 'mixed-if-available'`,
     );
   return 'fp32';
 }

@@ -95,7 +95,8 @@ function refresh(): void {
   // Read by the memory test: the counters must not grow over repeated segmentations.
   memory.dataset.bytesInUse = String(mem.bytesInUse);
   memory.dataset.pooledBytes = String(mem.pooledBytes);
-  memory.textContent = `GPU memory held by tensors: ${(mem.bytesInUse / 2 ** 20).toFixed(2)} MiB (peak ${(mem.peakBytes / 2 ** 20).toFixed(2)} MiB)`;
+  memory.textContent =
+    `GPU memory held by tensors: ${(mem.bytesInUse / 2 ** 20).toFixed(2)} MiB (peak ` + `${(mem.peakBytes / 2 ** 20).toFixed(2)} MiB)`;
   app.dataset.segmentations = String(segmentations);
   $<HTMLButtonElement>('segment').disabled = !scan || !model;
   $<HTMLButtonElement>('download-mask').disabled = !labels;
@@ -291,7 +292,9 @@ function wire(): void {
       $('volume-ml').textContent = (foreground * voxelMl).toFixed(3);
       $('voxels').textContent = String(foreground);
       $('seg-time').textContent = `${result.milliseconds.toFixed(0)} ms`;
-      return `Segmented: ${foreground} foreground voxels, ${(foreground * voxelMl).toFixed(3)} mL, in ${result.milliseconds.toFixed(0)} ms.`;
+      return (
+        `Segmented: ${foreground} foreground voxels, ${(foreground * voxelMl).toFixed(3)} mL, in ` + `${result.milliseconds.toFixed(0)} ms.`
+      );
     }),
   );
   $('download-mask').addEventListener('click', () => {

@@ -20,7 +20,8 @@ export function evaluateCommand(): Command {
       const [pred, gt] = await Promise.all([readVolume(predPath), readVolume(gtPath)]);
       if (pred.shape.some((n, a) => n !== gt.shape[a])) {
         throw new Error(
-          `${predPath} is ${pred.shape.join('x')} but ${gtPath} is ${gt.shape.join('x')}: resample the prediction onto the ground truth's grid first`,
+          `${predPath} is ${pred.shape.join('x')} but ${gtPath} is ${gt.shape.join('x')}: resample the prediction onto the ` +
+            `ground truth's grid first`,
         );
       }
       if (pred.spacing.some((s, a) => Math.abs(s - gt.spacing[a]) > 1e-3 * gt.spacing[a])) {

@@ -29,7 +29,8 @@ export function exportCommand(): Command {
       const spatial = o.size ? [o.size[2], o.size[1], o.size[0]] : ['D', 'H', 'W'];
       await writeFileAtomic(o.onnx, await exportOnnx(model.eval(), ['N', model.config.inChannels, ...spatial]));
       process.stdout.write(
-        `wrote ${o.onnx}: V-Net, input [N, ${model.config.inChannels}, ${spatial.join(', ')}], output softmax probabilities [N, ${model.config.numClasses}, ...]\n`,
+        `wrote ${o.onnx}: V-Net, input [N, ${model.config.inChannels}, ${spatial.join(', ')}], output softmax probabilities [N, ` +
+          `${model.config.numClasses}, ...]\n`,
       );
     });
 }

@@ -22,7 +22,10 @@ const noise: readonly RegExp[] = [
   /^error: XDG_RUNTIME_DIR (is invalid or )?not set in the environment\.?$/,
 ];
 
-/** Continuation lines of a Dawn warning: " - While initializing adapter …", "    at Func (file.cpp:12)", and the blank line closing it. */
+/**
+ * Continuation lines of a Dawn warning: " - While initializing adapter …", "    at Func (file.cpp:12)", and the blank line
+ * closing it.
+ */
 const continuation = /^( - |\s+at |\s*$)/;
 
 /** Whether a line might still grow into one of the dropped messages (a partial line is held until it ends). */

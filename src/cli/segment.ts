@@ -44,7 +44,8 @@ export function segmentCommand(): Command {
     .argument('<scan>', 'input volume (.nii, .nii.gz, .mha, .mhd)')
     .requiredOption(
       '--model <file>',
-      "checkpoint written by training (safetensors with the model config), an ONNX model (.onnx), or a TF.js layers-model's model.json or its folder (shards, brainchop.json and colormap*.json beside it)",
+      "checkpoint written by training (safetensors with the model config), an ONNX model (.onnx), or a TF.js layers-model's " +
+        'model.json or its folder (shards, brainchop.json and colormap*.json beside it)',
     )
     .requiredOption('-o, --output <file>', 'mask to write (uint8 labels)')
     .option('--spacing <x,y,z>', 'spacing (mm) the model was trained at', parseVec3, [1, 1, 1.5])
@@ -54,11 +55,13 @@ export function segmentCommand(): Command {
     .option('--mirror', 'average the probabilities over the 8 mirror images of each window (8× the time)')
     .option(
       '--crop-padding <n>',
-      "TF.js model: crop to the head with this many voxels around it (default: brainchop.json's cropPadding beside the model, else no crop)",
+      "TF.js model: crop to the head with this many voxels around it (default: brainchop.json's cropPadding beside the model, " +
+        'else no crop)',
     )
     .option(
       '--no-transpose',
-      "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of brainchop's models)",
+      "TF.js model: feed the scan's axes unreversed (default: brainchop.json's enableTranspose, else reversed as for all of " +
+        "brainchop's models)",
     )
     .option('--max-tile-mib <n>', 'TF.js model: the most MiB one tile may take on the device')
     .option('--conformed', "TF.js model: write the labels on the conformed 256³ grid (as brainchop shows them), not the scan's")

@@ -113,7 +113,8 @@ export class Tensor {
     checkShape(shape, op);
     if (shapeSize(shape) !== this.size) {
       throw new Error(
-        `${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} (${shapeSize(shape)} elements)`,
+        `${op}: cannot view shape ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)} ` +
+          `(${shapeSize(shape)} elements)`,
       );
     }
     const s = this.live(op);

@@ -35,7 +35,8 @@ export function bsplineFieldGpu(shape: Vec3, grid: ControlGrid): Tensor {
   const m = grid.controlPoints;
   if (!Number.isInteger(m) || m < 4 || [grid.x, grid.y, grid.z].some((a) => a.length !== m ** 3)) {
     throw new Error(
-      `bsplineFieldGpu: a control grid of ${m}³ points needs ${m ** 3} values per axis (m ≥ 4), got ${grid.x.length}, ${grid.y.length}, ${grid.z.length}`,
+      `bsplineFieldGpu: a control grid of ${m}³ points needs ${m ** 3} values per axis (m ≥ 4), got ${grid.x.length}, ` +
+        `${grid.y.length}, ${grid.z.length}`,
     );
   }
   const coefficients = new Float32Array(3 * m ** 3);
@@ -87,7 +88,8 @@ export function warpGpu(
     throw new Error(`${op}: mirror must be a set of axes from 0 to 7 (bit 0 x, 1 y, 2 z), got ${mirror}`);
   if (field.size !== 3 * shapeSize(shape))
     throw new Error(
-      `${op}: field ${formatShape(field.shape)} does not fit a volume of [${shape}] voxels: expected [3, ${shape[2]}, ${shape[1]}, ${shape[0]}]`,
+      `${op}: field ${formatShape(field.shape)} does not fit a volume of [${shape}] voxels: expected [3, ${shape[2]}, ` +
+        `${shape[1]}, ${shape[0]}]`,
     );
   const out = into ?? { image: empty(image.shape), label: empty(image.shape), offset: 0 };
   for (const [name, t] of [

@@ -36,7 +36,9 @@ export interface ControlGrid {
 
 export function randomControlGrid(rng: Rng, options: DeformationOptions = {}): ControlGrid {
   const { controlPoints = 5, sigma = 15 } = options;
-  if (!Number.isInteger(controlPoints) || controlPoints < 4) throw new Error(`controlPoints must be an integer ≥ 4, got ${controlPoints}`);
+  if (!Number.isInteger(controlPoints) || controlPoints < 4) {
+    throw new Error(`controlPoints must be an integer ≥ 4, got ${controlPoints}`);
+  }
   const draw = () => Float64Array.from({ length: controlPoints ** 3 }, () => rng.normal(0, sigma));
   return { controlPoints, x: draw(), y: draw(), z: draw() };
 }

@@ -194,7 +194,9 @@ export function labelsToScanGrid(labels: Volume, scan: Grid): Volume {
     )
   ) {
     throw new Error(
-      `labelsToScanGrid: the labels' grid (shape [${labels.shape}], spacing [${labels.spacing}], origin [${labels.origin}], direction [${labels.direction}]) is not the conformed grid of the scan (shape [${expected.shape}], spacing [${expected.spacing}], origin [${expected.origin}], direction [${expected.direction}])`,
+      `labelsToScanGrid: the labels' grid (shape [${labels.shape}], spacing [${labels.spacing}], origin [${labels.origin}], ` +
+        `direction [${labels.direction}]) is not the conformed grid of the scan (shape [${expected.shape}], spacing ` +
+        `[${expected.spacing}], origin [${expected.origin}], direction [${expected.direction}])`,
     );
   }
   const back = resampleToGrid(labels, scan, 'nearest');

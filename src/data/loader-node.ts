@@ -29,7 +29,8 @@ export async function findCases(dir: string): Promise<Pairing> {
   }
   if (pairing.cases.length === 0) {
     throw new Error(
-      `${dir}: no image/label pairs found (expected Case00.mhd + Case00_segmentation.mhd, x.nii.gz + x_seg.nii.gz, or images/ + labels/ folders)`,
+      `${dir}: no image/label pairs found (expected Case00.mhd + Case00_segmentation.mhd, x.nii.gz + x_seg.nii.gz, or images/ + ` +
+        `labels/ folders)`,
     );
   }
   return pairing;

@@ -366,7 +366,8 @@ export class Context {
       const invocations = wg[0] * wg[1] * wg[2];
       if (invocations > this.limits.maxComputeInvocationsPerWorkgroup) {
         throw new Error(
-          `${op}: workgroup of ${invocations} invocations exceeds maxComputeInvocationsPerWorkgroup (${this.limits.maxComputeInvocationsPerWorkgroup})`,
+          `${op}: workgroup of ${invocations} invocations exceeds maxComputeInvocationsPerWorkgroup ` +
+            `(${this.limits.maxComputeInvocationsPerWorkgroup})`,
         );
       }
       const module = this.shaderModule(info.kernel);
@@ -434,14 +435,16 @@ export class Context {
       const buffer = 'buffer' in v ? v.buffer : v;
       if (buffer.size > maxBinding) {
         throw new Error(
-          `${d.op}: binding '${name}' is ${buffer.size} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding} bytes); use a smaller batch or volume`,
+          `${d.op}: binding '${name}' is ${buffer.size} bytes, over the adapter's maxStorageBufferBindingSize (${maxBinding} ` +
+            `bytes); use a smaller batch or volume`,
         );
       }
       entries.push({ binding: b.binding, resource: { buffer } });
     }
     if (given.size > 0) {
       throw new Error(
-        `${d.op}: kernel ${info.kernel}.${info.entry} has no binding ${[...given].map((g) => `'${g}'`).join(', ')} (has: ${[...info.bindings.keys()].join(', ')})`,
+        `${d.op}: kernel ${info.kernel}.${info.entry} has no binding ${[...given].map((g) => `'${g}'`).join(', ')} (has: ` +
+          `${[...info.bindings.keys()].join(', ')})`,
       );
     }
     return entries;

@@ -43,7 +43,10 @@ export function tensorCoreProblem(adapter: GPUAdapter): string | null {
   if (min !== 32 || max !== 32)
     return `the kernels need subgroups of exactly 32 invocations (the adapter's: ${min ?? '?'} to ${max ?? '?'})`;
   if (adapter.limits.maxComputeWorkgroupStorageSize < mmaWorkgroupBytes) {
-    return `the kernels need ${mmaWorkgroupBytes} bytes of workgroup memory (the adapter's: ${adapter.limits.maxComputeWorkgroupStorageSize})`;
+    return (
+      `the kernels need ${mmaWorkgroupBytes} bytes of workgroup memory (the adapter's: ` +
+      `${adapter.limits.maxComputeWorkgroupStorageSize})`
+    );
   }
   return null;
 }

@@ -56,7 +56,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Safet
     const count = shapeSize(e.shape);
     if (end - begin !== count * 4 || dataStart + end > bytes.length || begin < 0) {
       throw fail(
-        `tensor '${name}' of shape [${e.shape.join(', ')}] has data range [${begin}, ${end}) that does not fit (expected ${count * 4} bytes within ${bytes.length - dataStart})`,
+        `tensor '${name}' of shape [${e.shape.join(', ')}] has data range [${begin}, ${end}) that does not fit (expected ` +
+          `${count * 4} bytes within ${bytes.length - dataStart})`,
       );
     }
     // Copy: the data may not be 4-byte aligned inside the file buffer.

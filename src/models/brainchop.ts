@@ -61,7 +61,8 @@ export function brainchopSettings(entry: Record<string, unknown>, source = 'brai
   };
   if (entry.preModelId !== undefined && entry.preModelId !== null)
     throw new Error(
-      `${source}: preModelId ${JSON.stringify(entry.preModelId)}: name the pre-model's model.json as "preModel" (a path relative to this file) instead`,
+      `${source}: preModelId ${JSON.stringify(entry.preModelId)}: name the pre-model's model.json as "preModel" (a path ` +
+        `relative to this file) instead`,
     );
   const threshold = number('autoThreshold', (v) => v >= 0 && v <= 1, 'in [0, 1]');
   return {

@@ -82,7 +82,8 @@ export function readWeights(json: TfjsModelJson, shards: Uint8Array | ArrayBuffe
     const n = w.shape.reduce((a, b) => a * b, 1);
     if (offset + 4 * n > bytes.length) {
       throw new Error(
-        `importTfjsModel: the weight shards hold ${bytes.length} bytes, the manifest needs ${needed} (weight "${w.name}" ends past the data)`,
+        `importTfjsModel: the weight shards hold ${bytes.length} bytes, the manifest needs ${needed} (weight "${w.name}" ends ` +
+          `past the data)`,
       );
     }
     const data = new Float32Array(n);

@@ -69,7 +69,10 @@ export abstract class KerasModule extends Module {
     const y = this.logits(x, cut);
     return this.endsInSoftmax ? softmax(y, 1) : y;
   }
-  /** Per axis: output plane z reads input planes z − before … z − before + span; `pad` is added in all (output = input + pad − span). */
+  /**
+   * Per axis: output plane z reads input planes z − before … z − before + span; `pad` is added in all
+   * (output = input + pad − span).
+   */
   reach(): Reach {
     return { before: [0, 0, 0], span: [0, 0, 0], pad: [0, 0, 0] };
   }

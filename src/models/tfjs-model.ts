@@ -62,7 +62,8 @@ export class TfjsModel extends Module {
   private run(x: Tensor, logits: boolean): Tensor {
     if (x.rank !== 5 || x.shape[1] !== this.inChannels) {
       throw new Error(
-        `TfjsModel: expected input [N, ${this.inChannels}, D, H, W] (TF.js' [N, D, H, W, ${this.inChannels}] with the channels first), got ${formatShape(x.shape)}`,
+        `TfjsModel: expected input [N, ${this.inChannels}, D, H, W] (TF.js' [N, D, H, W, ${this.inChannels}] with the channels ` +
+          `first), got ${formatShape(x.shape)}`,
       );
     }
     let h = x;

@@ -64,7 +64,8 @@ export async function predictVolume(
   const [d, h, w] = shape;
   if (shape.length !== 3 || !shape.every((s) => Number.isInteger(s) && s > 0) || data.length !== model.inChannels * d! * h! * w!) {
     throw new Error(
-      `predictVolume: expected data [${model.inChannels}, D, H, W] with shape [D, H, W], got shape [${shape.join(', ')}] and ${data.length} values`,
+      `predictVolume: expected data [${model.inChannels}, D, H, W] with shape [D, H, W], got shape [${shape.join(', ')}] and ` +
+        `${data.length} values`,
     );
   }
   const last = model.layers.length - 1;

@@ -102,7 +102,8 @@ export async function segment(
     data.length !== inCh * spatial[0] * spatial[1] * spatial[2]
   ) {
     throw new Error(
-      `segment: expected data of shape [${model.config.inChannels}, D, H, W] matching its length, got shape [${shape.join(', ')}] with ${data.length} values`,
+      `segment: expected data of shape [${model.config.inChannels}, D, H, W] matching its length, got shape ` +
+        `[${shape.join(', ')}] with ${data.length} values`,
     );
   }
   const overlap = options.overlap ?? 0.5;

@@ -170,7 +170,8 @@ export class VNet extends Module {
     if (spatial.some((d) => d % m !== 0)) {
       const nearest = spatial.map((d) => Math.max(m, Math.round(d / m) * m));
       throw new Error(
-        `VNet: spatial size ${spatial.join('×')} must be divisible by ${m} (${c.encoderConvs.length - 1} halvings); nearest valid size: ${nearest.join('×')}`,
+        `VNet: spatial size ${spatial.join('×')} must be divisible by ${m} (${c.encoderConvs.length - 1} halvings); nearest ` +
+          `valid size: ${nearest.join('×')}`,
       );
     }
   }

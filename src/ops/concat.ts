@@ -59,7 +59,8 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   for (const [i, t] of tensors.entries()) {
     if (t.rank !== first.rank || t.shape.some((s, k) => k !== d && s !== first.shape[k])) {
       throw new Error(
-        `concat: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along dimension ${d} (all other dimensions must match)`,
+        `concat: tensor ${i} has shape ${formatShape(t.shape)}, incompatible with ${formatShape(first.shape)} along dimension ` +
+          `${d} (all other dimensions must match)`,
       );
     }
   }

@@ -23,7 +23,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const channels = logits.shape[1]!;
   if (options.weight && (options.weight.rank !== 1 || options.weight.size !== channels)) {
     throw new Error(
-      `crossEntropy: weight must have shape [${channels}] (one per class of logits ${formatShape(logits.shape)}), got ${formatShape(options.weight.shape)}`,
+      `crossEntropy: weight must have shape [${channels}] (one per class of logits ${formatShape(logits.shape)}), got ` +
+        `${formatShape(options.weight.shape)}`,
     );
   }
   const reduction = options.reduction ?? 'mean';

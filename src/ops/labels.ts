@@ -19,7 +19,8 @@ export function checkTarget(op: string, inputName: string, input: Tensor, target
   if (allowOneHot && sameAs(input.shape)) return true;
   const oneHot = allowOneHot ? ` or one-hot ${formatShape(input.shape)}` : '';
   throw new Error(
-    `${op}: target ${formatShape(target.shape)} does not fit ${inputName} ${formatShape(input.shape)}: expected class labels ${formatShape(labelShape)}${oneHot}`,
+    `${op}: target ${formatShape(target.shape)} does not fit ${inputName} ${formatShape(input.shape)}: expected class labels ` +
+      `${formatShape(labelShape)}${oneHot}`,
   );
 }
 

@@ -40,7 +40,8 @@ export function checkPrelu(op: string, x: Tensor, alpha: Tensor): void {
   const channels = x.rank >= 2 ? x.shape[1]! : 1;
   if (alpha.size !== 1 && alpha.size !== channels) {
     throw new Error(
-      `${op}: alpha has ${alpha.size} values but x ${formatShape(x.shape)} has ${channels} channel${channels === 1 ? '' : 's'} (dimension 1); expected ${channels === 1 ? '1' : `${channels} or 1`}`,
+      `${op}: alpha has ${alpha.size} values but x ${formatShape(x.shape)} has ${channels} channel${channels === 1 ? '' : 's'} ` +
+        `(dimension 1); expected ${channels === 1 ? '1' : `${channels} or 1`}`,
     );
   }
 }

@@ -70,7 +70,8 @@ export abstract class Optimizer {
       const p = this.params[index];
       if (!p || p.size !== t.data.length) {
         throw new Error(
-          `${this.kind}.loadStateDict: state '${key}' (${t.data.length} values) does not fit parameter ${index}${p ? ` of ${p.size} values` : ' (no such parameter)'}`,
+          `${this.kind}.loadStateDict: state '${key}' (${t.data.length} values) does not fit parameter ` +
+            `${index}${p ? ` of ${p.size} values` : ' (no such parameter)'}`,
         );
       }
       const buf = this.buffer(index, key.slice(key.indexOf('.') + 1));

@@ -99,7 +99,9 @@ export function convolveTrial(
   const out = [c.depth, ...p.outSpatial.slice(1)];
   const cut = c.batch * c.depth < N * p.outSpatial[0]! ? ` (timed on [${s.join(', ')}] → ${out.join('×')})` : '';
   return {
-    label: `${op} ${p.transposed ? 'transposed ' : ''}convolve [${p.src.join(', ')}] → ${p.outChannels} × ${p.outSpatial.join('×')}, ${geometryLabel(p.geometry)}${cut}`,
+    label:
+      `${op} ${p.transposed ? 'transposed ' : ''}convolve [${p.src.join(', ')}] → ${p.outChannels} × ` +
+      `${p.outSpatial.join('×')}, ${geometryLabel(p.geometry)}${cut}`,
     inputs: p.bias ? [s, p.weight, p.bias] : [s, p.weight],
     outSpatial: out,
   };

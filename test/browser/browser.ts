@@ -34,7 +34,9 @@ export function findChromium(): { path: string | null; reason: string } {
     const r = spawnSync('bash', [join(repoRoot, 'scripts/setup-browser.sh')], { stdio: 'inherit', timeout: hangLimitMs });
     path = installedChromium();
     if (!path)
-      reason = `browser tests skipped: no Chromium (set CHROMIUM_PATH) and scripts/setup-browser.sh could not install one (exit ${r.status ?? r.signal})`;
+      reason =
+        `browser tests skipped: no Chromium (set CHROMIUM_PATH) and scripts/setup-browser.sh could not install one (exit ` +
+        `${r.status ?? r.signal})`;
   }
   found = { path, reason };
   if (reason) console.warn(reason);

@@ -202,7 +202,8 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       }
     });
 
-    it("labels a dropped scan with a dropped TF.js model (brainchop's model5_gw_ae: topology, settings and colormap) as Node does", async () => {
+    it("labels a dropped scan with a dropped TF.js model (brainchop's model5_gw_ae: topology, settings and colormap) as Node " +
+      'does', async () => {
       const folder = join(repoRoot, 'test/fixtures/brainchop/model5_gw_ae');
       const modelFiles = ['model.json', 'group1-shard1of1.bin', 'colormap3.json', 'brainchop.json'].map((name) => ({
         name,
@@ -228,7 +229,8 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       await page.waitForFunction(() => document.getElementById('scan-info')!.textContent!.startsWith('head.nii.gz'));
       await waitReady(page, log);
       expect(await page.textContent('#model-info')).toMatch(
-        /model\.json: 19 layers, 5,598 parameters, 3 classes \(colours and names from colormap3\.json\); brainchop's pipeline with brainchop\.json, conformed/,
+        'model.json: 19 layers, 5,598 parameters, 3 classes (colours and names from colormap3.json); ' +
+          "brainchop's pipeline with brainchop.json, conformed",
       );
       expect(await page.isDisabled('#train')).toBe(true);
       // A 32³ conformed cube instead of brainchop's 256³: SwiftShader runs every kernel on the CPU.
@@ -262,7 +264,10 @@ describe.skipIf(!chromiumPath)('demo page in Chromium', () => {
       await page.setInputFiles('#model-file', [join(dir, onnx.name), join(dir, colormap.name)]);
       await waitReady(page, log);
       expect(await page.textContent('#model-info')).toMatch(
-        /^ONNX graph monai_unet\.onnx \(opset 11\): [\d,]+ parameters, 2 classes \(colours and names from colormap\.json\); .* windows of 16 × 16 × 16 voxels\.$/,
+        new RegExp(
+          String.raw`^ONNX graph monai_unet\.onnx \(opset 11\): [\d,]+ parameters, 2 classes ` +
+            String.raw`\(colours and names from colormap\.json\); .* windows of 16 × 16 × 16 voxels\.$`,
+        ),
       );
       // Larger than the graph's 16³ window along y and x (two windows each), at the model spacing.
       const scan = syntheticScan(12, [16, 20, 24]).scan;

@@ -40,7 +40,8 @@ describe.skipIf(!chromiumPath)('demo page memory in Chromium', () => {
     }
     const seconds = (performance.now() - t0) / 1000;
     console.log(
-      `memory: ${runs} segmentations in ${seconds.toFixed(1)} s; bytes in use ${counters[0]!.inUse}, pooled ${counters[0]!.pooled} after the first`,
+      `memory: ${runs} segmentations in ${seconds.toFixed(1)} s; bytes in use ${counters[0]!.inUse}, pooled ` +
+        `${counters[0]!.pooled} after the first`,
     );
     // Only the model's parameters stay in use between segmentations.
     expect(counters[0]!.inUse).toBeGreaterThan(0);

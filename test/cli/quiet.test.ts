@@ -33,7 +33,8 @@ describe('NoiseFilter', () => {
 
   it('keeps real errors and warnings, blank lines of its own and lines split across chunks', () => {
     const text =
-      'voxgpu: warning: spacings differ\n\nError: WebGPU reported an error: out of memory\n    at Context.read (context.ts:1)\nWarning: something Dawn has not said before\n';
+      'voxgpu: warning: spacings differ\n\nError: WebGPU reported an error: out of memory\n    at Context.read ' +
+      '(context.ts:1)\nWarning: something Dawn has not said before\n';
     expect(filtered(text)).toBe(text);
     expect(
       filtered('Warning: maxDynamicUniformBuffers', 'PerPipelineLayout artificially reduced from 90 to 16.\nvox', 'gpu: error: x\n'),

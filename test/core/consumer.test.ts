@@ -106,7 +106,8 @@ const a = tensor([1, 2, 3], [3], { requiresGrad: true });
 const b = tensor([10, 20, 30], [3]);
 const y = add(a, b);
 sum(mul(y, y)).backward();
-console.log(JSON.stringify({ adapter: ctx.describe().adapter, y: Array.from(await y.toArray()), grad: Array.from(await a.grad.toArray()) }));
+const grad = Array.from(await a.grad.toArray());
+console.log(JSON.stringify({ adapter: ctx.describe().adapter, y: Array.from(await y.toArray()), grad }));
 `,
     );
     const r = run(['main.mjs'], dir);
@@ -125,7 +126,8 @@ console.log(JSON.stringify({ adapter: ctx.describe().adapter, y: Array.from(awai
   it("'voxgpu/node' resolves to the Node entry with the file helpers", () => {
     writeFileSync(
       join(dir, 'node-entry.mjs'),
-      `const m = await import('voxgpu/node');\nconsole.log(JSON.stringify([typeof m.readVolume, typeof m.saveCheckpoint, typeof m.add]));\n`,
+      `const m = await import('voxgpu/node');\nconsole.log(JSON.stringify([typeof m.readVolume, typeof m.saveCheckpoint, typeof ` +
+        `m.add]));\n`,
     );
     const r = run(['node-entry.mjs'], dir);
     expect(r.out.trim(), r.out).toBe('["function","function","function"]');

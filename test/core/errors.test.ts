@@ -107,7 +107,8 @@ describe('shape errors', () => {
     const pooled = sizeClass(n * 4);
     if (pooled <= maxBufferSize) {
       expect(() => tidy(() => zeros([n]))).toThrow(
-        `full: binding 'out' is ${pooled} bytes, over the adapter's maxStorageBufferBindingSize (${maxStorageBufferBindingSize} bytes); use a smaller batch or volume`,
+        `full: binding 'out' is ${pooled} bytes, over the adapter's maxStorageBufferBindingSize (${maxStorageBufferBindingSize} ` +
+          `bytes); use a smaller batch or volume`,
       );
     }
     ctx.pool.trim();

@@ -57,7 +57,9 @@ for (const [name, fn, isMean] of [
 ] as const) {
   describe(name, () => {
     for (const c of cases) {
-      const label = `${name} ${JSON.stringify(c.shape)} over ${c.dim === undefined ? 'all' : JSON.stringify(c.dim)}${c.keepDim ? ', keepDim' : ''}`;
+      const label =
+        `${name} ${JSON.stringify(c.shape)} over ` +
+        `${c.dim === undefined ? 'all' : JSON.stringify(c.dim)}${c.keepDim ? ', keepDim' : ''}`;
       it(label, async () => {
         await checkOp(label, {
           inputs: [{ shape: c.shape }],

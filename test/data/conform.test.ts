@@ -150,7 +150,8 @@ describe('conform (NiiVue 0.62.0 for brainchop)', () => {
     expect(() => conform(nan, { size: 8 })).toThrow('conform: the central part of the scan holds no finite value');
     const labels = conform(scan, { size: 8 });
     expect(() => labelsToScanGrid({ ...labels, origin: [0, 0, 0] }, scan)).toThrow(
-      `labelsToScanGrid: the labels' grid (shape [8,8,8], spacing [1,1,1], origin [0,0,0], direction [1,0,0,0,0,-1,0,-1,0]) is not the conformed grid of the scan (shape [8,8,8], spacing [1,1,1], origin [${labels.origin}], direction [1,0,0,0,0,-1,0,-1,0])`,
+      `labelsToScanGrid: the labels' grid (shape [8,8,8], spacing [1,1,1], origin [0,0,0], direction [1,0,0,0,0,-1,0,-1,0]) is ` +
+        `not the conformed grid of the scan (shape [8,8,8], spacing [1,1,1], origin [${labels.origin}], direction [1,0,0,0,0,-1,0,-1,0])`,
     );
   });
 });

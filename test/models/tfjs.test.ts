@@ -83,31 +83,37 @@ describe('importTfjsModel against TF.js', () => {
     model.dispose();
   });
 
-  it("matches BatchNormalization as Keras defines it (TF.js cannot run it on volumes: the preceding layers' output through its formula in float64)", async () => {
-    const layers = [
-      conv({ name: 'c', filters: 3, kernelSize: 3, padding: 'same' }),
-      tf.layers.batchNormalization({ name: 'bn', epsilon: 0.01 }),
-    ];
-    const withBn = chain([5, 4, 3], 2, layers, 10);
-    const beforeBn = tf.model({ inputs: withBn.inputs, outputs: withBn.layers[1]!.output as tf.SymbolicTensor });
-    const [gamma, beta, mean, variance] = await Promise.all(layers[1]!.getWeights().map((w) => w.data()));
-    const shape: Shape5 = [1, 2, 5, 4, 3];
-    const x = Float32Array.from(randomArray(120, 11));
-    const convOut = predictChannelsFirst(beforeBn, x, shape);
-    const expected = Array.from(convOut, (v, i) => {
-      const c = Math.floor(i / 60) % 3;
-      return ((v - mean![c]!) / Math.sqrt(variance![c]! + 0.01)) * gamma![c]! + beta![c]!;
-    });
-    const { json, weights } = await saveToMemory(withBn);
-    const model = importTfjsModel(json, weights);
-    expect(maxRelError(await forward(model, x, shape), expected)).toBeLessThan(1e-4);
-    // Exported, TF.js reads back every weight, the moving statistics included, value for value.
-    const dir = mkdtempSync(join(tmpdir(), 'voxgpu-tfjs-bn-'));
-    await saveTfjsModel(join(dir, 'model.json'), model);
-    const back = await loadFromFile(join(dir, 'model.json'));
-    expect(await Promise.all(back.getWeights().map((w) => w.data()))).toEqual(await Promise.all(withBn.getWeights().map((w) => w.data())));
-    model.dispose();
-  });
+  it(
+    "matches BatchNormalization as Keras defines it (TF.js cannot run it on volumes: the preceding layers' output through its " +
+      'formula in float64)',
+    async () => {
+      const layers = [
+        conv({ name: 'c', filters: 3, kernelSize: 3, padding: 'same' }),
+        tf.layers.batchNormalization({ name: 'bn', epsilon: 0.01 }),
+      ];
+      const withBn = chain([5, 4, 3], 2, layers, 10);
+      const beforeBn = tf.model({ inputs: withBn.inputs, outputs: withBn.layers[1]!.output as tf.SymbolicTensor });
+      const [gamma, beta, mean, variance] = await Promise.all(layers[1]!.getWeights().map((w) => w.data()));
+      const shape: Shape5 = [1, 2, 5, 4, 3];
+      const x = Float32Array.from(randomArray(120, 11));
+      const convOut = predictChannelsFirst(beforeBn, x, shape);
+      const expected = Array.from(convOut, (v, i) => {
+        const c = Math.floor(i / 60) % 3;
+        return ((v - mean![c]!) / Math.sqrt(variance![c]! + 0.01)) * gamma![c]! + beta![c]!;
+      });
+      const { json, weights } = await saveToMemory(withBn);
+      const model = importTfjsModel(json, weights);
+      expect(maxRelError(await forward(model, x, shape), expected)).toBeLessThan(1e-4);
+      // Exported, TF.js reads back every weight, the moving statistics included, value for value.
+      const dir = mkdtempSync(join(tmpdir(), 'voxgpu-tfjs-bn-'));
+      await saveTfjsModel(join(dir, 'model.json'), model);
+      const back = await loadFromFile(join(dir, 'model.json'));
+      expect(await Promise.all(back.getWeights().map((w) => w.data()))).toEqual(
+        await Promise.all(withBn.getWeights().map((w) => w.data())),
+      );
+      model.dispose();
+    },
+  );
 
   it('matches every activation the models use: elu, exact and tanh gelu, sigmoid, in convs and as layers', async () => {
     const reference = chain(
@@ -187,13 +193,15 @@ describe('importTfjsModel refuses what it does not run', () => {
 
   it('names the layer, its class and the setting', async () => {
     expect(await refusal([tf.layers.maxPooling3d({ name: 'pool', poolSize: 2 })])).toBe(
-      'importTfjsModel: layer "pool" (MaxPooling3D): this layer class is not supported (only InputLayer, Conv3D, Activation, BatchNormalization)',
+      'importTfjsModel: layer "pool" (MaxPooling3D): this layer class is not supported (only InputLayer, Conv3D, Activation, ' +
+        'BatchNormalization)',
     );
     expect(await refusal([conv({ name: 'down', filters: 2, kernelSize: 2, strides: 2 })])).toBe(
       'importTfjsModel: layer "down" (Conv3D): strides [2,2,2] are not supported (only 1)',
     );
     expect(await refusal([conv({ name: 'c', filters: 2, kernelSize: 3, padding: 'same', activation: 'tanh' })])).toBe(
-      'importTfjsModel: layer "c" (Conv3D): activation "tanh" is not supported (supported: linear, relu, elu, gelu, gelu_new, sigmoid, softmax)',
+      'importTfjsModel: layer "c" (Conv3D): activation "tanh" is not supported (supported: linear, relu, elu, gelu, gelu_new, ' +
+        'sigmoid, softmax)',
     );
     expect(await refusal([tf.layers.batchNormalization({ name: 'bn', axis: 2 })])).toBe(
       'importTfjsModel: layer "bn" (BatchNormalization): axis 2 is not supported (only the channels, -1 or 4)',
@@ -206,7 +214,8 @@ describe('importTfjsModel refuses what it does not run', () => {
     const b = conv({ name: 'b', filters: 1, kernelSize: 1 }).apply(input) as tf.SymbolicTensor;
     const branched = await saveToMemory(tf.model({ inputs: input, outputs: tf.layers.add().apply([a, b]) as tf.SymbolicTensor }));
     expect(() => importTfjsModel(branched.json, branched.weights)).toThrow(
-      'importTfjsModel: layer "b" (Conv3D): inputs [[["in",0,0,{}]]] are not the previous layer "a" alone; only a chain of layers is supported',
+      'importTfjsModel: layer "b" (Conv3D): inputs [[["in",0,0,{}]]] are not the previous layer "a" alone; only a chain of ' +
+        'layers is supported',
     );
 
     const { json, weights } = await saveToMemory(chain([4, 4, 4], 2, [conv({ name: 'c', filters: 3, kernelSize: 3, padding: 'same' })], 6));

@@ -135,7 +135,8 @@ describe('state and checkpoints', () => {
     host.delete('enc1.conv0.bias');
     host.set('dec1.conv0.weight', { shape: [1, 2, 3], data: new Float32Array(6) });
     expect(() => b.loadStateDict(host)).toThrow(
-      'loadStateDict: state does not match the model (missing: enc1.conv0.bias; dec1.conv0.weight: expected shape [8, 8, 3, 3, 3], got [1, 2, 3])',
+      'loadStateDict: state does not match the model (missing: enc1.conv0.bias; dec1.conv0.weight: expected shape [8, 8, 3, 3, ' +
+        '3], got [1, 2, 3])',
     );
   });
 
@@ -216,7 +217,10 @@ describe('state and checkpoints', () => {
       /safetensors: .*cut\.safetensors: tensor '.*' of shape .* does not fit/,
     );
     await expect(loadCheckpoint(path, new VNet({ ...small, baseChannels: 8 }))).rejects.toThrow(
-      /checkpoint .*model\.safetensors: loadStateDict: state does not match the model \(enc1\.conv0\.weight: expected shape \[8, 1, 3, 3, 3\], got \[4, 1, 3, 3, 3\]/,
+      new RegExp(
+        String.raw`checkpoint .*model\.safetensors: loadStateDict: state does not match the model ` +
+          String.raw`\(enc1\.conv0\.weight: expected shape \[8, 1, 3, 3, 3\], got \[4, 1, 3, 3, 3\]`,
+      ),
     );
     await saveCheckpoint(path, model, { iteration: 2 });
     expect((await loadCheckpoint(path, model)).iteration).toBe(2);

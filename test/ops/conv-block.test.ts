@@ -38,10 +38,18 @@ const conv3dCases: Record<string, ConvCase> = {
 // convTranspose3d's x is the small tensor; 9 output channels of 8 taps span five scatter tiles.
 const convTranspose3dCases: Record<string, ConvCase> = {
   '2×2×2 stride 2, 3×2×4 → 6×4×8, 9→9 channels': { xShape: [2, 9, 3, 2, 4], wShape: [9, 9, 2, 2, 2], ...block(two) },
-  '2×2×2 stride 2, 3×2×3 → 6×4×6 (unaligned rows), 3→5 channels': { xShape: [2, 3, 3, 2, 3], wShape: [3, 5, 2, 2, 2], ...block(two) },
+  '2×2×2 stride 2, 3×2×3 → 6×4×6 (unaligned rows), 3→5 channels': {
+    xShape: [2, 3, 3, 2, 3],
+    wShape: [3, 5, 2, 2, 2],
+    ...block(two),
+  },
   '1×1×1, 3→5 channels, 3×4×5': { xShape: [2, 3, 3, 4, 5], wShape: [3, 5, 1, 1, 1], ...block(one) },
   '1×1×1, 3→8 channels, 2×3×8': { xShape: [2, 3, 2, 3, 8], wShape: [3, 8, 1, 1, 1], ...block(one) },
-  '2×1×2 stride (2, 1, 2), 3×3×4 → 6×3×8, 3→5 channels': { xShape: [2, 3, 3, 3, 4], wShape: [3, 5, 2, 1, 2], ...block([2, 1, 2]) },
+  '2×1×2 stride (2, 1, 2), 3×3×4 → 6×3×8, 3→5 channels': {
+    xShape: [2, 3, 3, 3, 4],
+    wShape: [3, 5, 2, 1, 2],
+    ...block([2, 1, 2]),
+  },
 };
 
 const tolerance = 1e-5;

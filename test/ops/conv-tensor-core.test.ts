@@ -133,7 +133,8 @@ describe('the tensor-core family, emulated where the adapter has no subgroup mat
       'conv3d: tensor-core tile tc128x32.f2x1 must give each invocation 1 to 8 whole 16-byte loads of each operand a step',
     );
     expect(() => convolve(pass, tensorCoreTile(2, 4, 1, 1))).toThrow(
-      'conv3d: tensor-core tile tc32x64.f2x4 must have 4 × 1, 4 × 2 or 4 × 4 fragments, or 2 × 1 or 2 × 2 with B staged (the generated kernels)',
+      'conv3d: tensor-core tile tc32x64.f2x4 must have 4 × 1, 4 × 2 or 4 × 4 fragments, or 2 × 1 or 2 × 2 with B staged (the ' +
+        'generated kernels)',
     );
     const g = tensor(halfs(shapeSize(outShape), 3), outShape);
     expect(() => convolve({ ...pass, src: g, outSpatial: c.xShape.slice(2), transposed: true }, tensorCoreTiles.at(-1)!)).toThrow(

@@ -117,7 +117,8 @@ describe('convTranspose3d rejects bad input before any GPU work', () => {
 
   it('an output size below 1', () => {
     expect(() => convTranspose3d(zeros([1, 2, 1, 1, 1]), w(), null, { padding: [0, 1, 0] })).toThrow(
-      'convTranspose3d: output size [2, 0, 2] is not positive (x [1, 2, 1, 1, 1], kernel [2, 2, 2], stride [1, 1, 1], padding [0, 1, 0], dilation [1, 1, 1])',
+      'convTranspose3d: output size [2, 0, 2] is not positive (x [1, 2, 1, 1, 1], kernel [2, 2, 2], stride [1, 1, 1], padding ' +
+        '[0, 1, 0], dilation [1, 1, 1])',
     );
   });
 

@@ -159,7 +159,8 @@ describe('conv3d rejects bad input before any GPU work', () => {
 
   it('kernel larger than the padded input', () => {
     expect(() => conv3d(x(), zeros([3, 2, 5, 3, 3]), null, { dilation: [2, 1, 1], padding: 1 })).toThrow(
-      'conv3d: kernel [5, 3, 3] with dilation [2, 1, 1] spans [9, 3, 3], larger than the padded input [6, 6, 6] (x [1, 2, 4, 4, 4], padding [1, 1, 1])',
+      'conv3d: kernel [5, 3, 3] with dilation [2, 1, 1] spans [9, 3, 3], larger than the padded input [6, 6, 6] (x [1, 2, 4, 4, ' +
+        '4], padding [1, 1, 1])',
     );
   });
 
@@ -188,7 +189,8 @@ describe('conv3d rejects bad input before any GPU work', () => {
     const channels = Math.ceil(limit / 4 / 512) + 1;
     const bytes = channels * 512 * 4;
     expect(() => conv3d(zeros([1, 1, 8, 8, 8]), zeros([channels, 1, 1, 1, 1]))).toThrow(
-      `conv3d: output [1, ${channels}, 8, 8, 8] needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or volume`,
+      `conv3d: output [1, ${channels}, 8, 8, 8] needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${limit} ` +
+        `bytes); use a smaller batch or volume`,
     );
   });
 });

@@ -61,7 +61,8 @@ export class NodeContext {
     const v = this.value(i);
     if (!isHost(v))
       throw this.fail(
-        `its ${what} (input ${i}, '${this.node.input[i]}') is computed at run time; dynamic shapes are not supported (export with constant shapes)`,
+        `its ${what} (input ${i}, '${this.node.input[i]}') is computed at run time; dynamic shapes are not supported (export ` +
+          `with constant shapes)`,
       );
     return v;
   }

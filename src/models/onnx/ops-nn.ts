@@ -285,7 +285,8 @@ const resize: OpImpl = (c) => {
     return reshape(up, [n, ch, d * by[0], h * by[1], w * by[2]]);
   }
   throw c.fail(
-    `only nearest-neighbour resizing by whole factors and trilinear (half-pixel) by 2 are supported, got mode '${mode}', coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`,
+    `only nearest-neighbour resizing by whole factors and trilinear (half-pixel) by 2 are supported, got mode '${mode}', ` +
+      `coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`,
   );
 };
 
@@ -301,7 +302,8 @@ const averagePool: OpImpl = (c) => {
   const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
   if (padded || strides.some((s, i) => s !== kernel[i]) || d % kd || h % kh || w % kw) {
     throw c.fail(
-      `only pooling by non-overlapping blocks is supported (strides equal to kernel_shape, no padding, sizes divisible): kernel [${kernel.join(', ')}], strides [${strides.join(', ')}], x ${formatShape(x.shape)}`,
+      `only pooling by non-overlapping blocks is supported (strides equal to kernel_shape, no padding, sizes divisible): kernel ` +
+        `[${kernel.join(', ')}], strides [${strides.join(', ')}], x ${formatShape(x.shape)}`,
     );
   }
   const blocks = reshape(x, [n * ch, d / kd, kd, h / kh, kh, w / kw, kw]);

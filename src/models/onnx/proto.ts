@@ -43,7 +43,8 @@ function rawBytes(t: TensorProto, external: ExternalDataReader | undefined): Uin
   if (!location) throw new Error(`ONNX tensor '${t.name}': external data without a location`);
   if (!external)
     throw new Error(
-      `ONNX tensor '${t.name}': its data is in the external file '${location}'; read the model with loadOnnx(path) from 'voxgpu/node', or pass { externalData } to importOnnx`,
+      `ONNX tensor '${t.name}': its data is in the external file '${location}'; read the model with loadOnnx(path) from ` +
+        `'voxgpu/node', or pass { externalData } to importOnnx`,
     );
   const length = info.has('length') ? Number(info.get('length')) : null;
   return external(location, Number(info.get('offset') ?? 0), length);

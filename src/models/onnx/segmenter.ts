@@ -31,7 +31,9 @@ class OnnxSegmenter extends Module implements Segmenter {
     const numClasses = graph.outputShapes[0]?.[1];
     if (graph.inputs.length !== 1 || input.length !== 5 || typeof inChannels !== 'number' || typeof numClasses !== 'number') {
       throw new Error(
-        `onnxSegmenter: the graph must take one input [N, C, D, H, W] and give [N, classes, D, H, W] with C and classes fixed; it takes ${graph.inputs.length} input(s), the first [${input.map((d) => d ?? '?').join(', ')}], and gives [${(graph.outputShapes[0] ?? []).map((d) => d ?? '?').join(', ')}]`,
+        `onnxSegmenter: the graph must take one input [N, C, D, H, W] and give [N, classes, D, H, W] with C and classes fixed; ` +
+          `it takes ${graph.inputs.length} input(s), the first [${input.map((d) => d ?? '?').join(', ')}], and gives ` +
+          `[${(graph.outputShapes[0] ?? []).map((d) => d ?? '?').join(', ')}]`,
       );
     }
     this.config = { inChannels, numClasses };

@@ -158,7 +158,8 @@ export const blockFamily: ConvFamily<BlockVariant> = {
     const g = p.geometry;
     if (!applies(p))
       throw new Error(
-        `${p.op}: the block path does not take kernel [${g.kernel.join(', ')}], stride [${g.stride.join(', ')}], padding [${g.padding.join(', ')}], dilation [${g.dilation.join(', ')}]`,
+        `${p.op}: the block path does not take kernel [${g.kernel.join(', ')}], stride [${g.stride.join(', ')}], padding ` +
+          `[${g.padding.join(', ')}], dilation [${g.dilation.join(', ')}]`,
       );
     return p.kind === 'convolve' ? blockConvolve(p) : blockWeightGrad(p);
   },

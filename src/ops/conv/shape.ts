@@ -99,7 +99,8 @@ export function checkBindable(op: string, what: string, shape: readonly number[]
   const bytes = shape.reduce((a, b) => a * b, 4);
   if (sizeClass(bytes) > limit) {
     throw new Error(
-      `${op}: ${what} ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${limit} bytes); use a smaller batch or volume`,
+      `${op}: ${what} ${formatShape(shape)} needs ${bytes} bytes, over the adapter's maxStorageBufferBindingSize (${limit} ` +
+        `bytes); use a smaller batch or volume`,
     );
   }
 }
@@ -127,7 +128,8 @@ export function conv3dShape(
   const g = commonChecks(op, x, weight, 'Cout, Cin, kD, kH, kW', options);
   if (x.shape[1] !== weight.shape[1]) {
     throw new Error(
-      `${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${weight.shape[1]} input channels`,
+      `${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ` +
+        `${weight.shape[1]} input channels`,
     );
   }
   checkBias(op, bias, weight.shape[0]!);
@@ -136,7 +138,8 @@ export function conv3dShape(
   const padded = size.map((s, i) => s + 2 * g.padding[i]!) as unknown as Triple;
   if (extent.some((e, i) => e > padded[i]!)) {
     throw new Error(
-      `${op}: kernel ${fmt(g.kernel)} with dilation ${fmt(g.dilation)} spans ${fmt(extent)}, larger than the padded input ${fmt(padded)} (x ${formatShape(x.shape)}, padding ${fmt(g.padding)})`,
+      `${op}: kernel ${fmt(g.kernel)} with dilation ${fmt(g.dilation)} spans ${fmt(extent)}, larger than the padded input ` +
+        `${fmt(padded)} (x ${formatShape(x.shape)}, padding ${fmt(g.padding)})`,
     );
   }
   const out = padded.map((p, i) => Math.floor((p - extent[i]!) / g.stride[i]!) + 1);
@@ -165,7 +168,8 @@ export function convTranspose3dShape(
   }
   if (x.shape[1] !== weight.shape[0]) {
     throw new Error(
-      `${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ${weight.shape[0]} input channels`,
+      `${op}: x has ${x.shape[1]} channels (shape ${formatShape(x.shape)}) but weight ${formatShape(weight.shape)} expects ` +
+        `${weight.shape[0]} input channels`,
     );
   }
   checkBias(op, bias, weight.shape[1]!);
@@ -174,7 +178,8 @@ export function convTranspose3dShape(
   );
   if (out.some((o) => o < 1)) {
     throw new Error(
-      `${op}: output size ${formatShape(out)} is not positive (x ${formatShape(x.shape)}, kernel ${fmt(g.kernel)}, stride ${fmt(g.stride)}, padding ${fmt(g.padding)}, dilation ${fmt(g.dilation)})`,
+      `${op}: output size ${formatShape(out)} is not positive (x ${formatShape(x.shape)}, kernel ${fmt(g.kernel)}, stride ` +
+        `${fmt(g.stride)}, padding ${fmt(g.padding)}, dilation ${fmt(g.dilation)})`,
     );
   }
   const outShape = [x.shape[0]!, weight.shape[1]!, ...out];

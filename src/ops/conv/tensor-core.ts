@@ -238,7 +238,8 @@ function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
   checkTile(op, t, ctx);
   if (!takes(p))
     throw new Error(
-      `${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ${p.geometry.stride.join('×')}`,
+      `${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ` +
+        `${p.geometry.stride.join('×')}`,
     );
   const geometry = asForward(p.geometry, transposed);
   const C = src.shape[1]!;

@@ -26,7 +26,8 @@ const run = (bytes: Uint8Array, ...shapes: number[][]) => noGrad(() => importOnn
 
 it('refuses an op type it does not run, listing those it does', () => {
   expect(() => importOnnx(oneNode('LpPool', ['x'], { kernel_shape: { ints: [2, 2, 2] } }))).toThrow(
-    "ONNX node 'LpPool_0' (LpPool, opset 13): op type 'LpPool' is not supported (supported: Abs, Add, ArgMax, AveragePool, BatchNormalization, Cast, Concat,",
+    "ONNX node 'LpPool_0' (LpPool, opset 13): op type 'LpPool' is not supported (supported: Abs, Add, ArgMax, AveragePool, " +
+      'BatchNormalization, Cast, Concat,',
   );
 });
 
@@ -54,7 +55,8 @@ it('refuses attributes and settings it does not implement', () => {
 
 it('refuses shapes computed at run time (dynamic shapes)', () => {
   expect(() => run(oneNode('Reshape', ['x', 'y'], {}, 13, ['y']), [1, 1, 6, 6, 6], [1, 1, 6, 6, 6])).toThrow(
-    "ONNX node 'Reshape_0' (Reshape, opset 13): its shape (input 1, 'y') is computed at run time; dynamic shapes are not supported (export with constant shapes)",
+    "ONNX node 'Reshape_0' (Reshape, opset 13): its shape (input 1, 'y') is computed at run time; dynamic shapes are not " +
+      'supported (export with constant shapes)',
   );
 });
 

@@ -90,7 +90,8 @@ it('loadOnnx reads weights stored as external data beside the model', async () =
   const [inline, loaded]: OnnxModule[] = [importOnnx(bytes), loadOnnx(join(dir, 'model.onnx'))];
   expect(await forward(loaded, x)).toEqual(await forward(inline, x));
   expect(() => importOnnx(external)).toThrow(
-    "ONNX tensor 'conv1.weight': its data is in the external file 'weights.bin'; read the model with loadOnnx(path) from 'voxgpu/node', or pass { externalData } to importOnnx",
+    "ONNX tensor 'conv1.weight': its data is in the external file 'weights.bin'; read the model with loadOnnx(path) from " +
+      "'voxgpu/node', or pass { externalData } to importOnnx",
   );
   inline.dispose();
   loaded.dispose();

@@ -73,7 +73,8 @@ describe('onnxSegmenter', () => {
   it('refuses a graph that does not take one volume', () => {
     const two = importOnnx(freeSizeGraph({ inputs: 2 }));
     expect(() => onnxSegmenter(two)).toThrow(
-      'onnxSegmenter: the graph must take one input [N, C, D, H, W] and give [N, classes, D, H, W] with C and classes fixed; it takes 2 input(s), the first [?, 1, ?, ?, ?], and gives [?, 2, ?, ?, ?]',
+      'onnxSegmenter: the graph must take one input [N, C, D, H, W] and give [N, classes, D, H, W] with C and classes fixed; it ' +
+        'takes 2 input(s), the first [?, 1, ?, ?, ?], and gives [?, 2, ?, ?, ?]',
     );
     two.dispose();
   });
