@@ -3,7 +3,7 @@
 // each window's winner; the gradient goes to it alone. Kernels: max_pool.wgsl.
 import { record } from '../core/autograd.js';
 import { empty, formatShape, type Tensor } from '../core/tensor.js';
-import type { Size3, Triple } from './conv/shape.js';
+import { type Size3, type Triple, triple } from './conv/shape.js';
 import { checkRank, runElementwise } from './util.js';
 
 export interface MaxPool3dOptions {
@@ -13,21 +13,11 @@ export interface MaxPool3dOptions {
   padding?: Size3;
 }
 
-function triple(name: string, v: Size3, min: number): Triple {
-  const t = typeof v === 'number' ? ([v, v, v] as const) : v;
-  if (!Array.isArray(t) || t.length !== 3 || t.some((d) => !Number.isInteger(d) || d < min)) {
-    throw new Error(
-      `maxPool3d: ${name} must be ${min > 0 ? 'positive' : 'non-negative'} integers (a number or [d, h, w]), got ${JSON.stringify(v)}`,
-    );
-  }
-  return [t[0], t[1], t[2]];
-}
-
 export function maxPool3d(x: Tensor, kernelSize: Size3, options: MaxPool3dOptions = {}): Tensor {
   checkRank('maxPool3d', 'x', x, 5, 'N, C, D, H, W');
-  const kernel = triple('kernelSize', kernelSize, 1);
-  const stride = triple('stride', options.stride ?? kernel, 1);
-  const padding = triple('padding', options.padding ?? 0, 0);
+  const kernel = triple('maxPool3d', 'kernelSize', kernelSize, 1, 1);
+  const stride = triple('maxPool3d', 'stride', options.stride, kernel, 1);
+  const padding = triple('maxPool3d', 'padding', options.padding, 0, 0);
   if (padding.some((p, i) => 2 * p > kernel[i]!))
     throw new Error(`maxPool3d: padding [${padding.join(', ')}] must be at most half the kernel [${kernel.join(', ')}]`);
   const inSize = x.shape.slice(2) as unknown as Triple;

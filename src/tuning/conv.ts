@@ -56,7 +56,7 @@ export function gradKey(adapter: string, family: string, lhs: readonly number[],
  * H×W planes keep their cache behaviour, and the grid stays tens of workgroups. Small passes (and
  * so the small-volume workgroup rule) are timed as they are.
  */
-export const softwareTrialVoxels = 32768;
+const softwareTrialVoxels = 32768;
 
 export interface Crop {
   batch: number;

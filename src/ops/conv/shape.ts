@@ -69,7 +69,8 @@ export function isBlockGeometry(g: ConvGeometry): boolean {
   return [0, 1, 2].every((i) => g.stride[i] === g.kernel[i] && g.padding[i] === 0 && g.dilation[i] === 1);
 }
 
-function triple(op: string, name: string, value: Size3 | undefined, fallback: number, min: number): Triple {
+/** A size per spatial axis from a number or [d, h, w] (the fallback where absent), each an integer ≥ min. */
+export function triple(op: string, name: string, value: Size3 | undefined, fallback: Size3, min: number): Triple {
   const v = value ?? fallback;
   const t = typeof v === 'number' ? ([v, v, v] as const) : v;
   if (!Array.isArray(t) || t.length !== 3 || t.some((x) => !Number.isInteger(x) || x < min)) {
