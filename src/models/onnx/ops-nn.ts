@@ -14,8 +14,9 @@ import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
 import { logSoftmax, softmax } from '../../ops/softmax.js';
-import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
+import { formatShape, type Tensor } from '../../core/tensor.js';
 import type { NodeContext, OpImpl } from './node-context.js';
+import { resize } from './ops-resize.js';
 
 function triple(c: NodeContext, name: string, fallback: number): Triple {
   const v = c.attrs.ints(name, [fallback, fallback, fallback]);
@@ -73,19 +74,6 @@ function padZeros(x: Tensor, extra: Pads): Tensor {
     if (!before && !after) return;
     const plane = (n: number) => zeros(h.shape.map((d, k) => (k === 2 + i ? n : d)));
     h = concat([...(before ? [plane(before)] : []), h, ...(after ? [plane(after)] : [])], 2 + i);
-  });
-  return h;
-}
-
-/** x with its first and last planes repeated before and after along each spatial axis. */
-function padEdges(x: Tensor, extra: Pads): Tensor {
-  let h = x;
-  extra.begin.forEach((before, i) => {
-    const after = extra.end[i]!;
-    const axis = 2 + i;
-    const size = h.shape[axis]!;
-    const copies = (start: number, count: number) => new Array<Tensor>(count).fill(narrow(h, axis, start, 1));
-    if (before || after) h = concat([...copies(0, before), h, ...copies(size - 1, after)], axis);
   });
   return h;
 }
@@ -248,47 +236,6 @@ function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: stri
     );
   return [factors[2]!, factors[3]!, factors[4]!];
 }
-
-/**
- * Resize by whole factors. Nearest neighbour (what nn.Upsample(mode='nearest') exports): every voxel
- * repeated, a broadcast of [N·C, D, 1, H, 1, W, 1]. Linear by 2 with half-pixel centres (trilinear,
- * align_corners=False): out[2m] = ¾x[m] + ¼x[m−1], out[2m+1] = ¾x[m] + ¼x[m+1], edges repeated, which
- * is a transposed convolution of the edge-padded volume (kernel ¼ ¾ ¾ ¼, stride 2, padding 3) with
- * the channels moved into the batch. Autograd runs through both.
- */
-const resize: OpImpl = (c) => {
-  c.attrs.allow('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value');
-  const x = c.volume(0);
-  const mode = c.attrs.string('mode', 'nearest');
-  const transform = c.attrs.string('coordinate_transformation_mode', 'half_pixel');
-  const rounding = c.attrs.string('nearest_mode', 'round_prefer_floor');
-  const halfPixel = ['half_pixel', 'pytorch_half_pixel'].includes(transform);
-  const scales = c.has(2) ? Array.from(c.host(2, 'scales').data) : [];
-  const factors = scales.length ? scales : c.ints(3, 'sizes').map((size, i) => size / x.shape[i]!);
-  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
-  // With whole factors these pick source voxel ⌊out / factor⌋, a repeat; other combinations shift it.
-  if (mode === 'nearest' && (transform === 'asymmetric' ? rounding === 'floor' : halfPixel && rounding.startsWith('round'))) {
-    const [fd, fh, fw] = spatialFactors(c, x, factors, 'scales');
-    const spread = expand(reshape(x, [n * ch, d, 1, h, 1, w, 1]), [n * ch, d, fd, h, fh, w, fw]);
-    return reshape(spread, [n, ch, d * fd, h * fh, w * fw]);
-  }
-  if (mode === 'linear' && halfPixel) {
-    const by = spatialFactors(c, x, factors, 'scales');
-    if (by.some((f) => f > 2)) throw c.fail(`linear resizing supports factors 1 and 2, got [${factors.join(', ')}]`);
-    const taps = by.map((f) => (f === 2 ? [0.25, 0.75, 0.75, 0.25] : [1]));
-    const kernel = taps[0]!.flatMap((a) => taps[1]!.flatMap((b) => taps[2]!.map((e) => a * b * e)));
-    const weight = tensor(kernel, [1, 1, ...taps.map((t) => t.length)]);
-    const edges = { begin: by.map((f) => f - 1), end: by.map((f) => f - 1) };
-    const padded = padEdges(reshape(x, [n * ch, 1, d, h, w]), edges);
-    const padding: Triple = [by[0] === 2 ? 3 : 0, by[1] === 2 ? 3 : 0, by[2] === 2 ? 3 : 0];
-    const up = convTranspose3d(padded, weight, null, { stride: by, padding });
-    return reshape(up, [n, ch, d * by[0], h * by[1], w * by[2]]);
-  }
-  throw c.fail(
-    `only nearest-neighbour resizing by whole factors and trilinear (half-pixel) by 2 are supported, got mode '${mode}', ` +
-      `coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`,
-  );
-};
 
 /** AveragePool with the kernel equal to the stride and no padding: the mean of each block. */
 const averagePool: OpImpl = (c) => {
