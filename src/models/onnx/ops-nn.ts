@@ -9,17 +9,17 @@ import { full, rand, zeros } from '../../ops/creation.js';
 import { expand } from '../../ops/expand.js';
 import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
 import { maxPool3d } from '../../ops/max-pool3d.js';
-import { mean } from '../../ops/reduce.js';
 import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
 import { logSoftmax, softmax } from '../../ops/softmax.js';
-import { formatShape, type Tensor } from '../../core/tensor.js';
+import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
 import type { NodeContext, OpImpl } from './node-context.js';
 import { resize } from './ops-resize.js';
 
-function triple(c: NodeContext, name: string, fallback: number): Triple {
-  const v = c.attrs.ints(name, [fallback, fallback, fallback]);
+/** A 3-value attribute (required without a fallback). */
+function triple(c: NodeContext, name: string, fallback?: number): Triple {
+  const v = c.attrs.ints(name, fallback === undefined ? undefined : [fallback, fallback, fallback]);
   if (v.length !== 3) throw c.fail(`attribute '${name}' must have 3 values (3D), got [${v.join(', ')}]`);
   return [v[0]!, v[1]!, v[2]!];
 }
@@ -227,34 +227,42 @@ const dropout: OpImpl = (c) => {
   return mul(mul(x, keepMask), 1 / (1 - ratio));
 };
 
-/** Integer factors per spatial axis of a volume op, from Resize's scales or sizes. */
-function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: string): [number, number, number] {
-  const ok = factors.length === 5 && factors[0] === 1 && factors[1] === 1 && factors.slice(2).every((f) => Number.isInteger(f) && f >= 1);
-  if (!ok)
-    throw c.fail(
-      `only whole-number ${what} of D, H and W are supported (N and C kept), got [${factors.join(', ')}] for x ${formatShape(x.shape)}`,
-    );
-  return [factors[2]!, factors[3]!, factors[4]!];
-}
-
-/** AveragePool with the kernel equal to the stride and no padding: the mean of each block. */
+/**
+ * AveragePool: window sums as a convolution with a kernel of ones (channels moved into the batch;
+ * zeros for the padding, asymmetric pads and ceil_mode's last windows), each divided by its window's
+ * count, a product of per-axis counts made on the host: the taps inside x, or with
+ * count_include_pad the taps inside x and its pads. ceil_mode follows ONNX: the last window starts
+ * inside x or its begin pad.
+ */
 const averagePool: OpImpl = (c) => {
   c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad');
   const x = c.volume(0);
-  const kernel = c.attrs.ints('kernel_shape');
-  const [kd, kh, kw] = spatialFactors(c, x, [1, 1, ...kernel], 'kernel sizes');
-  const strides = c.attrs.ints('strides', [1, 1, 1]);
-  const padded =
-    c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]).some((p) => p !== 0) || !['NOTSET', 'VALID'].includes(c.attrs.string('auto_pad', 'NOTSET'));
-  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
-  if (padded || strides.some((s, i) => s !== kernel[i]) || d % kd || h % kh || w % kw) {
-    throw c.fail(
-      `only pooling by non-overlapping blocks is supported (strides equal to kernel_shape, no padding, sizes divisible): kernel ` +
-        `[${kernel.join(', ')}], strides [${strides.join(', ')}], x ${formatShape(x.shape)}`,
-    );
-  }
-  const blocks = reshape(x, [n * ch, d / kd, kd, h / kh, kh, w / kw, kw]);
-  return reshape(mean(blocks, [2, 4, 6]), [n, ch, d / kd, h / kh, w / kw]);
+  const kernel = triple(c, 'kernel_shape');
+  const stride = triple(c, 'strides', 1);
+  const pads = convPads(c, x, kernel, stride, [1, 1, 1], false);
+  const ceilMode = c.attrs.int('ceil_mode', 0) !== 0 && c.attrs.string('auto_pad', 'NOTSET') === 'NOTSET';
+  const includePad = c.attrs.int('count_include_pad', 0) !== 0;
+  const axes = [0, 1, 2].map((a) => {
+    const [size, k, s, begin] = [x.shape[2 + a]!, kernel[a]!, stride[a]!, pads.begin[a]!];
+    const span = size + begin + pads.end[a]! - k;
+    if (span < 0)
+      throw c.fail(
+        `kernel_shape [${kernel.join(', ')}] is larger than x ${formatShape(x.shape)} with pads [${[...pads.begin, ...pads.end]}]`,
+      );
+    let out = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    if (ceilMode && (out - 1) * s >= size + begin) out--;
+    const starts = Array.from({ length: out }, (_, o) => o * s - begin);
+    const counts = starts.map((t) => (includePad ? Math.min(t + k, size + pads.end[a]!) - t : Math.min(t + k, size) - Math.max(t, 0)));
+    return { out, counts, end: Math.max(pads.end[a]!, (out - 1) * s + k - size - begin) };
+  });
+  const { padding, extra } = sharedPadding({ begin: pads.begin, end: axes.map((a) => a.end) });
+  const [n, ch, ...size] = x.shape as [number, number, number, number, number];
+  const ones = tensor(new Float32Array(kernel[0]! * kernel[1]! * kernel[2]!).fill(1), [1, 1, ...kernel]);
+  const sums = conv3d(padZeros(reshape(x, [n * ch, 1, ...size]), extra), ones, null, { stride, padding });
+  const [cd, ch2, cw] = axes.map((a) => a.counts);
+  const reciprocal = cd!.flatMap((a) => ch2!.flatMap((b) => cw!.map((e) => 1 / (a * b * e))));
+  const outSize = axes.map((a) => a.out);
+  return reshape(mul(sums, tensor(reciprocal, [1, 1, ...outSize])), [n, ch, ...outSize]);
 };
 
 const maxPool: OpImpl = (c) => {

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { decodeSafetensors, importOnnx, noGrad, tensor, tidy } from '../../../src/index.js';
 import { GraphBuilder } from '../../../src/models/onnx/builder.js';
-import { maxRelError, randomArray } from '../../helpers.js';
+import { dot, maxRelError, randomArray } from '../../helpers.js';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures/onnx');
 export const FIXTURE_NAMES = ['monai_unet', 'monai_vnet', 'meshnet', 'paper_vnet', 'paper_vnet_dynamic'] as const;
@@ -71,6 +71,11 @@ export interface OrtCase {
   /** Input shapes by name (default: x of the shape expectMatchesOrt is given). */
   inputs?: Record<string, number[]>;
   outputType?: 'int64';
+  /**
+   * The model is linear in its one input x (y = A·x): also check the backward, by the identity
+   * ⟨Aᵀr, x⟩ = ⟨r, A·x⟩ for a random upstream gradient r, with ONNX Runtime's A·x.
+   */
+  linear?: boolean;
   build: (b: GraphBuilder, w: (shape: number[], lo?: number, hi?: number) => string) => string;
 }
 
@@ -92,6 +97,17 @@ export async function expectMatchesOrt(c: OrtCase, x: number[]): Promise<void> {
   expect(out.shape).toEqual(expected.shape);
   expect(maxRelError(await out.toArray(), expected.data)).toBeLessThan(1e-4);
   out.dispose();
+  if (c.linear) {
+    const x = tensor(inputs.x!.data, inputs.x!.shape, { requiresGrad: true });
+    const r = randomInput(expected.shape, 11);
+    tidy(() => model.forward(x).backward(tensor(r.data, r.shape)));
+    const gx = await x.grad!.toArray();
+    const [adjoint, forward] = [dot(gx, inputs.x!.data), dot(r.data, expected.data)];
+    const scale = dot(gx.map(Math.abs), inputs.x!.data.map(Math.abs));
+    expect(Math.abs(adjoint - forward), `⟨Aᵀr, x⟩ ${adjoint} vs ⟨r, A·x⟩ ${forward}`).toBeLessThan(1e-5 * scale);
+    x.grad!.dispose();
+    x.dispose();
+  }
   model.dispose();
 }
 
