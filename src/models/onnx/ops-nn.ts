@@ -14,7 +14,7 @@ import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
 import { logSoftmax, softmax } from '../../ops/softmax.js';
 import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
-import type { NodeContext, OpImpl } from './node-context.js';
+import { type NodeContext, type OnnxOp, onnxOp } from './node-context.js';
 import { resize } from './ops-resize.js';
 
 /** A 3-value attribute (required without a fallback). */
@@ -130,16 +130,14 @@ function grouped(
   return concat(parts, 1);
 }
 
-const conv: OpImpl = (c) => {
-  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
+const conv = onnxOp(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'], (c) => {
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, false);
   // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
   return grouped(c, padZeros(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
-};
+});
 
-const convTranspose: OpImpl = (c) => {
-  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides');
+const convTranspose = onnxOp(['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides'], (c) => {
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, true);
   // A transposed convolution's padding removes output planes: the asymmetric rest is cropped after.
@@ -148,10 +146,9 @@ const convTranspose: OpImpl = (c) => {
     grouped(c, x, w, c.optionalTensor(2), true, (xi, wi, bi) => convTranspose3d(xi, wi, bi, { ...geometry, outputPadding })),
     extra,
   );
-};
+});
 
-const batchNormalization: OpImpl = (c) => {
-  c.attrs.allow('epsilon', 'momentum', 'training_mode', 'spatial');
+const batchNormalization = onnxOp(['epsilon', 'momentum', 'training_mode', 'spatial'], (c) => {
   if (c.node.output.slice(1).some(Boolean))
     throw c.fail('the running-statistics outputs (a graph exported in training mode) are not supported; export in eval mode');
   if (c.attrs.int('spatial', 1) !== 1) throw c.fail('spatial=0 is not supported');
@@ -165,25 +162,22 @@ const batchNormalization: OpImpl = (c) => {
     momentum: 1 - c.attrs.float('momentum', 0.9),
     training: c.training,
   });
-};
+});
 
-const instanceNormalization: OpImpl = (c) => {
-  c.attrs.allow('epsilon');
+const instanceNormalization = onnxOp(['epsilon'], (c) => {
   return instanceNorm(c.tensor(0), { weight: c.tensor(1), bias: c.tensor(2), eps: c.attrs.float('epsilon', 1e-5) });
-};
+});
 
 /** Opset 18's GroupNormalization: scale and bias per group, spread here to the group's channels. */
-const groupNormalization: OpImpl = (c) => {
-  c.attrs.allow('epsilon', 'num_groups', 'stash_type');
+const groupNormalization = onnxOp(['epsilon', 'num_groups', 'stash_type'], (c) => {
   const x = c.tensor(0);
   const groups = c.attrs.int('num_groups');
   const perChannel = (t: Tensor) => reshape(expand(reshape(t, [groups, 1]), [groups, x.shape[1]! / groups]), [x.shape[1]!]);
   return groupNorm(x, groups, { weight: perChannel(c.tensor(1)), bias: perChannel(c.tensor(2)), eps: c.attrs.float('epsilon', 1e-5) });
-};
+});
 
 /** PRelu's slope broadcasts: one value, or one per channel ([C] or PyTorch's [C, 1, 1, 1]). */
-const preluOp: OpImpl = (c) => {
-  c.attrs.allow();
+const preluOp = onnxOp([], (c) => {
   const [x, slope] = [c.tensor(0), c.tensor(1)];
   const channels = x.shape[1] ?? 1;
   const perChannel =
@@ -194,30 +188,25 @@ const preluOp: OpImpl = (c) => {
   if (slope.size !== 1 && !perChannel)
     throw c.fail(`slope ${formatShape(slope.shape)} must be one value or one per channel of x ${formatShape(x.shape)}`);
   return prelu(x, slope.rank === 1 ? slope : reshape(slope, [slope.size]));
-};
+});
 
-function unary(f: (x: Tensor) => Tensor): OpImpl {
-  return (c) => {
-    c.attrs.allow();
-    return f(c.tensor(0));
-  };
+function unary(f: (x: Tensor) => Tensor): OnnxOp {
+  return onnxOp([], (c) => f(c.tensor(0)));
 }
 
 /** Softmax and LogSoftmax; before opset 13 they act on the input flattened to 2-D at `axis`. */
-function softmaxLike(f: (x: Tensor, dim: number) => Tensor): OpImpl {
-  return (c) => {
-    c.attrs.allow('axis');
+function softmaxLike(f: (x: Tensor, dim: number) => Tensor): OnnxOp {
+  return onnxOp(['axis'], (c) => {
     const x = c.tensor(0);
     const axis = c.axis(c.attrs.int('axis', c.opset < 13 ? 1 : -1), x.rank);
     if (c.opset >= 13 || axis === x.rank - 1) return f(x, axis);
     const outer = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
     return reshape(f(reshape(x, [outer, x.size / outer]), 1), x.shape);
-  };
+  });
 }
 
 /** Identity at inference; in training, elements are zeroed with probability `ratio` and the rest scaled by 1/(1 − ratio). */
-const dropout: OpImpl = (c) => {
-  c.attrs.allow('ratio', 'seed');
+const dropout = onnxOp(['ratio', 'seed'], (c) => {
   if (c.node.output[1]) throw c.fail('the mask output is not supported');
   const x = c.tensor(0);
   const ratio = c.opset < 12 ? c.attrs.float('ratio', 0.5) : c.has(1) ? c.host(1, 'ratio').data[0]! : 0.5;
@@ -225,7 +214,7 @@ const dropout: OpImpl = (c) => {
   if (!training || ratio === 0) return x;
   const keepMask = greater(rand(x.shape), full(x.shape, ratio));
   return mul(mul(x, keepMask), 1 / (1 - ratio));
-};
+});
 
 /**
  * AveragePool: window sums as a convolution with a kernel of ones (channels moved into the batch;
@@ -234,8 +223,7 @@ const dropout: OpImpl = (c) => {
  * count_include_pad the taps inside x and its pads. ceil_mode follows ONNX: the last window starts
  * inside x or its begin pad.
  */
-const averagePool: OpImpl = (c) => {
-  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad');
+const averagePool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad'], (c) => {
   const x = c.volume(0);
   const kernel = triple(c, 'kernel_shape');
   const stride = triple(c, 'strides', 1);
@@ -247,7 +235,7 @@ const averagePool: OpImpl = (c) => {
     const span = size + begin + pads.end[a]! - k;
     if (span < 0)
       throw c.fail(
-        `kernel_shape [${kernel.join(', ')}] is larger than x ${formatShape(x.shape)} with pads [${[...pads.begin, ...pads.end]}]`,
+        `kernel_shape [${kernel.join(', ')}] is larger than x ${formatShape(x.shape)} with pads [${[...pads.begin, ...pads.end].join(', ')}]`,
       );
     let out = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
     if (ceilMode && (out - 1) * s >= size + begin) out--;
@@ -263,10 +251,9 @@ const averagePool: OpImpl = (c) => {
   const reciprocal = cd!.flatMap((a) => ch2!.flatMap((b) => cw!.map((e) => 1 / (a * b * e))));
   const outSize = axes.map((a) => a.out);
   return reshape(mul(sums, tensor(reciprocal, [1, 1, ...outSize])), [n, ch, ...outSize]);
-};
+});
 
-const maxPool: OpImpl = (c) => {
-  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order');
+const maxPool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order'], (c) => {
   if (c.node.output[1]) throw c.fail('the Indices output is not supported');
   if (c.attrs.int('ceil_mode', 0) !== 0) throw c.fail('ceil_mode=1 is not supported');
   if (c.attrs.ints('dilations', [1, 1, 1]).some((d) => d !== 1)) throw c.fail('dilated pooling is not supported');
@@ -279,9 +266,9 @@ const maxPool: OpImpl = (c) => {
       `asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`,
     );
   return maxPool3d(x, kernel, { stride, padding });
-};
+});
 
-export const nnOps: Record<string, OpImpl> = {
+export const nnOps: Record<string, OnnxOp> = {
   MaxPool: maxPool,
   Resize: resize,
   AveragePool: averagePool,
@@ -299,14 +286,8 @@ export const nnOps: Record<string, OpImpl> = {
   Sqrt: unary(sqrt),
   Abs: unary(abs),
   Neg: unary(neg),
-  LeakyRelu: (c) => {
-    c.attrs.allow('alpha');
-    return leakyRelu(c.tensor(0), c.attrs.float('alpha', 0.01));
-  },
-  Elu: (c) => {
-    c.attrs.allow('alpha');
-    return elu(c.tensor(0), c.attrs.float('alpha', 1));
-  },
+  LeakyRelu: onnxOp(['alpha'], (c) => leakyRelu(c.tensor(0), c.attrs.float('alpha', 0.01))),
+  Elu: onnxOp(['alpha'], (c) => elu(c.tensor(0), c.attrs.float('alpha', 1))),
   Softmax: softmaxLike(softmax),
   LogSoftmax: softmaxLike(logSoftmax),
   Dropout: dropout,

@@ -4,7 +4,7 @@
 // does it, so ties between two voxels fall the same way.
 import { formatShape, type Tensor } from '../../core/tensor.js';
 import { type AxisTaps, linearTaps, nearestTaps, resample3d } from '../../ops/resample.js';
-import type { NodeContext, OpImpl } from './node-context.js';
+import { type NodeContext, onnxOp } from './node-context.js';
 
 const f32 = Math.fround;
 
@@ -51,17 +51,19 @@ function unsupported(c: NodeContext, setting: string, value: string | number, su
   return c.fail(`${setting} '${value}' is not supported (${supported})`);
 }
 
-export const resize: OpImpl = (c) => {
-  c.attrs.allow(
-    'mode',
-    'coordinate_transformation_mode',
-    'nearest_mode',
-    'cubic_coeff_a',
-    'exclude_outside',
-    'extrapolation_value',
-    'antialias',
-    'keep_aspect_ratio_policy',
-  );
+/** Resize's attributes: cubic_coeff_a, exclude_outside and extrapolation_value matter only to settings refused below (cubic, tf_crop_and_resize). */
+const RESIZE_ATTRIBUTES = [
+  'mode',
+  'coordinate_transformation_mode',
+  'nearest_mode',
+  'cubic_coeff_a',
+  'exclude_outside',
+  'extrapolation_value',
+  'antialias',
+  'keep_aspect_ratio_policy',
+];
+
+export const resize = onnxOp(RESIZE_ATTRIBUTES, (c) => {
   const x = c.volume(0);
   const mode = c.attrs.string('mode', 'nearest');
   if (mode !== 'nearest' && mode !== 'linear') throw unsupported(c, 'mode', mode, 'nearest and linear are');
@@ -82,4 +84,4 @@ export const resize: OpImpl = (c) => {
     return mode === 'nearest' ? nearestTaps(source.map(rounding), inLength) : linearTaps(source, inLength);
   };
   return resample3d(x, [axis(0), axis(1), axis(2)]);
-};
+});
