@@ -29,22 +29,36 @@ const roundings: Record<string, (s: number) => number> = {
   ceil: Math.ceil,
 };
 
-/** Output sizes and per-axis scales from the scales input or the sizes input (one of them, N and C kept). */
-function outputGeometry(c: NodeContext, x: Tensor): { outSize: number[]; scales: number[] } {
+/**
+ * Output sizes and per-axis scales from the scales input or the sizes input (one of them), given for
+ * the axes in `axes` (opset 18; default all); N and C must be kept. keep_aspect_ratio_policy (with
+ * sizes) gives every axis in `axes` the smallest (not_larger) or largest (not_smaller) of their
+ * scales, as ONNX Runtime does.
+ */
+function outputGeometry(c: NodeContext, x: Tensor, policy: string): { outSize: number[]; scales: number[] } {
   const scales = c.has(2) ? Array.from(c.host(2, 'scales').data, f32) : [];
   const sizes = c.has(3) ? c.ints(3, 'sizes') : [];
   if (!scales.length === !sizes.length) throw c.fail('exactly one of the scales and sizes inputs must be given (non-empty)');
-  const given = scales.length ? scales : sizes;
-  const kept = scales.length ? given[0] === 1 && given[1] === 1 : given[0] === x.shape[0] && given[1] === x.shape[1];
-  if (given.length !== 5 || !kept)
+  const [given, what] = scales.length ? [scales, 'scales'] : [sizes, 'sizes'];
+  const axes = c.attrs.ints('axes', [0, 1, 2, 3, 4]).map((a) => c.axis(a, 5));
+  const full = scales.length ? [1, 1, 1, 1, 1] : [...x.shape];
+  axes.forEach((a, i) => {
+    full[a] = given[i]!;
+  });
+  let axisScales = scales.length ? full : full.map((d, a) => f32(d / x.shape[a]!));
+  let outSize = scales.length ? x.shape.map((d, a) => Math.trunc(f32(full[a]! * d))) : full;
+  if (sizes.length && policy !== 'stretch') {
+    const listed = axes.map((a) => axisScales[a]!);
+    const shared = policy === 'not_larger' ? Math.min(...listed) : Math.max(...listed);
+    axisScales = axisScales.map((_, a) => (axes.includes(a) ? shared : 1));
+    outSize = x.shape.map((d, a) => (axes.includes(a) ? Math.round(f32(shared * d)) : d));
+  }
+  if (given.length !== axes.length || axisScales[0] !== 1 || axisScales[1] !== 1)
     throw c.fail(
-      `${scales.length ? 'scales' : 'sizes'} [${given.join(', ')}] must have 5 values that keep N and C of x ${formatShape(x.shape)}`,
+      `${what} [${given.join(', ')}] must have one value per axis (${axes.length}) and keep N and C of x ${formatShape(x.shape)}`,
     );
-  const inSize = x.shape.slice(2);
-  const outSize = scales.length ? inSize.map((d, a) => Math.trunc(f32(scales[2 + a]! * d))) : sizes.slice(2);
-  if (outSize.some((d) => !(d >= 1)))
-    throw c.fail(`${scales.length ? 'scales' : 'sizes'} [${given.join(', ')}] leave no voxels of x ${formatShape(x.shape)}`);
-  return { outSize, scales: scales.length ? scales.slice(2) : outSize.map((d, a) => f32(d / inSize[a]!)) };
+  if (outSize.some((d) => !(d >= 1))) throw c.fail(`${what} [${given.join(', ')}] leave no voxels of x ${formatShape(x.shape)}`);
+  return { outSize: outSize.slice(2), scales: axisScales.slice(2) };
 }
 
 function unsupported(c: NodeContext, setting: string, value: string | number, supported: string): Error {
@@ -61,6 +75,7 @@ const RESIZE_ATTRIBUTES = [
   'extrapolation_value',
   'antialias',
   'keep_aspect_ratio_policy',
+  'axes',
 ];
 
 export const resize = onnxOp(RESIZE_ATTRIBUTES, (c) => {
@@ -76,8 +91,9 @@ export const resize = onnxOp(RESIZE_ATTRIBUTES, (c) => {
   const antialias = c.attrs.int('antialias', 0);
   if (antialias !== 0) throw unsupported(c, 'antialias', antialias, 'only 0 is');
   const policy = c.attrs.string('keep_aspect_ratio_policy', 'stretch');
-  if (policy !== 'stretch') throw unsupported(c, 'keep_aspect_ratio_policy', policy, 'only stretch is');
-  const { outSize, scales } = outputGeometry(c, x);
+  if (!['stretch', 'not_larger', 'not_smaller'].includes(policy))
+    throw unsupported(c, 'keep_aspect_ratio_policy', policy, 'stretch, not_larger and not_smaller are');
+  const { outSize, scales } = outputGeometry(c, x, policy);
   const axis = (a: number): AxisTaps => {
     const [inLength, outLength, scale] = [x.shape[2 + a]!, outSize[a]!, scales[a]!];
     const source = Array.from({ length: outLength }, (_, o) => transform(o, scale, outLength, inLength));

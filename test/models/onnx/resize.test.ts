@@ -1,6 +1,6 @@
 // Resize on volumes against ONNX Runtime: every mode, coordinate_transformation_mode and nearest_mode
 // it runs on 5-D data, by fractional, whole and shrinking scales and by sizes, at opsets 11 (with the
-// roi input), 13 and 18, the backward by the adjoint identity against ONNX Runtime's forward; the settings it does not run refused with the node, op type and opset.
+// roi input), 13 and 18 (with axes and keep_aspect_ratio_policy), the backward by the adjoint identity against ONNX Runtime's forward; the settings it does not run refused with the node, op type and opset.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importOnnx, noGrad, zeros } from '../../../src/index.js';
 import { type AttributeValue, GraphBuilder } from '../../../src/models/onnx/builder.js';
@@ -21,7 +21,7 @@ function resizeNode(
   const empty = (name: string) => (opset < 13 ? b.weight(name, [0], new Float32Array(0)) : '');
   const inputs =
     'scales' in by
-      ? ['x', empty('roi'), b.weight('scales', [5], Float32Array.from(by.scales))]
+      ? ['x', empty('roi'), b.weight('scales', [by.scales.length], Float32Array.from(by.scales))]
       : ['x', empty('roi'), empty('scales'), b.ints(by.sizes)];
   return b.node('Resize', inputs, attributes);
 }
@@ -59,6 +59,26 @@ describe('Resize against ONNX Runtime', () => {
 
   it('defaults (nearest, half_pixel, round_prefer_floor)', () =>
     expectMatchesOrt({ name: 'defaults', build: (b) => resizeNode(b, 13, { sizes: [1, 2, 5, 9, 2] }, {}) }, X));
+
+  // Opset 18: scales or sizes for the listed axes only, and sizes that keep the aspect ratio.
+  const linear = { mode: { string: 'linear' } };
+  const opset18: [string, { scales: number[] } | { sizes: number[] }, Record<string, AttributeValue>][] = [
+    ['linear, scales of axes [2, 3, 4]', { scales: [1.5, 0.5, 2] }, { ...linear, axes: { ints: [2, 3, 4] } }],
+    ['nearest, sizes of axes [4, -3]', { sizes: [8, 7] }, { axes: { ints: [4, -3] } }],
+    [
+      'linear, sizes not_larger',
+      { sizes: [7, 3, 8] },
+      { ...linear, axes: { ints: [2, 3, 4] }, keep_aspect_ratio_policy: { string: 'not_larger' } },
+    ],
+    [
+      'nearest, sizes not_smaller',
+      { sizes: [4, 6, 8] },
+      { axes: { ints: [2, 3, 4] }, keep_aspect_ratio_policy: { string: 'not_smaller' } },
+    ],
+  ];
+  it.each(opset18)('%s (opset 18)', (name, by, attributes) =>
+    expectMatchesOrt({ name, opset: 18, linear: true, build: (b) => resizeNode(b, 18, by, attributes) }, X),
+  );
 });
 
 describe('Resize settings it does not run', () => {
@@ -83,11 +103,12 @@ describe('Resize settings it does not run', () => {
     expect(refused({ antialias: { int: 1 }, mode: { string: 'linear' } }, resizes[0], 18)).toThrow(
       "ONNX node 'Resize_0' (Resize, opset 18): antialias '1' is not supported (only 0 is)",
     );
-    expect(refused({ keep_aspect_ratio_policy: { string: 'not_larger' } }, { sizes: [1, 2, 4, 4, 4] }, 18)).toThrow(
-      "ONNX node 'Resize_0' (Resize, opset 18): keep_aspect_ratio_policy 'not_larger' is not supported (only stretch is)",
-    );
     expect(refused({}, { scales: [1, 2, 2, 2, 2] })).toThrow(
-      "ONNX node 'Resize_0' (Resize, opset 13): scales [1, 2, 2, 2, 2] must have 5 values that keep N and C of x [1, 2, 3, 4, 5]",
+      "ONNX node 'Resize_0' (Resize, opset 13): scales [1, 2, 2, 2, 2] must have one value per axis (5) and keep N and C of x " +
+        '[1, 2, 3, 4, 5]',
+    );
+    expect(refused({ axes: { ints: [2, 3] } }, { sizes: [1, 2, 4] }, 18)).toThrow(
+      "ONNX node 'Resize_0' (Resize, opset 18): sizes [1, 2, 4] must have one value per axis (2) and keep N and C of x [1, 2, 3, 4, 5]",
     );
     expect(refused({}, { scales: [1, 1, 0.2, 1, 1] })).toThrow(
       "ONNX node 'Resize_0' (Resize, opset 13): scales [1, 1, 0.20000000298023224, 1, 1] leave no voxels of x [1, 2, 3, 4, 5]",
