@@ -247,8 +247,8 @@ const averagePool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil
   const [n, ch, ...size] = x.shape as [number, number, number, number, number];
   const ones = tensor(new Float32Array(kernel[0]! * kernel[1]! * kernel[2]!).fill(1), [1, 1, ...kernel]);
   const sums = conv3d(padZeros(reshape(x, [n * ch, 1, ...size]), extra), ones, null, { stride, padding });
-  const [cd, ch2, cw] = axes.map((a) => a.counts);
-  const reciprocal = cd!.flatMap((a) => ch2!.flatMap((b) => cw!.map((e) => 1 / (a * b * e))));
+  const [countD, countH, countW] = axes.map((a) => a.counts) as [number[], number[], number[]];
+  const reciprocal = countD.flatMap((a) => countH.flatMap((b) => countW.map((e) => 1 / (a * b * e))));
   const outSize = axes.map((a) => a.out);
   return reshape(mul(sums, tensor(reciprocal, [1, 1, ...outSize])), [n, ch, ...outSize]);
 });
