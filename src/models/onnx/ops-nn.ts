@@ -5,7 +5,7 @@ import { conv3d } from '../../ops/conv/conv3d.js';
 import { convTranspose3d } from '../../ops/conv/conv-transpose3d.js';
 import type { Triple } from '../../ops/conv/shape.js';
 import { concat, narrow } from '../../ops/concat.js';
-import { full, rand, zeros } from '../../ops/creation.js';
+import { full, rand } from '../../ops/creation.js';
 import { expand } from '../../ops/expand.js';
 import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
 import { maxPool3d } from '../../ops/max-pool3d.js';
@@ -57,22 +57,26 @@ function convPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: 
   return { begin, end };
 }
 
-/** The padding both sides share (what voxgpu's convolutions take); the rest is `extra`. */
-function sharedPadding(p: Pads): { padding: Triple; extra: Pads } {
-  const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!));
+/** The padding both sides share (what voxgpu's convolutions take), at most `limit`; the rest is `extra`. */
+function sharedPadding(p: Pads, limit: readonly number[] = [Infinity, Infinity, Infinity]): { padding: Triple; extra: Pads } {
+  const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!, limit[i]!));
   return {
     padding: [shared[0]!, shared[1]!, shared[2]!],
     extra: { begin: p.begin.map((b, i) => b - shared[i]!), end: p.end.map((e, i) => e - shared[i]!) },
   };
 }
 
-/** x with zero planes added before and after along each spatial axis (autograd through concat). */
-function padZeros(x: Tensor, extra: Pads): Tensor {
+/** x with planes of `value` added before and after along each spatial axis (autograd through concat). */
+function padPlanes(x: Tensor, extra: Pads, value = 0): Tensor {
   let h = x;
   extra.begin.forEach((before, i) => {
     const after = extra.end[i]!;
     if (!before && !after) return;
-    const plane = (n: number) => zeros(h.shape.map((d, k) => (k === 2 + i ? n : d)));
+    const plane = (n: number) =>
+      full(
+        h.shape.map((d, k) => (k === 2 + i ? n : d)),
+        value,
+      );
     h = concat([...(before ? [plane(before)] : []), h, ...(after ? [plane(after)] : [])], 2 + i);
   });
   return h;
@@ -134,7 +138,7 @@ const conv = onnxOp(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', '
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, false);
   // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
-  return grouped(c, padZeros(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
+  return grouped(c, padPlanes(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
 });
 
 const convTranspose = onnxOp(['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides'], (c) => {
@@ -217,55 +221,66 @@ const dropout = onnxOp(['ratio', 'seed'], (c) => {
 });
 
 /**
- * AveragePool: window sums as a convolution with a kernel of ones (channels moved into the batch;
- * zeros for the padding, asymmetric pads and ceil_mode's last windows), each divided by its window's
- * count, a product of per-axis counts made on the host: the taps inside x, or with
- * count_include_pad the taps inside x and its pads. ceil_mode follows ONNX: the last window starts
- * inside x or its begin pad.
+ * A pooling node's windows along each spatial axis: output lengths, the pads from `pads` or
+ * `auto_pad`, and `reach`, those pads with the end one extended over ceil_mode's last windows. ONNX's
+ * ceil_mode rule: the last window starts inside x or its begin pad.
  */
-const averagePool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad'], (c) => {
-  const x = c.volume(0);
-  const kernel = triple(c, 'kernel_shape');
-  const stride = triple(c, 'strides', 1);
+function poolWindows(c: NodeContext, x: Tensor, kernel: Triple, stride: Triple): { out: number[]; pads: Pads; reach: Pads } {
   const pads = convPads(c, x, kernel, stride, [1, 1, 1], false);
   const ceilMode = c.attrs.int('ceil_mode', 0) !== 0 && c.attrs.string('auto_pad', 'NOTSET') === 'NOTSET';
-  const includePad = c.attrs.int('count_include_pad', 0) !== 0;
-  const axes = [0, 1, 2].map((a) => {
+  const out = [0, 1, 2].map((a) => {
     const [size, k, s, begin] = [x.shape[2 + a]!, kernel[a]!, stride[a]!, pads.begin[a]!];
     const span = size + begin + pads.end[a]! - k;
     if (span < 0)
       throw c.fail(
         `kernel_shape [${kernel.join(', ')}] is larger than x ${formatShape(x.shape)} with pads [${[...pads.begin, ...pads.end].join(', ')}]`,
       );
-    let out = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-    if (ceilMode && (out - 1) * s >= size + begin) out--;
-    const starts = Array.from({ length: out }, (_, o) => o * s - begin);
-    const counts = starts.map((t) => (includePad ? Math.min(t + k, size + pads.end[a]!) - t : Math.min(t + k, size) - Math.max(t, 0)));
-    return { out, counts, end: Math.max(pads.end[a]!, (out - 1) * s + k - size - begin) };
+    const length = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    return ceilMode && (length - 1) * s >= size + begin ? length - 1 : length;
   });
-  const { padding, extra } = sharedPadding({ begin: pads.begin, end: axes.map((a) => a.end) });
+  const end = out.map((o, a) => Math.max(pads.end[a]!, (o - 1) * stride[a]! + kernel[a]! - x.shape[2 + a]! - pads.begin[a]!));
+  return { out, pads, reach: { begin: pads.begin, end } };
+}
+
+/**
+ * AveragePool: window sums as a convolution with a kernel of ones (channels moved into the batch;
+ * zeros for the padding and ceil_mode's last windows), each divided by its window's count, a product
+ * of per-axis counts made on the host: the taps inside x, or with count_include_pad the taps inside x
+ * and its pads.
+ */
+const averagePool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad'], (c) => {
+  const x = c.volume(0);
+  const kernel = triple(c, 'kernel_shape');
+  const stride = triple(c, 'strides', 1);
+  const { out, pads, reach } = poolWindows(c, x, kernel, stride);
+  const includePad = c.attrs.int('count_include_pad', 0) !== 0;
+  const [countD, countH, countW] = out.map((length, a) => {
+    const [size, k] = [x.shape[2 + a]!, kernel[a]!];
+    const starts = Array.from({ length }, (_, o) => o * stride[a]! - pads.begin[a]!);
+    return starts.map((t) => (includePad ? Math.min(t + k, size + pads.end[a]!) - t : Math.min(t + k, size) - Math.max(t, 0)));
+  }) as [number[], number[], number[]];
+  const { padding, extra } = sharedPadding(reach);
   const [n, ch, ...size] = x.shape as [number, number, number, number, number];
   const ones = tensor(new Float32Array(kernel[0]! * kernel[1]! * kernel[2]!).fill(1), [1, 1, ...kernel]);
-  const sums = conv3d(padZeros(reshape(x, [n * ch, 1, ...size]), extra), ones, null, { stride, padding });
-  const [countD, countH, countW] = axes.map((a) => a.counts) as [number[], number[], number[]];
+  const sums = conv3d(padPlanes(reshape(x, [n * ch, 1, ...size]), extra), ones, null, { stride, padding });
   const reciprocal = countD.flatMap((a) => countH.flatMap((b) => countW.map((e) => 1 / (a * b * e))));
-  const outSize = axes.map((a) => a.out);
-  return reshape(mul(sums, tensor(reciprocal, [1, 1, ...outSize])), [n, ch, ...outSize]);
+  return reshape(mul(sums, tensor(reciprocal, [1, 1, ...out])), [n, ch, ...out]);
 });
 
+/**
+ * MaxPool on maxPool3d: the padding both sides share is its implicit −∞; asymmetric pads and
+ * ceil_mode's last windows are planes of −∞ added first (never a window's maximum, so no gradient).
+ */
 const maxPool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order'], (c) => {
   if (c.node.output[1]) throw c.fail('the Indices output is not supported');
-  if (c.attrs.int('ceil_mode', 0) !== 0) throw c.fail('ceil_mode=1 is not supported');
   if (c.attrs.ints('dilations', [1, 1, 1]).some((d) => d !== 1)) throw c.fail('dilated pooling is not supported');
   const x = c.volume(0);
-  const kernel = triple(c, 'kernel_shape', 1);
+  const kernel = triple(c, 'kernel_shape');
   const stride = triple(c, 'strides', 1);
-  const { padding, extra } = sharedPadding(convPads(c, x, kernel, stride, [1, 1, 1], false));
-  if ([...extra.begin, ...extra.end].some(Boolean))
-    throw c.fail(
-      `asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`,
-    );
-  return maxPool3d(x, kernel, { stride, padding });
+  // maxPool3d pads by at most half the kernel.
+  const half = kernel.map((k) => Math.floor(k / 2));
+  const { padding, extra } = sharedPadding(poolWindows(c, x, kernel, stride).reach, half);
+  return maxPool3d(padPlanes(x, extra, Number.NEGATIVE_INFINITY), kernel, { stride, padding });
 });
 
 export const nnOps: Record<string, OnnxOp> = {

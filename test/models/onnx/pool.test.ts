@@ -1,6 +1,7 @@
 // AveragePool in every 3-D form against ONNX Runtime: overlapping windows, symmetric and asymmetric
 // pads, auto_pad, count_include_pad 0 and 1, ceil_mode 0 and 1 (the last window dropped where it would
-// start in the end pad); the backward by the adjoint identity against ONNX Runtime's forward.
+// start in the end pad); the backward by the adjoint identity against ONNX Runtime's forward. MaxPool
+// over the same padded and ceil_mode windows.
 import { beforeAll, describe, it } from 'vitest';
 import type { AttributeValue } from '../../../src/models/onnx/builder.js';
 import { gpu } from '../../helpers.js';
@@ -39,4 +40,17 @@ const cases: OrtCase[] = forms.flatMap(([name, attributes]) =>
 
 describe('AveragePool against ONNX Runtime', () => {
   it.each(cases)('$name', (c) => expectMatchesOrt(c, X));
+});
+
+// MaxPool's windows (ceil_mode, asymmetric pads, auto_pad) are the same; what its pads hold is −∞.
+const maxForms = forms.filter(([name]) => !name.startsWith('non-overlapping') && !name.startsWith('k3 stride 1'));
+const maxCases: OrtCase[] = maxForms.flatMap(([name, attributes]) =>
+  [0, 1].map((ceil) => ({
+    name: `${name}, ceil_mode ${ceil}`,
+    build: (b) => b.node('MaxPool', ['x'], { ...attributes, ceil_mode: { int: ceil } }),
+  })),
+);
+
+describe('MaxPool against ONNX Runtime', () => {
+  it.each(maxCases)('$name', (c) => expectMatchesOrt(c, X));
 });
