@@ -5,6 +5,7 @@ export { sum, mean, sumTo } from './reduce.js';
 export { expand } from './expand.js';
 export { permute } from './permute.js';
 export { maxPool3d, type MaxPool3dOptions } from './max-pool3d.js';
+export { interpolate, resample3d, linearTaps, nearestTaps, type AxisTaps, type InterpolateOptions } from './resample.js';
 export { concat, narrow } from './concat.js';
 export { reshape, view } from './reshape.js';
 export { full, zeros, ones, randn, rand, manualSeed } from './creation.js';

@@ -111,7 +111,7 @@ export class OnnxModule extends Module {
         if (!v) throw nodeError(node, this.opset, `input '${name}' is produced by no earlier node`);
         return v;
       });
-      const out = onnxOps[node.opType]!(new NodeContext(node, this.opset, args, this.training));
+      const out = onnxOps[node.opType]!.run(new NodeContext(node, this.opset, args, this.training));
       const outs = Array.isArray(out) ? out : [out];
       node.output.forEach((name, i) => {
         if (name && outs[i]) values.set(name, outs[i]!);
@@ -150,6 +150,8 @@ export class OnnxModule extends Module {
           this.opset,
           `op type '${node.opType}' is not supported (supported: ${Object.keys(onnxOps).sort().join(', ')})`,
         );
+      const unknown = node.attribute.find((a) => !onnxOps[node.opType]!.attributes.includes(a.name));
+      if (unknown) throw nodeError(node, this.opset, `attribute '${unknown.name}' is not supported`);
     }
   }
 }

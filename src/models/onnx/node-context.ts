@@ -86,3 +86,13 @@ export class NodeContext {
 }
 
 export type OpImpl = (c: NodeContext) => Value | Value[];
+
+/** An op type: the attributes it reads (the importer refuses any other, before running anything) and how it runs a node. */
+export interface OnnxOp {
+  attributes: readonly string[];
+  run: OpImpl;
+}
+
+export function onnxOp(attributes: readonly string[], run: OpImpl): OnnxOp {
+  return { attributes, run };
+}

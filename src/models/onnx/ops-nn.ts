@@ -5,20 +5,21 @@ import { conv3d } from '../../ops/conv/conv3d.js';
 import { convTranspose3d } from '../../ops/conv/conv-transpose3d.js';
 import type { Triple } from '../../ops/conv/shape.js';
 import { concat, narrow } from '../../ops/concat.js';
-import { full, rand, zeros } from '../../ops/creation.js';
+import { full, rand } from '../../ops/creation.js';
 import { expand } from '../../ops/expand.js';
 import { abs, exp, log, neg, relu, sqrt } from '../../ops/map.js';
 import { maxPool3d } from '../../ops/max-pool3d.js';
-import { mean } from '../../ops/reduce.js';
 import { batchNorm, groupNorm, instanceNorm } from '../../ops/norm.js';
 import { prelu } from '../../ops/prelu.js';
 import { reshape } from '../../ops/reshape.js';
 import { logSoftmax, softmax } from '../../ops/softmax.js';
 import { formatShape, type Tensor, tensor } from '../../core/tensor.js';
-import type { NodeContext, OpImpl } from './node-context.js';
+import { type NodeContext, type OnnxOp, onnxOp } from './node-context.js';
+import { resize } from './ops-resize.js';
 
-function triple(c: NodeContext, name: string, fallback: number): Triple {
-  const v = c.attrs.ints(name, [fallback, fallback, fallback]);
+/** A 3-value attribute (required without a fallback). */
+function triple(c: NodeContext, name: string, fallback?: number): Triple {
+  const v = c.attrs.ints(name, fallback === undefined ? undefined : [fallback, fallback, fallback]);
   if (v.length !== 3) throw c.fail(`attribute '${name}' must have 3 values (3D), got [${v.join(', ')}]`);
   return [v[0]!, v[1]!, v[2]!];
 }
@@ -56,36 +57,27 @@ function convPads(c: NodeContext, x: Tensor, kernel: readonly number[], stride: 
   return { begin, end };
 }
 
-/** The padding both sides share (what voxgpu's convolutions take); the rest is `extra`. */
-function sharedPadding(p: Pads): { padding: Triple; extra: Pads } {
-  const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!));
+/** The padding both sides share (what voxgpu's convolutions take), at most `limit`; the rest is `extra`. */
+function sharedPadding(p: Pads, limit: readonly number[] = [Infinity, Infinity, Infinity]): { padding: Triple; extra: Pads } {
+  const shared = p.begin.map((b, i) => Math.min(b, p.end[i]!, limit[i]!));
   return {
     padding: [shared[0]!, shared[1]!, shared[2]!],
     extra: { begin: p.begin.map((b, i) => b - shared[i]!), end: p.end.map((e, i) => e - shared[i]!) },
   };
 }
 
-/** x with zero planes added before and after along each spatial axis (autograd through concat). */
-function padZeros(x: Tensor, extra: Pads): Tensor {
+/** x with planes of `value` added before and after along each spatial axis (autograd through concat). */
+function padPlanes(x: Tensor, extra: Pads, value = 0): Tensor {
   let h = x;
   extra.begin.forEach((before, i) => {
     const after = extra.end[i]!;
     if (!before && !after) return;
-    const plane = (n: number) => zeros(h.shape.map((d, k) => (k === 2 + i ? n : d)));
+    const plane = (n: number) =>
+      full(
+        h.shape.map((d, k) => (k === 2 + i ? n : d)),
+        value,
+      );
     h = concat([...(before ? [plane(before)] : []), h, ...(after ? [plane(after)] : [])], 2 + i);
-  });
-  return h;
-}
-
-/** x with its first and last planes repeated before and after along each spatial axis. */
-function padEdges(x: Tensor, extra: Pads): Tensor {
-  let h = x;
-  extra.begin.forEach((before, i) => {
-    const after = extra.end[i]!;
-    const axis = 2 + i;
-    const size = h.shape[axis]!;
-    const copies = (start: number, count: number) => new Array<Tensor>(count).fill(narrow(h, axis, start, 1));
-    if (before || after) h = concat([...copies(0, before), h, ...copies(size - 1, after)], axis);
   });
   return h;
 }
@@ -142,16 +134,14 @@ function grouped(
   return concat(parts, 1);
 }
 
-const conv: OpImpl = (c) => {
-  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides');
+const conv = onnxOp(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'], (c) => {
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, false);
   // Asymmetric padding (TensorFlow's SAME with even sizes): the extra side padded with zeros first.
-  return grouped(c, padZeros(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
-};
+  return grouped(c, padPlanes(x, extra), w, c.optionalTensor(2), false, (xi, wi, bi) => conv3d(xi, wi, bi, geometry));
+});
 
-const convTranspose: OpImpl = (c) => {
-  c.attrs.allow('auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides');
+const convTranspose = onnxOp(['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'pads', 'strides'], (c) => {
   const [x, w] = [c.volume(0), c.tensor(1)];
   const { extra, ...geometry } = convGeometry(c, x, w, true);
   // A transposed convolution's padding removes output planes: the asymmetric rest is cropped after.
@@ -160,10 +150,9 @@ const convTranspose: OpImpl = (c) => {
     grouped(c, x, w, c.optionalTensor(2), true, (xi, wi, bi) => convTranspose3d(xi, wi, bi, { ...geometry, outputPadding })),
     extra,
   );
-};
+});
 
-const batchNormalization: OpImpl = (c) => {
-  c.attrs.allow('epsilon', 'momentum', 'training_mode', 'spatial');
+const batchNormalization = onnxOp(['epsilon', 'momentum', 'training_mode', 'spatial'], (c) => {
   if (c.node.output.slice(1).some(Boolean))
     throw c.fail('the running-statistics outputs (a graph exported in training mode) are not supported; export in eval mode');
   if (c.attrs.int('spatial', 1) !== 1) throw c.fail('spatial=0 is not supported');
@@ -177,25 +166,22 @@ const batchNormalization: OpImpl = (c) => {
     momentum: 1 - c.attrs.float('momentum', 0.9),
     training: c.training,
   });
-};
+});
 
-const instanceNormalization: OpImpl = (c) => {
-  c.attrs.allow('epsilon');
+const instanceNormalization = onnxOp(['epsilon'], (c) => {
   return instanceNorm(c.tensor(0), { weight: c.tensor(1), bias: c.tensor(2), eps: c.attrs.float('epsilon', 1e-5) });
-};
+});
 
 /** Opset 18's GroupNormalization: scale and bias per group, spread here to the group's channels. */
-const groupNormalization: OpImpl = (c) => {
-  c.attrs.allow('epsilon', 'num_groups', 'stash_type');
+const groupNormalization = onnxOp(['epsilon', 'num_groups', 'stash_type'], (c) => {
   const x = c.tensor(0);
   const groups = c.attrs.int('num_groups');
   const perChannel = (t: Tensor) => reshape(expand(reshape(t, [groups, 1]), [groups, x.shape[1]! / groups]), [x.shape[1]!]);
   return groupNorm(x, groups, { weight: perChannel(c.tensor(1)), bias: perChannel(c.tensor(2)), eps: c.attrs.float('epsilon', 1e-5) });
-};
+});
 
 /** PRelu's slope broadcasts: one value, or one per channel ([C] or PyTorch's [C, 1, 1, 1]). */
-const preluOp: OpImpl = (c) => {
-  c.attrs.allow();
+const preluOp = onnxOp([], (c) => {
   const [x, slope] = [c.tensor(0), c.tensor(1)];
   const channels = x.shape[1] ?? 1;
   const perChannel =
@@ -206,30 +192,25 @@ const preluOp: OpImpl = (c) => {
   if (slope.size !== 1 && !perChannel)
     throw c.fail(`slope ${formatShape(slope.shape)} must be one value or one per channel of x ${formatShape(x.shape)}`);
   return prelu(x, slope.rank === 1 ? slope : reshape(slope, [slope.size]));
-};
+});
 
-function unary(f: (x: Tensor) => Tensor): OpImpl {
-  return (c) => {
-    c.attrs.allow();
-    return f(c.tensor(0));
-  };
+function unary(f: (x: Tensor) => Tensor): OnnxOp {
+  return onnxOp([], (c) => f(c.tensor(0)));
 }
 
 /** Softmax and LogSoftmax; before opset 13 they act on the input flattened to 2-D at `axis`. */
-function softmaxLike(f: (x: Tensor, dim: number) => Tensor): OpImpl {
-  return (c) => {
-    c.attrs.allow('axis');
+function softmaxLike(f: (x: Tensor, dim: number) => Tensor): OnnxOp {
+  return onnxOp(['axis'], (c) => {
     const x = c.tensor(0);
     const axis = c.axis(c.attrs.int('axis', c.opset < 13 ? 1 : -1), x.rank);
     if (c.opset >= 13 || axis === x.rank - 1) return f(x, axis);
     const outer = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
     return reshape(f(reshape(x, [outer, x.size / outer]), 1), x.shape);
-  };
+  });
 }
 
 /** Identity at inference; in training, elements are zeroed with probability `ratio` and the rest scaled by 1/(1 − ratio). */
-const dropout: OpImpl = (c) => {
-  c.attrs.allow('ratio', 'seed');
+const dropout = onnxOp(['ratio', 'seed'], (c) => {
   if (c.node.output[1]) throw c.fail('the mask output is not supported');
   const x = c.tensor(0);
   const ratio = c.opset < 12 ? c.attrs.float('ratio', 0.5) : c.has(1) ? c.host(1, 'ratio').data[0]! : 0.5;
@@ -237,96 +218,72 @@ const dropout: OpImpl = (c) => {
   if (!training || ratio === 0) return x;
   const keepMask = greater(rand(x.shape), full(x.shape, ratio));
   return mul(mul(x, keepMask), 1 / (1 - ratio));
-};
+});
 
-/** Integer factors per spatial axis of a volume op, from Resize's scales or sizes. */
-function spatialFactors(c: NodeContext, x: Tensor, factors: number[], what: string): [number, number, number] {
-  const ok = factors.length === 5 && factors[0] === 1 && factors[1] === 1 && factors.slice(2).every((f) => Number.isInteger(f) && f >= 1);
-  if (!ok)
-    throw c.fail(
-      `only whole-number ${what} of D, H and W are supported (N and C kept), got [${factors.join(', ')}] for x ${formatShape(x.shape)}`,
-    );
-  return [factors[2]!, factors[3]!, factors[4]!];
+/**
+ * A pooling node's windows along each spatial axis: output lengths, the pads from `pads` or
+ * `auto_pad`, and `reach`, those pads with the end one extended over ceil_mode's last windows. ONNX's
+ * ceil_mode rule: the last window starts inside x or its begin pad.
+ */
+function poolWindows(c: NodeContext, x: Tensor, kernel: Triple, stride: Triple): { out: number[]; pads: Pads; reach: Pads } {
+  const pads = convPads(c, x, kernel, stride, [1, 1, 1], false);
+  const ceilMode = c.attrs.int('ceil_mode', 0) !== 0 && c.attrs.string('auto_pad', 'NOTSET') === 'NOTSET';
+  const out = [0, 1, 2].map((a) => {
+    const [size, k, s, begin] = [x.shape[2 + a]!, kernel[a]!, stride[a]!, pads.begin[a]!];
+    const span = size + begin + pads.end[a]! - k;
+    if (span < 0)
+      throw c.fail(
+        `kernel_shape [${kernel.join(', ')}] is larger than x ${formatShape(x.shape)} with pads [${[...pads.begin, ...pads.end].join(', ')}]`,
+      );
+    const length = (ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    return ceilMode && (length - 1) * s >= size + begin ? length - 1 : length;
+  });
+  const end = out.map((o, a) => Math.max(pads.end[a]!, (o - 1) * stride[a]! + kernel[a]! - x.shape[2 + a]! - pads.begin[a]!));
+  return { out, pads, reach: { begin: pads.begin, end } };
 }
 
 /**
- * Resize by whole factors. Nearest neighbour (what nn.Upsample(mode='nearest') exports): every voxel
- * repeated, a broadcast of [N·C, D, 1, H, 1, W, 1]. Linear by 2 with half-pixel centres (trilinear,
- * align_corners=False): out[2m] = ¾x[m] + ¼x[m−1], out[2m+1] = ¾x[m] + ¼x[m+1], edges repeated, which
- * is a transposed convolution of the edge-padded volume (kernel ¼ ¾ ¾ ¼, stride 2, padding 3) with
- * the channels moved into the batch. Autograd runs through both.
+ * AveragePool: window sums as a convolution with a kernel of ones (channels moved into the batch;
+ * zeros for the padding and ceil_mode's last windows), each divided by its window's count, a product
+ * of per-axis counts made on the host: the taps inside x, or with count_include_pad the taps inside x
+ * and its pads.
  */
-const resize: OpImpl = (c) => {
-  c.attrs.allow('mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value');
+const averagePool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad'], (c) => {
   const x = c.volume(0);
-  const mode = c.attrs.string('mode', 'nearest');
-  const transform = c.attrs.string('coordinate_transformation_mode', 'half_pixel');
-  const rounding = c.attrs.string('nearest_mode', 'round_prefer_floor');
-  const halfPixel = ['half_pixel', 'pytorch_half_pixel'].includes(transform);
-  const scales = c.has(2) ? Array.from(c.host(2, 'scales').data) : [];
-  const factors = scales.length ? scales : c.ints(3, 'sizes').map((size, i) => size / x.shape[i]!);
-  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
-  // With whole factors these pick source voxel ⌊out / factor⌋, a repeat; other combinations shift it.
-  if (mode === 'nearest' && (transform === 'asymmetric' ? rounding === 'floor' : halfPixel && rounding.startsWith('round'))) {
-    const [fd, fh, fw] = spatialFactors(c, x, factors, 'scales');
-    const spread = expand(reshape(x, [n * ch, d, 1, h, 1, w, 1]), [n * ch, d, fd, h, fh, w, fw]);
-    return reshape(spread, [n, ch, d * fd, h * fh, w * fw]);
-  }
-  if (mode === 'linear' && halfPixel) {
-    const by = spatialFactors(c, x, factors, 'scales');
-    if (by.some((f) => f > 2)) throw c.fail(`linear resizing supports factors 1 and 2, got [${factors.join(', ')}]`);
-    const taps = by.map((f) => (f === 2 ? [0.25, 0.75, 0.75, 0.25] : [1]));
-    const kernel = taps[0]!.flatMap((a) => taps[1]!.flatMap((b) => taps[2]!.map((e) => a * b * e)));
-    const weight = tensor(kernel, [1, 1, ...taps.map((t) => t.length)]);
-    const edges = { begin: by.map((f) => f - 1), end: by.map((f) => f - 1) };
-    const padded = padEdges(reshape(x, [n * ch, 1, d, h, w]), edges);
-    const padding: Triple = [by[0] === 2 ? 3 : 0, by[1] === 2 ? 3 : 0, by[2] === 2 ? 3 : 0];
-    const up = convTranspose3d(padded, weight, null, { stride: by, padding });
-    return reshape(up, [n, ch, d * by[0], h * by[1], w * by[2]]);
-  }
-  throw c.fail(
-    `only nearest-neighbour resizing by whole factors and trilinear (half-pixel) by 2 are supported, got mode '${mode}', ` +
-      `coordinate_transformation_mode '${transform}', nearest_mode '${rounding}'`,
-  );
-};
+  const kernel = triple(c, 'kernel_shape');
+  const stride = triple(c, 'strides', 1);
+  const { out, pads, reach } = poolWindows(c, x, kernel, stride);
+  const includePad = c.attrs.int('count_include_pad', 0) !== 0;
+  const [countD, countH, countW] = out.map((length, a) => {
+    const [size, k] = [x.shape[2 + a]!, kernel[a]!];
+    const starts = Array.from({ length }, (_, o) => o * stride[a]! - pads.begin[a]!);
+    return starts.map((t) => (includePad ? Math.min(t + k, size + pads.end[a]!) - t : Math.min(t + k, size) - Math.max(t, 0)));
+  }) as [number[], number[], number[]];
+  const { padding, extra } = sharedPadding(reach);
+  const [n, ch, ...size] = x.shape as [number, number, number, number, number];
+  const ones = tensor(new Float32Array(kernel[0]! * kernel[1]! * kernel[2]!).fill(1), [1, 1, ...kernel]);
+  const sums = conv3d(padPlanes(reshape(x, [n * ch, 1, ...size]), extra), ones, null, { stride, padding });
+  const reciprocal = countD.flatMap((a) => countH.flatMap((b) => countW.map((e) => 1 / (a * b * e))));
+  return reshape(mul(sums, tensor(reciprocal, [1, 1, ...out])), [n, ch, ...out]);
+});
 
-/** AveragePool with the kernel equal to the stride and no padding: the mean of each block. */
-const averagePool: OpImpl = (c) => {
-  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'count_include_pad');
-  const x = c.volume(0);
-  const kernel = c.attrs.ints('kernel_shape');
-  const [kd, kh, kw] = spatialFactors(c, x, [1, 1, ...kernel], 'kernel sizes');
-  const strides = c.attrs.ints('strides', [1, 1, 1]);
-  const padded =
-    c.attrs.ints('pads', [0, 0, 0, 0, 0, 0]).some((p) => p !== 0) || !['NOTSET', 'VALID'].includes(c.attrs.string('auto_pad', 'NOTSET'));
-  const [n, ch, d, h, w] = x.shape as [number, number, number, number, number];
-  if (padded || strides.some((s, i) => s !== kernel[i]) || d % kd || h % kh || w % kw) {
-    throw c.fail(
-      `only pooling by non-overlapping blocks is supported (strides equal to kernel_shape, no padding, sizes divisible): kernel ` +
-        `[${kernel.join(', ')}], strides [${strides.join(', ')}], x ${formatShape(x.shape)}`,
-    );
-  }
-  const blocks = reshape(x, [n * ch, d / kd, kd, h / kh, kh, w / kw, kw]);
-  return reshape(mean(blocks, [2, 4, 6]), [n, ch, d / kd, h / kh, w / kw]);
-};
-
-const maxPool: OpImpl = (c) => {
-  c.attrs.allow('kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order');
+/**
+ * MaxPool on maxPool3d: the padding both sides share is its implicit −∞; asymmetric pads and
+ * ceil_mode's last windows are planes of −∞ added first (never a window's maximum, so no gradient).
+ */
+const maxPool = onnxOp(['kernel_shape', 'strides', 'pads', 'auto_pad', 'ceil_mode', 'dilations', 'storage_order'], (c) => {
   if (c.node.output[1]) throw c.fail('the Indices output is not supported');
-  if (c.attrs.int('ceil_mode', 0) !== 0) throw c.fail('ceil_mode=1 is not supported');
   if (c.attrs.ints('dilations', [1, 1, 1]).some((d) => d !== 1)) throw c.fail('dilated pooling is not supported');
   const x = c.volume(0);
-  const kernel = triple(c, 'kernel_shape', 1);
+  const kernel = triple(c, 'kernel_shape');
   const stride = triple(c, 'strides', 1);
-  const { padding, extra } = sharedPadding(convPads(c, x, kernel, stride, [1, 1, 1], false));
-  if ([...extra.begin, ...extra.end].some(Boolean))
-    throw c.fail(
-      `asymmetric padding (begin [${extra.begin.join(', ')}], end [${extra.end.join(', ')}] beyond the shared part) is not supported`,
-    );
-  return maxPool3d(x, kernel, { stride, padding });
-};
+  // maxPool3d pads by at most half the kernel.
+  const half = kernel.map((k) => Math.floor(k / 2));
+  const { padding, extra } = sharedPadding(poolWindows(c, x, kernel, stride).reach, half);
+  return maxPool3d(padPlanes(x, extra, Number.NEGATIVE_INFINITY), kernel, { stride, padding });
+});
 
-export const nnOps: Record<string, OpImpl> = {
+export const nnOps: Record<string, OnnxOp> = {
   MaxPool: maxPool,
   Resize: resize,
   AveragePool: averagePool,
@@ -344,14 +301,8 @@ export const nnOps: Record<string, OpImpl> = {
   Sqrt: unary(sqrt),
   Abs: unary(abs),
   Neg: unary(neg),
-  LeakyRelu: (c) => {
-    c.attrs.allow('alpha');
-    return leakyRelu(c.tensor(0), c.attrs.float('alpha', 0.01));
-  },
-  Elu: (c) => {
-    c.attrs.allow('alpha');
-    return elu(c.tensor(0), c.attrs.float('alpha', 1));
-  },
+  LeakyRelu: onnxOp(['alpha'], (c) => leakyRelu(c.tensor(0), c.attrs.float('alpha', 0.01))),
+  Elu: onnxOp(['alpha'], (c) => elu(c.tensor(0), c.attrs.float('alpha', 1))),
   Softmax: softmaxLike(softmax),
   LogSoftmax: softmaxLike(logSoftmax),
   Dropout: dropout,

@@ -1,6 +1,6 @@
 // Every ONNX op type the importer runs, by name.
-import type { OpImpl } from './node-context.js';
+import type { OnnxOp } from './node-context.js';
 import { nnOps } from './ops-nn.js';
 import { tensorOps } from './ops-tensor.js';
 
-export const onnxOps: Readonly<Record<string, OpImpl>> = { ...nnOps, ...tensorOps };
+export const onnxOps: Readonly<Record<string, OnnxOp>> = { ...nnOps, ...tensorOps };

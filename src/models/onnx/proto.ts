@@ -138,11 +138,6 @@ export class Attributes {
   tensor(name: string): TensorProto {
     return this.get(name, AttrType.TENSOR, undefined)!.t!;
   }
-  /** Fails on any attribute outside `known`, so nothing a graph asks for is silently ignored. */
-  allow(...known: string[]): void {
-    for (const name of this.byName.keys())
-      if (!known.includes(name)) throw nodeError(this.node, this.opset, `attribute '${name}' is not supported`);
-  }
   private get(name: string, type: AttrType, fallback: unknown): AttributeProto | undefined {
     const a = this.byName.get(name);
     if (!a) {

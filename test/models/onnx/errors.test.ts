@@ -37,10 +37,19 @@ it('refuses opsets outside 11–18', () => {
   );
 });
 
-it('refuses attributes and settings it does not implement', () => {
+it('refuses attributes it does not implement at import, and settings when the node runs', () => {
   const x = [1, 1, 6, 6, 6];
-  expect(() => run(oneNode('Relu', ['x'], { alpha: { float: 1 } }), x)).toThrow(
+  expect(() => importOnnx(oneNode('Relu', ['x'], { alpha: { float: 1 } }))).toThrow(
     "ONNX node 'Relu_0' (Relu, opset 13): attribute 'alpha' is not supported",
+  );
+  expect(() => importOnnx(oneNode('AveragePool', ['x'], { kernel_shape: { ints: [2, 2, 2] }, dilations: { ints: [1, 1, 1] } }))).toThrow(
+    "ONNX node 'AveragePool_0' (AveragePool, opset 13): attribute 'dilations' is not supported",
+  );
+  expect(() => run(oneNode('AveragePool', ['x'], { kernel_shape: { ints: [3, 7, 3] } }), x)).toThrow(
+    "ONNX node 'AveragePool_0' (AveragePool, opset 13): kernel_shape [3, 7, 3] is larger than x [1, 1, 6, 6, 6] with pads [0, 0, 0, 0, 0, 0]",
+  );
+  expect(() => run(oneNode('AveragePool', ['x']), x)).toThrow(
+    "ONNX node 'AveragePool_0' (AveragePool, opset 13): attribute 'kernel_shape' is required",
   );
   expect(() => run(oneNode('Conv', ['x', 'w'], { group: { int: 2 } }), x)).toThrow(
     "ONNX node 'Conv_0' (Conv, opset 13): group 2 must divide the 1 input and 2 output channels",

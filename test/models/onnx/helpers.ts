@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeSafetensors } from '../../../src/index.js';
+import { expect } from 'vitest';
+import { decodeSafetensors, importOnnx, noGrad, tensor, tidy } from '../../../src/index.js';
 import { GraphBuilder } from '../../../src/models/onnx/builder.js';
-import { randomArray } from '../../helpers.js';
+import { dot, maxRelError, randomArray } from '../../helpers.js';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures/onnx');
 export const FIXTURE_NAMES = ['monai_unet', 'monai_vnet', 'meshnet', 'paper_vnet', 'paper_vnet_dynamic'] as const;
@@ -61,6 +62,53 @@ export function randomInput(shape: number[], seed: number, lo = -2, hi = 2): Hos
 /** A float32 initializer of uniform values in [lo, hi), seeded. */
 export function randomWeight(b: GraphBuilder, name: string, shape: number[], seed: number, lo: number, hi: number): string {
   return b.weight(name, shape, randomInput(shape, seed, lo, hi).data);
+}
+
+/** A one-node (or few-node) model built by `build`, checked against ONNX Runtime by expectMatchesOrt. */
+export interface OrtCase {
+  name: string;
+  opset?: number;
+  /** Input shapes by name (default: x of the shape expectMatchesOrt is given). */
+  inputs?: Record<string, number[]>;
+  outputType?: 'int64';
+  /**
+   * The model is linear in its one input x (y = A·x): also check the backward, by the identity
+   * ⟨Aᵀr, x⟩ = ⟨r, A·x⟩ for a random upstream gradient r, with ONNX Runtime's A·x.
+   */
+  linear?: boolean;
+  build: (b: GraphBuilder, w: (shape: number[], lo?: number, hi?: number) => string) => string;
+}
+
+/** Runs the case's model in voxgpu and in ONNX Runtime on random inputs: outputs within 1e-4 relative. */
+export async function expectMatchesOrt(c: OrtCase, x: number[]): Promise<void> {
+  const b = new GraphBuilder(c.opset ?? 13);
+  let seed = 100;
+  const w = (shape: number[], lo = -1, hi = 1) => randomWeight(b, `w${seed}`, shape, seed++, lo, hi);
+  const output = c.build(b, w);
+  const shapes = c.inputs ?? { x };
+  const bytes = b.toBytes(
+    Object.entries(shapes).map(([name, shape]) => ({ name, shape })),
+    [{ name: output, type: c.outputType }],
+  );
+  const inputs = Object.fromEntries(Object.entries(shapes).map(([name, shape], i) => [name, randomInput(shape, 7 + i)]));
+  const expected = await runOrt(bytes, inputs);
+  const model = importOnnx(bytes);
+  const out = tidy(() => noGrad(() => model.forward(...Object.values(inputs).map((v) => tensor(v.data, v.shape)))));
+  expect(out.shape).toEqual(expected.shape);
+  expect(maxRelError(await out.toArray(), expected.data)).toBeLessThan(1e-4);
+  out.dispose();
+  if (c.linear) {
+    const x = tensor(inputs.x!.data, inputs.x!.shape, { requiresGrad: true });
+    const r = randomInput(expected.shape, 11);
+    tidy(() => model.forward(x).backward(tensor(r.data, r.shape)));
+    const gx = await x.grad!.toArray();
+    const [adjoint, forward] = [dot(gx, inputs.x!.data), dot(r.data, expected.data)];
+    const scale = dot(gx.map(Math.abs), inputs.x!.data.map(Math.abs));
+    expect(Math.abs(adjoint - forward), `⟨Aᵀr, x⟩ ${adjoint} vs ⟨r, A·x⟩ ${forward}`).toBeLessThan(1e-5 * scale);
+    x.grad!.dispose();
+    x.dispose();
+  }
+  model.dispose();
 }
 
 /** A small graph with one of each trainable kind: conv, BatchNorm, ELU, transposed conv, InstanceNorm, PRelu, skip, 1×1 conv, Softmax. */
