@@ -4,12 +4,13 @@
 // (kd, kh, kw, c); the GEMM then gathers 16-byte vectors, stages them twice-buffered in padded
 // workgroup rows (B, in `direct` tiles, is read as fragments straight from storage instead) and
 // multiplies 16×16×16 fragments, each subgroup reusing its FM A and FN B fragments across an
-// FM × FN block of results. It runs the forward pass (any stride), the
-// transposed pass of stride-1 convs (conv3d's input gradient: the forward with flipped,
-// in↔out-swapped weights and padding dilation·(k − 1) − padding) and every weight gradient (lhs
-// copied to f16 [channel][sample, voxel] as B, the taps and source channels as M); the strided
-// transposed passes (conv3d's stride-2 input gradient, convTranspose3d's forward) stay on the older
-// tensor-core GEMM (gemm.ts's mmaFamily).
+// FM × FN block of results. It runs every pass: the forward (any stride); the transposed passes
+// (conv3d's input gradient, convTranspose3d's forward) as one forward GEMM per output phase
+// (phases.ts: voxels ≡ r mod stride, each a stride-1 conv on the taps that reach it, in↔out-swapped;
+// stride 1 is one phase, the whole kernel flipped), its rows written to every stride-th voxel; and
+// every weight gradient (lhs copied to f16 [channel][sample, voxel] as B, the taps and source
+// channels as M). Phases rather than one GEMM over all taps with a divisibility test per gathered
+// element: the inner loop stays the forward's, and a stride-2 pass does 1/8 of the multiplies.
 // On a device without subgroup matrices the same kernel runs emulated (parts/mma-emulated.wgsl):
 // for tests only, never chosen (the family applies only in the mixed precision).
 import { getContext, type Context } from '../../device/context.js';
@@ -26,7 +27,8 @@ import {
   type WeightGradPass,
 } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
-import { checkBindable, gemmGeometry, isBlockGeometry, type ConvGeometry } from './shape.js';
+import { forwardPhase, transposedPhases, type Phase } from './phases.js';
+import { checkBindable, gemmGeometry, type ConvGeometry } from './shape.js';
 
 /**
  * A tile: SG_M × SG_N subgroups of 32 invocations, each owning FM × FN fragments of 16 × 16 results;
@@ -118,10 +120,6 @@ export const tensorCoreTiles: readonly TensorCoreTile[] = Object.values(tiles);
 export const tensorCoreFits = (t: TensorCoreTile, N: number, ctx: Context): boolean =>
   tileProblem(t, ctx) === null && 16 * t.FN * t.SG_N <= 2 * Math.max(16, N);
 
-/** Whether the family runs this pass: weight gradients, and convolve passes forward or of stride 1 (see the file header). */
-const takes = (p: ConvPass): boolean =>
-  p.kind === 'weightGrad' || !p.transposed || (p.geometry.stride.every((s) => s === 1) && !isBlockGeometry(p.geometry));
-
 /** N of the pass's GEMM: output channels, or the weight gradient's lhs channels. */
 const gemmColumns = (p: ConvPass): number => (p.kind === 'convolve' ? outChannels(p) : p.lhs.shape[1]!);
 
@@ -139,11 +137,8 @@ function defaultTile(p: ConvPass, ctx: Context): TensorCoreTile {
 /** Invocations that keep a large GPU busy (512 workgroups of 256); fewer output tiles than that take split K. */
 const targetInvocations = 512 * 256;
 
-/** The pass as a forward conv: the transposed pass of stride 1 reads flipped, swapped weights with the complementary padding. */
-function asForward(g: ConvGeometry, transposed: boolean): ConvGeometry {
-  if (!transposed) return g;
-  return { ...g, padding: g.padding.map((p, i) => g.dilation[i]! * (g.kernel[i]! - 1) - p) as unknown as ConvGeometry['padding'] };
-}
+/** packWeights' sub-kernel members, which the other layouts leave unread. */
+const unusedSubKernel = { sub: [0, 0, 0, 0], kernel: [0, 0, 0, 0], tapFirst: [0, 0, 0, 0], tapStep: [0, 0, 0, 0] };
 
 /** An f16 copy of x in one of conv/mma-layout's layouts, `halfs` long (a multiple of 8). */
 function layout(
@@ -152,11 +147,11 @@ function layout(
   entry: 'channelsLast' | 'packWeights' | 'planar',
   x: Tensor,
   halfs: number,
-  params: Record<string, number>,
+  params: Record<string, number | readonly number[]>,
 ): Tensor {
   const packed = empty([halfs / 2]);
   const total = halfs / 8;
-  const all = { total, C: 0, cp: 0, spatial: 0, K: 0, strideC: 0, strideN: 0, flip: 0, rows: 0, ...params };
+  const all = { total, C: 0, cp: 0, spatial: 0, K: 0, strideC: 0, strideN: 0, rows: 0, ...unusedSubKernel, ...params };
   ctx.dispatch({ op, kernel: 'conv/mma-layout', entry, bindings: { x, packed }, params: all, invocations: total });
   return packed;
 }
@@ -169,6 +164,13 @@ function channelsLast(ctx: Context, op: string, src: Tensor, cp: number): Tensor
   const voxels = shapeSize(src.shape.slice(2));
   checkBindable(op, 'f16 channels-last source', [(src.shape[0]! * voxels * cp) / 2]);
   return layout(ctx, op, 'channelsLast', src, src.shape[0]! * voxels * cp, { C: src.shape[1]!, cp, spatial: voxels });
+}
+
+/** Where the GEMM's rows land in each output plane (kernels/conv/mma.wgsl's rowShape, rowStep): by default in order. */
+interface RowMap {
+  plane: number;
+  shape: readonly number[];
+  step: readonly number[];
 }
 
 /** One GEMM of kernels/conv/mma.wgsl: its sizes, operands and output (one [chunks, ...] buffer where K is split). */
@@ -188,16 +190,32 @@ interface MmaGemm {
   srcSpatial: readonly number[];
   outSpatial: readonly number[];
   bindings: { src: Tensor; wt: Tensor; bias: Tensor | null };
+  rows?: RowMap;
 }
 
-/** Dispatches the GEMM; returns its [chunks, size] output and the chunk count. */
-function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tensor; chunks: number } {
+/** How a GEMM's K is split: k per chunk, and the chunks of the output buffer. */
+interface Split {
+  kChunk: number;
+  chunks: number;
+}
+
+/** Output tiles of a GEMM on tile t. */
+const tilesOf = (t: TensorCoreTile, M: number, N: number): number =>
+  Math.ceil(M / (16 * t.FM * t.SG_M)) * Math.ceil(N / (16 * t.FN * t.SG_N));
+
+/** K chunks where `tiles` output tiles alone would leave the GPU idle, for the longest K of them. */
+function splitOf(ctx: Context, t: TensorCoreTile, K: number, size: number, tiles: number): Split {
+  const { chunkRows, chunks } = chunking(ctx, K / BK, size, tiles, targetInvocations / (32 * t.SG_M * t.SG_N));
+  return { kChunk: chunkRows * BK, chunks };
+}
+
+/** Dispatches the GEMM into out ([split.chunks, size]). */
+function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm, split: Split, out: Tensor): void {
   const geometry = gemmGeometry(d.geometry, d.srcSpatial, d.outSpatial);
   const [BM, BN] = [16 * t.FM * t.SG_M, 16 * t.FN * t.SG_N];
   const mTiles = Math.ceil(d.M / BM);
   const nTiles = Math.ceil(d.N / BN);
-  const { chunkRows, chunks } = chunking(ctx, d.K / BK, d.size, mTiles * nTiles, targetInvocations / (32 * t.SG_M * t.SG_N));
-  const out = empty([chunks, d.size]);
+  const rows = d.rows ?? { plane: d.outRows, shape: [1, 1, d.outRows], step: [0, 0, 1, 0] };
   const y = Math.ceil(mTiles / ctx.limits.maxComputeWorkgroupsPerDimension);
   const x = Math.ceil(mTiles / y);
   const native = ctx.precision === 'mixed';
@@ -210,14 +228,17 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tenso
       M: d.M,
       N: d.N,
       K: d.K,
-      kChunk: chunkRows * BK,
+      kChunk: split.kChunk,
       cp: d.cp,
       mTilesX: x,
       nTiles,
       chunkSize: d.size,
-      wholeRows: d.outRows % 16 === 0 ? 1 : 0,
+      wholeRows: d.outRows % 16 === 0 && !d.rows ? 1 : 0,
       outRows: d.outRows,
       kValid: d.kValid,
+      outPlane: rows.plane,
+      rowShape: [...rows.shape, 0],
+      rowStep: rows.step,
       ...geometry.params,
     },
     constants: {
@@ -227,52 +248,78 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm): { out: Tenso
       ...geometry.constants,
       BIAS: d.bindings.bias ? 1 : 0,
     },
-    workgroups: [x, y, nTiles * chunks],
+    workgroups: [x, y, nTiles * split.chunks],
   });
-  return { out, chunks };
 }
 
+/**
+ * The weights as B of a phase ([N][K] f16, rows past J zero, all zero where no tap reaches it): its
+ * sub-kernel's taps, read from weight [J][C][k] forward or [C][J][k] transposed.
+ */
+function packWeights(ctx: Context, p: ConvolvePass, t: TensorCoreTile, ph: Phase, cp: number, K: number): Tensor {
+  const [C, J, taps] = [p.src.shape[1]!, outChannels(p), shapeSize(p.geometry.kernel)];
+  return layout(ctx, p.op, 'packWeights', p.weight, rowsOf(t, J) * K, {
+    C,
+    cp,
+    spatial: shapeSize(ph.geometry.kernel),
+    K,
+    rows: ph.reached ? J : 0,
+    ...(p.transposed ? { strideC: J * taps, strideN: taps } : { strideC: taps, strideN: C * taps }),
+    sub: [...ph.geometry.kernel, 0],
+    kernel: [...p.geometry.kernel, 0],
+    tapFirst: [...ph.tapFirst, 0],
+    tapStep: [...ph.tapStep, 0],
+  });
+}
+
+/**
+ * A convolve pass: the forward as one GEMM, a transposed pass as one per output phase (phases.ts;
+ * stride 1: one phase, outputs in place), each phase's rows landing on every stride-th output voxel,
+ * all sharing one chunk count where K is split.
+ */
 function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
-  const { op, src, weight, bias, outSpatial, transposed } = p;
+  const { op, src, bias, outSpatial } = p;
   const ctx = getContext();
   checkTile(op, t, ctx);
-  if (!takes(p))
-    throw new Error(
-      `${op}: the tensor-core family runs forward passes and stride-1 transposed ones, not a transposed pass of stride ` +
-        `${p.geometry.stride.join('×')}`,
-    );
-  const geometry = asForward(p.geometry, transposed);
-  const C = src.shape[1]!;
   const J = outChannels(p);
   const shape = outShape(p);
   checkBindable(op, 'output', shape);
-  const taps = shapeSize(geometry.kernel);
-  const cp = Math.ceil(C / 8) * 8;
-  const K = Math.ceil((taps * cp) / BK) * BK;
-  const V = shapeSize(outSpatial);
-  const xh = channelsLast(ctx, op, src, cp);
-  const strides = transposed ? { strideC: J * taps, strideN: taps, flip: 1 } : { strideC: taps, strideN: C * taps, flip: 0 };
-  const wh = layout(ctx, op, 'packWeights', weight, rowsOf(t, J) * K, { C, cp, spatial: taps, K, rows: J, ...strides });
-  const M = src.shape[0]! * V;
+  const cp = Math.ceil(src.shape[1]! / 8) * 8;
   const size = shapeSize(shape);
-  const srcSpatial = src.shape.slice(2);
-  const { out } = dispatchGemm(ctx, t, {
-    op,
-    entry: 'forward',
-    M,
-    N: J,
-    K,
-    size,
-    cp,
-    outRows: V,
-    kValid: 0,
-    geometry,
-    srcSpatial,
-    outSpatial,
-    bindings: { src: xh, wt: wh, bias },
+  const phases = p.transposed ? transposedPhases(p.geometry, outSpatial) : [forwardPhase(p.geometry, outSpatial)];
+  const Ks = phases.map((ph) => Math.ceil((shapeSize(ph.geometry.kernel) * cp) / BK) * BK);
+  const Ms = phases.map((ph) => src.shape[0]! * shapeSize(ph.outSpatial));
+  const allTiles = Ms.reduce((n, M) => n + tilesOf(t, M, J), 0);
+  const split = splitOf(ctx, t, Math.max(...Ks), size, allTiles);
+  const out = empty([split.chunks, size]);
+  const xh = channelsLast(ctx, op, src, cp);
+  const [D, H, W] = outSpatial as [number, number, number];
+  const [sd, sh, sw] = p.geometry.stride;
+  phases.forEach((ph, i) => {
+    const K = Ks[i]!;
+    const wh = packWeights(ctx, p, t, ph, cp, K);
+    const origin = (ph.origin[0] * H + ph.origin[1]) * W + ph.origin[2];
+    const rows = phases.length === 1 ? undefined : { plane: D * H * W, shape: ph.outSpatial, step: [sd * H * W, sh * W, sw, origin] };
+    const gemm = {
+      op,
+      entry: 'forward' as const,
+      M: Ms[i]!,
+      N: J,
+      K,
+      size,
+      cp,
+      outRows: shapeSize(ph.outSpatial),
+      kValid: 0,
+      geometry: ph.geometry,
+      srcSpatial: src.shape.slice(2),
+      outSpatial: ph.outSpatial,
+      bindings: { src: xh, wt: wh, bias },
+      rows,
+    };
+    dispatchGemm(ctx, t, gemm, { ...split, kChunk: Math.ceil(K / BK / split.chunks) * BK }, out);
+    wh.dispose();
   });
   xh.dispose();
-  wh.dispose();
   return sumChunks(out, shape);
 }
 
@@ -309,7 +356,10 @@ function tensorCoreWeightGrad(p: WeightGradPass, t: TensorCoreTile): Tensor {
     srcSpatial: src.shape.slice(2),
     outSpatial,
   };
-  const { out, chunks } = dispatchGemm(ctx, t, { ...gemm, bindings: { src: xh, wt: lh, bias: null } });
+  const split = splitOf(ctx, t, K, size, tilesOf(t, M, A));
+  const out = empty([split.chunks, size]);
+  dispatchGemm(ctx, t, { ...gemm, bindings: { src: xh, wt: lh, bias: null } }, split, out);
+  const chunks = split.chunks;
   xh.dispose();
   lh.dispose();
   const grad = empty([A, C, ...geometry.kernel]);
@@ -323,7 +373,7 @@ function tensorCoreWeightGrad(p: WeightGradPass, t: TensorCoreTile): Tensor {
 /** The mixed precision's tensor-core convolutions for the passes it takes (see the file header). */
 export const tensorCoreFamily: ConvFamily<TensorCoreTile> = {
   name: 'tensor-core',
-  applies: (p, ctx) => ctx.precision === 'mixed' && takes(p) && tileProblem(defaultTile(p, ctx), ctx) === null,
+  applies: (p, ctx) => ctx.precision === 'mixed' && tileProblem(defaultTile(p, ctx), ctx) === null,
   default: defaultTile,
   candidates: (p, ctx) => {
     const first = defaultTile(p, ctx);
