@@ -2,12 +2,12 @@
 // and accumulate in f32 on tensor cores through WGSL subgroup matrices, everything else (PReLU,
 // softmax, Dice, the optimizer, the weights) staying f32. Only adapters that offer f16 → f32
 // 16×16×16 subgroup matrices in subgroups of exactly 32 invocations run it (the GEMM kernel finds
-// its subgroups by invocation index: kernels/conv/parts/gemm-mma.wgsl).
+// its subgroups by invocation index: kernels/conv/mma.wgsl).
 
 export type PrecisionChoice = 'fp32' | 'mixed' | 'mixed-if-available';
 export const precisionChoices: readonly PrecisionChoice[] = ['fp32', 'mixed', 'mixed-if-available'];
 
-/** Workgroup memory of the tensor-core kernel (kernels/conv/parts/gemm-mma.wgsl). */
+/** Workgroup memory of the tensor-core family's fallback tile (kernels/conv/mma.wgsl, 64 × 64 of 2 × 2 fragments). */
 const mmaWorkgroupBytes = 24576;
 
 /** The device features the mixed precision needs. */

@@ -3,14 +3,17 @@
 // halo, padding, edge fragments and K split as on tensor cores. Inputs are exact in f16 (multiples
 // of 1/256 below 2), so every product and every partial sum is exact in f32: the result must match
 // the float64 reference to f32 rounding, where a layout bug would be off by whole products.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { init, tensor } from '../../src/index.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { getContext, init, randn, tensor } from '../../src/index.js';
+import type { Dispatch } from '../../src/device/context.js';
+import { conv3d } from '../../src/ops/conv/conv3d.js';
 import { convolve, weightGrad } from '../../src/ops/conv/path.js';
 import { conv3dShape, convTranspose3dShape } from '../../src/ops/conv/shape.js';
 import { tensorCoreTile, type TensorCoreTile } from '../../src/ops/conv/tensor-core.js';
 import { shapeSize } from '../../src/core/shape.js';
-import { maxRelError, rng } from '../helpers.js';
+import { maxRelError, randomArray, rng } from '../helpers.js';
 import { conv3dGradRef, conv3dOutShape, conv3dRef, convTranspose3dRef, type ConvCase } from '../reference/conv.js';
+import { conv3dUnderTest, convTranspose3dUnderTest, forwardError, gradErrors, type ConvUnderTest } from './conv-harness.js';
 
 const tolerance = 1e-6;
 
@@ -179,5 +182,50 @@ describe('the tensor-core family, emulated where the adapter has no subgroup mat
       'conv3d: tensor-core tile tc32x64.f2x4 must have 4 × 1, 4 × 2 or 4 × 4 fragments, or 2 × 1 or 2 × 2 with B staged (the ' +
         'generated kernels)',
     );
+  });
+});
+
+// On tensor cores (f16 operands of random f32 inputs): f16 keeps 11 significant bits (a relative
+// rounding of at most 2⁻¹¹ ≈ 4.9e-4 each) and the products are summed in f32, so against the
+// float64 reference errors of about 1e-3 of the output's largest value; 5e-3 bounds them.
+const mixedTolerance = 5e-3;
+
+describe('convolutions on tensor cores (where the adapter has them)', () => {
+  let mixed = false;
+  beforeAll(async () => {
+    mixed = (await init({ precision: 'mixed-if-available' })).precision === 'mixed';
+  });
+
+  it(`conv3d and convTranspose3d through the chosen tiles, every pass within ${mixedTolerance} of float64`, async ({ skip }) => {
+    if (!mixed) skip('no tensor cores on this adapter');
+    const up: ConvCase = { xShape: [2, 8, 3, 2, 4], wShape: [8, 5, 2, 2, 2], stride: [2, 2, 2], padding: [0, 0, 0], dilation: [1, 1, 1] };
+    const k5: ConvCase = { xShape: [1, 3, 5, 4, 8], wShape: [3, 6, 5, 5, 5], stride: [1, 1, 1], padding: [2, 2, 2], dilation: [1, 1, 1] };
+    const runs: [ConvUnderTest, ConvCase][] = [
+      ...Object.values(cases).map((c): [ConvUnderTest, ConvCase] => [conv3dUnderTest, c]),
+      [convTranspose3dUnderTest, up],
+      [convTranspose3dUnderTest, k5],
+    ];
+    for (const [op, c] of runs) {
+      const e = await gradErrors(op, c, 9);
+      expect(await forwardError(op, c, 10)).toBeLessThan(mixedTolerance);
+      expect(Math.max(e.x, e.weight, e.bias)).toBeLessThan(mixedTolerance);
+    }
+    const spy = vi.spyOn(getContext(), 'dispatch');
+    convTranspose3dUnderTest.run(randn(up.xShape), randn(up.wShape), null, up);
+    const kernels = (spy.mock.calls as [Dispatch][]).map(([d]) => d.kernel).filter((k) => k.startsWith('conv/'));
+    spy.mockRestore();
+    expect(new Set(kernels)).toEqual(new Set(['conv/mma-layout', `conv/mma-native-2-1-staged`]));
+  });
+
+  it('gives bit-identical results run to run', async ({ skip }) => {
+    if (!mixed) skip('no tensor cores on this adapter');
+    const run = async (): Promise<Buffer> => {
+      const x = tensor(randomArray(2 * 6 * 6 * 6 * 8, 11), [2, 6, 6, 6, 8], { requiresGrad: true });
+      const w = tensor(randomArray(16 * 6 * 125, 12), [16, 6, 5, 5, 5], { requiresGrad: true });
+      const y = conv3d(x, w, null, { padding: 2 });
+      y.backward(tensor(randomArray(y.size, 13), y.shape));
+      return Buffer.concat([await y.toArray(), await x.grad!.toArray(), await w.grad!.toArray()].map((a) => Buffer.from(a.buffer)));
+    };
+    expect((await run()).equals(await run())).toBe(true);
   });
 });

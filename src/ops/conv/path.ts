@@ -11,7 +11,7 @@ import { tuned, type Trial } from '../../tuning/tuned.js';
 import { sum } from '../reduce.js';
 import { blockFamily } from './block.js';
 import { outChannels, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
-import { gemmFamily, mmaFamily } from './gemm.js';
+import { gemmFamily } from './gemm.js';
 import { registerFamily } from './register.js';
 import { tensorCoreFamily } from './tensor-core.js';
 import { isBlockGeometry } from './shape.js';
@@ -19,7 +19,7 @@ import { isBlockGeometry } from './shape.js';
 export type { ConvVariant } from './family.js';
 
 /** Every family, found by the `family` its variants carry when a caller (a test) fixes the variant. */
-const families: readonly ConvFamily[] = [blockFamily, registerFamily, gemmFamily, tensorCoreFamily, mmaFamily];
+const families: readonly ConvFamily[] = [blockFamily, registerFamily, gemmFamily, tensorCoreFamily];
 
 interface Row {
   /** The families that may run a pass, first choice first: the first that applies runs it. */
@@ -39,9 +39,8 @@ const table: Record<ContextKind, Row> = {
   // Hardware adapters: the implicit GEMM in workgroup memory, timed against the register family's
   // default where the stride is not the kernel.
   gpu: { runs: [gemmFamily], offers: [{ family: registerFamily, where: (p) => !isBlockGeometry(p.geometry) }] },
-  // The mixed precision: the tensor-core family where it takes the pass (forward, stride-1
-  // transposed), else the older GEMM core on tensor cores (strided transposed passes, weight gradients).
-  mma: { runs: [tensorCoreFamily, mmaFamily], offers: [] },
+  // The mixed precision: the tensor-core family, every pass (init checks that its tiles fit).
+  mma: { runs: [tensorCoreFamily], offers: [] },
 };
 
 const kindOf = (ctx: Context): ContextKind => (ctx.kernels === 'gpu' && ctx.precision === 'mixed' ? 'mma' : ctx.kernels);
