@@ -14,7 +14,7 @@
 // On a device without subgroup matrices the same kernel runs emulated (parts/mma-emulated.wgsl):
 // for tests only, never chosen (the family applies only in the mixed precision).
 import { getContext, type Context } from '../../device/context.js';
-import { kernelConstant } from '../../device/kernel-info.js';
+import { kernelConstant, workgroupBytes } from '../../device/kernel-info.js';
 import { shapeSize } from '../../core/shape.js';
 import { empty, type Tensor } from '../../core/tensor.js';
 import {
@@ -53,20 +53,21 @@ export const tensorCoreTile = (FM: number, FN: number, SG_M: number, SG_N: numbe
   direct,
 });
 
-/** K per step and the padded row of a staged operand, in halfs, as kernels/conv/mma.wgsl states them (alike in every variant). */
+/** K per step, as kernels/conv/mma.wgsl states it (alike in every variant). */
 const BK = kernelConstant('conv/mma-emulated-4-1-staged', 'BK');
-const ROW = kernelConstant('conv/mma-emulated-4-1-staged', 'ROW');
+
+/** The generated kernel that runs tile t (kernels/conv/mma.wgsl's variants), on tensor cores or emulated. */
+const kernelOf = (t: TensorCoreTile, native: boolean): string =>
+  `conv/mma-${native ? 'native' : 'emulated'}-${t.FM}-${t.FN}-${t.direct ? 'direct' : 'staged'}`;
+
+/** The override constants of tile t's dispatches (the kernel derives its tile sizes from them). */
+const tileConstants = (t: TensorCoreTile): Record<string, number> => ({ SG_M: t.SG_M, SG_N: t.SG_N, WGS: 32 * t.SG_M * t.SG_N });
 
 /**
- * Bytes of workgroup memory tile t takes on tensor cores: two stages of the operand tiles (A, and B
- * unless direct), and f32 scratch (1 KiB per subgroup, at least 16 bias rows). Emulated, a direct
- * tile also keeps each subgroup's B fragments (512 bytes each).
+ * Bytes of workgroup memory tile t takes, on tensor cores or emulated (where a direct tile also keeps
+ * each subgroup's B fragments), as its kernel's workgroup arrays state them.
  */
-export function tensorCoreBytes(t: TensorCoreTile, emulated = false): number {
-  const stages = 2 * 16 * (t.FM * t.SG_M + (t.direct ? 0 : t.FN * t.SG_N)) * ROW * 2;
-  const slots = emulated && t.direct ? t.SG_M * t.SG_N * t.FN * 512 : 0;
-  return stages + slots + Math.max(t.SG_M * t.SG_N * 1024, 16 * 16 * t.FN * t.SG_N * 4);
-}
+export const tensorCoreBytes = (t: TensorCoreTile, emulated = false): number => workgroupBytes(kernelOf(t, !emulated), tileConstants(t));
 
 /** Why the kernel cannot run tile t on this context, or null. */
 export function tileProblem(t: TensorCoreTile, ctx: Context): string | null {
@@ -126,12 +127,14 @@ const gemmColumns = (p: ConvPass): number => (p.kind === 'convolve' ? outChannel
 /**
  * The untuned tile, from the 5³ stages on an H200 (BENCHMARKS.md): as many columns as N needs (16 to
  * 128) and 128 rows, but 32 × 16 for 16 columns (a 1-subgroup workgroup: 1.7× the 128-row one, the
- * many small workgroups hide the gathers' latency better); 64 × 64 where workgroup memory is short.
+ * many small workgroups hide the gathers' latency better); 64 × 64 where workgroup memory is short,
+ * else 32 × 16 (the kernel's override defaults, the least workgroup memory: what init requires of an
+ * adapter for the mixed precision, src/device/precision.ts).
  */
 function defaultTile(p: ConvPass, ctx: Context): TensorCoreTile {
   const N = gemmColumns(p);
   const wanted = N <= 16 ? tiles.t32x16 : N <= 32 ? tiles.t128x32 : N <= 64 ? tiles.t128x64 : tiles.t128x128;
-  return tileProblem(wanted, ctx) ? tiles.t64x64 : wanted;
+  return [wanted, tiles.t64x64].find((t) => tileProblem(t, ctx) === null) ?? tiles.t32x16;
 }
 
 /** Invocations that keep a large GPU busy (512 workgroups of 256); fewer output tiles than that take split K. */
@@ -221,7 +224,7 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm, split: Split,
   const native = ctx.precision === 'mixed';
   ctx.dispatch({
     op: d.op,
-    kernel: `conv/mma-${native ? 'native' : 'emulated'}-${t.FM}-${t.FN}-${t.direct ? 'direct' : 'staged'}`,
+    kernel: kernelOf(t, native),
     entry: d.entry,
     bindings: { ...d.bindings, out, ...(t.direct ? { wt16: d.bindings.wt } : {}) },
     params: {
@@ -242,9 +245,7 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm, split: Split,
       ...geometry.params,
     },
     constants: {
-      SG_M: t.SG_M,
-      SG_N: t.SG_N,
-      WGS: 32 * t.SG_M * t.SG_N,
+      ...tileConstants(t),
       ...geometry.constants,
       BIAS: d.bindings.bias ? 1 : 0,
     },
