@@ -44,7 +44,7 @@ function axisPhases(k: number, s: number, p: number, d: number, out: number): Ax
     }
     const taps = reach.length;
     const spacing = taps > 1 ? reach[1]! - reach[0]! : 1;
-    const dilation = (spacing * d) / s;
+    const dilation = taps > 1 ? (spacing * d) / s : 1;
     // o − q through the first tap that reaches; the phase's first tap is the last of these (reversed).
     const offset = (r + p - reach[0]! * d) / s;
     phases.push({ origin: r, count, taps, first: reach.at(-1)!, step: -spacing, dilation, padding: (taps - 1) * dilation - offset });
