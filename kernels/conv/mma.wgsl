@@ -52,6 +52,12 @@ override SD: u32 = 1u;    // stride per dimension
 override SH: u32 = 1u;
 override SW: u32 = 1u;
 override BIAS: u32 = 0u;
+// The fused end of a V-Net residual stage, forward with K unsplit (one chunk): PReLU of the result
+// (+ residual), slope per channel (1) or shared (2); KEEP_PRE also writes the PReLU's input to `pre`,
+// which the backward needs.
+override PRELU: u32 = 0u;
+override RESIDUAL: u32 = 0u;
+override KEEP_PRE: u32 = 0u;
 
 const BK = 32u;
 const ROW = 40u;
@@ -96,6 +102,9 @@ struct MmaParams {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> mp: MmaParams;
+@group(0) @binding(6) var<storage, read> alpha: array<f32>;
+@group(0) @binding(7) var<storage, read> residual: array<f32>;
+@group(0) @binding(8) var<storage, read_write> pre: array<f32>;
 
 // Per subgroup a 16 × 16 f32 block: edge fragments on their way out; before the K loop, the
 // 16 × BN bias rows the accumulators start from (as many floats as either takes).
@@ -287,13 +296,22 @@ fn rowOffset(v: u32) -> u32 {
   return mp.rowStep.w + v / (s.y * s.z) * mp.rowStep.x + (v / s.z) % s.y * mp.rowStep.y + v % s.z * mp.rowStep.z;
 }
 
+// Output element `at` (of channel n) from its sum v: PReLU(v + residual), the input kept where asked.
+fn epilogue(v: f32, at: u32, n: u32) -> f32 {
+  var s = v;
+  if (RESIDUAL == 1u) { s += residual[at]; }
+  if (KEEP_PRE == 1u) { pre[at] = s; }
+  let slope = alpha[select(n, 0u, PRELU == 2u)];
+  return select(slope * s, s, s > 0.0);
+}
+
 // Stores result fragment (mf .. mf + 15, nf .. nf + 15) to out[chunk][row group][n][plane] (forward:
 // row groups are samples, rows their voxels; weightGrad: one group of M rows): straight where whole
-// (wholeRows: rows are the plane, in order), else through the subgroup's scratch, element by element.
-// Called by every subgroup the same number of times (its barriers are the workgroup's).
+// (wholeRows: rows are the plane, in order; no epilogue), else through the subgroup's scratch, element
+// by element. Called by every subgroup the same number of times (its barriers are the workgroup's).
 fn writeFragment(c: Acc, mf: u32, nf: u32, chunk: u32, sg: u32) {
   let V = mp.outRows;
-  let whole = mp.wholeRows == 1u && mf + 16u <= mp.M && nf + 16u <= mp.N;
+  let whole = PRELU == 0u && mp.wholeRows == 1u && mf + 16u <= mp.M && nf + 16u <= mp.N;
   if (whole) {
     storeOut(c, chunk * mp.chunkSize + (mf / V * mp.N + nf) * V + mf % V, V);
   } else {
@@ -306,7 +324,10 @@ fn writeFragment(c: Acc, mf: u32, nf: u32, chunk: u32, sg: u32) {
     for (var e = 0u; e < 8u; e++) {
       let n = nf + (lane % 2u) * 8u + e;
       if (m < mp.M && n < mp.N) {
-        out[chunk * mp.chunkSize + (m / V * mp.N + n) * mp.outPlane + at] = scratch[sg * 256u + (lane / 2u) * 16u + (lane % 2u) * 8u + e];
+        let i = chunk * mp.chunkSize + (m / V * mp.N + n) * mp.outPlane + at;
+        var v = scratch[sg * 256u + (lane / 2u) * 16u + (lane % 2u) * 8u + e];
+        if (PRELU != 0u) { v = epilogue(v, i, n); }
+        out[i] = v;
       }
     }
   }

@@ -10,7 +10,17 @@ import { convolveKey, convolveTrial, gradKey, gradTrial } from '../../tuning/con
 import { tuned, type Trial } from '../../tuning/tuned.js';
 import { sum } from '../reduce.js';
 import { blockFamily } from './block.js';
-import { outChannels, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
+import {
+  outChannels,
+  preluAfter,
+  type ConvFamily,
+  type ConvolvePass,
+  type ConvPass,
+  type ConvVariant,
+  type PreluEpilogue,
+  type PreluResult,
+  type WeightGradPass,
+} from './family.js';
 import { gemmFamily } from './gemm.js';
 import { registerFamily } from './register.js';
 import { tensorCoreFamily } from './tensor-core.js';
@@ -76,17 +86,30 @@ function trialOf(pass: ConvPass, ctx: Context): Trial<ConvVariant> {
   };
 }
 
-function run(pass: ConvPass, variant: ConvVariant): Tensor {
+function familyOf(pass: ConvPass, variant: ConvVariant): ConvFamily {
   const family = families.find((f) => f.name === variant.family);
   if (!family)
     throw new Error(`${pass.op}: unknown conv kernel family '${variant.family}' (have: ${families.map((f) => f.name).join(', ')})`);
-  return family.run(pass, variant);
+  return family;
 }
+
+const run = (pass: ConvPass, variant: ConvVariant): Tensor => familyOf(pass, variant).run(pass, variant);
 
 /** A convolve pass (family.ts), without autograd; the variant is choose()'s unless given. */
 export function convolve(pass: Omit<ConvolvePass, 'kind'>, variant?: ConvVariant): Tensor {
   const p: ConvolvePass = { kind: 'convolve', ...pass };
   return run(p, variant ?? choose(p));
+}
+
+/**
+ * A convolve pass then PReLU (+ residual) (family.ts's PreluEpilogue), without autograd: fused into
+ * the pass where its family does that, else the PReLU kernel after it. The variant is choose()'s unless given.
+ */
+export function convolvePrelu(pass: Omit<ConvolvePass, 'kind'>, epilogue: PreluEpilogue, variant?: ConvVariant): PreluResult {
+  const p: ConvolvePass = { kind: 'convolve', ...pass };
+  const v = variant ?? choose(p);
+  const family = familyOf(p, v);
+  return family.runPrelu ? family.runPrelu(p, v, epilogue) : preluAfter(p.op, family.run(p, v), epilogue);
 }
 
 /** A weight-gradient pass (family.ts), without autograd; the variant is choose()'s unless given. */

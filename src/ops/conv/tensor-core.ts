@@ -24,7 +24,10 @@ import {
   type ConvPass,
   type ConvVariant,
   type ConvolvePass,
+  type PreluEpilogue,
+  type PreluResult,
   type WeightGradPass,
+  preluAfter,
 } from './family.js';
 import { chunking, sumChunks } from './grad-chunks.js';
 import { forwardPhase, transposedPhases, type Phase } from './phases.js';
@@ -194,6 +197,8 @@ interface MmaGemm {
   outSpatial: readonly number[];
   bindings: { src: Tensor; wt: Tensor; bias: Tensor | null };
   rows?: RowMap;
+  /** The fused PReLU epilogue (one K chunk), and where the PReLU's input is kept. */
+  epilogue?: { e: PreluEpilogue; pre: Tensor | null };
 }
 
 /** How a GEMM's K is split: k per chunk, and the chunks of the output buffer. */
@@ -219,6 +224,7 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm, split: Split,
   const mTiles = Math.ceil(d.M / BM);
   const nTiles = Math.ceil(d.N / BN);
   const rows = d.rows ?? { plane: d.outRows, shape: [1, 1, d.outRows], step: [0, 0, 1, 0] };
+  const ep = d.epilogue;
   const y = Math.ceil(mTiles / ctx.limits.maxComputeWorkgroupsPerDimension);
   const x = Math.ceil(mTiles / y);
   const native = ctx.precision === 'mixed';
@@ -226,7 +232,14 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm, split: Split,
     op: d.op,
     kernel: kernelOf(t, native),
     entry: d.entry,
-    bindings: { ...d.bindings, out, ...(t.direct ? { wt16: d.bindings.wt } : {}) },
+    bindings: {
+      ...d.bindings,
+      out,
+      ...(t.direct ? { wt16: d.bindings.wt } : {}),
+      alpha: ep?.e.alpha ?? null,
+      residual: ep?.e.residual ?? null,
+      pre: ep?.pre ?? null,
+    },
     params: {
       M: d.M,
       N: d.N,
@@ -248,6 +261,9 @@ function dispatchGemm(ctx: Context, t: TensorCoreTile, d: MmaGemm, split: Split,
       ...tileConstants(t),
       ...geometry.constants,
       BIAS: d.bindings.bias ? 1 : 0,
+      PRELU: ep ? (ep.e.alpha.size === 1 ? 2 : 1) : 0,
+      RESIDUAL: ep?.e.residual ? 1 : 0,
+      KEEP_PRE: ep?.pre ? 1 : 0,
     },
     workgroups: [x, y, nTiles * split.chunks],
   });
@@ -276,9 +292,11 @@ function packWeights(ctx: Context, p: ConvolvePass, t: TensorCoreTile, ph: Phase
 /**
  * A convolve pass: the forward as one GEMM, a transposed pass as one per output phase (phases.ts;
  * stride 1: one phase, outputs in place), each phase's rows landing on every stride-th output voxel,
- * all sharing one chunk count where K is split.
+ * all sharing one chunk count where K is split. With a PReLU epilogue (e), fused into the output
+ * writes where K is not split (the PReLU's input written beside the output where kept), else applied
+ * after the chunk sum.
  */
-function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
+function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile, e: PreluEpilogue | null = null): PreluResult {
   const { op, src, bias, outSpatial } = p;
   const ctx = getContext();
   checkTile(op, t, ctx);
@@ -293,6 +311,8 @@ function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
   const allTiles = Ms.reduce((n, M) => n + tilesOf(t, M, J), 0);
   const split = splitOf(ctx, t, Math.max(...Ks), size, allTiles);
   const out = empty([split.chunks, size]);
+  const fused = e !== null && split.chunks === 1;
+  const pre = fused && e.keepInput ? empty(shape) : null;
   const xh = channelsLast(ctx, op, src, cp);
   const [D, H, W] = outSpatial as [number, number, number];
   const [sd, sh, sw] = p.geometry.stride;
@@ -316,12 +336,16 @@ function tensorCoreConvolve(p: ConvolvePass, t: TensorCoreTile): Tensor {
       outSpatial: ph.outSpatial,
       bindings: { src: xh, wt: wh, bias },
       rows,
+      ...(fused ? { epilogue: { e, pre } } : {}),
     };
     dispatchGemm(ctx, t, gemm, { ...split, kChunk: Math.ceil(K / BK / split.chunks) * BK }, out);
     wh.dispose();
   });
   xh.dispose();
-  return sumChunks(out, shape);
+  const result = sumChunks(out, shape);
+  if (!e) return { out: result, input: null };
+  if (fused) return { out: result, input: pre && { x: pre, residual: null } };
+  return preluAfter(op, result, e);
 }
 
 /**
@@ -381,5 +405,6 @@ export const tensorCoreFamily: ConvFamily<TensorCoreTile> = {
     const N = gemmColumns(p);
     return [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx)).slice(0, 3)];
   },
-  run: (p, t) => (p.kind === 'convolve' ? tensorCoreConvolve(p, t) : tensorCoreWeightGrad(p, t)),
+  run: (p, t) => (p.kind === 'convolve' ? tensorCoreConvolve(p, t).out : tensorCoreWeightGrad(p, t)),
+  runPrelu: tensorCoreConvolve,
 };
