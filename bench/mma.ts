@@ -7,15 +7,16 @@
 // stage's 2³/2 down-convolution (forward, dx, dw) and up-convolution (convTranspose3d's forward),
 // timed per variant: the fp32 GEMM and the tensor-core core (its default, then every tile that suits
 // N), in GPU time where the device has timestamp queries, with the layout passes and split-K sums
-// included. The strided transposed passes' figures (dx of the down-convolutions, the up-convolutions)
-// are untested on a GPU so far.
+// included; and per 5³ stage the forward with V-Net's residual + PReLU fused into its writes against
+// the conv then the PReLU kernel. The strided transposed passes' figures (dx of the down-convolutions,
+// the up-convolutions) and the fused epilogue's are untested on a GPU so far.
 import { Command } from 'commander';
 import { init } from '../src/init.js';
 import { randn, tensor } from '../src/index.js';
 import type { Tensor } from '../src/core/tensor.js';
-import type { ConvPass } from '../src/ops/conv/family.js';
+import { preluAfter, type ConvPass } from '../src/ops/conv/family.js';
 import { gemmFamily } from '../src/ops/conv/gemm.js';
-import { convolve, weightGrad, type ConvVariant } from '../src/ops/conv/path.js';
+import { convolve, convolvePrelu, weightGrad, type ConvVariant } from '../src/ops/conv/path.js';
 import { conv3dShape } from '../src/ops/conv/shape.js';
 import { tensorCoreFamily, tensorCoreFits, tensorCoreTiles, tileProblem } from '../src/ops/conv/tensor-core.js';
 import { shapeSize } from '../src/core/shape.js';
@@ -274,7 +275,23 @@ for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)
   ] as const) {
     await timeVariants(name, pass, flops);
   }
-  for (const t of [x, w, b, dy]) t.dispose();
+  // The end of a residual stage: the forward then PReLU(+ residual), fused into the writes (inference, and keeping
+  // the PReLU's input for a backward) against the conv then the PReLU kernel.
+  const alpha = randn([C], { seed: 5 });
+  const ends: [string, () => Tensor][] = [
+    ['conv then addPrelu', () => preluAfter('conv3dPrelu', convolve(forward), { alpha, residual: dy, keepInput: false }).out],
+    ['fused', () => convolvePrelu(forward, { alpha, residual: dy, keepInput: false }).out],
+    [
+      'fused, input kept',
+      () => {
+        const r = convolvePrelu(forward, { alpha, residual: dy, keepInput: true });
+        r.input?.x.dispose();
+        return r.out;
+      },
+    ],
+  ];
+  for (const [label, run] of ends) console.log(`  forward + residual + PReLU, ${label}: ${await measure(flops, run)}`);
+  for (const t of [x, w, b, dy, alpha]) t.dispose();
 }
 
 console.log('\n2³/2 down- and up-convolutions of the V-Net at 128×128×64, C → 2C at half the size and back, batch 1');
