@@ -11,6 +11,8 @@
 // every weight gradient (lhs copied to f16 [channel][sample, voxel] as B, the taps and source
 // channels as M). Phases rather than one GEMM over all taps with a divisibility test per gathered
 // element: the inner loop stays the forward's, and a stride-2 pass does 1/8 of the multiplies.
+// A convolve pass may end in PReLU (+ residual) fused into its output writes (runPrelu, for
+// conv3dPrelu: V-Net's residual stages), where K is not split.
 // On a device without subgroup matrices the same kernel runs emulated (parts/mma-emulated.wgsl):
 // for tests only, never chosen (the family applies only in the mixed precision).
 import { getContext, type Context } from '../../device/context.js';
