@@ -1,18 +1,22 @@
 // npx tsx bench/mma.ts [--quick] [--stages 1,2,3,4,5]
 // The tensor-core conv core (src/ops/conv/tensor-core.ts, issue #22) on an adapter with subgroup
-// matrices, in one run: the adapter's limits and features; every tile's forward, stride-1 input
-// gradient and weight gradient against float64 on f16-exact inputs (exact products, so only f32 rounding of the sums
-// separates them); then each 5³ stage of the paper's V-Net at 128×128×64 (16 channels at
-// 64×128×128 down to 256 at 4×8×8), forward, dx and dw, timed per variant: the fp32 GEMM, the older
-// tensor-core GEMM (gemm-mma, with --old-core) and the new core (its default, then every tile that suits N), in GPU
-// time where the device has timestamp queries, with the layout passes and split-K sums included.
+// matrices, in one run: the adapter's limits and features; every tile's forward, input gradient
+// (stride 1, and stride 2 as phases) and weight gradient against float64 on f16-exact inputs (exact
+// products, so only f32 rounding of the sums separates them); then each 5³ stage of the paper's V-Net
+// at 128×128×64 (16 channels at 64×128×128 down to 256 at 4×8×8), forward, dx and dw, and each
+// stage's 2³/2 down-convolution (forward, dx, dw) and up-convolution (convTranspose3d's forward),
+// timed per variant: the fp32 GEMM and the tensor-core core (its default, then every tile that suits
+// N), in GPU time where the device has timestamp queries, with the layout passes and split-K sums
+// included; and per 5³ stage the forward with V-Net's residual + PReLU fused into its writes against
+// the conv then the PReLU kernel. The strided transposed passes' figures (dx of the down-convolutions,
+// the up-convolutions) and the fused epilogue's are untested on a GPU so far.
 import { Command } from 'commander';
 import { init } from '../src/init.js';
 import { randn, tensor } from '../src/index.js';
 import type { Tensor } from '../src/core/tensor.js';
-import type { ConvPass } from '../src/ops/conv/family.js';
-import { gemmFamily, mmaFamily } from '../src/ops/conv/gemm.js';
-import { convolve, weightGrad, type ConvVariant } from '../src/ops/conv/path.js';
+import { preluAfter, type ConvPass } from '../src/ops/conv/family.js';
+import { gemmFamily } from '../src/ops/conv/gemm.js';
+import { convolve, convolvePrelu, weightGrad, type ConvVariant } from '../src/ops/conv/path.js';
 import { conv3dShape } from '../src/ops/conv/shape.js';
 import { tensorCoreFamily, tensorCoreFits, tensorCoreTiles, tileProblem } from '../src/ops/conv/tensor-core.js';
 import { shapeSize } from '../src/core/shape.js';
@@ -25,10 +29,9 @@ const opts = new Command()
   .option('--quick', 'fewer samples per case')
   .option('--stages <list>', 'which 5³ stages to time (1 = 16 channels at 64×128×128; none: no timing)', '1,2,3,4,5')
   .option('--no-fragments', 'skip the fragment-load micro-bench')
-  .option('--old-core', 'time the older tensor-core GEMM (gemm-mma) too')
   .option('--emulated', 'fp32 context: the new core runs emulated (a smoke run on an adapter without tensor cores)')
   .parse()
-  .opts<{ quick?: boolean; stages: string; emulated?: boolean; fragments: boolean; oldCore?: boolean }>();
+  .opts<{ quick?: boolean; stages: string; emulated?: boolean; fragments: boolean }>();
 
 const ctx = await init({ precision: opts.emulated ? 'fp32' : 'mixed', kernels: 'gpu', tuningCache: false });
 const d = ctx.describe();
@@ -83,6 +86,14 @@ const checks: Record<string, ConvCase> = {
     padding: [1, 1, 1],
     dilation: [1, 1, 1],
   },
+  // V-Net's down-convolution; its dx is the up-convolution's pass (8 phases of one tap).
+  '2³ stride 2, 32→64, 8×8×16': {
+    xShape: [1, 32, 8, 8, 16],
+    wShape: [64, 32, 2, 2, 2],
+    stride: [2, 2, 2],
+    padding: [0, 0, 0],
+    dilation: [1, 1, 1],
+  },
 };
 
 console.log('\ncorrectness (max |error| / max |reference|, f16-exact inputs; tolerance 1e-6)');
@@ -94,7 +105,7 @@ const prepared = Object.entries(checks).map(([name, c]) => {
   const outShape = conv3dOutShape(c);
   const g = halfs(shapeSize(outShape), 4);
   const grads = conv3dGradRef(c, x, w, g);
-  return { name, c, x, w, b, g, outShape, forward: conv3dRef(c, x, w, b), dx: c.stride[0] === 1 ? grads.x : null, dw: grads.weight };
+  return { name, c, x, w, b, g, outShape, forward: conv3dRef(c, x, w, b), dx: grads.x, dw: grads.weight };
 });
 let failures = 0;
 for (const t of tensorCoreTiles) {
@@ -120,14 +131,12 @@ for (const t of tensorCoreTiles) {
       const fwd = maxRel(await convolve(pass, t).toArray(), forward);
       let cell = `${name}: fwd ${fwd.toExponential(1)}`;
       if (fwd > 1e-6) failures++;
-      if (dx) {
-        const e = maxRel(
-          await convolve({ ...pass, src: tensor(g, outShape), bias: null, outSpatial: c.xShape.slice(2), transposed: true }, t).toArray(),
-          dx,
-        );
-        cell += ` dx ${e.toExponential(1)}`;
-        if (e > 1e-6) failures++;
-      }
+      const e = maxRel(
+        await convolve({ ...pass, src: tensor(g, outShape), bias: null, outSpatial: c.xShape.slice(2), transposed: true }, t).toArray(),
+        dx,
+      );
+      cell += ` dx ${e.toExponential(1)}`;
+      if (e > 1e-6) failures++;
       const ew = maxRel(await weightGrad({ op: 'conv3d', lhs: tensor(g, outShape), src: xt, geometry }, t).toArray(), dw);
       cell += ` dw ${ew.toExponential(1)}`;
       if (ew > 1e-6) failures++;
@@ -233,6 +242,19 @@ async function measure(flops: number, run: () => Tensor): Promise<string> {
   }
 }
 
+/** Times a pass as the fp32 GEMM, the tensor-core core's default and every other tile that suits N (not only autotune's candidates). */
+async function timeVariants(name: string, pass: ConvPass, flops: number): Promise<void> {
+  const variants: [string, ConvVariant][] = [['fp32 gemm', gemmFamily.default(pass, ctx)]];
+  const first = tensorCoreFamily.default(pass, ctx);
+  const N = pass.kind === 'convolve' ? pass.weight.shape[pass.transposed ? 1 : 0]! : pass.lhs.shape[1]!;
+  for (const t of [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx))])
+    variants.push([`tensor cores ${t === first ? 'default ' : ''}${t.name}`, t]);
+  for (const [label, v] of variants) {
+    const run = (): Tensor => (pass.kind === 'convolve' ? convolve(pass, v) : weightGrad(pass, v));
+    console.log(`  ${name} ${label} (${v.name}): ${await measure(flops, run)}`);
+  }
+}
+
 console.log('\n5³ stages of the V-Net at 128×128×64, padding 2, C → C, batch 1');
 for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)) {
   const { channels: C, size } = stages[i - 1]!;
@@ -251,18 +273,47 @@ for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)
     ['dx', dx],
     ['dw', dw],
   ] as const) {
-    const variants: [string, ConvVariant][] = [['fp32 gemm', gemmFamily.default(pass, ctx)]];
-    if (opts.oldCore) variants.push(['old mma', mmaFamily.default(pass, ctx)]);
-    // The new core's default, then every other tile that suits N (not only autotune's candidates).
-    const first = tensorCoreFamily.default(pass, ctx);
-    const N = pass.kind === 'convolve' ? C : pass.lhs.shape[1]!;
-    for (const t of [first, ...tensorCoreTiles.filter((t) => t !== first && tensorCoreFits(t, N, ctx))])
-      variants.push([`new ${t === first ? 'default ' : ''}${t.name}`, t]);
-    for (const [label, v] of variants) {
-      const run = (): Tensor => (pass.kind === 'convolve' ? convolve(pass, v) : weightGrad(pass, v));
-      console.log(`  ${name} ${label} (${v.name}): ${await measure(flops, run)}`);
-    }
+    await timeVariants(name, pass, flops);
   }
-  for (const t of [x, w, b, dy]) t.dispose();
+  // The end of a residual stage: the forward then PReLU(+ residual), fused into the writes (inference, and keeping
+  // the PReLU's input for a backward) against the conv then the PReLU kernel.
+  const alpha = randn([C], { seed: 5 });
+  const ends: [string, () => Tensor][] = [
+    ['conv then addPrelu', () => preluAfter('conv3dPrelu', convolve(forward), { alpha, residual: dy, keepInput: false }).out],
+    ['fused', () => convolvePrelu(forward, { alpha, residual: dy, keepInput: false }).out],
+    [
+      'fused, input kept',
+      () => {
+        const r = convolvePrelu(forward, { alpha, residual: dy, keepInput: true });
+        r.input?.x.dispose();
+        return r.out;
+      },
+    ],
+  ];
+  for (const [label, run] of ends) console.log(`  forward + residual + PReLU, ${label}: ${await measure(flops, run)}`);
+  for (const t of [x, w, b, dy, alpha]) t.dispose();
+}
+
+console.log('\n2³/2 down- and up-convolutions of the V-Net at 128×128×64, C → 2C at half the size and back, batch 1');
+for (const i of opts.stages === 'none' ? [] : opts.stages.split(',').map(Number)) {
+  const { channels: C, size } = stages[i - 1]!;
+  const half = size.map((s) => s / 2) as unknown as Dims3;
+  const x = randn([1, C, ...size], { seed: 1 });
+  const w = randn([2 * C, C, 2, 2, 2], { seed: 2 });
+  const dy = randn([1, 2 * C, ...half], { seed: 4 });
+  const { geometry } = conv3dShape(x, w, null, { stride: 2 });
+  const flops = convFlops(1, C, 2 * C, half, 2);
+  const down: ConvPass = { kind: 'convolve', op: 'conv3d', src: x, weight: w, bias: null, outSpatial: half, geometry, transposed: false };
+  // The up-convolution 2C → C is the same transposed pass as the down-convolution's dx.
+  const up: ConvPass = { kind: 'convolve', op: 'conv3d', src: dy, weight: w, bias: null, outSpatial: size, geometry, transposed: true };
+  const dw: ConvPass = { kind: 'weightGrad', op: 'conv3d', lhs: dy, src: x, geometry };
+  console.log(`stage ${i}: ${C} ↔ ${2 * C} channels, ${size.join('×')} ↔ ${half.join('×')}, ${(flops / 1e9).toFixed(2)} GFLOP a pass`);
+  for (const [name, pass] of [
+    ['down forward', down],
+    ['up forward = down dx', up],
+    ['down dw', dw],
+  ] as const)
+    await timeVariants(name, pass, flops);
+  for (const t of [x, w, dy]) t.dispose();
 }
 ctx.destroy();

@@ -2,8 +2,8 @@
 # The tensor-core conv core's GPU checks (issue #22) in one call on a lent GPU machine, packed and
 # carried as scripts/gpu-checks.sh's are (here: `bash scripts/gpu-checks.sh pack`; there, from the
 # checkout root with .gpu and .gl carried: `bash scripts/gpu-mma.sh`). Step 1: the adapter's limits,
-# every tile against float64 and each 5³ stage's forward, dx and dw timed as fp32 GEMM, the old
-# tensor-core GEMM and the new core (bench/mma.ts); step 2 (`full`): the V-Net at 128×128×64,
+# every tile against float64, each 5³ stage's forward, dx and dw and each 2³/2 down- and
+# up-convolution timed as fp32 GEMM and the tensor-core core (bench/mma.ts); step 2 (`full`): the V-Net at 128×128×64,
 # inference and a training step, in fp32 and mixed. `check`: step 1 with one stage timed (64
 # channels), under a minute. Logs land in $OUT/stepN.log.
 set -u

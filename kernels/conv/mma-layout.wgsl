@@ -2,9 +2,11 @@
 // to a u32 with pack2x16float (no shader-f16 needed), 8 to a vec4<u32>:
 // - `channelsLast`: the source NCDHW f32 → NDHWC f16, channels padded with zeros to cp, a multiple
 //   of 8 (one 16-byte load gathers 8 channels of one voxel);
-// - `packWeights`: the weights → [N][K] f16, k = (kd, kh, kw, c) with c < cp fastest, K padded with
-//   zeros to a multiple of 32 (and N, where more rows are allocated); `flip` reverses the taps (the input gradient of a stride-1 conv is a
-//   forward conv with flipped, in↔out-swapped weights);
+// - `packWeights`: the weights → [N][K] f16, k = (kd, kh, kw, c) of a sub-kernel `sub` with c < cp
+//   fastest, K padded with zeros to a multiple of 32 (and N, where more rows are allocated). Sub-kernel
+//   tap s is the kernel's tap tapFirst + s · tapStep per dimension: the whole kernel (first 0, step 1),
+//   or flipped (a transposed pass as forward convs with in↔out-swapped weights: stride 1 the whole
+//   kernel from its last tap, step −1; a phase of stride s every s-th tap it meets);
 // - `planar`: the weight gradient's lhs NCDHW f32 → [C][K] f16, k = (sample, voxel), K padded with
 //   zeros to a multiple of 32, C likewise where more rows are allocated (B of the weight-gradient GEMM);
 // - `weightGradOut`: that GEMM's [chunk][a][m] partial sums, m = (tap, c < cp), → the gradient
@@ -14,15 +16,15 @@ struct LayoutParams {
   total: u32,    // vec4<u32> outputs
   C: u32,        // source channels
   cp: u32,       // padded channels
-  spatial: u32,  // channelsLast: voxels per sample; packWeights: taps
+  spatial: u32,  // channelsLast: voxels per sample; packWeights: the sub-kernel's taps
   K: u32,        // packWeights: padded K
   strideC: u32,  // packWeights: weight element stride of a source channel
   strideN: u32,  // ... of an output channel
-  flip: u32,
   rows: u32,     // packWeights: output channels (rows past them are zeros); planar: samples · voxels
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
+  sub: vec4<u32>,       // packWeights: the sub-kernel's taps per dimension (D, H, W)
+  kernel: vec4<u32>,    // ... the kernel's
+  tapFirst: vec4<i32>,  // ... the kernel tap of sub-kernel tap 0, per dimension
+  tapStep: vec4<i32>,   // ... and its step per sub-kernel tap
 }
 
 struct GradOutParams {
@@ -71,7 +73,9 @@ fn packWeights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   let n = i / (lp.K / 8u);
   let kg = i % (lp.K / 8u);
   let tap = kg / cpv;
-  let t = select(tap, lp.spatial - 1u - tap, lp.flip == 1u);
+  let s = vec3<i32>(vec3<u32>(tap / (lp.sub.y * lp.sub.z), (tap / lp.sub.z) % lp.sub.y, tap % lp.sub.z));
+  let k = vec3<u32>(lp.tapFirst.xyz + s * lp.tapStep.xyz);
+  let t = (k.x * lp.kernel.y + k.y) * lp.kernel.z + k.z;
   var h: array<f32, 8>;
   for (var e = 0u; e < 8u; e++) {
     let c = (kg % cpv) * 8u + e;

@@ -14,7 +14,9 @@
 // `channelsLast`; channels padded to cp, a multiple of 8, so 8 channels are one 16-byte load with one
 // bounds check):
 // - `forward`: m = (sample, output voxel), n = output channel, k = (kd, kh, kw, c), c fastest;
-//   B = the weights (`packWeights`). A is staged as rows of m, 8 consecutive k a vector.
+//   B = the weights (`packWeights`). A is staged as rows of m, 8 consecutive k a vector. A phase
+//   of a transposed pass (the output voxels ≡ r mod stride: a stride-1 conv with a sub-kernel) is
+//   this forward too, its rows landing on every stride-th voxel of the output (rowShape, rowStep).
 // - `weightGrad`: m = (kd, kh, kw, c) (the weight gradient's taps and source channels, padded to a
 //   multiple of 16), n = lhs channel, k = (sample, lhs voxel); B = lhs as f16 [N][K] (`planar`).
 //   A is staged as rows of k, 8 consecutive m (channels of one tap) a vector, and the taps spread
@@ -33,9 +35,10 @@
 // stored to the other stage after the multiply; one barrier per step. Each stage holds the A tile
 // (BM rows) and the B tile (BN rows), 32 halfs of k a row padded to ROW = 40 (80-byte rows: the
 // column-major loads of B and the row-major ones of A fall on different banks). Every loaded A
-// fragment is used FN times, every B fragment FM times. Fragments whose 16 rows are whole and in one
-// sample are stored straight to the NCDHW output (column-major: m runs along voxels); the others go
-// through the subgroup's 16 × 16 scratch with per-element bounds checks. K may be split over
+// fragment is used FN times, every B fragment FM times. Fragments whose 16 rows are whole, in one
+// sample and consecutive in the output are stored straight to the NCDHW output (column-major: m runs
+// along voxels); the others (phases included) go through the subgroup's 16 × 16 scratch with
+// per-element bounds checks. K may be split over
 // workgroups along z (kChunk < K): each chunk writes its own partial sums (bias in the first), which
 // the op adds in a fixed order: no atomics, results identical run to run.
 
@@ -49,6 +52,12 @@ override SD: u32 = 1u;    // stride per dimension
 override SH: u32 = 1u;
 override SW: u32 = 1u;
 override BIAS: u32 = 0u;
+// The fused end of a V-Net residual stage, forward with K unsplit (one chunk): PReLU of the result
+// (+ residual), slope per channel (1) or shared (2); KEEP_PRE also writes the PReLU's input to `pre`,
+// which the backward needs.
+override PRELU: u32 = 0u;
+override RESIDUAL: u32 = 0u;
+override KEEP_PRE: u32 = 0u;
 
 const BK = 32u;
 const ROW = 40u;
@@ -74,13 +83,18 @@ struct MmaParams {
   nTiles: u32,
   chunkSize: u32,     // elements of one chunk's output (K split)
   wholeRows: u32,     // 1 where outRows is a multiple of 16 (fragments never straddle them)
-  outRows: u32,       // forward: output voxels per sample; weightGrad: M
+  outRows: u32,       // forward: output voxels per sample (of the phase); weightGrad: M
   kValid: u32,        // weightGrad: the k that exist (samples · lhs voxels)
-  _pad0: u32,
+  outPlane: u32,      // output elements per (sample, channel): outRows, or a phase's whole output voxels
   srcSize: vec4<u32>, // D, H, W, D·H·W of the source
-  outSize: vec4<u32>, // D, H, W, D·H·W of the output (weightGrad: of lhs)
+  outSize: vec4<u32>, // D, H, W, D·H·W of the output (weightGrad: of lhs; a phase: its voxels)
   padding: vec4<i32>,
   dilation: vec4<i32>,
+  // Where row v of a group lands in its plane: v decomposed over rowShape (D, H, W), each
+  // coordinate times rowStep.xyz, plus rowStep.w (a phase of a strided transposed pass: strides
+  // and its first voxel; otherwise the identity).
+  rowShape: vec4<u32>,
+  rowStep: vec4<u32>,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<vec4<u32>>;
@@ -88,6 +102,9 @@ struct MmaParams {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> mp: MmaParams;
+@group(0) @binding(6) var<storage, read> alpha: array<f32>;
+@group(0) @binding(7) var<storage, read> residual: array<f32>;
+@group(0) @binding(8) var<storage, read_write> pre: array<f32>;
 
 // Per subgroup a 16 × 16 f32 block: edge fragments on their way out; before the K loop, the
 // 16 × BN bias rows the accumulators start from (as many floats as either takes).
@@ -194,7 +211,8 @@ fn gemm(wg: vec3<u32>, tid: u32, wgrad: bool) {
   let n0 = (wg.z % mp.nTiles) * BN;
   let chunk = wg.z / mp.nTiles;
   let kBegin = chunk * mp.kChunk;
-  let steps = (min(mp.K, kBegin + mp.kChunk) - kBegin) / BK;
+  // A chunk past K (the phases of a transposed pass share one chunk count) takes no step: it writes the bias or zeros.
+  let steps = (min(mp.K, kBegin + mp.kChunk) - min(mp.K, kBegin)) / BK;
   let stride = vec3<i32>(vec3<u32>(SD, SH, SW));
   if (wgrad) {
     let m = m0 + (tid % (BM / 8u)) * 8u;
@@ -211,8 +229,10 @@ fn gemm(wg: vec3<u32>, tid: u32, wgrad: bool) {
       rows[r] = vec4<i32>(origin, i32(mm / mp.outSize.w * mp.srcSize.w) + linear(origin));
     }
   }
-  fetch(kBegin, n0, tid, wgrad);
-  stash(0u, tid, wgrad);
+  if (steps > 0u) {
+    fetch(kBegin, n0, tid, wgrad);
+    stash(0u, tid, wgrad);
+  }
 
   // The accumulators start from the bias (first K chunk) or zero.
   let hasBias = BIAS == 1u && chunk == 0u;
@@ -270,13 +290,28 @@ fn weightGrad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
   gemm(wg, tid, true);
 }
 
-// Stores result fragment (mf .. mf + 15, nf .. nf + 15) to out[chunk][row group][n][row] (forward:
-// row groups are samples, rows their voxels; weightGrad: one group of M rows): straight where whole,
-// else through the subgroup's scratch, element by element. Called by every subgroup the same number
-// of times (its barriers are the workgroup's).
+// Offset of row v of a group in its output plane (see rowShape).
+fn rowOffset(v: u32) -> u32 {
+  let s = mp.rowShape;
+  return mp.rowStep.w + v / (s.y * s.z) * mp.rowStep.x + (v / s.z) % s.y * mp.rowStep.y + v % s.z * mp.rowStep.z;
+}
+
+// Output element `at` (of channel n) from its sum v: PReLU(v + residual), the input kept where asked.
+fn epilogue(v: f32, at: u32, n: u32) -> f32 {
+  var s = v;
+  if (RESIDUAL == 1u) { s += residual[at]; }
+  if (KEEP_PRE == 1u) { pre[at] = s; }
+  let slope = alpha[select(n, 0u, PRELU == 2u)];
+  return select(slope * s, s, s > 0.0);
+}
+
+// Stores result fragment (mf .. mf + 15, nf .. nf + 15) to out[chunk][row group][n][plane] (forward:
+// row groups are samples, rows their voxels; weightGrad: one group of M rows): straight where whole
+// (wholeRows: rows are the plane, in order; no epilogue), else through the subgroup's scratch, element
+// by element. Called by every subgroup the same number of times (its barriers are the workgroup's).
 fn writeFragment(c: Acc, mf: u32, nf: u32, chunk: u32, sg: u32) {
   let V = mp.outRows;
-  let whole = mp.wholeRows == 1u && mf + 16u <= mp.M && nf + 16u <= mp.N;
+  let whole = PRELU == 0u && mp.wholeRows == 1u && mf + 16u <= mp.M && nf + 16u <= mp.N;
   if (whole) {
     storeOut(c, chunk * mp.chunkSize + (mf / V * mp.N + nf) * V + mf % V, V);
   } else {
@@ -285,10 +320,14 @@ fn writeFragment(c: Acc, mf: u32, nf: u32, chunk: u32, sg: u32) {
   workgroupBarrier();
   if (!whole) {
     let m = mf + lane / 2u;
+    let at = rowOffset(m % V);
     for (var e = 0u; e < 8u; e++) {
       let n = nf + (lane % 2u) * 8u + e;
       if (m < mp.M && n < mp.N) {
-        out[chunk * mp.chunkSize + (m / V * mp.N + n) * V + m % V] = scratch[sg * 256u + (lane / 2u) * 16u + (lane % 2u) * 8u + e];
+        let i = chunk * mp.chunkSize + (m / V * mp.N + n) * mp.outPlane + at;
+        var v = scratch[sg * 256u + (lane / 2u) * 16u + (lane % 2u) * 8u + e];
+        if (PRELU != 0u) { v = epilogue(v, i, n); }
+        out[i] = v;
       }
     }
   }

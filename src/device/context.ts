@@ -37,7 +37,8 @@ export interface Dispatch {
   entry: string;
   /**
    * Buffers by the kernel's binding names. null: one the constants leave unread (a bias without
-   * BIAS), bound to a placeholder. A kernel's vec4 view `x4` of `x` gets x's buffer unless given.
+   * BIAS), bound to a placeholder (another for a read_write binding: one buffer may not be bound both
+   * ways in a dispatch). A kernel's vec4 view `x4` of `x` gets x's buffer unless given.
    */
   bindings: Record<string, Bindable | null>;
   params?: Record<string, number | readonly number[]>;
@@ -114,8 +115,9 @@ export class Context {
   private lostReason: string | null = null;
   private retired: GPUBuffer[] = [];
   private dryRunObserver: ((d: Dispatch) => void) | null = null;
-  /** Bound where a dispatch passes null: a binding its constants leave unread. */
+  /** Bound where a dispatch passes null: a binding its constants leave unread; read-only, and read_write. */
   private readonly placeholder: GPUBuffer;
+  private readonly writablePlaceholder: GPUBuffer;
 
   constructor(
     readonly device: GPUDevice,
@@ -130,6 +132,7 @@ export class Context {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.limits = Object.fromEntries(limitNames.map((n) => [n, device.limits[n] as number])) as Context['limits'];
     this.placeholder = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+    this.writablePlaceholder = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
     device.addEventListener('uncapturederror', (ev) => {
       this.errors.push(`${(ev as GPUUncapturedErrorEvent).error.message} (while running ${this.lastOp})`);
     });
@@ -427,7 +430,7 @@ export class Context {
           `${d.op}: kernel ${info.kernel}.${info.entry} needs binding '${name}' (given: ${Object.keys(d.bindings).join(', ')})`,
         );
       given.delete(viewOf);
-      const v = d.bindings[viewOf] ?? this.placeholder;
+      const v = d.bindings[viewOf] ?? (b.access === 'read_write' ? this.writablePlaceholder : this.placeholder);
       if ((v as { disposed?: boolean }).disposed) {
         const shape = (v as { shape?: readonly number[] }).shape ?? [];
         throw new Error(`${d.op}: tensor [${shape.join(', ')}] was disposed (bound as '${name}' of ${info.kernel}.${info.entry})`);

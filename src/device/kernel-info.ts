@@ -3,6 +3,7 @@
 // size. Ops dispatch by these names, so a kernel and its op cannot silently disagree.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { kernelSources, reflectSources } from '../generated/kernels.js';
+import { evaluateExpression } from './wgsl-const.js';
 
 export interface UniformMember {
   name: string;
@@ -160,14 +161,34 @@ export function uniformCapacity(kernel: string, entry: string, member: string): 
   return m.scalars;
 }
 
-/** Scalars in each of a kernel's workgroup arrays (`var<workgroup> As: array<vec4<f32>, 528>` → As: 2112). */
-export function workgroupArrays(kernel: string): Record<string, number> {
+/** A kernel's workgroup arrays: element type (vecN of a scalar, or a scalar), scalars per element, and length (an expression). */
+function workgroupDecls(kernel: string): { name: string; scalar: string; lanes: number; length: string }[] {
+  const source = kernelSources[kernel] ?? '';
+  return [...source.matchAll(/^var<workgroup>\s+(\w+)\s*:\s*array<(\w+)(?:<(\w+)>)?,\s*([^>]+)>;/gm)].map((m) => {
+    const vec = m[2]!.startsWith('vec');
+    return { name: m[1]!, scalar: vec ? m[3]! : m[2]!, lanes: vec ? Number(m[2]!.slice(3)) : 1, length: m[4]!.trim() };
+  });
+}
+
+/**
+ * Scalars in each of a kernel's workgroup arrays (`var<workgroup> As: array<vec4<f32>, 528>` → As:
+ * 2112); a length the WGSL gives as an expression of its consts and overrides is evaluated with
+ * `constants` as the overrides (else their defaults).
+ */
+export function workgroupArrays(kernel: string, constants: Record<string, number> = {}): Record<string, number> {
   const source = kernelSources[kernel] ?? '';
   const arrays: Record<string, number> = {};
-  for (const m of source.matchAll(/^var<workgroup>\s+(\w+)\s*:\s*array<(\w+)(?:<\w+>)?,\s*(\d+)>;/gm)) {
-    arrays[m[1]!] = Number(m[3]) * (m[2]!.startsWith('vec') ? Number(m[2]!.slice(3)) : 1);
+  for (const a of workgroupDecls(kernel)) {
+    const length = evaluateExpression(kernel, source, a.length, constants);
+    arrays[a.name] = length * a.lanes;
   }
   return arrays;
+}
+
+/** Bytes of workgroup memory a kernel takes with these override constants (f16 2 bytes a scalar, 32-bit types 4). */
+export function workgroupBytes(kernel: string, constants: Record<string, number> = {}): number {
+  const scalars = workgroupArrays(kernel, constants);
+  return workgroupDecls(kernel).reduce((n, a) => n + scalars[a.name]! * (a.scalar === 'f16' ? 2 : 4), 0);
 }
 
 /** Packs a params object into the entry's uniform struct, checking names against the shader. */

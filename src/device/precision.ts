@@ -2,13 +2,17 @@
 // and accumulate in f32 on tensor cores through WGSL subgroup matrices, everything else (PReLU,
 // softmax, Dice, the optimizer, the weights) staying f32. Only adapters that offer f16 → f32
 // 16×16×16 subgroup matrices in subgroups of exactly 32 invocations run it (the GEMM kernel finds
-// its subgroups by invocation index: kernels/conv/parts/gemm-mma.wgsl).
+// its subgroups by invocation index: kernels/conv/mma.wgsl).
+import { workgroupBytes } from './kernel-info.js';
 
 export type PrecisionChoice = 'fp32' | 'mixed' | 'mixed-if-available';
 export const precisionChoices: readonly PrecisionChoice[] = ['fp32', 'mixed', 'mixed-if-available'];
 
-/** Workgroup memory of the tensor-core kernel (kernels/conv/parts/gemm-mma.wgsl). */
-const mmaWorkgroupBytes = 24576;
+/**
+ * Workgroup memory of the tensor-core kernel's smallest tile, its override defaults (one subgroup
+ * of 2 × 1 fragments): the tile the conv family falls back to (src/ops/conv/tensor-core.ts).
+ */
+const mmaWorkgroupBytes = (): number => workgroupBytes('conv/mma-native-2-1-staged');
 
 /** The device features the mixed precision needs. */
 export const tensorCoreFeatures = ['shader-f16', 'chromium-experimental-subgroup-matrix'] as GPUFeatureName[];
@@ -42,9 +46,9 @@ export function tensorCoreProblem(adapter: GPUAdapter): string | null {
   const { subgroupMinSize: min, subgroupMaxSize: max } = adapter.info as unknown as TensorCoreInfo;
   if (min !== 32 || max !== 32)
     return `the kernels need subgroups of exactly 32 invocations (the adapter's: ${min ?? '?'} to ${max ?? '?'})`;
-  if (adapter.limits.maxComputeWorkgroupStorageSize < mmaWorkgroupBytes) {
+  if (adapter.limits.maxComputeWorkgroupStorageSize < mmaWorkgroupBytes()) {
     return (
-      `the kernels need ${mmaWorkgroupBytes} bytes of workgroup memory (the adapter's: ` +
+      `the kernels need ${mmaWorkgroupBytes()} bytes of workgroup memory (the adapter's: ` +
       `${adapter.limits.maxComputeWorkgroupStorageSize})`
     );
   }

@@ -1,6 +1,7 @@
 // Layers with PyTorch's constructor arguments and parameter names (weight, bias), so state
 // dicts translate name for name.
 import { conv3d } from '../ops/conv/conv3d.js';
+import { conv3dPrelu } from '../ops/conv/conv3d-prelu.js';
 import { convTranspose3d } from '../ops/conv/conv-transpose3d.js';
 import type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from '../ops/conv/shape.js';
 import { prelu } from '../ops/prelu.js';
@@ -50,6 +51,10 @@ export class Conv3d extends ConvLayer<Conv3dArgs> {
   }
   forward(x: Tensor): Tensor {
     return conv3d(x, this.weight, this.bias, this.options);
+  }
+  /** prelu(this conv of x (+ residual), act's slopes) as one op (conv3dPrelu: fused on tensor cores). */
+  forwardPrelu(x: Tensor, act: PReLU, residual: Tensor | null = null): Tensor {
+    return conv3dPrelu(x, this.weight, this.bias, act.weight, residual, this.options);
   }
 }
 

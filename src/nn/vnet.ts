@@ -1,6 +1,5 @@
 // V-Net (Milletari, Navab, Ahmadi 2016): a fully convolutional encoder-decoder for volumes with
 // residual stages, strided convolutions instead of pooling, and concatenated skip connections.
-import { addPrelu } from '../ops/add-prelu.js';
 import { concat } from '../ops/concat.js';
 import { expand } from '../ops/expand.js';
 import { softmax } from '../ops/softmax.js';
@@ -53,12 +52,12 @@ class ResidualStage extends Module {
   }
   forward(x: Tensor, residual: Tensor = x): Tensor {
     let h = x;
+    // Each conv and its PReLU as one op (fused into the conv's writes on tensor cores); the last adds
+    // the residual before its PReLU (the sum is never stored).
     this.convs.forEach((c, i) => {
-      h = c.forward(h);
-      if (i < this.acts.length) h = this.acts[i]!.forward(h);
+      h = i < this.acts.length ? c.forwardPrelu(h, this.acts[i]!) : c.forwardPrelu(h, this.out, residual);
     });
-    // prelu(h + residual) in one op (the sum is never stored).
-    return addPrelu(h, residual, this.out.weight);
+    return h;
   }
 }
 
@@ -73,7 +72,7 @@ class Resample extends Module {
     this.act = this.addModule('prelu', new PReLU(outChannels));
   }
   forward(x: Tensor): Tensor {
-    return this.act.forward(this.conv.forward(x));
+    return this.conv instanceof Conv3d ? this.conv.forwardPrelu(x, this.act) : this.act.forward(this.conv.forward(x));
   }
 }
 
@@ -156,7 +155,7 @@ export class VNet extends Module {
       const joined = concat([this.up[i]!.forward(h), skips[skips.length - 1 - i]!], 1);
       h = stage.forward(joined);
     });
-    if (this.headConv) h = this.headAct!.forward(this.headConv.forward(h));
+    if (this.headConv) h = this.headConv.forwardPrelu(h, this.headAct!);
     return this.classifier.forward(h);
   }
 

@@ -11,6 +11,7 @@ export { reshape, view } from './reshape.js';
 export { full, zeros, ones, randn, rand, manualSeed } from './creation.js';
 export { backward } from '../core/tensor.js';
 export { conv3d } from './conv/conv3d.js';
+export { conv3dPrelu } from './conv/conv3d-prelu.js';
 export { convTranspose3d } from './conv/conv-transpose3d.js';
 export type { Conv3dOptions, ConvTranspose3dOptions, Size3 } from './conv/shape.js';
 export { prelu } from './prelu.js';

@@ -52,29 +52,28 @@ export interface PreluGradients {
   gAlpha: Tensor | null;
 }
 
-/**
- * PReLU of x (+ residual when given) without autograd: the output, and the backward that gives the
- * gradients asked for. The planar backward computes both in one pass, reading x and g once. The
- * backward is called inside a node's backward, whose scope frees what it made but does not return.
- */
-export function preluKernels(
-  op: string,
-  x: Tensor,
-  residual: Tensor | null,
-  alpha: Tensor,
-): { out: Tensor; backward: (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients } {
+/** What the PReLU kernels of x (+ residual) share: the layout, bindings and work sizes. */
+function kernelsOf(x: Tensor, residual: Tensor | null, alpha: Tensor) {
   const { planar, params } = layout(x, alpha);
-  const ctx = getContext();
-  const constants = { RESIDUAL: residual ? 1 : 0 };
-  const inputs = { x, residual, alpha };
   const vec4s = Math.ceil(params.n / 4);
-  /** The work of `perInvocation` vec4s each: per plane (planar) or over the whole array. */
-  const work = (perInvocation: number) =>
-    planar
-      ? { invocations: Math.ceil(params.inner / (4 * perInvocation)), planes: params.planes }
-      : { invocations: Math.ceil(vec4s / perInvocation) };
+  return {
+    planar,
+    params,
+    constants: { RESIDUAL: residual ? 1 : 0 },
+    inputs: { x, residual, alpha },
+    /** The work of `perInvocation` vec4s each: per plane (planar) or over the whole array. */
+    work: (perInvocation: number) =>
+      planar
+        ? { invocations: Math.ceil(params.inner / (4 * perInvocation)), planes: params.planes }
+        : { invocations: Math.ceil(vec4s / perInvocation) },
+  };
+}
+
+/** PReLU of x (+ residual when given) without autograd. */
+export function preluForward(op: string, x: Tensor, residual: Tensor | null, alpha: Tensor): Tensor {
+  const { planar, params, constants, inputs, work } = kernelsOf(x, residual, alpha);
   const out = empty(x.shape);
-  ctx.dispatch({
+  getContext().dispatch({
     op,
     kernel: 'prelu',
     entry: planar ? 'forward' : 'forwardFlat',
@@ -83,8 +82,23 @@ export function preluKernels(
     constants,
     ...work(1),
   });
+  return out;
+}
 
-  const backward = (g: Tensor, wantS: boolean, wantAlpha: boolean): PreluGradients => {
+/**
+ * The backward of PReLU of x (+ residual when given): the gradients asked for, from the output's
+ * gradient g. The planar backward computes both in one pass, reading x and g once. It is called
+ * inside a node's backward, whose scope frees what it made but does not return.
+ */
+export function preluBackward(
+  op: string,
+  x: Tensor,
+  residual: Tensor | null,
+  alpha: Tensor,
+): (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients {
+  const { planar, params, constants, inputs, work } = kernelsOf(x, residual, alpha);
+  const ctx = getContext();
+  return (g: Tensor, wantS: boolean, wantAlpha: boolean): PreluGradients => {
     const gs = wantS || planar ? empty(x.shape) : null;
     let gAlpha: Tensor | null = null;
     const { vec4s: perInvocation, WG } = backwardTile();
@@ -120,7 +134,16 @@ export function preluKernels(
     }
     return { gs: wantS ? gs : null, gAlpha: gAlpha?.withShape(alpha.shape) ?? null };
   };
-  return { out, backward };
+}
+
+/** PReLU of x (+ residual when given) without autograd: the output, and its backward (preluBackward). */
+export function preluKernels(
+  op: string,
+  x: Tensor,
+  residual: Tensor | null,
+  alpha: Tensor,
+): { out: Tensor; backward: (g: Tensor, wantS: boolean, wantAlpha: boolean) => PreluGradients } {
+  return { out: preluForward(op, x, residual, alpha), backward: preluBackward(op, x, residual, alpha) };
 }
 
 export function prelu(x: Tensor, alpha: Tensor): Tensor {

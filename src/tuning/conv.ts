@@ -20,7 +20,7 @@ function geometryClass(g: KeyGeometry): Record<string, string> {
  * The candidate sets' version, part of every conv key: a cache measured over other candidates is
  * measured again.
  */
-const candidateSet = 3;
+const candidateSet = 4;
 
 /**
  * convolve's key: the family, channels, output voxels (batch included: the work is linear in them)

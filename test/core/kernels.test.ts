@@ -14,6 +14,7 @@ import {
   registerKernels,
   requiredFeatures,
   workgroupArrays,
+  workgroupBytes,
   workgroupSize,
 } from '../../src/device/kernel-info.js';
 import { benchKernelSources } from '../../bench/generated/kernels.js';
@@ -47,7 +48,15 @@ it('reads the facts a kernel states once: workgroup sizes, constants, workgroup 
   expect(kernelConstant('conv/mma-emulated-2-1-staged', 'BK')).toBe(32);
   // vec4 arrays count 4 scalars an element.
   expect(workgroupArrays('conv/gemm')).toEqual({ As: 2112, Bs: 1984 });
-  expect(workgroupArrays('conv/gemm-mma')).toEqual({ As: 2048, Bs: 2048, Cs: 4096 });
+  // Lengths stated as expressions of the overrides: with the dispatch's constants, else the defaults
+  // (mma.wgsl's tile of f16 halfs, two to a u32 emulated, and its f32 scratch).
+  expect(workgroupArrays('conv/mma-emulated-2-1-staged')).toEqual({ tile: 1920, scratch: 256 });
+  const t128x128 = { SG_M: 2, SG_N: 4, WGS: 256 };
+  expect(workgroupArrays('conv/mma-native-4-2-staged', t128x128)).toEqual({ tile: 20480, scratch: 2048 });
+  expect(workgroupBytes('conv/mma-native-4-2-staged', t128x128)).toBe(49152);
+  expect(workgroupBytes('conv/gemm')).toBe(16384);
+  // The least the mixed precision needs of an adapter (src/device/precision.ts): one subgroup, 2 × 1 fragments.
+  expect(workgroupBytes('conv/mma-native-2-1-staged')).toBe(8704);
   // A struct nested in a uniform is filled by its members' own names (the GEMM passes share one).
   const scatter = entryInfo('conv/gemm', 'scatter').uniform!.members.map((m) => `${m.name}@${m.offset}`);
   expect(scatter).toEqual([

@@ -2,8 +2,7 @@
 // pass onto these entries). Every pass is C[m, n] = Σ_k A[m, k] · B[k, n], tiled per workgroup in
 // BM × BN outputs: each step stages a BK slice of both operands in workgroup memory (cooperative
 // loads, consecutive invocations on consecutive addresses), then the inner product accumulates it:
-// f32 register tiles of TM × TN per invocation (parts/gemm-fma.wgsl, kernel conv/gemm) or f16
-// subgroup matrices on tensor cores (parts/gemm-mma.wgsl, kernel conv/gemm-mma), each providing
+// f32 register tiles of TM × TN per invocation (parts/gemm-fma.wgsl, kernel conv/gemm), providing
 // storeA/storeB (stage one operand value), accumulate (one staged slice), finish and value (the
 // result of output (tx·TM + i, ty·TN + j) of the tile). Only the operand loaders and the output
 // writer differ per pass; the im2col addresses and the zero padding are computed in the loaders,

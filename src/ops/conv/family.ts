@@ -5,6 +5,7 @@
 // chooses which one runs a pass; a family is one file here (and its WGSL in kernels/conv/).
 import type { Context } from '../../device/context.js';
 import type { Tensor } from '../../core/tensor.js';
+import { preluForward } from '../prelu.js';
 import type { Variant } from '../../tuning/tuner.js';
 import type { ConvGeometry } from './shape.js';
 
@@ -39,6 +40,31 @@ export interface WeightGradPass {
 
 export type ConvPass = ConvolvePass | WeightGradPass;
 
+/**
+ * PReLU of a convolve pass's output (+ residual, of the output's shape), slope per output channel or
+ * one shared: the end of a V-Net residual stage, fused into a family's output writes where it can.
+ * keepInput: the caller will need the PReLU's input for its backward.
+ */
+export interface PreluEpilogue {
+  readonly alpha: Tensor;
+  readonly residual: Tensor | null;
+  readonly keepInput: boolean;
+}
+
+/** A fused pass's activation, and (where asked) the PReLU's input as x (+ residual) for its backward. */
+export interface PreluResult {
+  out: Tensor;
+  input: { x: Tensor; residual: Tensor | null } | null;
+}
+
+/** The epilogue applied to a pass's output x by the PReLU kernel, where it is not fused (x is freed unless kept). */
+export function preluAfter(op: string, x: Tensor, e: PreluEpilogue): PreluResult {
+  const out = preluForward(op, x, e.residual, e.alpha);
+  if (e.keepInput) return { out, input: { x, residual: e.residual } };
+  x.dispose();
+  return { out, input: null };
+}
+
 /** A variant of a family: its tile (or none), named uniquely for the tuner, tagged with the family that runs it. */
 export interface ConvVariant extends Variant {
   readonly family: string;
@@ -60,6 +86,8 @@ export interface ConvFamily<V extends ConvVariant = ConvVariant> {
   candidates(pass: ConvPass, ctx: Context): readonly V[];
   /** Runs the pass with a variant of this family (checked against the kernel's limits: a bad tile throws, naming the op). */
   run(pass: ConvPass, variant: V): Tensor;
+  /** Runs a convolve pass with a PReLU epilogue, where the family fuses one (path.ts composes the others). */
+  runPrelu?(pass: ConvolvePass, variant: V, epilogue: PreluEpilogue): PreluResult;
 }
 
 /** The output channels of a convolve pass. */

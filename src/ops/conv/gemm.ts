@@ -5,8 +5,8 @@
 // N = output channels · taps, K = source channels); the weight gradient is M = lhs channels ×
 // N = src channels · taps × K = lhs voxels. Where the output tiles alone would leave the GPU idle
 // (deep stages: few voxels, many channels), K is split over workgroups and the partial sums added
-// by a second pass in a fixed order: deterministic, no atomics. In the mixed precision the same core
-// takes its inner product on tensor cores (kernels/conv/gemm-mma.wgsl: f16 operands, f32 sums).
+// by a second pass in a fixed order: deterministic, no atomics. (The mixed precision has its own
+// family, laid out for tensor cores: tensor-core.ts.)
 import { getContext, type Context } from '../../device/context.js';
 import { kernelConstant, workgroupArrays } from '../../device/kernel-info.js';
 import { empty, type Tensor } from '../../core/tensor.js';
@@ -25,13 +25,11 @@ import { checkBindable, gemmConstants, isBlockGeometry, offsets4, size4, type Co
 import { shapeSize } from '../../core/shape.js';
 
 /**
- * A tile of the GEMM kernels: WM × WN invocations, each accumulating TM × TN outputs (on tensor
- * cores: each writing them out), so a workgroup covers BM = WM·TM by BN = WN·TN; BK is the K slice
- * staged per step. Family 'mma': f16 subgroup-matrix products on tensor cores (kernel
- * conv/gemm-mma) instead of f32 FMAs (conv/gemm).
+ * A tile of the GEMM kernel: WM × WN invocations, each accumulating TM × TN outputs, so a workgroup
+ * covers BM = WM·TM by BN = WN·TN; BK is the K slice staged per step.
  */
 export interface GemmTile extends ConvVariant {
-  readonly family: 'gemm' | 'mma';
+  readonly family: 'gemm';
   readonly TM: number;
   readonly TN: number;
   readonly WM: number;
@@ -39,9 +37,9 @@ export interface GemmTile extends ConvVariant {
   readonly BK: number;
 }
 
-export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: number, mma = false): GemmTile => ({
-  name: `${mma ? 'mma' : 'gemm'}${WM * TM}x${WN * TN}.t${TM}x${TN}.k${BK}`,
-  family: mma ? 'mma' : 'gemm',
+export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: number): GemmTile => ({
+  name: `gemm${WM * TM}x${WN * TN}.t${TM}x${TN}.k${BK}`,
+  family: 'gemm',
   TM,
   TN,
   WM,
@@ -49,12 +47,8 @@ export const gemmTile = (TM: number, TN: number, WM: number, WN: number, BK: num
   BK,
 });
 
-const onTensorCores = (t: GemmTile): boolean => t.family === 'mma';
-const kernelOf = (t: GemmTile): string => (onTensorCores(t) ? 'conv/gemm-mma' : 'conv/gemm');
-
-/** Scalars of the kernel's workgroup arrays As, Bs (and Cs on tensor cores): f32 tiles padded by 4 floats a row; f16 tiles and f32 results
- * unpadded. */
-const shared = (t: GemmTile): Record<string, number> => workgroupArrays(kernelOf(t));
+/** Scalars of the kernel's workgroup arrays As, Bs: f32 tiles padded by 4 floats a row. */
+const shared = workgroupArrays('conv/gemm');
 
 /** Why the kernel cannot run tile t for a weight gradient (operands staged along k) or another pass (along m and n), or null. */
 function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
@@ -62,23 +56,13 @@ function tileProblem(t: GemmTile, weightGrad: boolean): string | null {
   const WGS = WM * WN;
   const [BM, BN] = [WM * TM, WN * TN];
   if (![4, 8].includes(TM) || ![4, 8].includes(TN)) return 'must have TM and TN of 4 or 8';
-  if (onTensorCores(t)) {
-    const subgroups = WGS / 32;
-    const matrices = (BM / 16) * (BN / 16);
-    if (!Number.isInteger(subgroups)) return 'must have a multiple of 32 invocations (whole subgroups)';
-    if (BM % 16 || BN % 16 || BK % 16) return 'must have BM, BN and BK multiples of 16 (the subgroup matrices)';
-    if (matrices % subgroups || matrices / subgroups > 8)
-      return 'must give each subgroup the same number of 16×16 result matrices, at most 8';
-    const s = shared(t);
-    if (BM * BK > s.As! || BN * BK > s.Bs! || BM * BN > s.Cs!) return 'must fit the workgroup arrays';
-  }
   if (!Number.isInteger(WM) || !Number.isInteger(WN) || WM < 1 || WN < 1 || WGS > 256) return 'must have at most 256 invocations';
   if (!Number.isInteger(BK) || BK < 1 || WGS % BK !== 0) return 'must have BK dividing the invocations';
   // Each invocation stages whole columns: a divisor of the invocations wide, or up to MAXREPS columns.
-  const reps = kernelConstant(kernelOf(t), 'MAXREPS');
+  const reps = kernelConstant('conv/gemm', 'MAXREPS');
   const staged = (cols: number): boolean => WGS % cols === 0 || (cols % WGS === 0 && cols <= reps * WGS);
   if (!weightGrad && (!staged(BM) || !staged(BN))) return `must have BM and BN dividing the invocations, or up to ${reps} times as many`;
-  if (!onTensorCores(t) && (BK * (BM + 4) > shared(t).As! || BK * (BN + 4) > shared(t).Bs!)) return 'must fit the workgroup arrays';
+  if (BK * (BM + 4) > shared.As! || BK * (BN + 4) > shared.Bs!) return 'must fit the workgroup arrays';
   return null;
 }
 
@@ -111,31 +95,14 @@ const f32Tiles = {
 export const gemmTiles: readonly GemmTile[] = Object.values(f32Tiles);
 
 /**
- * The tensor-core tiles (the mixed precision): whole subgroups of 32 invocations, each owning 2 to
- * 4 of the 16×16 result matrices, K in slices of 32 (16 where the A tile would not fit).
- */
-const mmaTilesBySize = {
-  t64x64t8x4: gemmTile(8, 4, 8, 16, 32, true), // 4 subgroups
-  t64x64t4x4: gemmTile(4, 4, 16, 16, 32, true), // 8 subgroups: half the loads per invocation
-  t128x32: gemmTile(4, 4, 32, 8, 16, true), // 8 subgroups
-  t64x32: gemmTile(8, 4, 8, 8, 32, true), // 2 subgroups
-  t32x64: gemmTile(4, 8, 8, 8, 32, true), // 2 subgroups
-  t64x16: gemmTile(4, 4, 16, 4, 32, true), // 2 subgroups
-  t16x64: gemmTile(4, 4, 4, 16, 32, true), // 2 subgroups
-} as const;
-
-export const mmaTiles: readonly GemmTile[] = Object.values(mmaTilesBySize);
-
-/**
  * The untuned choice (the browser demo never tunes), from autotune's winners on an H200 (see
  * BENCHMARKS.md): a tile as wide as N needs (16, 32, 64 or 128 columns), 128 rows tall; 64 × 64
  * where K is short (the 2³/2 and 1³ convolutions: bigger tiles leave too few workgroups); weight
  * gradients, with few rows (channels) and very long K, flat 32 × 128 tiles up to 32 channels.
  */
-export function gemmDefault(s: GemmShape, weightGrad: boolean, mma = false): GemmTile {
+export function gemmDefault(s: GemmShape, weightGrad: boolean): GemmTile {
   const { M, N, K } = s;
   const t = f32Tiles;
-  if (mma) return mmaDefault(s, weightGrad);
   if (weightGrad) return M <= 32 ? t.t32x128 : M <= 64 ? t.t64x64 : t.t128x64;
   if (M <= 32) return t.t32x32;
   if (N <= 16) return t.t128x16;
@@ -144,31 +111,17 @@ export function gemmDefault(s: GemmShape, weightGrad: boolean, mma = false): Gem
   return N <= 64 ? t.t128x64 : t.t128x128;
 }
 
-/**
- * The tensor-core default, from autotune's winners on an H200: 8 subgroups a workgroup (their
- * operand loads, not the tensor cores, bound these kernels), 128 × 32 tiles up to 32 output
- * channels (1.8–2.3× over 64 × 32 with 2 subgroups) and 64 × 64 beyond (1.2–1.4×); weight gradients
- * of few channels take flat tiles.
- */
-function mmaDefault({ M, N }: GemmShape, weightGrad: boolean): GemmTile {
-  const t = mmaTilesBySize;
-  if (weightGrad && M <= 16) return t.t16x64;
-  if (weightGrad && M <= 32) return t.t64x64t4x4;
-  if (weightGrad) return t.t64x64t8x4;
-  return N <= 32 ? t.t128x32 : t.t64x64t4x4;
-}
-
 const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 /**
  * The GEMM tiles worth timing for a shape: its default, then up to three more that the shape fills
  * (a tile over twice the rounded-up M or N mostly computes padding).
  */
-export function gemmCandidates(s: GemmShape, weightGrad: boolean, mma = false): GemmTile[] {
-  const first = gemmDefault(s, weightGrad, mma);
+export function gemmCandidates(s: GemmShape, weightGrad: boolean): GemmTile[] {
+  const first = gemmDefault(s, weightGrad);
   const fits = (t: GemmTile): boolean =>
     t !== first && gemmRuns(t, weightGrad) && t.WM * t.TM <= 2 * pow2(s.M) && t.WN * t.TN <= 2 * pow2(s.N);
-  return [first, ...(mma ? mmaTiles : gemmTiles).filter(fits).slice(0, 3)];
+  return [first, ...gemmTiles.filter(fits).slice(0, 3)];
 }
 
 /** Workgroups that keep a large GPU busy; fewer output tiles than this split K. */
@@ -231,7 +184,7 @@ function dispatchGemm(ctx: Context, d: GemmDispatch): void {
   const x = Math.ceil(gr.mTiles / y);
   ctx.dispatch({
     op: d.op,
-    kernel: kernelOf(t),
+    kernel: 'conv/gemm',
     entry: d.entry,
     bindings: d.bindings,
     params: { M: s.M, N: s.N, K: s.K, kChunk: gr.kChunk, mTilesX: x, nTiles: gr.nTiles, ...d.params },
@@ -339,14 +292,5 @@ export const gemmFamily: ConvFamily<GemmTile> = {
   applies: () => true,
   default: (p) => gemmDefault(gemmShape(p), p.kind === 'weightGrad'),
   candidates: (p) => gemmCandidates(gemmShape(p), p.kind === 'weightGrad'),
-  run,
-};
-
-/** The mixed precision's family: the same core on tensor cores (f16 operands, f32 sums). */
-export const mmaFamily: ConvFamily<GemmTile> = {
-  name: 'mma',
-  applies: () => true,
-  default: (p) => gemmDefault(gemmShape(p), p.kind === 'weightGrad', true),
-  candidates: (p) => gemmCandidates(gemmShape(p), p.kind === 'weightGrad', true),
   run,
 };

@@ -10,8 +10,18 @@ import { convolveKey, convolveTrial, gradKey, gradTrial } from '../../tuning/con
 import { tuned, type Trial } from '../../tuning/tuned.js';
 import { sum } from '../reduce.js';
 import { blockFamily } from './block.js';
-import { outChannels, type ConvFamily, type ConvolvePass, type ConvPass, type ConvVariant, type WeightGradPass } from './family.js';
-import { gemmFamily, mmaFamily } from './gemm.js';
+import {
+  outChannels,
+  preluAfter,
+  type ConvFamily,
+  type ConvolvePass,
+  type ConvPass,
+  type ConvVariant,
+  type PreluEpilogue,
+  type PreluResult,
+  type WeightGradPass,
+} from './family.js';
+import { gemmFamily } from './gemm.js';
 import { registerFamily } from './register.js';
 import { tensorCoreFamily } from './tensor-core.js';
 import { isBlockGeometry } from './shape.js';
@@ -19,7 +29,7 @@ import { isBlockGeometry } from './shape.js';
 export type { ConvVariant } from './family.js';
 
 /** Every family, found by the `family` its variants carry when a caller (a test) fixes the variant. */
-const families: readonly ConvFamily[] = [blockFamily, registerFamily, gemmFamily, tensorCoreFamily, mmaFamily];
+const families: readonly ConvFamily[] = [blockFamily, registerFamily, gemmFamily, tensorCoreFamily];
 
 interface Row {
   /** The families that may run a pass, first choice first: the first that applies runs it. */
@@ -39,9 +49,8 @@ const table: Record<ContextKind, Row> = {
   // Hardware adapters: the implicit GEMM in workgroup memory, timed against the register family's
   // default where the stride is not the kernel.
   gpu: { runs: [gemmFamily], offers: [{ family: registerFamily, where: (p) => !isBlockGeometry(p.geometry) }] },
-  // The mixed precision: the tensor-core family where it takes the pass (forward, stride-1
-  // transposed), else the older GEMM core on tensor cores (strided transposed passes, weight gradients).
-  mma: { runs: [tensorCoreFamily, mmaFamily], offers: [] },
+  // The mixed precision: the tensor-core family, every pass (init checks that its tiles fit).
+  mma: { runs: [tensorCoreFamily], offers: [] },
 };
 
 const kindOf = (ctx: Context): ContextKind => (ctx.kernels === 'gpu' && ctx.precision === 'mixed' ? 'mma' : ctx.kernels);
@@ -77,17 +86,30 @@ function trialOf(pass: ConvPass, ctx: Context): Trial<ConvVariant> {
   };
 }
 
-function run(pass: ConvPass, variant: ConvVariant): Tensor {
+function familyOf(pass: ConvPass, variant: ConvVariant): ConvFamily {
   const family = families.find((f) => f.name === variant.family);
   if (!family)
     throw new Error(`${pass.op}: unknown conv kernel family '${variant.family}' (have: ${families.map((f) => f.name).join(', ')})`);
-  return family.run(pass, variant);
+  return family;
 }
+
+const run = (pass: ConvPass, variant: ConvVariant): Tensor => familyOf(pass, variant).run(pass, variant);
 
 /** A convolve pass (family.ts), without autograd; the variant is choose()'s unless given. */
 export function convolve(pass: Omit<ConvolvePass, 'kind'>, variant?: ConvVariant): Tensor {
   const p: ConvolvePass = { kind: 'convolve', ...pass };
   return run(p, variant ?? choose(p));
+}
+
+/**
+ * A convolve pass then PReLU (+ residual) (family.ts's PreluEpilogue), without autograd: fused into
+ * the pass where its family does that, else the PReLU kernel after it. The variant is choose()'s unless given.
+ */
+export function convolvePrelu(pass: Omit<ConvolvePass, 'kind'>, epilogue: PreluEpilogue, variant?: ConvVariant): PreluResult {
+  const p: ConvolvePass = { kind: 'convolve', ...pass };
+  const v = variant ?? choose(p);
+  const family = familyOf(p, v);
+  return family.runPrelu ? family.runPrelu(p, v, epilogue) : preluAfter(p.op, family.run(p, v), epilogue);
 }
 
 /** A weight-gradient pass (family.ts), without autograd; the variant is choose()'s unless given. */
