@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU checks on a lent GPU machine, in two calls sized to a session's device time (15 minutes in
-# all, the machine's start included; ../shared/gpu/ has the recipe: that machine has no Node and no
+# The GPU checks on a lent GPU machine, in two calls of at most 540 s each: a session's device time (15
+# minutes in all, the machine's start included) holds the first and part of the second, so the first
+# is what the open issues wait for (../shared/gpu/ has the recipe: that machine has no Node and no
 # Vulkan loader).
 #   here:  npm ci && npm run build && bash scripts/gpu-checks.sh pack
 #   there: bash scripts/gpu-checks.sh [first|second]   (from the checkout root, .gpu, .gl, .models carried)
